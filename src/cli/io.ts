@@ -1,0 +1,32 @@
+/**
+ * What a CLI command needs from the outside world, passed in rather than taken
+ * from globals so commands can be run in-process by tests.
+ */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  cwd: string;
+}
+
+/** A usage mistake: the CLI prints the message and the command's help, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type CommandRunner = (argv: string[], io: CliIo) => Promise<number>;
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  load: () => Promise<{ run: CommandRunner }>;
+}
+
+/** Writes and resolves once the data is handed off (respects backpressure). */
+export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = stream.write(text, (err) => (err ? reject(err) : undefined));
+    if (ok) resolve();
+    else stream.once('drain', () => resolve());
+  });
+}

@@ -1,0 +1,268 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AnnotationError } from '../../errors.js';
+import { loadClassList } from '../classes.js';
+import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
+import { isDirectory, isFile, resolveImagePath } from '../paths.js';
+import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
+import { ANNOTATIONS_DIR_NAME, CROWD_FLAG, IMAGES_DIR_NAME } from './format.js';
+
+/**
+ * Options used: `annotations` (the JSON file), `images`, `classes`, `crowd`,
+ * `empty`. `imageSet` is ignored.
+ */
+export type CocoReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'crowd' | 'empty'>;
+
+type CocoId = number | string;
+
+interface CocoImage {
+  index: number;
+  /** Undefined when the entry's id is missing or invalid (already an error). */
+  id?: CocoId;
+  fileName: string;
+  width?: number;
+  height?: number;
+  /** Problems with the image entry itself (bad width, say). */
+  errors: ItemError[];
+}
+
+/**
+ * Reads a COCO instances file. The whole JSON is parsed at once (it holds
+ * annotations only, never pixels); annotations are grouped by image id with
+ * a Map so large files stay linear.
+ *
+ * Items come out in `images` array order. Annotations naming an image id that
+ * is not in `images` are reported after the items as `unknown-image`.
+ */
+export async function readCoco(options: CocoReadOptions): Promise<ImportResult> {
+  const file = path.resolve(options.annotations);
+  const doc = await loadJson(file);
+  const fatal = (reason: string, pointer?: string): never => {
+    throw new AnnotationError('annotation', pointer ? `${pointer}: ${reason}` : reason, { file });
+  };
+
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) fatal('COCO file must be a JSON object');
+  const top = doc as Record<string, unknown>;
+  if (!Array.isArray(top.images)) fatal('missing "images" array', '/images');
+  const rawImages = top.images as unknown[];
+  if (top.annotations !== undefined && !Array.isArray(top.annotations)) fatal('"annotations" must be an array', '/annotations');
+  // An image-info file (COCO test-dev) has no annotations: every image is a negative.
+  const rawAnnotations = (top.annotations ?? []) as unknown[];
+  if (top.categories !== undefined && !Array.isArray(top.categories)) fatal('"categories" must be an array', '/categories');
+
+  // Category table. A broken one makes every label ambiguous, so it is fatal.
+  const categoryName = new Map<CocoId, string>();
+  const categoryOrder: string[] = [];
+  ((top.categories ?? []) as unknown[]).forEach((c, i) => {
+    const cat = c as { id?: unknown; name?: unknown } | null;
+    if (typeof cat !== 'object' || cat === null || !isId(cat.id) || typeof cat.name !== 'string' || cat.name === '') {
+      fatal('category needs an "id" and a non-empty "name"', `/categories/${i}`);
+    }
+    const { id, name } = cat as { id: CocoId; name: string };
+    if (categoryName.has(id)) fatal(`category id ${JSON.stringify(id)} is defined twice`, `/categories/${i}`);
+    if (categoryOrder.includes(name)) fatal(`category name ${JSON.stringify(name)} is used by two ids`, `/categories/${i}`);
+    categoryName.set(id, name);
+    categoryOrder.push(name);
+  });
+
+  const declared = options.classes !== undefined ? await loadClassList(options.classes) : undefined;
+  const declaredSet = declared ? new Set(declared) : undefined;
+  const classOrder = declared ?? categoryOrder;
+
+  const images = indexImages(file, rawImages);
+  const imagesRoot = options.images !== undefined ? path.resolve(options.images) : await defaultImagesRoot(file, images);
+
+  // image id -> annotation positions, built once.
+  const byImage = new Map<CocoId, number[]>();
+  const orphanErrors: ItemError[] = [];
+  const imageIds = new Set<CocoId>();
+  for (const im of images) if (im.id !== undefined) imageIds.add(im.id);
+  rawAnnotations.forEach((a, i) => {
+    const imageId = (a as { image_id?: unknown } | null)?.image_id;
+    if (isId(imageId) && imageIds.has(imageId)) {
+      let list = byImage.get(imageId);
+      if (!list) byImage.set(imageId, (list = []));
+      list.push(i);
+      return;
+    }
+    orphanErrors.push({
+      source: { file, index: i, pointer: `/annotations/${i}` },
+      code: isId(imageId) ? 'unknown-image' : 'malformed-annotation',
+      reason: isId(imageId) ? `annotation refers to image_id ${JSON.stringify(imageId)}, which is not in "images"` : 'annotation has no valid "image_id"',
+    });
+  });
+
+  async function* entries(): AsyncGenerator<ImportEntry> {
+    const seenIds = new Set<string>();
+    const seenImageIds = new Set<CocoId>();
+    for (const image of images) {
+      const source: SourceRef = { file, index: image.index, pointer: `/images/${image.index}` };
+      const errors = [...image.errors];
+      if (image.fileName === '') {
+        for (const e of errors) yield { ok: false, error: e };
+        continue;
+      }
+      const resolved = resolveImagePath(imagesRoot, image.fileName);
+      if (!resolved.ok) {
+        // Reported before anything else and the path is never touched.
+        yield { ok: false, error: { source, code: resolved.code, reason: resolved.reason } };
+        continue;
+      }
+      const itemId = resolved.id;
+      for (const e of errors) e.itemId = itemId;
+      if (image.id !== undefined && seenImageIds.has(image.id)) {
+        errors.push({ source, itemId, code: 'duplicate-item', reason: `image id ${JSON.stringify(image.id)} appears twice in "images"` });
+      } else if (seenIds.has(itemId)) {
+        errors.push({ source, itemId, code: 'duplicate-item', reason: `file_name ${JSON.stringify(image.fileName)} appears twice in "images"` });
+      }
+      const firstOfId = image.id !== undefined && !seenImageIds.has(image.id);
+      if (image.id !== undefined) seenImageIds.add(image.id);
+      seenIds.add(itemId);
+
+      const objects: SourceObject[] = [];
+      // Annotations of a repeated id are attached to its first entry only.
+      for (const ai of firstOfId ? byImage.get(image.id!) ?? [] : []) {
+        const built = buildObject(file, ai, rawAnnotations[ai], categoryName, declaredSet);
+        if ('error' in built) errors.push({ ...built.error, itemId });
+        else if (!(built.object.isCrowd && options.crowd === 'drop')) objects.push(built.object);
+      }
+      if (!(await isFile(resolved.imagePath))) {
+        errors.push({ source, itemId, code: 'missing-image', reason: `image file not found: ${resolved.imagePath}` });
+      }
+      const item = {
+        id: itemId,
+        source,
+        imagePath: resolved.imagePath,
+        ...(image.width !== undefined ? { width: image.width } : {}),
+        ...(image.height !== undefined ? { height: image.height } : {}),
+        coords: 'pixel' as const,
+        objects,
+      };
+      yield* finishItem(item, errors, options.empty);
+    }
+    for (const error of orphanErrors) yield { ok: false, error };
+  }
+
+  return { classOrder, entries: entries() };
+}
+
+async function loadJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new AnnotationError('annotation', `cannot read COCO annotations: ${(cause as Error).message}`, { file, cause });
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    // V8 names a character position; turning it into a line helps with big files.
+    const pos = /position (\d+)/.exec((cause as Error).message);
+    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
+    throw new AnnotationError('annotation', `COCO annotations are not valid JSON: ${(cause as Error).message}`, { file, line, cause });
+  }
+}
+
+function isId(v: unknown): v is CocoId {
+  return (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v !== '');
+}
+
+function isPositive(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v) && v > 0;
+}
+
+function indexImages(file: string, rawImages: unknown[]): CocoImage[] {
+  return rawImages.map((raw, index) => {
+    const source: SourceRef = { file, index, pointer: `/images/${index}` };
+    const im = raw as { id?: unknown; file_name?: unknown; width?: unknown; height?: unknown } | null;
+    const errors: ItemError[] = [];
+    if (typeof im !== 'object' || im === null) {
+      return { index, fileName: '', errors: [{ source, code: 'malformed-annotation', reason: 'image entry is not an object' }] };
+    }
+    if (!isId(im.id)) errors.push({ source, code: 'malformed-annotation', reason: 'image has no valid "id"' });
+    const fileName = typeof im.file_name === 'string' ? im.file_name : '';
+    if (fileName === '') errors.push({ source, code: 'malformed-annotation', reason: 'image has no "file_name"' });
+    const image: CocoImage = { index, fileName, errors };
+    if (isId(im.id)) image.id = im.id;
+    for (const key of ['width', 'height'] as const) {
+      const v = im[key];
+      if (v === undefined || v === null) continue;
+      if (isPositive(v)) image[key] = v;
+      else errors.push({ source, code: 'malformed-annotation', reason: `image ${key} ${JSON.stringify(v)} is not a positive number` });
+    }
+    return image;
+  });
+}
+
+type Built = { object: SourceObject } | { error: ItemError };
+
+function buildObject(file: string, index: number, raw: unknown, categoryName: Map<CocoId, string>, declared: ReadonlySet<string> | undefined): Built {
+  const source: SourceRef = { file, index, pointer: `/annotations/${index}` };
+  const a = raw as { category_id?: unknown; bbox?: unknown; iscrowd?: unknown; area?: unknown };
+  const name = isId(a.category_id) ? categoryName.get(a.category_id) : undefined;
+  if (name === undefined) {
+    return { error: { source, code: 'unknown-class', reason: `category_id ${JSON.stringify(a.category_id)} is not in "categories"` } };
+  }
+  const notDeclared = checkClass(name, declared);
+  if (notDeclared) return { error: { source, code: 'unknown-class', reason: notDeclared } };
+
+  const bbox = a.bbox;
+  if (bbox === undefined || bbox === null || (Array.isArray(bbox) && bbox.length === 0)) {
+    return { error: { source, code: 'box-without-coordinates', reason: 'annotation has no "bbox"' } };
+  }
+  if (!Array.isArray(bbox) || bbox.length !== 4) {
+    return { error: { source, code: 'invalid-box', reason: `bbox must be [x, y, width, height], got ${JSON.stringify(bbox)}` } };
+  }
+  if (!bbox.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    return { error: { source, code: 'box-without-coordinates', reason: `bbox has a non-numeric value: ${JSON.stringify(bbox)}` } };
+  }
+  const [x, y, w, h] = bbox as [number, number, number, number];
+  if (w < 0 || h < 0) {
+    return { error: { source, code: 'invalid-box', reason: `bbox has a negative size: ${JSON.stringify(bbox)}` } };
+  }
+  const corners = { xmin: x, ymin: y, xmax: x + w, ymax: y + h };
+  const inverted = invertedBoxReason(corners);
+  if (inverted) return { error: { source, code: 'invalid-box', reason: inverted } };
+  return {
+    object: compactObject({
+      className: name,
+      ...corners,
+      isCrowd: a.iscrowd === CROWD_FLAG || a.iscrowd === true,
+      area: typeof a.area === 'number' && Number.isFinite(a.area) ? a.area : undefined,
+      source,
+    }),
+  };
+}
+
+/**
+ * Where images are looked for when `images` is not given. Layouts seen in the
+ * wild, tried in this order:
+ *   1. the JSON's own directory (Roboflow: `train/_annotations.coco.json` beside the images);
+ *   2. `<root>/images/<split>` when the JSON is `<root>/annotations/<task>_<split>.json`
+ *      (Datumaro/CVAT: `annotations/instances_train.json` + `images/train/`);
+ *   3. `<root>/<split>` (official COCO: `annotations/instances_val2017.json` + `val2017/`);
+ *   4. `<root>/images`, then `<jsondir>/images`.
+ * The first candidate in which the first image's file_name exists wins. When
+ * none has it, the JSON's directory is used, so the items then report
+ * `missing-image` with paths the user can recognise.
+ */
+async function defaultImagesRoot(file: string, images: CocoImage[]): Promise<string> {
+  const dir = path.dirname(file);
+  const stem = path.basename(file, path.extname(file));
+  const split = stem.includes('_') ? stem.slice(stem.lastIndexOf('_') + 1) : stem;
+  const candidates = [dir];
+  if (path.basename(dir) === ANNOTATIONS_DIR_NAME) {
+    const root = path.dirname(dir);
+    candidates.push(path.join(root, IMAGES_DIR_NAME, split), path.join(root, split), path.join(root, IMAGES_DIR_NAME));
+  }
+  candidates.push(path.join(dir, IMAGES_DIR_NAME));
+  const probe = images.find((im) => im.fileName !== '');
+  if (!probe) return dir;
+  for (const candidate of candidates) {
+    if (!(await isDirectory(candidate))) continue;
+    const r = resolveImagePath(candidate, probe.fileName);
+    if (r.ok && (await isFile(r.imagePath))) return candidate;
+  }
+  return dir;
+}

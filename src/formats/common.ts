@@ -1,0 +1,63 @@
+/**
+ * Small helpers shared by the readers: strict number parsing, the checks
+ * every box goes through, and the policy applied when an item is finished.
+ */
+import type { EmptyPolicy, ImportEntry, ItemError, SourceItem, SourceObject } from './types.js';
+
+/**
+ * A plain decimal number (optionally signed, with fraction and exponent).
+ * Stricter than `Number()`, which would read '' as 0 and accept '0x10',
+ * turning a blank or garbled coordinate into a real-looking box.
+ */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+export function parseDecimal(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const t = text.trim();
+  if (!DECIMAL.test(t)) return undefined;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+export interface Corners {
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+}
+
+/**
+ * Reason a box with finite corners is unusable, or undefined if it is fine.
+ * Only inverted boxes are refused here: zero-size and out-of-image boxes are
+ * left for the validator, which can warn and clamp instead of dropping an
+ * image.
+ */
+export function invertedBoxReason(b: Corners): string | undefined {
+  if (b.xmax < b.xmin) return `xmax ${b.xmax} is less than xmin ${b.xmin}`;
+  if (b.ymax < b.ymin) return `ymax ${b.ymax} is less than ymin ${b.ymin}`;
+  return undefined;
+}
+
+/**
+ * Turns a built item plus its collected errors into entries: errors alone if
+ * there are any, otherwise the item unless it is empty and empties are dropped.
+ */
+export function finishItem(item: SourceItem, errors: ItemError[], empty: EmptyPolicy | undefined): ImportEntry[] {
+  if (errors.length > 0) return errors.map((error) => ({ ok: false, error }));
+  if (item.objects.length === 0 && empty === 'drop') return [];
+  return [{ ok: true, item }];
+}
+
+/** Looks up a class name against a declared list, when there is one. */
+export function checkClass(name: string, declared: ReadonlySet<string> | undefined): string | undefined {
+  if (declared === undefined || declared.has(name)) return undefined;
+  return `class ${JSON.stringify(name)} is not in the declared class list`;
+}
+
+/** Removes undefined-valued optional fields so items compare cleanly and serialize small. */
+export function compactObject(o: SourceObject): SourceObject {
+  for (const key of Object.keys(o) as Array<keyof SourceObject>) {
+    if (o[key] === undefined) delete o[key];
+  }
+  return o;
+}

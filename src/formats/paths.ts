@@ -1,0 +1,64 @@
+/**
+ * Image-path handling shared by every importer. Annotation files are
+ * untrusted input: a `file_name` of `../../etc/passwd` must never make the
+ * converter read (and embed into a TFRecord) a file outside the dataset.
+ */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+
+export type ResolvedImage =
+  | { ok: true; id: string; imagePath: string }
+  | { ok: false; code: 'image-outside-root'; reason: string };
+
+/** Drive-letter (`C:\x`, `C:/x`) and UNC (`\\host\share`) paths, which `path.posix` would call relative. */
+const WINDOWS_ABSOLUTE = /^(?:[a-zA-Z]:|[\\/]{2})/;
+
+/**
+ * Maps a path written in an annotation to an absolute path under `root`,
+ * plus the item id (relative path with '/' separators).
+ *
+ * Backslashes are read as separators because annotation tools on Windows
+ * write `sub\img.jpg`; a literal backslash in a POSIX file name is rare
+ * enough that this is the better trade. Absolute paths are refused outright
+ * even when they happen to point inside the root: such annotations only work
+ * on the machine that wrote them, and accepting them would make the id depend
+ * on where the dataset is checked out. Symlinks are not followed here.
+ */
+export function resolveImagePath(root: string, written: string): ResolvedImage {
+  if (written.includes('\0')) {
+    return { ok: false, code: 'image-outside-root', reason: `image path contains a NUL byte: ${JSON.stringify(written)}` };
+  }
+  const slashed = written.replace(/\\/g, '/');
+  if (slashed.startsWith('/') || WINDOWS_ABSOLUTE.test(written) || path.isAbsolute(written)) {
+    return { ok: false, code: 'image-outside-root', reason: `image path ${JSON.stringify(written)} is absolute; it must be relative to the images root` };
+  }
+  const absRoot = path.resolve(root);
+  const imagePath = path.resolve(absRoot, ...slashed.split('/'));
+  const rel = path.relative(absRoot, imagePath);
+  if (rel === '' || rel === '..' || rel.startsWith('..' + path.sep) || path.isAbsolute(rel)) {
+    return { ok: false, code: 'image-outside-root', reason: `image path ${JSON.stringify(written)} resolves outside the images root ${absRoot}` };
+  }
+  return { ok: true, id: rel.split(path.sep).join('/'), imagePath };
+}
+
+/** True when `p` names an existing regular file. Uses stat only; the bytes are read by a later stage. */
+export async function isFile(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+export async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Sort key that is the same on every machine: plain code-unit order, no locale. */
+export function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

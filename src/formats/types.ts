@@ -1,0 +1,150 @@
+/**
+ * The common shape every annotation importer produces. Importers read
+ * annotations only; image bytes are opened later by the image stage, so an
+ * item carries the image's path and whatever size the annotation claims.
+ */
+
+/** Where an item or object came from, precise enough to point a user at it. */
+export interface SourceRef {
+  /** Absolute path of the annotation file. */
+  file: string;
+  /** 1-based line in a text annotation (CSV row start, YOLO line, XML element). */
+  line?: number;
+  /** 0-based position inside a JSON array (COCO `images[i]` / `annotations[i]`). */
+  index?: number;
+  /**
+   * JSON Pointer (RFC 6901) such as `/annotations/17`. `index` alone cannot say
+   * which array of a COCO file it counts in, so JSON sources set both.
+   */
+  pointer?: string;
+}
+
+export interface SourceObject {
+  className: string;
+  /**
+   * Box corners. Pixels of the annotated image when the owning item's
+   * `coords` is 'pixel'; fractions in [0,1] when it is 'normalized' (YOLO,
+   * whose label files never state the image size). Coordinates are passed on
+   * as written: clamping and bound checks belong to later stages.
+   */
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+  isCrowd?: boolean;
+  area?: number;
+  difficult?: boolean;
+  truncated?: boolean;
+  /** Free-text viewpoint (VOC `<pose>`), stored as `image/object/view`. */
+  view?: string;
+  source?: SourceRef;
+}
+
+export interface SourceItem {
+  /**
+   * Stable identity of the image: its path relative to the images root, with
+   * '/' separators on every platform, so hashing it for a train/val split
+   * gives the same answer on Windows and Linux.
+   */
+  id: string;
+  source: SourceRef;
+  /** Absolute path, already checked to lie inside the images root and to exist. */
+  imagePath: string;
+  /** The size the annotation claims, if it states one. */
+  width?: number;
+  height?: number;
+  coords: 'pixel' | 'normalized';
+  objects: SourceObject[];
+}
+
+/**
+ * Per-item problem codes. Each is a distinct thing a user fixes differently,
+ * which is why they are not folded into one "bad annotation" code.
+ */
+export type ItemErrorCode =
+  /** The image file named by the annotation does not exist (or is not a file). */
+  | 'missing-image'
+  /** The image path escapes the images root (`../`, absolute path). Never opened. */
+  | 'image-outside-root'
+  /** Unparseable text/XML, a wrong CSV column count, a non-numeric field. */
+  | 'malformed-annotation'
+  /** A class name/id not declared (COCO category, YOLO index, --classes list). */
+  | 'unknown-class'
+  /** An object with no box at all, or box fields that are missing/non-numeric. */
+  | 'box-without-coordinates'
+  /** A box that has coordinates but cannot be right: wrong arity, negative size, max < min. */
+  | 'invalid-box'
+  /** A COCO annotation whose image_id is not in `images`. */
+  | 'unknown-image'
+  /** An id listed in a VOC image set with no annotation XML. */
+  | 'missing-annotation'
+  /** Two entries resolve to the same image (COCO file_name/id twice, YOLO a.jpg + a.png). */
+  | 'duplicate-item';
+
+export const ITEM_ERROR_CODES: readonly ItemErrorCode[] = [
+  'missing-image',
+  'image-outside-root',
+  'malformed-annotation',
+  'unknown-class',
+  'box-without-coordinates',
+  'invalid-box',
+  'unknown-image',
+  'missing-annotation',
+  'duplicate-item',
+];
+
+export interface ItemError {
+  source: SourceRef;
+  /** Id of the affected item, when one can be named. */
+  itemId?: string;
+  code: ItemErrorCode;
+  reason: string;
+}
+
+/**
+ * One step of an import. An item with any problem is reported only through
+ * its error entries and never also as `ok`: converting it without the broken
+ * boxes would silently teach the model that those objects are background.
+ */
+export type ImportEntry = { ok: true; item: SourceItem } | { ok: false; error: ItemError };
+
+export interface ImportResult {
+  /**
+   * Declared class order: COCO categories in file order, the YOLO names list,
+   * or the `classes` option. Undefined when the format declares none (VOC and
+   * CSV without `classes`); the caller then derives an order itself.
+   */
+  classOrder?: string[];
+  entries: AsyncIterable<ImportEntry>;
+}
+
+/** What to do with crowd boxes (COCO `iscrowd: 1`). */
+export type CrowdPolicy = 'keep' | 'drop';
+/** What to do with images that end up with no objects. */
+export type EmptyPolicy = 'keep' | 'drop';
+
+/**
+ * Options shared by all readers; each reader documents which ones it uses and
+ * ignores the rest, so one options object can be passed through the registry.
+ */
+export interface ImportOptions {
+  /** The annotation source: a file (COCO JSON, CSV) or a directory (VOC, YOLO labels). */
+  annotations: string;
+  /** Images root. Every image path must resolve inside it. Default depends on the format. */
+  images?: string;
+  /**
+   * Class list: a path to a `data.yaml` (key `names`) or a one-name-per-line
+   * file (`classes.txt`, `obj.names`), or the names themselves.
+   */
+  classes?: string | readonly string[];
+  /** VOC only: image-set name (reads `ImageSets/Main/NAME.txt`) or a path ending in `.txt`. */
+  imageSet?: string;
+  /** Default 'keep'. */
+  crowd?: CrowdPolicy;
+  /** Default 'keep': images without objects are kept as negatives. */
+  empty?: EmptyPolicy;
+}
+
+export interface FormatReader {
+  (options: ImportOptions): Promise<ImportResult>;
+}

@@ -1,0 +1,338 @@
+/**
+ * tf.Example encoder and decoder, specialised for this one message family.
+ *
+ * Why not protobufjs' generated encode()/decode() on the hot path: its writer
+ * serialises each nested message separately and copies it into its parent, so
+ * a 100 KB image is copied once per nesting level (Example → Features → map
+ * entry → Feature → BytesList), and a single 1.5 GiB record needed ~4 GiB of
+ * extra memory. Here sizes are computed first and every byte is written once
+ * into one pre-sized buffer; decoding returns bytes values as views into the
+ * record (no copy). protobufjs still defines the schema (proto-schema.ts) and
+ * is the reference our tests compare against.
+ *
+ * Field numbers (proto/example.proto, proto/feature.proto):
+ *   Example.features = 1; Features.feature = 1 (map entries: key = 1, value = 2);
+ *   Feature.bytes_list = 1, float_list = 2, int64_list = 3; each list's value = 1.
+ */
+import { TfrecordError } from '../errors.js';
+import {
+  type Feature,
+  type FeatureInput,
+  type Features,
+  type FeaturesInput,
+  type Int64Value,
+  createFeatures,
+} from './features.js';
+import { WIRE_FIXED32, WIRE_LEN, WIRE_VARINT, WireReader, varintSize32, varintSizeNumber, writeVarint } from './wire.js';
+
+const TAG_FIELD1_LEN = (1 << 3) | WIRE_LEN; // 0x0a
+const TAG_FIELD2_LEN = (2 << 3) | WIRE_LEN; // 0x12
+const TAG_FIELD3_LEN = (3 << 3) | WIRE_LEN; // 0x1a
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder('utf-8');
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** Per-feature sizes from the first pass, reused by the second. */
+interface Plan {
+  key: Uint8Array;
+  feature: FeatureInput;
+  /** Encoded strings of a bytes list (only when some values were strings). */
+  bytes?: Uint8Array[];
+  /** Size of the list message inside Feature (0 for 'empty'). */
+  listSize: number;
+  /** Size of the Feature message. */
+  featureSize: number;
+  /** Size of the map entry message. */
+  entrySize: number;
+  /** For int64 lists: size of the packed varints. */
+  packedSize: number;
+}
+
+function entriesOf(input: FeaturesInput): Iterable<[string, FeatureInput]> {
+  return input instanceof Map ? input.entries() : Object.entries(input);
+}
+
+function int64Size(v: Int64Value, key: string): number {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) {
+      throw new TfrecordError('bad-argument', `feature '${key}': int64 value ${v} is not an integer in ±(2^53−1); pass a bigint for larger values`);
+    }
+    // Negative int64 values always take 10 bytes (two's complement, sign-extended).
+    return v < 0 ? 10 : varintSizeNumber(v);
+  }
+  if (typeof v !== 'bigint' || v < INT64_MIN || v > INT64_MAX) {
+    throw new TfrecordError('bad-argument', `feature '${key}': int64 value ${String(v)} is outside the int64 range`);
+  }
+  if (v < 0n) return 10;
+  let n = 1;
+  let x = v >> 7n;
+  while (x > 0n) {
+    n++;
+    x >>= 7n;
+  }
+  return n;
+}
+
+function planFeature(key: string, feature: FeatureInput): Plan {
+  const keyBytes = utf8Encoder.encode(key);
+  let listSize = 0;
+  let packedSize = 0;
+  let bytes: Uint8Array[] | undefined;
+  switch (feature?.kind) {
+    case 'bytes_list': {
+      const values = feature.values;
+      for (let i = 0; i < values.length; i++) {
+        const v = values[i]!;
+        let b: Uint8Array;
+        if (typeof v === 'string') {
+          bytes ??= values.slice(0, i) as Uint8Array[];
+          b = utf8Encoder.encode(v);
+        } else if (v instanceof Uint8Array) {
+          b = v;
+        } else {
+          throw new TfrecordError('bad-argument', `feature '${key}': bytes_list values must be Uint8Array or string`);
+        }
+        if (bytes) bytes.push(b);
+        listSize += 1 + varintSize32(b.length) + b.length;
+      }
+      break;
+    }
+    case 'float_list': {
+      const n = feature.values.length;
+      // Packed encoding; an empty packed field is omitted entirely, as TensorFlow does.
+      if (n > 0) listSize = 1 + varintSizeNumber(4 * n) + 4 * n;
+      break;
+    }
+    case 'int64_list': {
+      const values = feature.values;
+      for (let i = 0; i < values.length; i++) packedSize += int64Size(values[i]!, key);
+      if (values.length > 0) listSize = 1 + varintSizeNumber(packedSize) + packedSize;
+      break;
+    }
+    case 'empty':
+      break;
+    default:
+      throw new TfrecordError('bad-argument', `feature '${key}': unknown feature kind ${JSON.stringify((feature as { kind?: unknown })?.kind)}`);
+  }
+  const featureSize = feature.kind === 'empty' ? 0 : 1 + varintSizeNumber(listSize) + listSize;
+  const entrySize = 1 + varintSize32(keyBytes.length) + keyBytes.length + 1 + varintSizeNumber(featureSize) + featureSize;
+  const plan: Plan = { key: keyBytes, feature, listSize, featureSize, entrySize, packedSize };
+  if (bytes) plan.bytes = bytes;
+  return plan;
+}
+
+function writeInt64(out: Uint8Array, pos: number, v: Int64Value): number {
+  if (typeof v === 'number' && v >= 0) return writeVarint(out, pos, v);
+  // Negative or bigint: emit the 64-bit two's complement, 7 bits at a time.
+  let x = BigInt.asUintN(64, BigInt(v));
+  while (x >= 0x80n) {
+    out[pos++] = Number(x & 0x7fn) | 0x80;
+    x >>= 7n;
+  }
+  out[pos++] = Number(x);
+  return pos;
+}
+
+/** Serialises a feature map to tf.Example bytes in one allocation. */
+export function encodeExample(features: FeaturesInput): Uint8Array {
+  const plans: Plan[] = [];
+  let featuresSize = 0;
+  for (const [key, feature] of entriesOf(features)) {
+    const plan = planFeature(key, feature);
+    plans.push(plan);
+    featuresSize += 1 + varintSizeNumber(plan.entrySize) + plan.entrySize;
+  }
+  const total = 1 + varintSizeNumber(featuresSize) + featuresSize;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  let pos = 0;
+  out[pos++] = TAG_FIELD1_LEN; // Example.features
+  pos = writeVarint(out, pos, featuresSize);
+  for (const plan of plans) {
+    out[pos++] = TAG_FIELD1_LEN; // Features.feature (map entry)
+    pos = writeVarint(out, pos, plan.entrySize);
+    out[pos++] = TAG_FIELD1_LEN; // entry key
+    pos = writeVarint(out, pos, plan.key.length);
+    out.set(plan.key, pos);
+    pos += plan.key.length;
+    out[pos++] = TAG_FIELD2_LEN; // entry value (Feature)
+    pos = writeVarint(out, pos, plan.featureSize);
+    const f = plan.feature;
+    if (f.kind === 'empty') continue;
+    out[pos++] = f.kind === 'bytes_list' ? TAG_FIELD1_LEN : f.kind === 'float_list' ? TAG_FIELD2_LEN : TAG_FIELD3_LEN;
+    pos = writeVarint(out, pos, plan.listSize);
+    if (f.kind === 'bytes_list') {
+      const values = plan.bytes ?? (f.values as Uint8Array[]);
+      for (let i = 0; i < values.length; i++) {
+        const b = values[i]!;
+        out[pos++] = TAG_FIELD1_LEN;
+        pos = writeVarint(out, pos, b.length);
+        out.set(b, pos);
+        pos += b.length;
+      }
+    } else if (f.kind === 'float_list') {
+      const values = f.values;
+      if (values.length === 0) continue;
+      out[pos++] = TAG_FIELD1_LEN;
+      pos = writeVarint(out, pos, 4 * values.length);
+      for (let i = 0; i < values.length; i++, pos += 4) view.setFloat32(pos, values[i]!, true);
+    } else {
+      const values = f.values;
+      if (values.length === 0) continue;
+      out[pos++] = TAG_FIELD1_LEN;
+      pos = writeVarint(out, pos, plan.packedSize);
+      for (let i = 0; i < values.length; i++) pos = writeInt64(out, pos, values[i]!);
+    }
+  }
+  if (pos !== total) throw new Error(`internal error: encoded ${pos} bytes, planned ${total}`);
+  return out;
+}
+
+/**
+ * Parses tf.Example bytes. Bytes values are views into `bytes` (zero-copy):
+ * they stay valid as long as the caller keeps `bytes` unchanged.
+ * Throws TfrecordError('not-an-example') on malformed input.
+ */
+export function decodeExample(bytes: Uint8Array): Features {
+  try {
+    return decodeExampleUnchecked(bytes);
+  } catch (err) {
+    if (err instanceof RangeError) {
+      throw new TfrecordError('not-an-example', `not a tf.Example: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function decodeExampleUnchecked(bytes: Uint8Array): Features {
+  const features = createFeatures();
+  const r = new WireReader(bytes, 0, bytes.length);
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    if (tag === TAG_FIELD1_LEN) {
+      const [start, end] = r.lengthDelimited();
+      // Repeated occurrences of a message field merge, as protobuf specifies.
+      decodeFeatures(bytes, start, end, features);
+    } else {
+      skipField(r, tag);
+    }
+  }
+  return features;
+}
+
+function skipField(r: WireReader, tag: number): void {
+  const field = tag >>> 3;
+  if (field === 0) throw new RangeError('invalid field number 0');
+  r.skip(tag & 7);
+}
+
+function decodeFeatures(buf: Uint8Array, start: number, end: number, into: Features): void {
+  const r = new WireReader(buf, start, end);
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    if (tag !== TAG_FIELD1_LEN) {
+      skipField(r, tag);
+      continue;
+    }
+    const [es, ee] = r.lengthDelimited();
+    const er = new WireReader(buf, es, ee);
+    let key = '';
+    let feature: Feature = { kind: 'empty' };
+    while (er.pos < er.end) {
+      const etag = er.uint32();
+      if (etag === TAG_FIELD1_LEN) {
+        const [ks, ke] = er.lengthDelimited();
+        key = utf8Decoder.decode(buf.subarray(ks, ke));
+      } else if (etag === TAG_FIELD2_LEN) {
+        const [fs, fe] = er.lengthDelimited();
+        feature = decodeFeature(buf, fs, fe, feature);
+      } else {
+        skipField(er, etag);
+      }
+    }
+    // A map key seen twice: the later entry wins, as in protobuf maps.
+    into[key] = feature;
+  }
+}
+
+function decodeFeature(buf: Uint8Array, start: number, end: number, previous: Feature): Feature {
+  const r = new WireReader(buf, start, end);
+  let feature = previous;
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if ((tag & 7) !== WIRE_LEN || field < 1 || field > 3) {
+      skipField(r, tag);
+      continue;
+    }
+    const [ls, le] = r.lengthDelimited();
+    // oneof: a different kind replaces the old one; the same kind merges (lists concatenate).
+    if (field === 1) {
+      const values = feature.kind === 'bytes_list' ? feature.values : [];
+      readBytesList(buf, ls, le, values);
+      feature = { kind: 'bytes_list', values };
+    } else if (field === 2) {
+      const values = feature.kind === 'float_list' ? feature.values : [];
+      readFloatList(buf, ls, le, values);
+      feature = { kind: 'float_list', values };
+    } else {
+      const values = feature.kind === 'int64_list' ? feature.values : [];
+      readInt64List(buf, ls, le, values);
+      feature = { kind: 'int64_list', values };
+    }
+  }
+  return feature;
+}
+
+function readBytesList(buf: Uint8Array, start: number, end: number, out: Uint8Array[]): void {
+  const r = new WireReader(buf, start, end);
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    if (tag === TAG_FIELD1_LEN) {
+      const [s, e] = r.lengthDelimited();
+      out.push(buf.subarray(s, e));
+    } else {
+      skipField(r, tag);
+    }
+  }
+}
+
+function readFloatList(buf: Uint8Array, start: number, end: number, out: number[]): void {
+  const r = new WireReader(buf, start, end);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    if (tag === TAG_FIELD1_LEN) {
+      // Packed (what TensorFlow writes).
+      const [s, e] = r.lengthDelimited();
+      if ((e - s) % 4 !== 0) throw new RangeError('packed float list length is not a multiple of 4');
+      for (let p = s; p < e; p += 4) out.push(view.getFloat32(p, true));
+    } else if (tag === ((1 << 3) | WIRE_FIXED32)) {
+      // Unpacked: parsers must accept both encodings for repeated scalars.
+      const p = r.pos;
+      r.skip(WIRE_FIXED32);
+      out.push(view.getFloat32(p, true));
+    } else {
+      skipField(r, tag);
+    }
+  }
+}
+
+function readInt64List(buf: Uint8Array, start: number, end: number, out: Int64Value[]): void {
+  const r = new WireReader(buf, start, end);
+  while (r.pos < r.end) {
+    const tag = r.uint32();
+    if (tag === TAG_FIELD1_LEN) {
+      const [s, e] = r.lengthDelimited();
+      const pr = new WireReader(buf, s, e);
+      while (pr.pos < pr.end) out.push(pr.int64());
+    } else if (tag === ((1 << 3) | WIRE_VARINT)) {
+      out.push(r.int64());
+    } else {
+      skipField(r, tag);
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './features.js';
+export { encodeExample, decodeExample } from './codec.js';
+export { encodeSequenceExample, decodeSequenceExample, type SequenceExample, type SequenceExampleInput } from './sequence.js';
+export { tfExampleRoot, ExampleType, SequenceExampleType, FeatureType } from './proto-schema.js';

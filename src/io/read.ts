@@ -1,0 +1,184 @@
+/**
+ * Reading TFRecord files from paths, Node streams or async iterables, with
+ * transparent GZIP/ZLIB decompression.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createGunzip, createInflate } from 'node:zlib';
+import { pipeline, Readable } from 'node:stream';
+import { TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
+import { type Compression, type CompressionOption, DETECT_BYTES, detectCompression } from '../record/compression.js';
+import type { ParserOptions, RecordEntry } from '../record/parser.js';
+import { parseRecordStream } from '../record/reader.js';
+
+export type RecordSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
+
+export interface ReadOptions extends Omit<ParserOptions, 'totalBytes' | 'file'> {
+  /** 'auto' (default) detects gzip/zlib from the first bytes. */
+  compression?: CompressionOption;
+  /** Name used in error messages; defaults to the path when reading a path. */
+  file?: string;
+  /** Read size for files (default 1 MiB). */
+  chunkSize?: number;
+}
+
+const DEFAULT_CHUNK = 1024 * 1024;
+
+/** Yields record payloads. Each payload is a fresh buffer the caller owns. */
+export async function* readRecords(source: RecordSource, options: ReadOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+  for await (const entry of readRecordEntries(source, options)) yield entry.data;
+}
+
+/** Yields records with their index, header offset and length. */
+export async function* readRecordEntries(
+  source: RecordSource,
+  options: ReadOptions = {},
+): AsyncGenerator<RecordEntry, void, undefined> {
+  const file = options.file ?? (typeof source === 'string' ? source : undefined);
+  let totalBytes: number | undefined;
+  let chunks: AsyncIterable<Uint8Array>;
+  if (typeof source === 'string') {
+    let size: number;
+    try {
+      const st = await stat(source);
+      if (st.isDirectory()) throw new TfrecordError('io', 'is a directory, not a TFRecord file', { file });
+      size = st.size;
+    } catch (err) {
+      if (err instanceof TfrecordError) throw err;
+      throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+    }
+    totalBytes = size;
+    chunks = createReadStream(source, { highWaterMark: options.chunkSize ?? DEFAULT_CHUNK });
+  } else {
+    chunks = toAsyncIterable(source);
+  }
+
+  const [head, rest] = await peek(chunks, DETECT_BYTES, file);
+  const compression: Compression =
+    !options.compression || options.compression === 'auto' ? detectCompression(head) : options.compression;
+  let body: AsyncIterable<Uint8Array> = rest;
+  if (compression !== 'none') {
+    body = decompress(rest, compression, file);
+    totalBytes = undefined; // sizes refer to the compressed file; offsets to the uncompressed stream
+  }
+  const parserOptions: ParserOptions = {
+    file,
+    totalBytes,
+    verify: options.verify,
+    maxRecordBytes: options.maxRecordBytes,
+    onCorrupt: options.onCorrupt,
+  };
+  yield* parseRecordStream(body, parserOptions);
+}
+
+function toAsyncIterable(source: Exclude<RecordSource, string>): AsyncIterable<Uint8Array> {
+  if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
+  if (Symbol.iterator in source) {
+    const it = source as Iterable<Uint8Array>;
+    return (async function* () {
+      yield* it;
+    })();
+  }
+  // Old-style streams without async iteration.
+  return Readable.from(Readable.prototype.wrap.call(new Readable(), source as NodeJS.ReadableStream)) as AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Reads until `want` bytes are buffered (or the stream ends) and returns them
+ * along with an iterable that replays them followed by the rest of the stream.
+ */
+async function peek(source: AsyncIterable<Uint8Array>, want: number, file?: string): Promise<[Uint8Array, AsyncIterable<Uint8Array>]> {
+  const iterator = source[Symbol.asyncIterator]();
+  const buffered: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  try {
+    while (have < want) {
+      const r = await iterator.next();
+      if (r.done) {
+        done = true;
+        break;
+      }
+      const chunk = toUint8(r.value);
+      buffered.push(chunk);
+      have += chunk.length;
+    }
+  } catch (err) {
+    throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+  }
+  const head = concat(buffered, Math.min(have, want));
+  const rest = (async function* () {
+    yield* buffered;
+    if (done) return;
+    try {
+      for (;;) {
+        const r = await iterator.next();
+        if (r.done) return;
+        yield toUint8(r.value);
+      }
+    } catch (err) {
+      throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+    }
+  })();
+  return [head, rest];
+}
+
+function toUint8(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string') return new TextEncoder().encode(value);
+  throw new TypeError('record source yielded something other than bytes');
+}
+
+function concat(parts: Uint8Array[], limit: number): Uint8Array {
+  const out = new Uint8Array(limit);
+  let at = 0;
+  for (const p of parts) {
+    if (at >= limit) break;
+    const take = Math.min(p.length, limit - at);
+    out.set(p.subarray(0, take), at);
+    at += take;
+  }
+  return out;
+}
+
+function decompress(source: AsyncIterable<Uint8Array>, compression: Compression, file?: string): AsyncIterable<Uint8Array> {
+  const inflater = compression === 'gzip' ? createGunzip() : createInflate();
+  pipeline(Readable.from(source, { objectMode: false }), inflater, () => {
+    // Errors surface through iteration of `inflater` below.
+  });
+  return (async function* () {
+    try {
+      for await (const chunk of inflater) yield chunk as Uint8Array;
+    } catch (err) {
+      throw mapZlibError(err, compression, file);
+    }
+  })();
+}
+
+function mapZlibError(err: unknown, compression: Compression, file?: string): unknown {
+  if (err instanceof TfrecordError) return err;
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'Z_BUF_ERROR' || /unexpected end/i.test(message)) {
+    return new TruncatedRecordError('truncated', `${compression} stream ends early (${message})`, { file, cause: err });
+  }
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new CorruptRecordError('crc-mismatch', `${compression} stream is corrupt (${message})`, { file, cause: err });
+  }
+  return err;
+}
+
+export function describeFsError(err: unknown): string {
+  const code = (err as { code?: string })?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}

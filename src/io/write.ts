@@ -1,0 +1,288 @@
+/**
+ * Writing TFRecord files. A path target is written atomically: bytes go to a
+ * temporary name next to the final one and are renamed into place by close(),
+ * so an interrupted run never leaves a partial file under the final name.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { once } from 'node:events';
+import { createGzip, createDeflate, constants as zlibConstants } from 'node:zlib';
+import type { Writable } from 'node:stream';
+import { TfrecordError } from '../errors.js';
+import { crc32c, maskCrc } from '../record/crc32c.js';
+import { FOOTER_BYTES, HEADER_BYTES, writeHeader } from '../record/frame.js';
+import type { Compression } from '../record/compression.js';
+import { describeFsError } from './read.js';
+
+export interface WriteOptions {
+  compression?: Compression;
+  /** zlib level for gzip/zlib (default 6, zlib's own default). */
+  level?: number;
+  /** fsync the file before renaming it into place (default false). */
+  fsync?: boolean;
+}
+
+export type RecordTarget = string | Writable;
+
+/** Bytes gathered before one writev() call to the file. */
+const BATCH_BYTES = 1024 * 1024;
+
+/** A byte sink: either a file we own or a caller's stream. */
+interface Sink {
+  write(parts: Uint8Array[], size: number): Promise<void>;
+  end(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+class FileSink implements Sink {
+  constructor(private readonly handle: FileHandle) {}
+  async write(parts: Uint8Array[]): Promise<void> {
+    // writev may write less than asked for; loop until everything is out.
+    let pending = parts;
+    while (pending.length > 0) {
+      const { bytesWritten } = await this.handle.writev(pending);
+      pending = dropBytes(pending, bytesWritten);
+    }
+  }
+  async end(): Promise<void> {
+    await this.handle.close();
+  }
+  async abort(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+function dropBytes(parts: Uint8Array[], n: number): Uint8Array[] {
+  let i = 0;
+  while (i < parts.length && n >= parts[i]!.length) {
+    n -= parts[i]!.length;
+    i++;
+  }
+  const rest = parts.slice(i);
+  if (n > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(n);
+  return rest;
+}
+
+class StreamSink implements Sink {
+  private failure: Error | undefined;
+  constructor(
+    private readonly stream: Writable,
+    private readonly ownsStream: boolean,
+  ) {
+    stream.on('error', (err) => {
+      this.failure ??= err;
+    });
+  }
+  async write(parts: Uint8Array[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    let ok = true;
+    for (const p of parts) ok = this.stream.write(p);
+    if (!ok) await waitDrain(this.stream, () => this.failure);
+    if (this.failure) throw this.failure;
+  }
+  async end(): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (this.ownsStream || !isStdio(this.stream)) {
+      this.stream.end();
+      await once(this.stream, 'finish');
+    }
+  }
+  async abort(): Promise<void> {
+    if (this.ownsStream) this.stream.destroy();
+  }
+}
+
+function isStdio(stream: Writable): boolean {
+  return stream === (process.stdout as unknown) || stream === (process.stderr as unknown);
+}
+
+async function waitDrain(stream: Writable, failed: () => Error | undefined): Promise<void> {
+  if (failed()) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('error', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('error', done);
+    stream.on('close', done);
+  });
+}
+
+/**
+ * Compresses on the way to another sink. zlib runs on libuv's thread pool, so
+ * compression overlaps with framing the next records.
+ */
+class CompressedSink implements Sink {
+  private readonly zstream: ReturnType<typeof createGzip>;
+  private readonly pump: Promise<void>;
+  private failure: Error | undefined;
+  constructor(
+    private readonly inner: Sink,
+    compression: 'gzip' | 'zlib',
+    level: number | undefined,
+  ) {
+    const opts = { level: level ?? zlibConstants.Z_DEFAULT_COMPRESSION, chunkSize: 256 * 1024 };
+    const zstream = compression === 'gzip' ? createGzip(opts) : createDeflate(opts);
+    this.zstream = zstream;
+    zstream.on('error', (err) => {
+      this.failure ??= err;
+    });
+    this.pump = (async () => {
+      for await (const chunk of zstream) await inner.write([chunk as Uint8Array], (chunk as Uint8Array).length);
+    })();
+    this.pump.catch((err) => {
+      this.failure ??= err;
+      this.zstream.destroy();
+    });
+  }
+  async write(parts: Uint8Array[]): Promise<void> {
+    if (this.failure) throw this.failure;
+    let ok = true;
+    for (const p of parts) ok = this.zstream.write(p);
+    if (!ok) await waitDrain(this.zstream, () => this.failure);
+    if (this.failure) throw this.failure;
+  }
+  async end(): Promise<void> {
+    this.zstream.end();
+    await this.pump;
+    if (this.failure) throw this.failure;
+    await this.inner.end();
+  }
+  async abort(): Promise<void> {
+    this.zstream.destroy();
+    await this.pump.catch(() => undefined);
+    await this.inner.abort();
+  }
+}
+
+/** A name in the same directory (so rename is atomic) that no other writer uses. */
+export function temporaryPath(finalPath: string): string {
+  return join(dirname(finalPath), `.${basename(finalPath)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/**
+ * Writes records one at a time. Use `RecordWriter.create(target, options)`;
+ * always finish with `close()` (or `abort()` to discard a path target).
+ */
+export class RecordWriter {
+  /** Records written so far. */
+  records = 0;
+  /** Framed (uncompressed) bytes written so far. */
+  bytes = 0;
+
+  private parts: Uint8Array[] = [];
+  private partsBytes = 0;
+  private closed = false;
+
+  private constructor(
+    private readonly sink: Sink,
+    /** Where the file is being written (a temporary name), and its final name. */
+    private readonly paths: { temp: string; final: string } | undefined,
+    private readonly fsync: boolean,
+    private readonly handle: FileHandle | undefined,
+  ) {}
+
+  static async create(target: RecordTarget, options: WriteOptions = {}): Promise<RecordWriter> {
+    const compression = options.compression ?? 'none';
+    if (typeof target === 'string') {
+      const temp = temporaryPath(target);
+      let handle: FileHandle;
+      try {
+        handle = await open(temp, 'wx');
+      } catch (err) {
+        throw new TfrecordError('io', `cannot create output: ${describeFsError(err)}`, { file: target, cause: err });
+      }
+      let sink: Sink = new FileSink(handle);
+      if (compression !== 'none') sink = new CompressedSink(sink, compression, options.level);
+      return new RecordWriter(sink, { temp, final: target }, options.fsync ?? false, handle);
+    }
+    let sink: Sink = new StreamSink(target, false);
+    if (compression !== 'none') sink = new CompressedSink(sink, compression, options.level);
+    return new RecordWriter(sink, undefined, false, undefined);
+  }
+
+  /** The final path (for path targets). */
+  get path(): string | undefined {
+    return this.paths?.final;
+  }
+
+  /**
+   * Frames and queues one payload. The payload is referenced, not copied,
+   * until it has been written: do not modify it before the returned promise
+   * settles.
+   */
+  async write(payload: Uint8Array): Promise<void> {
+    if (this.closed) throw new TfrecordError('bad-argument', 'write() after close()', { file: this.paths?.final });
+    const header = new Uint8Array(HEADER_BYTES + FOOTER_BYTES);
+    writeHeader(payload.length, header, 0);
+    const footer = header.subarray(HEADER_BYTES);
+    new DataView(header.buffer).setUint32(HEADER_BYTES, maskCrc(crc32c(payload)), true);
+    this.parts.push(header.subarray(0, HEADER_BYTES), payload, footer);
+    this.partsBytes += payload.length + HEADER_BYTES + FOOTER_BYTES;
+    this.records++;
+    this.bytes += payload.length + HEADER_BYTES + FOOTER_BYTES;
+    if (this.partsBytes >= BATCH_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const parts = this.parts;
+    const size = this.partsBytes;
+    this.parts = [];
+    this.partsBytes = 0;
+    try {
+      await this.sink.write(parts, size);
+    } catch (err) {
+      throw new TfrecordError('io', `write failed: ${describeFsError(err)}`, { file: this.paths?.final, cause: err });
+    }
+  }
+
+  /** Flushes, closes and (for paths) renames the file into place. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+      if (this.fsync && this.handle) await this.handle.sync();
+      await this.sink.end();
+      this.closed = true;
+      if (this.paths) await rename(this.paths.temp, this.paths.final);
+    } catch (err) {
+      await this.abort();
+      if (err instanceof TfrecordError) throw err;
+      throw new TfrecordError('io', `cannot finish output: ${describeFsError(err)}`, { file: this.paths?.final, cause: err });
+    }
+  }
+
+  /** Discards the output: the temporary file is removed; nothing appears under the final name. */
+  async abort(): Promise<void> {
+    this.closed = true;
+    this.parts = [];
+    await this.sink.abort().catch(() => undefined);
+    if (this.paths) await rm(this.paths.temp, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Writes every payload from `records` to `target` and closes it. On any error
+ * the partial output is discarded (path targets) and the error rethrown.
+ * Returns the number of records written.
+ */
+export async function writeRecords(
+  target: RecordTarget,
+  records: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  options: WriteOptions = {},
+): Promise<{ records: number; bytes: number }> {
+  const writer = await RecordWriter.create(target, options);
+  try {
+    for await (const payload of records) await writer.write(payload);
+    await writer.close();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  return { records: writer.records, bytes: writer.bytes };
+}

@@ -1,0 +1,5 @@
+export { crc32c, crc32cJs, crc32cNative, crc32cImplementation, maskCrc, unmaskCrc, CRC_MASK_DELTA } from './crc32c.js';
+export { encodeHeader, encodeFooter, frameRecord, parseHeader, HEADER_BYTES, FOOTER_BYTES, FRAME_OVERHEAD } from './frame.js';
+export { RecordParser, DEFAULT_MAX_RECORD_BYTES, type RecordEntry, type ParserOptions } from './parser.js';
+export { parseRecordStream } from './reader.js';
+export { detectCompression, type Compression, type CompressionOption } from './compression.js';

@@ -1,0 +1,49 @@
+/**
+ * Async record reading over any `AsyncIterable<Uint8Array>` (Node streams are
+ * one). No Node APIs here: opening files and decompressing live in io/.
+ */
+import { isTfrecordError } from '../errors.js';
+import { type ParserOptions, type RecordEntry, RecordParser } from './parser.js';
+
+/**
+ * Yields every record of an uncompressed TFRecord byte stream. Records that
+ * precede a damaged spot are all yielded before the error is thrown, so a
+ * caller sees everything that was good.
+ */
+export async function* parseRecordStream(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  options: ParserOptions = {},
+): AsyncGenerator<RecordEntry, void, undefined> {
+  const parser = new RecordParser(options);
+  const ready: RecordEntry[] = [];
+  const iterator = (chunks as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]
+    ? (chunks as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+    : (chunks as Iterable<Uint8Array>)[Symbol.iterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await iterator.next();
+    } catch (err) {
+      // A failing source (e.g. a corrupt gzip stream) is located at the record being read.
+      throw isTfrecordError(err) ? err.withLocation(parser.location()) : err;
+    }
+    if (next.done) break;
+    const chunk = next.value;
+    let failure: unknown;
+    try {
+      parser.push(chunk, ready);
+    } catch (err) {
+      failure = err;
+    }
+    for (let i = 0; i < ready.length; i++) yield ready[i]!;
+    ready.length = 0;
+    if (failure !== undefined) throw failure;
+  }
+  parser.finish();
+}
+
+/** Attaches a file name to errors thrown by a stream that did not know it. */
+export function withFile(err: unknown, file: string | undefined): unknown {
+  if (file !== undefined && isTfrecordError(err) && err.file === undefined) return err.withLocation({ file });
+  return err;
+}

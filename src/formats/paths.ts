@@ -3,7 +3,7 @@
  * untrusted input: a `file_name` of `../../etc/passwd` must never make the
  * converter read (and embed into a TFRecord) a file outside the dataset.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
 export type ResolvedImage =
@@ -61,4 +61,24 @@ export async function isDirectory(p: string): Promise<boolean> {
 /** Sort key that is the same on every machine: plain code-unit order, no locale. */
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Every regular file under `dir`, as '/'-separated paths relative to it, in
+ * code-unit order. Symlinked directories are not entered (Dirent reports them
+ * as links), which also rules out cycles.
+ */
+export async function walkFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const pending: string[] = [''];
+  while (pending.length > 0) {
+    const rel = pending.pop()!;
+    const entries = await readdir(path.join(dir, ...rel.split('/').filter(Boolean)), { withFileTypes: true });
+    for (const e of entries) {
+      const child = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) pending.push(child);
+      else if (e.isFile()) out.push(child);
+    }
+  }
+  return out.sort(compareCodeUnits);
 }

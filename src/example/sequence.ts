@@ -45,7 +45,8 @@ interface PlainFeature {
 }
 
 function fromPlainFeature(f: PlainFeature): Feature {
-  if (f.bytesList) return { kind: 'bytes_list', values: f.bytesList.value ?? [] };
+  // protobufjs returns Node Buffers; hand out plain Uint8Array views like the Example codec does.
+  if (f.bytesList) return { kind: 'bytes_list', values: (f.bytesList.value ?? []).map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
   if (f.floatList) return { kind: 'float_list', values: f.floatList.value ?? [] };
   if (f.int64List) return { kind: 'int64_list', values: (f.int64List.value ?? []).map(longToValue) };
   return { kind: 'empty' };

@@ -99,7 +99,8 @@ async function peek(source: AsyncIterable<Uint8Array>, want: number, file?: stri
         done = true;
         break;
       }
-      const chunk = toUint8(r.value);
+      // Copied: a source may reuse its buffer for the next chunk, and these are replayed later.
+      const chunk = toUint8(r.value).slice();
       buffered.push(chunk);
       have += chunk.length;
     }

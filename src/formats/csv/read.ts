@@ -1,0 +1,151 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { AnnotationError } from '../../errors.js';
+import { loadClassList } from '../classes.js';
+import { checkClass, compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
+import { isFile, resolveImagePath } from '../paths.js';
+import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
+import { BOX_COLUMNS, type Column, REQUIRED_COLUMNS } from './format.js';
+import { type CsvRecord, parseCsvStream } from './parse.js';
+
+/**
+ * Options used: `annotations` (the CSV file), `images` (default: the CSV's
+ * directory), `classes` (declared list; other names are `unknown-class`),
+ * `empty`. `crowd` and `imageSet` are ignored.
+ *
+ * Rows are grouped by `filename` in order of first appearance; rows of one
+ * image need not be adjacent. A row whose class and four coordinates are all
+ * blank marks an image with no objects.
+ */
+export type CsvReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty'>;
+
+interface Group {
+  filename: string;
+  /** Line of the first row naming this file. */
+  line: number;
+  width?: number;
+  height?: number;
+  objects: SourceObject[];
+  errors: ItemError[];
+}
+
+export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
+  const file = path.resolve(options.annotations);
+  if (!(await isFile(file))) throw new AnnotationError('annotation', 'CSV annotation file not found', { file });
+  const imagesRoot = path.resolve(options.images ?? path.dirname(file));
+  const declared = options.classes !== undefined ? await loadClassList(options.classes) : undefined;
+  const declaredSet = declared ? new Set(declared) : undefined;
+
+  // The header is read now so a file with the wrong columns fails the whole import up front.
+  const stream = createReadStream(file, { encoding: 'utf8' });
+  const records = parseCsvStream(stream as AsyncIterable<string>)[Symbol.asyncIterator]();
+  let header: CsvRecord | undefined;
+  try {
+    const firstRecord = await records.next();
+    header = firstRecord.done ? undefined : firstRecord.value;
+  } catch (cause) {
+    stream.destroy();
+    throw new AnnotationError('annotation', `cannot read CSV: ${(cause as Error).message}`, { file, cause });
+  }
+  const fatal = (reason: string, line?: number): never => {
+    stream.destroy();
+    throw new AnnotationError('annotation', reason, { file, line });
+  };
+  if (!header) return fatal('CSV file is empty');
+  if (header.error) fatal(`header row: ${header.error}`, header.line);
+  const col = new Map<Column, number>();
+  header.fields.forEach((name, i) => {
+    const key = name.trim().toLowerCase() as Column;
+    if ((REQUIRED_COLUMNS as readonly string[]).includes(key)) {
+      if (col.has(key)) fatal(`column ${key} appears twice in the header`, header.line);
+      col.set(key, i);
+    }
+  });
+  const missing = REQUIRED_COLUMNS.filter((c) => !col.has(c));
+  if (missing.length > 0) fatal(`header lacks column(s) ${missing.join(', ')}; expected ${REQUIRED_COLUMNS.join(',')}`, header.line);
+  const columnCount = header.fields.length;
+  const at = (fields: string[], c: Column): string => fields[col.get(c)!]!.trim();
+
+  async function* entries(): AsyncGenerator<ImportEntry> {
+    const groups = new Map<string, Group>();
+    // Rows too broken to say which image they belong to.
+    const loose: ItemError[] = [];
+    try {
+      for (let next = await records.next(); !next.done; next = await records.next()) {
+        addRow(next.value);
+      }
+    } catch (cause) {
+      throw new AnnotationError('annotation', `cannot read CSV: ${(cause as Error).message}`, { file, cause });
+    }
+
+    function addRow(rec: CsvRecord): void {
+      const source: SourceRef = { file, line: rec.line };
+      const filenameIndex = col.get('filename')!;
+      const filename = rec.fields[filenameIndex]?.trim() ?? '';
+      let group = filename !== '' ? groups.get(filename) : undefined;
+      if (filename !== '' && !group) {
+        group = { filename, line: rec.line, objects: [], errors: [] };
+        groups.set(filename, group);
+      }
+      const err = (code: ItemError['code'], reason: string): void => {
+        const e: ItemError = { source, code, reason };
+        if (group) group.errors.push({ ...e, itemId: group.filename });
+        else loose.push(e);
+      };
+      if (rec.error) return err('malformed-annotation', rec.error);
+      if (rec.fields.length !== columnCount) return err('malformed-annotation', `row has ${rec.fields.length} columns, the header has ${columnCount}`);
+      if (!group) return err('malformed-annotation', 'row has an empty filename');
+
+      for (const key of ['width', 'height'] as const) {
+        const t = at(rec.fields, key);
+        if (t === '') continue;
+        const v = parseDecimal(t);
+        if (v === undefined || v <= 0) return err('malformed-annotation', `${key} ${JSON.stringify(t)} is not a positive number`);
+        if (group[key] !== undefined && group[key] !== v) return err('malformed-annotation', `${key} ${v} disagrees with ${group[key]} given on line ${group.line}`);
+        group[key] = v;
+      }
+
+      const className = at(rec.fields, 'class');
+      const raw = BOX_COLUMNS.map((c) => at(rec.fields, c));
+      if (className === '' && raw.every((t) => t === '')) return; // image without objects
+      if (className === '') return err('malformed-annotation', 'row has coordinates but no class');
+      const notDeclared = checkClass(className, declaredSet);
+      if (notDeclared) return err('unknown-class', notDeclared);
+      const nums = raw.map((t) => parseDecimal(t));
+      const bad = BOX_COLUMNS.filter((_, i) => nums[i] === undefined);
+      if (bad.length > 0) {
+        return err('box-without-coordinates', `${bad.join(', ')} ${bad.length === 1 ? 'is' : 'are'} blank or not a number (${raw.join(', ')})`);
+      }
+      const [xmin, ymin, xmax, ymax] = nums as [number, number, number, number];
+      const inverted = invertedBoxReason({ xmin, ymin, xmax, ymax });
+      if (inverted) return err('invalid-box', inverted);
+      group.objects.push(compactObject({ className, xmin, ymin, xmax, ymax, source }));
+    }
+
+    for (const group of groups.values()) {
+      const source: SourceRef = { file, line: group.line };
+      const resolved = resolveImagePath(imagesRoot, group.filename);
+      if (!resolved.ok) {
+        yield { ok: false, error: { source, code: resolved.code, reason: resolved.reason } };
+        continue;
+      }
+      const errors = group.errors.map((e) => ({ ...e, itemId: resolved.id }));
+      if (!(await isFile(resolved.imagePath))) {
+        errors.push({ source, itemId: resolved.id, code: 'missing-image', reason: `image file not found: ${resolved.imagePath}` });
+      }
+      const item: SourceItem = {
+        id: resolved.id,
+        source,
+        imagePath: resolved.imagePath,
+        ...(group.width !== undefined ? { width: group.width } : {}),
+        ...(group.height !== undefined ? { height: group.height } : {}),
+        coords: 'pixel',
+        objects: group.objects,
+      };
+      yield* finishItem(item, errors, options.empty);
+    }
+    for (const error of loose) yield { ok: false, error };
+  }
+
+  return { ...(declared ? { classOrder: declared } : {}), entries: entries() };
+}

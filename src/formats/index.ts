@@ -1,0 +1,15 @@
+/** Public surface of the annotation importers. */
+export * from './types.js';
+export { FORMATS, findFormat, detectFormat, type FormatName, type FormatSpec } from './registry.js';
+export { readCoco, type CocoReadOptions } from './coco/read.js';
+export { readVoc, type VocReadOptions } from './voc/read.js';
+export { readYolo, type YoloReadOptions } from './yolo/read.js';
+export { readCsv, type CsvReadOptions } from './csv/read.js';
+export { detectCoco } from './coco/detect.js';
+export { detectVoc } from './voc/detect.js';
+export { detectYolo } from './yolo/detect.js';
+export { detectCsv } from './csv/detect.js';
+export { loadClassList, parseClassLines, parseYamlNames } from './classes.js';
+export { parseXml, childElements, childText, firstChild, textContent, type XmlElement, type XmlNode, type XmlText } from './xml.js';
+export { parseCsvText, parseCsvStream, createCsvParser, type CsvRecord, type CsvParser } from './csv/parse.js';
+export { resolveImagePath } from './paths.js';

@@ -1,0 +1,44 @@
+/**
+ * The importers as data: a static table, in the order `detectFormat` tries
+ * them. Nothing registers itself at runtime, so what the CLI offers is exactly
+ * what this file lists.
+ */
+import { detectCoco } from './coco/detect.js';
+import { readCoco } from './coco/read.js';
+import { detectCsv } from './csv/detect.js';
+import { readCsv } from './csv/read.js';
+import type { FormatReader } from './types.js';
+import { detectVoc } from './voc/detect.js';
+import { readVoc } from './voc/read.js';
+import { detectYolo } from './yolo/detect.js';
+import { readYolo } from './yolo/read.js';
+
+export type FormatName = 'coco' | 'voc' | 'yolo' | 'csv';
+
+export interface FormatSpec {
+  name: FormatName;
+  /** Extensions of the annotation files this format reads (lower case, with dot). */
+  extensions: readonly string[];
+  /** Whether `annotations: path` looks like this format. Cheap: reads at most a few KB. */
+  detect: (path: string) => Promise<boolean>;
+  read: FormatReader;
+}
+
+export const FORMATS: readonly FormatSpec[] = [
+  // File formats first: their checks look at one file's extension and head.
+  { name: 'coco', extensions: ['.json'], detect: detectCoco, read: readCoco },
+  { name: 'csv', extensions: ['.csv'], detect: detectCsv, read: readCsv },
+  // Of the directory formats, VOC's check (an <annotation> root) is the more specific.
+  { name: 'voc', extensions: ['.xml'], detect: detectVoc, read: readVoc },
+  { name: 'yolo', extensions: ['.txt'], detect: detectYolo, read: readYolo },
+];
+
+export function findFormat(name: string): FormatSpec | undefined {
+  return FORMATS.find((f) => f.name === name);
+}
+
+/** The first format whose `detect` accepts the path, or undefined. */
+export async function detectFormat(p: string): Promise<FormatName | undefined> {
+  for (const f of FORMATS) if (await f.detect(p)) return f.name;
+  return undefined;
+}

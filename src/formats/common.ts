@@ -2,7 +2,7 @@
  * Small helpers shared by the readers: strict number parsing, the checks
  * every box goes through, and the policy applied when an item is finished.
  */
-import type { EmptyPolicy, ImportEntry, ItemError, SourceItem, SourceObject } from './types.js';
+import type { EmptyPolicy, ImportEntry, ImportResult, ItemError, SourceItem, SourceObject } from './types.js';
 
 /**
  * A plain decimal number (optionally signed, with fraction and exponent).
@@ -60,4 +60,21 @@ export function compactObject(o: SourceObject): SourceObject {
     if (o[key] === undefined) delete o[key];
   }
   return o;
+}
+
+export interface CollectedImport {
+  classOrder?: string[];
+  items: SourceItem[];
+  errors: ItemError[];
+}
+
+/** Drains an import into arrays: for small datasets, tests and "fail with the full list" callers. */
+export async function collectImport(result: ImportResult): Promise<CollectedImport> {
+  const items: SourceItem[] = [];
+  const errors: ItemError[] = [];
+  for await (const entry of result.entries) {
+    if (entry.ok) items.push(entry.item);
+    else errors.push(entry.error);
+  }
+  return { ...(result.classOrder ? { classOrder: result.classOrder } : {}), items, errors };
 }

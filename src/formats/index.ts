@@ -13,3 +13,4 @@ export { loadClassList, parseClassLines, parseYamlNames } from './classes.js';
 export { parseXml, childElements, childText, firstChild, textContent, type XmlElement, type XmlNode, type XmlText } from './xml.js';
 export { parseCsvText, parseCsvStream, createCsvParser, type CsvRecord, type CsvParser } from './csv/parse.js';
 export { resolveImagePath } from './paths.js';
+export { collectImport, type CollectedImport } from './common.js';

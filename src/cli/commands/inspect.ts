@@ -1,0 +1,112 @@
+/**
+ * `tfrecord-od inspect FILE... [--json] [--limit N] [--compression auto|none|gzip|zlib]`
+ *
+ * Human output summarises each record; --json prints one line per record in
+ * the interop corpus's conventions (see inspect/json.ts).
+ */
+import { decodeExample } from '../../example/codec.js';
+import type { Feature } from '../../example/features.js';
+import { isTfrecordError } from '../../errors.js';
+import { sniffFormat } from '../../image/probe.js';
+import { featuresToJson, sha256Hex } from '../../inspect/json.js';
+import { readRecordEntries } from '../../io/read.js';
+import { parseCompression } from '../../record/compression.js';
+import { parseCommandArgs, parseIntOption } from '../args.js';
+import { type CliIo, UsageError, writeOut } from '../io.js';
+
+const SHOWN_VALUES = 8;
+const TEXT_PREVIEW = 60;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    json: { type: 'boolean', default: false },
+    limit: { type: 'string' },
+    compression: { type: 'string', default: 'auto' },
+  });
+  if (positionals.length === 0) throw new UsageError('no input files');
+  const limit = parseIntOption(values.limit, 'limit', 1);
+  const compression = parseCompression(values.compression, true);
+  if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
+
+  let failed = false;
+  for (const file of positionals) {
+    if (!values.json) await writeOut(io.stdout, `${file}\n`);
+    let count = 0;
+    try {
+      for await (const entry of readRecordEntries(file, { compression, file })) {
+        if (limit !== undefined && count >= limit) break;
+        count++;
+        let features;
+        try {
+          features = decodeExample(entry.data);
+        } catch (err) {
+          if (!isTfrecordError(err)) throw err;
+          failed = true;
+          io.stderr.write(`${file}: record ${entry.index} at byte ${entry.offset}: ${err.reason}\n`);
+          continue;
+        }
+        if (values.json) {
+          const line = { file, index: entry.index, offset: entry.offset, length: entry.length, features: featuresToJson(features) };
+          await writeOut(io.stdout, `${JSON.stringify(line)}\n`);
+        } else {
+          await writeOut(io.stdout, renderRecord(entry.index, entry.offset, entry.length, features));
+        }
+      }
+      if (!values.json) await writeOut(io.stdout, `  ${count} record${count === 1 ? '' : 's'}${limit !== undefined && count >= limit ? ' shown (--limit)' : ''}\n`);
+    } catch (err) {
+      if (!isTfrecordError(err)) throw err;
+      failed = true;
+      io.stderr.write(`tfrecord-od inspect: ${err.message}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+function renderRecord(index: number, offset: number, length: number, features: Record<string, Feature>): string {
+  // Sorted so related keys (image/object/bbox/*) sit together; --json keeps wire order.
+  const keys = Object.keys(features).sort();
+  const lines = [`  record ${index} @ byte ${offset} · ${length} bytes · ${keys.length} feature${keys.length === 1 ? '' : 's'}`];
+  const width = Math.min(40, Math.max(0, ...keys.map((k) => k.length)));
+  for (const key of keys) {
+    const f = features[key]!;
+    const kind = f.kind === 'bytes_list' ? 'bytes' : f.kind === 'float_list' ? 'float' : f.kind === 'int64_list' ? 'int64' : 'none';
+    const count = f.kind === 'empty' ? '' : `[${f.values.length}]`;
+    lines.push(`    ${key.padEnd(width)}  ${kind.padEnd(5)} ${count.padEnd(5)} ${renderValues(f)}`.trimEnd());
+  }
+  return lines.join('\n') + '\n';
+}
+
+function renderValues(f: Feature): string {
+  if (f.kind === 'empty') return '(no kind set)';
+  const shown: string[] = [];
+  const values = f.values as ReadonlyArray<Uint8Array | number | bigint>;
+  for (let i = 0; i < Math.min(values.length, SHOWN_VALUES); i++) {
+    const v = values[i]!;
+    if (f.kind === 'bytes_list') shown.push(renderBytes(v as Uint8Array));
+    else if (f.kind === 'float_list') shown.push(renderFloat(v as number));
+    else shown.push(String(v));
+  }
+  if (values.length > SHOWN_VALUES) shown.push(`… (+${values.length - SHOWN_VALUES} more)`);
+  return shown.join(', ');
+}
+
+function renderFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (Object.is(v, -0)) return '-0';
+  // Floats are float32: 7 significant digits are all there is.
+  return Number.isFinite(v) ? String(Number(v.toPrecision(7))) : String(v);
+}
+
+function renderBytes(b: Uint8Array): string {
+  const format = sniffFormat(b);
+  if (format || b.length > 256) {
+    return `<${b.length} bytes${format ? `, ${format}` : ''}, sha256 ${sha256Hex(b).slice(0, 12)}>`;
+  }
+  try {
+    const text = strictUtf8.decode(b);
+    return JSON.stringify(text.length > TEXT_PREVIEW ? `${text.slice(0, TEXT_PREVIEW)}…` : text);
+  } catch {
+    return `<${b.length} bytes: ${Array.from(b.subarray(0, 16), (x) => x.toString(16).padStart(2, '0')).join('')}${b.length > 16 ? '…' : ''}>`;
+  }
+}

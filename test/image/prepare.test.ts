@@ -104,6 +104,14 @@ describe('prepareImage re-encodes when it must', () => {
     expect(out).toMatchObject({ format: 'jpeg', width: 33, height: 21, reasons: [`format:${format}`], sourceFormat: format });
   });
 
+  it('keeps only the first frame of an animated GIF', async () => {
+    const frame = (c: string) => sharp({ create: { width: 30, height: 20, channels: 3, background: c } }).png().toBuffer();
+    const gif = await sharp([await frame('#ff0000'), await frame('#00ff00')], { join: { animated: true } }).gif().toBuffer();
+    const out = await prepareImage(gif, { format: 'png' });
+    expect(out).toMatchObject({ width: 30, height: 20, sourceWidth: 30, sourceHeight: 20, reasons: ['format:gif'] });
+    expect(await pixel(out.bytes, 5, 5)).toEqual([255, 0, 0]);
+  });
+
   it('converts a BMP through the built-in decoder, pixel-exact to PNG', async () => {
     const colour = (x: number, y: number): [number, number, number] => [x * 20, y * 30, (x + y) * 10];
     for (const topDown of [false, true]) {

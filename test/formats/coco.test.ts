@@ -1,0 +1,204 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { collectImport } from '../../src/formats/common.js';
+import { readCoco } from '../../src/formats/coco/read.js';
+import { detectCoco } from '../../src/formats/coco/detect.js';
+import { IMG, makeTree } from './helpers.js';
+
+const categories = [
+  { id: 7, name: 'cat' },
+  { id: 3, name: 'dog' },
+];
+
+function coco(images: unknown[], annotations: unknown[], cats: unknown[] = categories): string {
+  return JSON.stringify({ info: {}, images, annotations, categories: cats });
+}
+
+describe('readCoco', () => {
+  it('converts bboxes to corners, keeps crowd/area, keeps negatives, orders classes as in the file', async () => {
+    const dir = await makeTree({
+      'ann.json': coco(
+        [
+          { id: 1, file_name: 'sub/a.jpg', width: 100, height: 50 },
+          { id: 2, file_name: 'b.png', width: 30, height: 40 },
+        ],
+        [
+          { id: 10, image_id: 1, category_id: 3, bbox: [10, 5, 20, 15], area: 300, iscrowd: 0 },
+          { id: 11, image_id: 1, category_id: 7, bbox: [0.5, 1.5, 2, 3], area: 6, iscrowd: 1, segmentation: { counts: [1, 2], size: [50, 100] } },
+        ],
+      ),
+      'sub/a.jpg': IMG,
+      'b.png': IMG,
+    });
+    const result = await readCoco({ annotations: path.join(dir, 'ann.json') });
+    expect(result.classOrder).toEqual(['cat', 'dog']);
+    const { items, errors } = await collectImport(result);
+    expect(errors).toEqual([]);
+    expect(items).toEqual([
+      {
+        id: 'sub/a.jpg',
+        source: { file: path.join(dir, 'ann.json'), index: 0, pointer: '/images/0' },
+        imagePath: path.join(dir, 'sub', 'a.jpg'),
+        width: 100,
+        height: 50,
+        coords: 'pixel',
+        objects: [
+          { className: 'dog', xmin: 10, ymin: 5, xmax: 30, ymax: 20, isCrowd: false, area: 300, source: { file: path.join(dir, 'ann.json'), index: 0, pointer: '/annotations/0' } },
+          { className: 'cat', xmin: 0.5, ymin: 1.5, xmax: 2.5, ymax: 4.5, isCrowd: true, area: 6, source: { file: path.join(dir, 'ann.json'), index: 1, pointer: '/annotations/1' } },
+        ],
+      },
+      { id: 'b.png', source: { file: path.join(dir, 'ann.json'), index: 1, pointer: '/images/1' }, imagePath: path.join(dir, 'b.png'), width: 30, height: 40, coords: 'pixel', objects: [] },
+    ]);
+  });
+
+  it('crowd: drop removes crowd boxes; empty: drop removes images left without boxes', async () => {
+    const dir = await makeTree({
+      'ann.json': coco(
+        [
+          { id: 1, file_name: 'a.jpg' },
+          { id: 2, file_name: 'b.jpg' },
+          { id: 3, file_name: 'c.jpg' },
+        ],
+        [
+          { image_id: 1, category_id: 3, bbox: [0, 0, 1, 1], iscrowd: 1 },
+          { image_id: 2, category_id: 3, bbox: [0, 0, 1, 1], iscrowd: 1 },
+          { image_id: 2, category_id: 7, bbox: [1, 1, 1, 1], iscrowd: 0 },
+        ],
+      ),
+      'a.jpg': IMG,
+      'b.jpg': IMG,
+      'c.jpg': IMG,
+    });
+    const annotations = path.join(dir, 'ann.json');
+    const dropCrowd = await collectImport(await readCoco({ annotations, crowd: 'drop' }));
+    expect(dropCrowd.items.map((i) => [i.id, i.objects.map((o) => o.className)])).toEqual([
+      ['a.jpg', []],
+      ['b.jpg', ['cat']],
+      ['c.jpg', []],
+    ]);
+    const both = await collectImport(await readCoco({ annotations, crowd: 'drop', empty: 'drop' }));
+    expect(both.items.map((i) => i.id)).toEqual(['b.jpg']);
+    const keepAll = await collectImport(await readCoco({ annotations, empty: 'drop' }));
+    expect(keepAll.items.map((i) => i.id)).toEqual(['a.jpg', 'b.jpg']);
+  });
+
+  it('reports every per-item problem with its code and JSON location', async () => {
+    const dir = await makeTree({
+      'data/ann.json': coco(
+        [
+          { id: 1, file_name: 'ok.jpg' },
+          { id: 2, file_name: 'gone.jpg' },
+          { id: 3, file_name: '../outside.jpg' },
+          { id: 4, file_name: '/etc/passwd' },
+          { id: 5, file_name: 'bad-cat.jpg' },
+          { id: 6, file_name: 'no-box.jpg' },
+          { id: 7, file_name: 'neg.jpg' },
+          { id: 1, file_name: 'dup-id.jpg' },
+          { id: 8, file_name: 'ok.jpg' },
+          { id: 9, file_name: 'size.jpg', width: -3 },
+        ],
+        [
+          { image_id: 1, category_id: 7, bbox: [1, 2, 3, 4] },
+          { image_id: 99, category_id: 7, bbox: [1, 2, 3, 4] },
+          { image_id: 5, category_id: 4, bbox: [1, 2, 3, 4] },
+          { image_id: 6, category_id: 7 },
+          { image_id: 7, category_id: 7, bbox: [1, 2, -3, 4] },
+          { image_id: 7, category_id: 7, bbox: [1, 2, 3] },
+          { image_id: 7, category_id: 7, bbox: [1, 'x', 3, 4] },
+        ],
+      ),
+      'outside.jpg': IMG,
+      'data/ok.jpg': IMG,
+      'data/bad-cat.jpg': IMG,
+      'data/no-box.jpg': IMG,
+      'data/neg.jpg': IMG,
+      'data/dup-id.jpg': IMG,
+      'data/size.jpg': IMG,
+    });
+    const file = path.join(dir, 'data', 'ann.json');
+    const { items, errors } = await collectImport(await readCoco({ annotations: file }));
+    expect(items.map((i) => i.id)).toEqual(['ok.jpg']);
+    expect(errors.map((e) => [e.code, e.itemId, e.source.pointer])).toEqual([
+      ['missing-image', 'gone.jpg', '/images/1'],
+      ['image-outside-root', undefined, '/images/2'],
+      ['image-outside-root', undefined, '/images/3'],
+      ['unknown-class', 'bad-cat.jpg', '/annotations/2'],
+      ['box-without-coordinates', 'no-box.jpg', '/annotations/3'],
+      ['invalid-box', 'neg.jpg', '/annotations/4'],
+      ['invalid-box', 'neg.jpg', '/annotations/5'],
+      ['box-without-coordinates', 'neg.jpg', '/annotations/6'],
+      ['duplicate-item', 'dup-id.jpg', '/images/7'],
+      ['duplicate-item', 'ok.jpg', '/images/8'],
+      ['malformed-annotation', 'size.jpg', '/images/9'],
+      ['unknown-image', undefined, '/annotations/1'],
+    ]);
+    expect(errors.every((e) => e.source.file === file)).toBe(true);
+    expect(errors[1]!.reason).toMatch(/outside the images root/);
+    expect(errors[2]!.reason).toMatch(/absolute/);
+    expect(errors[3]!.reason).toMatch(/category_id 4/);
+    expect(errors.at(-1)!.reason).toMatch(/image_id 99/);
+  });
+
+  it('--classes replaces the class order and rejects categories outside it', async () => {
+    const dir = await makeTree({
+      'ann.json': coco([{ id: 1, file_name: 'a.jpg' }, { id: 2, file_name: 'b.jpg' }], [
+        { image_id: 1, category_id: 3, bbox: [0, 0, 1, 1] },
+        { image_id: 2, category_id: 7, bbox: [0, 0, 1, 1] },
+      ]),
+      'a.jpg': IMG,
+      'b.jpg': IMG,
+    });
+    const r = await readCoco({ annotations: path.join(dir, 'ann.json'), classes: ['dog', 'horse'] });
+    expect(r.classOrder).toEqual(['dog', 'horse']);
+    const { items, errors } = await collectImport(r);
+    expect(items.map((i) => i.id)).toEqual(['a.jpg']);
+    expect(errors.map((e) => [e.code, e.itemId])).toEqual([['unknown-class', 'b.jpg']]);
+  });
+
+  it('throws AnnotationError for whole-file problems', async () => {
+    const dir = await makeTree({
+      'broken.json': '{\n  "images": [\n    {"id": 1,,}\n  ]\n}',
+      'noimages.json': '{"annotations": []}',
+      'dupcat.json': coco([], [], [{ id: 1, name: 'a' }, { id: 1, name: 'b' }]),
+      'array.json': '[]',
+    });
+    await expect(readCoco({ annotations: path.join(dir, 'broken.json') })).rejects.toMatchObject({ name: 'AnnotationError', code: 'annotation', line: 3 });
+    await expect(readCoco({ annotations: path.join(dir, 'noimages.json') })).rejects.toThrow(/missing "images" array/);
+    await expect(readCoco({ annotations: path.join(dir, 'dupcat.json') })).rejects.toThrow(/\/categories\/1: category id 1 is defined twice/);
+    await expect(readCoco({ annotations: path.join(dir, 'array.json') })).rejects.toThrow(/must be a JSON object/);
+    await expect(readCoco({ annotations: path.join(dir, 'absent.json') })).rejects.toThrow(/cannot read COCO annotations/);
+  });
+
+  it('finds images in the usual places when `images` is not given', async () => {
+    const dir = await makeTree({
+      'annotations/instances_val2017.json': coco([{ id: 1, file_name: 'x.jpg' }], []),
+      'val2017/x.jpg': IMG,
+      'annotations/instances_train.json': coco([{ id: 1, file_name: 'y.jpg' }], []),
+      'images/train/y.jpg': IMG,
+    });
+    const val = await collectImport(await readCoco({ annotations: path.join(dir, 'annotations/instances_val2017.json') }));
+    expect(val.items[0]!.imagePath).toBe(path.join(dir, 'val2017', 'x.jpg'));
+    const train = await collectImport(await readCoco({ annotations: path.join(dir, 'annotations/instances_train.json') }));
+    expect(train.items[0]!.imagePath).toBe(path.join(dir, 'images', 'train', 'y.jpg'));
+    // An explicit root wins, and ids are relative to it.
+    const explicit = await collectImport(await readCoco({ annotations: path.join(dir, 'annotations/instances_train.json'), images: path.join(dir, 'images') }));
+    expect(explicit.errors.map((e) => e.code)).toEqual(['missing-image']);
+  });
+
+  it('accepts backslash-separated file names from Windows tools', async () => {
+    const dir = await makeTree({ 'a.json': coco([{ id: 1, file_name: 'sub\\z.jpg' }], []), 'sub/z.jpg': IMG });
+    const { items } = await collectImport(await readCoco({ annotations: path.join(dir, 'a.json') }));
+    expect(items.map((i) => i.id)).toEqual(['sub/z.jpg']);
+  });
+
+  it('detectCoco looks only at the head of .json files', async () => {
+    const dir = await makeTree({ 'a.json': coco([], []), 'b.json': '{"type": "other"}', 'c.txt': coco([], []) });
+    expect(await detectCoco(path.join(dir, 'a.json'))).toBe(true);
+    expect(await detectCoco(path.join(dir, 'b.json'))).toBe(false);
+    expect(await detectCoco(path.join(dir, 'c.txt'))).toBe(false);
+    expect(await detectCoco(path.join(dir, 'missing.json'))).toBe(false);
+    await writeFile(path.join(dir, 'd.json'), '{"images": [], "categories": []}');
+    expect(await detectCoco(path.join(dir, 'd.json'))).toBe(true);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * What the validator reports. Findings are data, not exceptions: a dataset
+ * with a thousand bad boxes should produce a thousand counted findings and a
+ * readable summary, not stop at the first.
+ *
+ * Codes are stable (scripts match on them). Severity `error` means Google's
+ * object-detection training or the OD API's input pipeline would reject the
+ * data or silently learn the wrong thing; `warning` means suspicious but
+ * trainable.
+ *
+ * | code                       | severity        | meaning |
+ * | -------------------------- | --------------- | ------- |
+ * | `truncated`                | error           | the file ends inside a record; the rest of that file is not read |
+ * | `crc-mismatch`             | error           | a record's data CRC is wrong (the record is skipped and reading goes on), or a length CRC is wrong / a compressed stream is corrupt (the rest of the file is not read) |
+ * | `record-too-large`         | error           | a record's length field exceeds the limit; the rest of the file is not read |
+ * | `not-an-example`           | error           | the record payload is not a tf.Example protobuf |
+ * | `missing-feature`          | error / warning | error: `image/encoded`, a bbox list or `image/object/class/label` is absent (while other box lists are present); warning: `image/height`, `image/width` or `image/format` is absent or empty, or a record has no box lists at all (read as an image without objects) |
+ * | `wrong-feature-type`       | error           | a known key holds the wrong list kind (e.g. float labels), or a single-valued key holds zero or several values |
+ * | `list-length-mismatch`     | error           | a per-object list (`image/object/*`) does not have one entry per box |
+ * | `image-empty`              | error           | `image/encoded` is zero bytes |
+ * | `image-undecodable`        | error           | the image header cannot be parsed (or, with `decode`, the full decode fails) |
+ * | `image-format-mismatch`    | error           | `image/format` names a different format than the bytes are (`jpg` = `jpeg`, case-insensitive); TF picks its decoder from this field |
+ * | `image-size-mismatch`      | error           | `image/height`/`image/width` differ from the image's real size |
+ * | `image-format-unsupported` | warning         | the image is in a format TensorFlow cannot decode (it decodes JPEG, PNG, GIF, BMP) |
+ * | `bbox-out-of-range`        | error           | a box coordinate is NaN or outside [0, 1] |
+ * | `bbox-inverted`            | error           | xmin > xmax or ymin > ymax |
+ * | `bbox-degenerate`          | warning         | a box has zero width or zero height |
+ * | `label-out-of-range`       | error           | a label is < 1 (0 is background), > `numClasses`, or not an id of the label map |
+ * | `labels-not-consecutive`   | error           | across all files the labels used are not exactly 1..N (the message lists the missing ones) |
+ * | `text-label-mismatch`      | error / warning | error: a `class/text` disagrees with the label map's name for that id; warning: one label appears with several texts, or one text with several labels |
+ * | `num-classes-mismatch`     | error / warning | error: the label map has a different number of items than `numClasses`, or the largest label used exceeds it; warning: the largest label used is below `numClasses` |
+ * | `duplicate-image`          | warning         | two records carry byte-identical images |
+ * | `duplicate-source-id`      | warning         | two records share an `image/source_id` |
+ * | `sha256-mismatch`          | error           | `image/key/sha256` is present but is not the SHA-256 of `image/encoded` |
+ */
+
+export type Severity = 'error' | 'warning';
+
+export const FINDING_CODES = [
+  'truncated',
+  'crc-mismatch',
+  'record-too-large',
+  'not-an-example',
+  'missing-feature',
+  'wrong-feature-type',
+  'list-length-mismatch',
+  'image-empty',
+  'image-undecodable',
+  'image-format-mismatch',
+  'image-size-mismatch',
+  'image-format-unsupported',
+  'bbox-out-of-range',
+  'bbox-inverted',
+  'bbox-degenerate',
+  'label-out-of-range',
+  'labels-not-consecutive',
+  'text-label-mismatch',
+  'num-classes-mismatch',
+  'duplicate-image',
+  'duplicate-source-id',
+  'sha256-mismatch',
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** The usual severity of each code; a few codes are raised at the other level in specific cases (see the table). */
+export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
+  truncated: 'error',
+  'crc-mismatch': 'error',
+  'record-too-large': 'error',
+  'not-an-example': 'error',
+  'missing-feature': 'error',
+  'wrong-feature-type': 'error',
+  'list-length-mismatch': 'error',
+  'image-empty': 'error',
+  'image-undecodable': 'error',
+  'image-format-mismatch': 'error',
+  'image-size-mismatch': 'error',
+  'image-format-unsupported': 'warning',
+  'bbox-out-of-range': 'error',
+  'bbox-inverted': 'error',
+  'bbox-degenerate': 'warning',
+  'label-out-of-range': 'error',
+  'labels-not-consecutive': 'error',
+  'text-label-mismatch': 'error',
+  'num-classes-mismatch': 'error',
+  'duplicate-image': 'warning',
+  'duplicate-source-id': 'warning',
+  'sha256-mismatch': 'error',
+};
+
+export interface Finding {
+  severity: Severity;
+  code: FindingCode;
+  /** The file as given; '' for findings about the dataset as a whole (labels, class count). */
+  file: string;
+  /** 0-based record index within the file. */
+  record?: number;
+  /** Byte offset of the record's header in the (uncompressed) file. */
+  offset?: number;
+  message: string;
+}
+
+export interface CodeSummary {
+  /** The most severe level this code was raised at. */
+  severity: Severity;
+  /** Every occurrence, including those not stored because of `maxFindings`. */
+  count: number;
+}
+
+export type FindingSummary = Partial<Record<FindingCode, CodeSummary>>;
+
+/** "file: record 3 @ byte 1234" — the location part of a finding, for messages and the CLI. */
+export function describeFindingLocation(f: Pick<Finding, 'file' | 'record' | 'offset'>): string {
+  const parts = [f.file === '' ? 'dataset' : f.file];
+  const where: string[] = [];
+  if (f.record !== undefined) where.push(`record ${f.record}`);
+  if (f.offset !== undefined) where.push(`@ byte ${f.offset}`);
+  if (where.length > 0) parts.push(where.join(' '));
+  return parts.join(': ');
+}
+
+/**
+ * Counts every finding, keeps at most `maxFindings` of each code, and hands
+ * every finding to `onFinding` as it happens (so a caller can stream them
+ * even when storage is capped).
+ */
+export class FindingCollector {
+  readonly findings: Finding[] = [];
+  readonly summary: FindingSummary = {};
+  private readonly stored = new Map<FindingCode, number>();
+
+  constructor(
+    private readonly maxFindings: number = Infinity,
+    private readonly onFinding?: (f: Finding) => void,
+  ) {}
+
+  add(f: Finding): void {
+    const s = this.summary[f.code];
+    if (s === undefined) this.summary[f.code] = { severity: f.severity, count: 1 };
+    else {
+      s.count++;
+      if (f.severity === 'error') s.severity = 'error';
+    }
+    const kept = this.stored.get(f.code) ?? 0;
+    if (kept < this.maxFindings) {
+      this.findings.push(f);
+      this.stored.set(f.code, kept + 1);
+    }
+    this.onFinding?.(f);
+  }
+
+  get hasErrors(): boolean {
+    return Object.values(this.summary).some((s) => s?.severity === 'error');
+  }
+}

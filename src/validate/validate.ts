@@ -1,0 +1,325 @@
+/**
+ * `validateDataset`: streams every record of every file through the checks and
+ * folds the results into one report. Only one record is in memory at a time;
+ * what survives across records is small and bounded by the dataset's
+ * vocabulary, not its size: per-label counts, the label/text pairs seen, and
+ * one digest and source id per record (for duplicate detection).
+ */
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isTfrecordError, TfrecordError } from '../errors.js';
+import { decodeExample } from '../example/codec.js';
+import type { Features } from '../example/features.js';
+import { indexLabelMap, type LabelMap } from '../detection/label-map.js';
+import type { CompressionOption } from '../record/compression.js';
+import { readRecordEntries } from '../io/read.js';
+import { checkFeatures, checkImage, type CheckOptions, type Emit, type ImageDecoder, type RecordFacts } from './checks.js';
+import {
+  DEFAULT_SEVERITY,
+  describeFindingLocation,
+  type Finding,
+  FindingCollector,
+  type FindingCode,
+  type FindingSummary,
+  type Severity,
+} from './findings.js';
+import { validateOptionsSchema } from './schemas.js';
+
+export interface ValidateOptions {
+  /** Labels must be ids of this map, and texts must match its names. */
+  labelMap?: LabelMap;
+  /** Labels must be <= this, and it must agree with the label map and the labels used. */
+  numClasses?: number;
+  /** Fully decode every image (slower; catches corrupt pixel data, not just bad headers). */
+  decode?: boolean;
+  /** Store at most this many findings per code (counts in `summary` stay exact). Default: all. */
+  maxFindings?: number;
+  compression?: CompressionOption;
+  /** Largest record accepted before `record-too-large` (default: the reader's, 2 GiB). */
+  maxRecordBytes?: number;
+  /** Called for every finding as it is found, including those not stored. */
+  onFinding?: (finding: Finding) => void;
+}
+
+export interface ValidationReport {
+  /** True when there is no finding of severity 'error'. */
+  valid: boolean;
+  files: number;
+  /** Records read (records skipped for a bad data CRC are not counted). */
+  records: number;
+  boxes: number;
+  findings: Finding[];
+  summary: FindingSummary;
+}
+
+/** Framing errors from the reader that become findings; anything else (I/O) is thrown. */
+const FRAMING_CODES: ReadonlySet<string> = new Set(['truncated', 'crc-mismatch', 'record-too-large']);
+
+/** A path ending like this (train.tfrecord, x.tfrecord.gz, x.tfrecord-00001-of-00010) counts as a record file. */
+const TFRECORD_NAME = /\.tfrecords?(?:$|[.-])/i;
+
+/**
+ * Expands directories to the `*.tfrecord*` files directly inside them
+ * (sorted by name); other paths are passed through as given.
+ */
+export async function listTfrecordFiles(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const path of paths) {
+    let isDir = false;
+    try {
+      isDir = (await stat(path)).isDirectory();
+    } catch {
+      // Let the reader report a missing file with its usual message.
+    }
+    if (!isDir) {
+      out.push(path);
+      continue;
+    }
+    const names = (await readdir(path, { withFileTypes: true }))
+      .filter((d) => d.isFile() && TFRECORD_NAME.test(d.name))
+      .map((d) => d.name)
+      .sort();
+    if (names.length === 0) throw new TfrecordError('io', 'directory contains no *.tfrecord* files', { file: path });
+    for (const name of names) out.push(join(path, name));
+  }
+  return out;
+}
+
+/** Where a record sits, recovered from its dataset-wide ordinal (kept instead of strings, to stay small). */
+class RecordLocator {
+  private readonly starts: number[] = [];
+  private readonly files: string[] = [];
+
+  startFile(file: string, ordinal: number): void {
+    this.starts.push(ordinal);
+    this.files.push(file);
+  }
+
+  describe(ordinal: number): string {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= ordinal) lo = mid;
+      else hi = mid - 1;
+    }
+    return `${this.files[lo]} record ${ordinal - (this.starts[lo] as number)}`;
+  }
+}
+
+/**
+ * Validates TFRecord files of OD API detection examples for Google's object
+ * detection training: framing, Example decoding, the detection schema, images,
+ * boxes, labels (consecutive 1..N across all files) and duplicates.
+ *
+ * `paths` may name directories (all `*.tfrecord*` files inside, sorted).
+ * Unreadable paths throw `TfrecordError` code 'io'; everything wrong with the
+ * data itself is returned as findings.
+ */
+export async function validateDataset(paths: string[], options: ValidateOptions = {}): Promise<ValidationReport> {
+  const parsed = validateOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TfrecordError('bad-argument', `invalid validate option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const collector = new FindingCollector(options.maxFindings ?? Infinity, options.onFinding);
+  const checkOptions: CheckOptions = {};
+  if (options.labelMap) checkOptions.labelIndex = indexLabelMap(options.labelMap);
+  if (options.numClasses !== undefined) checkOptions.numClasses = options.numClasses;
+
+  let decoder: ImageDecoder | undefined;
+  if (options.decode) {
+    // Loaded only when asked for: sharp's start-up is the slowest part of a plain run.
+    const { prepareImage } = await import('../image/prepare.js');
+    decoder = async (bytes) => {
+      const p = await prepareImage(bytes, { decode: true });
+      return { format: p.sourceFormat, width: p.sourceWidth, height: p.sourceHeight };
+    };
+  }
+
+  const files = await listTfrecordFiles(paths);
+  const locator = new RecordLocator();
+  const state = new DatasetState(options.labelMap === undefined);
+  let ordinal = 0;
+  let records = 0;
+  let boxes = 0;
+
+  const emitter =
+    (file: string, record?: number, offset?: number): Emit =>
+    (code: FindingCode, message: string, severity: Severity = DEFAULT_SEVERITY[code]) => {
+      // Keys in a fixed order and absent (not undefined) when unknown, for tidy JSON.
+      const f = { severity, code, file } as Finding;
+      if (record !== undefined) f.record = record;
+      if (offset !== undefined) f.offset = offset;
+      f.message = message;
+      collector.add(f);
+    };
+
+  for (const file of files) {
+    locator.startFile(file, ordinal);
+    // Ordinals follow the reader's indices, so a record skipped for a bad CRC still takes its slot.
+    let slots = 0;
+    const entries = readRecordEntries(file, {
+      file,
+      compression: options.compression ?? 'auto',
+      ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
+      onCorrupt: (err) => {
+        if (err.record !== undefined) slots = Math.max(slots, err.record + 1);
+        emitter(file, err.record, err.offset)('crc-mismatch', `${err.reason}; the record is skipped`);
+      },
+    });
+    try {
+      for await (const entry of entries) {
+        records++;
+        slots = entry.index + 1;
+        const recordOrdinal = ordinal + entry.index;
+        const emit = emitter(file, entry.index, entry.offset);
+        let features: Features;
+        try {
+          features = decodeExample(entry.data);
+        } catch (err) {
+          if (isTfrecordError(err) && err.code === 'not-an-example') {
+            emit('not-an-example', err.reason);
+            continue;
+          }
+          throw err;
+        }
+        const facts = checkFeatures(features, checkOptions, emit);
+        boxes += facts.boxes;
+        await checkImage(facts, decoder, emit);
+        state.checkIdentity(facts, recordOrdinal, locator, emit);
+        state.addLabels(facts, recordOrdinal, locator, emit);
+      }
+    } catch (err) {
+      if (!(isTfrecordError(err) && FRAMING_CODES.has(err.code))) throw err;
+      emitter(file, err.record, err.offset)(err.code as FindingCode, `${err.reason}; the rest of the file is not read`);
+    }
+    ordinal += slots;
+  }
+
+  state.finish(options, emitter(''));
+  return {
+    valid: !collector.hasErrors,
+    files: files.length,
+    records,
+    boxes,
+    findings: collector.findings,
+    summary: collector.summary,
+  };
+}
+
+/** Cross-record state: kept small (see the file comment). */
+class DatasetState {
+  private readonly labelCounts = new Map<number, number>();
+  private readonly imageDigests = new Map<string, number>();
+  private readonly sourceIds = new Map<string, number>();
+  private readonly textByLabel = new Map<number, { text: string; ordinal: number }>();
+  private readonly labelByText = new Map<string, { label: number; ordinal: number }>();
+  private readonly reportedPairs = new Set<string>();
+
+  /** Text consistency across records is only judged without a label map (with one, each text is checked against it). */
+  constructor(private readonly compareTexts: boolean) {}
+
+  checkIdentity(facts: RecordFacts, ordinal: number, locator: RecordLocator, emit: Emit): void {
+    const image = facts.image;
+    if (image === undefined || image.length === 0) return;
+    const digest = createHash('sha256').update(image).digest('hex');
+    if (facts.sha256 !== undefined && facts.sha256 !== digest) {
+      emit('sha256-mismatch', `'image/key/sha256' is ${facts.sha256} but the image's SHA-256 is ${digest}`);
+    }
+    const first = this.imageDigests.get(digest);
+    if (first === undefined) this.imageDigests.set(digest, ordinal);
+    else emit('duplicate-image', `same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
+    if (facts.sourceId !== undefined) {
+      const firstSource = this.sourceIds.get(facts.sourceId);
+      if (firstSource === undefined) this.sourceIds.set(facts.sourceId, ordinal);
+      else emit('duplicate-source-id', `'image/source_id' ${JSON.stringify(facts.sourceId)} is also used by ${locator.describe(firstSource)}`, 'warning');
+    }
+  }
+
+  addLabels(facts: RecordFacts, ordinal: number, locator: RecordLocator, emit: Emit): void {
+    for (const label of facts.labels) this.labelCounts.set(label, (this.labelCounts.get(label) ?? 0) + 1);
+    if (!this.compareTexts) return;
+    for (const [label, text] of facts.labelTexts) {
+      const pair = `${label}\u0000${text}`;
+      const byLabel = this.textByLabel.get(label);
+      if (byLabel === undefined) this.textByLabel.set(label, { text, ordinal });
+      else if (byLabel.text !== text && !this.reportedPairs.has(pair)) {
+        this.reportedPairs.add(pair);
+        emit(
+          'text-label-mismatch',
+          `label ${label} has text ${JSON.stringify(text)} here but ${JSON.stringify(byLabel.text)} in ${locator.describe(byLabel.ordinal)}`,
+          'warning',
+        );
+      }
+      const byText = this.labelByText.get(text);
+      if (byText === undefined) this.labelByText.set(text, { label, ordinal });
+      else if (byText.label !== label && !this.reportedPairs.has(pair)) {
+        this.reportedPairs.add(pair);
+        emit(
+          'text-label-mismatch',
+          `text ${JSON.stringify(text)} has label ${label} here but ${byText.label} in ${locator.describe(byText.ordinal)}`,
+          'warning',
+        );
+      }
+    }
+  }
+
+  /** Dataset-wide label checks, once every record has been seen. */
+  finish(options: ValidateOptions, emit: Emit): void {
+    const used = [...this.labelCounts.keys()].sort((a, b) => a - b);
+    const max = used.length > 0 ? (used[used.length - 1] as number) : 0;
+    if (used.length > 0 && max !== used.length) {
+      emit(
+        'labels-not-consecutive',
+        `the labels used are ${formatNumbers(used)} but must be exactly 1..N with none missing; ` +
+          `missing ${formatGaps(used)}. Remap the classes to 1..${used.length} and update the label map ` +
+          '(e.g. re-run `tfrecord-od convert`, which numbers classes consecutively from 1)',
+      );
+    }
+    const n = options.numClasses;
+    if (n === undefined) return;
+    if (options.labelMap && options.labelMap.items.length !== n) {
+      emit('num-classes-mismatch', `the label map has ${options.labelMap.items.length} items but the number of classes is ${n}`);
+    }
+    if (max > n) {
+      emit('num-classes-mismatch', `the largest label used is ${max} but the number of classes is ${n}`);
+    } else if (used.length > 0 && max < n) {
+      emit('num-classes-mismatch', `the number of classes is ${n} but the largest label used is ${max}: classes ${formatSpan(max + 1, n)} have no boxes`, 'warning');
+    }
+  }
+}
+
+const MAX_LISTED = 20;
+
+/** "1, 2, 5-9" with long lists cut short; sorted input. */
+function formatNumbers(values: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; ) {
+    let j = i;
+    while (j + 1 < values.length && (values[j + 1] as number) === (values[j] as number) + 1) j++;
+    parts.push(j > i + 1 ? `${values[i]}-${values[j]}` : j === i + 1 ? `${values[i]}, ${values[j]}` : `${values[i]}`);
+    i = j + 1;
+  }
+  const shown = parts.slice(0, MAX_LISTED).join(', ');
+  return parts.length > MAX_LISTED ? `${shown}, …` : shown;
+}
+
+function formatSpan(from: number, to: number): string {
+  return from === to ? `${from}` : to === from + 1 ? `${from}, ${to}` : `${from}-${to}`;
+}
+
+/** The numbers from 1 to max(used) that are not in `used` (sorted), as ranges; works on gaps, so huge labels are cheap. */
+function formatGaps(used: readonly number[]): string {
+  const parts: string[] = [];
+  let expected = 1;
+  for (const v of used) {
+    if (v > expected) parts.push(formatSpan(expected, v - 1));
+    expected = v + 1;
+  }
+  const shown = parts.slice(0, MAX_LISTED).join(', ');
+  return parts.length > MAX_LISTED ? `${shown}, …` : shown;
+}
+
+

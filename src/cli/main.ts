@@ -18,6 +18,13 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'tfrecord-od inspect FILE... [--json] [--limit N] [--compression auto|none|gzip|zlib]',
     load: () => import('./commands/inspect.js'),
   },
+  {
+    name: 'validate',
+    summary: 'check TFRecord detection datasets before training',
+    usage:
+      'tfrecord-od validate PATH... [--label-map FILE] [--num-classes N] [--decode] [--json] [--max-findings N] [--compression auto|none|gzip|zlib]',
+    load: () => import('./commands/validate.js'),
+  },
 ];
 
 function helpText(): string {

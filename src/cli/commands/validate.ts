@@ -1,0 +1,106 @@
+/**
+ * `tfrecord-od validate PATH... [--label-map FILE] [--num-classes N] [--decode]
+ *   [--json] [--max-findings N] [--compression auto|none|gzip|zlib]`
+ *
+ * Checks TFRecord files of detection examples before they go to training. A
+ * directory stands for the `*.tfrecord*` files in it. Exit status: 0 when no
+ * finding is an error (warnings allowed), 1 otherwise, 2 for usage mistakes.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { type LabelMap, parseLabelMap } from '../../detection/label-map.js';
+import { parseCompression } from '../../record/compression.js';
+import { describeFindingLocation, FINDING_CODES, type Finding, type FindingCode } from '../../validate/findings.js';
+import { validateDataset, type ValidationReport } from '../../validate/validate.js';
+import { parseCommandArgs, parseIntOption } from '../args.js';
+import { type CliIo, UsageError, writeOut } from '../io.js';
+
+/** Locations printed per code in the human report; the rest are counted. */
+const SHOWN_PER_CODE = 3;
+/**
+ * Findings stored per code unless --max-findings says otherwise: enough for
+ * any human or script to act on, without a broken dataset producing a
+ * gigabyte of JSON.
+ */
+const DEFAULT_MAX_FINDINGS = 100;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    'label-map': { type: 'string' },
+    'num-classes': { type: 'string' },
+    decode: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    'max-findings': { type: 'string' },
+    compression: { type: 'string', default: 'auto' },
+  });
+  if (positionals.length === 0) throw new UsageError('no input files or directories');
+  const numClasses = parseIntOption(values['num-classes'], 'num-classes', 1);
+  const maxFindings = parseIntOption(values['max-findings'], 'max-findings', 0) ?? DEFAULT_MAX_FINDINGS;
+  const compression = parseCompression(values.compression, true);
+  if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
+
+  let labelMap: LabelMap | undefined;
+  const labelMapPath = values['label-map'];
+  if (labelMapPath !== undefined) {
+    const text = await readFile(resolve(io.cwd, labelMapPath), 'utf8');
+    labelMap = parseLabelMap(text, labelMapPath);
+  }
+
+  const paths = positionals.map((p) => resolve(io.cwd, p));
+  // Counted here rather than from the summary, whose severity is per code
+  // (a code such as missing-feature can be raised at either level).
+  const tally = { errors: 0, warnings: 0 };
+  const report = await validateDataset(paths, {
+    onFinding: (f) => void (f.severity === 'error' ? tally.errors++ : tally.warnings++),
+    decode: values.decode,
+    maxFindings,
+    compression,
+    ...(labelMap ? { labelMap } : {}),
+    ...(numClasses !== undefined ? { numClasses } : {}),
+  });
+  // Report files the way the user named them, relative to where they ran us.
+  const shown = (file: string) => (file === '' ? '' : displayPath(io.cwd, file));
+  const findings = report.findings.map((f) => ({ ...f, file: shown(f.file) }));
+
+  if (values.json) {
+    const out = { valid: report.valid, files: report.files, records: report.records, boxes: report.boxes, findings, summary: report.summary };
+    await writeOut(io.stdout, `${JSON.stringify(out)}\n`);
+  } else {
+    await writeOut(io.stdout, renderReport({ ...report, findings }, tally));
+  }
+  return report.valid ? 0 : 1;
+}
+
+function displayPath(cwd: string, file: string): string {
+  const rel = relative(cwd, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Findings grouped by code (errors first), a few locations each, then a one-line verdict. */
+export function renderReport(report: ValidationReport, tally: { errors: number; warnings: number }): string {
+  const lines: string[] = [];
+  const byCode = new Map<FindingCode, Finding[]>();
+  for (const f of report.findings) {
+    const list = byCode.get(f.code);
+    if (list) list.push(f);
+    else byCode.set(f.code, [f]);
+  }
+  const codes = FINDING_CODES.filter((c) => report.summary[c] !== undefined);
+  const rank = (c: FindingCode) => (report.summary[c]?.severity === 'error' ? 0 : 1);
+  codes.sort((a, b) => rank(a) - rank(b));
+  for (const code of codes) {
+    const s = report.summary[code]!;
+    lines.push(`${s.severity.padEnd(7)} ${code} (${s.count})`);
+    const stored = byCode.get(code) ?? [];
+    for (const f of stored.slice(0, SHOWN_PER_CODE)) lines.push(`  ${describeFindingLocation(f)}: ${f.message}`);
+    const more = s.count - Math.min(stored.length, SHOWN_PER_CODE);
+    if (more > 0) lines.push(`  … and ${more} more`);
+  }
+  if (lines.length > 0) lines.push('');
+  const scope = `${plural(report.files, 'file')}, ${plural(report.records, 'record')}, ${plural(report.boxes, 'box')}`.replace(/boxs\b/, 'boxes');
+  const counts = `${plural(tally.errors, 'error')}, ${plural(tally.warnings, 'warning')}`;
+  lines.push(report.valid ? `VALID: ${scope}; ${counts}` : `INVALID: ${scope}; ${counts}`);
+  return lines.join('\n') + '\n';
+}

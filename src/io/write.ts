@@ -177,6 +177,12 @@ export class RecordWriter {
   private parts: Uint8Array[] = [];
   private partsBytes = 0;
   private closed = false;
+  /**
+   * The batch being written right now. We frame and CRC the next batch while
+   * the previous one is in the kernel (double buffering), so the CRC pass and
+   * the disk write overlap instead of adding up.
+   */
+  private inFlight: Promise<void> | undefined;
 
   private constructor(
     private readonly sink: Sink,
@@ -212,8 +218,7 @@ export class RecordWriter {
 
   /**
    * Frames and queues one payload. The payload is referenced, not copied,
-   * until it has been written: do not modify it before the returned promise
-   * settles.
+   * until it has been written: do not modify it until close() resolves.
    */
   async write(payload: Uint8Array): Promise<void> {
     if (this.closed) throw new TfrecordError('bad-argument', 'write() after close()', { file: this.paths?.final });
@@ -228,14 +233,27 @@ export class RecordWriter {
     if (this.partsBytes >= BATCH_BYTES) await this.flush();
   }
 
-  private async flush(): Promise<void> {
-    if (this.parts.length === 0) return;
-    const parts = this.parts;
-    const size = this.partsBytes;
-    this.parts = [];
-    this.partsBytes = 0;
+  /** Starts writing the queued batch once the previous one is done; `wait` also waits for this one. */
+  private async flush(wait = false): Promise<void> {
+    await this.settle();
+    if (this.parts.length > 0) {
+      const parts = this.parts;
+      const size = this.partsBytes;
+      this.parts = [];
+      this.partsBytes = 0;
+      this.inFlight = this.sink.write(parts, size);
+      // Keep the rejection for settle(); without this handler it would count as unhandled.
+      this.inFlight.catch(() => undefined);
+    }
+    if (wait) await this.settle();
+  }
+
+  private async settle(): Promise<void> {
+    const pending = this.inFlight;
+    if (!pending) return;
+    this.inFlight = undefined;
     try {
-      await this.sink.write(parts, size);
+      await pending;
     } catch (err) {
       throw new TfrecordError('io', `write failed: ${describeFsError(err)}`, { file: this.paths?.final, cause: err });
     }
@@ -245,7 +263,7 @@ export class RecordWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.flush();
+      await this.flush(true);
       if (this.fsync && this.handle) await this.handle.sync();
       await this.sink.end();
       this.closed = true;
@@ -261,6 +279,8 @@ export class RecordWriter {
   async abort(): Promise<void> {
     this.closed = true;
     this.parts = [];
+    await this.inFlight?.catch(() => undefined);
+    this.inFlight = undefined;
     await this.sink.abort().catch(() => undefined);
     if (this.paths) await rm(this.paths.temp, { force: true }).catch(() => undefined);
   }

@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { resolveImagePath } from '../../src/formats/paths.js';
+import { FORMATS, findFormat } from '../../src/formats/registry.js';
+
+describe('resolveImagePath', () => {
+  const root = path.resolve('/data/images');
+
+  it('maps relative paths inside the root to an absolute path and a /-separated id', () => {
+    expect(resolveImagePath(root, 'a/b.jpg')).toEqual({ ok: true, id: 'a/b.jpg', imagePath: path.join(root, 'a', 'b.jpg') });
+    expect(resolveImagePath(root, 'a\\b.jpg')).toMatchObject({ ok: true, id: 'a/b.jpg' });
+    expect(resolveImagePath(root, './a/../c.jpg')).toMatchObject({ ok: true, id: 'c.jpg' });
+  });
+
+  it.each(['../x.jpg', 'a/../../x.jpg', '..\\x.jpg', '/etc/passwd', 'C:\\x.jpg', 'c:/x.jpg', '\\\\host\\share\\x.jpg', '.', '', 'a\0.jpg'])(
+    'refuses %j',
+    (written) => {
+      expect(resolveImagePath(root, written)).toMatchObject({ ok: false, code: 'image-outside-root' });
+    },
+  );
+});
+
+describe('registry', () => {
+  it('lists the four formats as data', () => {
+    expect(FORMATS.map((f) => [f.name, f.extensions])).toEqual([
+      ['coco', ['.json']],
+      ['csv', ['.csv']],
+      ['voc', ['.xml']],
+      ['yolo', ['.txt']],
+    ]);
+    expect(findFormat('voc')?.name).toBe('voc');
+    expect(findFormat('labelme')).toBeUndefined();
+  });
+});

@@ -76,6 +76,9 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
       }
     } catch (cause) {
       throw new AnnotationError('annotation', `cannot read CSV: ${(cause as Error).message}`, { file, cause });
+    } finally {
+      // Closes the file even when a row handler throws; a no-op after a full read.
+      stream.destroy();
     }
 
     function addRow(rec: CsvRecord): void {

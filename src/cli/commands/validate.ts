@@ -46,7 +46,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     labelMap = parseLabelMap(text, labelMapPath);
   }
 
-  const paths = positionals.map((p) => resolve(io.cwd, p));
+  // Paths are kept as typed when they mean the same from here, so findings
+  // (and messages that point at other records) name files the way the user did.
+  const paths = positionals.map((p) => (resolve(io.cwd, p) === resolve(p) ? p : resolve(io.cwd, p)));
   // Counted here rather than from the summary, whose severity is per code
   // (a code such as missing-feature can be raised at either level).
   const tally = { errors: 0, warnings: 0 };
@@ -58,7 +60,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     ...(labelMap ? { labelMap } : {}),
     ...(numClasses !== undefined ? { numClasses } : {}),
   });
-  // Report files the way the user named them, relative to where they ran us.
+  // When run for another directory (tests, embedding), show paths relative to it.
   const shown = (file: string) => (file === '' ? '' : displayPath(io.cwd, file));
   const findings = report.findings.map((f) => ({ ...f, file: shown(f.file) }));
 
@@ -72,6 +74,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 }
 
 function displayPath(cwd: string, file: string): string {
+  if (!isAbsolute(file)) return file;
   const rel = relative(cwd, file);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }

@@ -25,6 +25,12 @@ export const COMMANDS: CommandSpec[] = [
       'tfrecord-od validate PATH... [--label-map FILE] [--num-classes N] [--decode] [--json] [--max-findings N] [--compression auto|none|gzip|zlib]',
     load: () => import('./commands/validate.js'),
   },
+  {
+    name: 'stats',
+    summary: 'describe a detection dataset: classes, boxes, image sizes, shards',
+    usage: 'tfrecord-od stats PATH... [--label-map FILE] [--json] [--compression auto|none|gzip|zlib]',
+    load: () => import('./commands/stats.js'),
+  },
 ];
 
 function helpText(): string {

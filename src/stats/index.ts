@@ -1,0 +1,17 @@
+/** Stats layer: a streaming description of a TFRecord detection dataset. */
+export {
+  datasetStats,
+  StatsAccumulator,
+  MAX_DISTINCT,
+  type BoxSizes,
+  type BoxesPerImage,
+  type ClassStats,
+  type DatasetStats,
+  type FileStats,
+  type FormatCount,
+  type HistogramBucket,
+  type ImageSizeCount,
+  type ImageSizes,
+  type StatsError,
+  type StatsOptions,
+} from './stats.js';

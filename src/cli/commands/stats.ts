@@ -42,7 +42,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const view: DatasetStats = { ...stats, files, errors };
 
   if (values.json) await writeOut(io.stdout, `${JSON.stringify(view)}\n`);
-  else await writeOut(io.stdout, renderStats(view));
+  else await writeOut(io.stdout, renderStats(view, { labelMap: labelMap !== undefined }));
 
   for (const e of errors) io.stderr.write(`tfrecord-od stats: ${e.message}\n`);
   if (stats.errorCount > errors.length) io.stderr.write(`tfrecord-od stats: … and ${stats.errorCount - errors.length} more errors\n`);
@@ -69,7 +69,7 @@ function displayPath(cwd: string, file: string): string {
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-export function renderStats(s: DatasetStats): string {
+export function renderStats(s: DatasetStats, options: { labelMap?: boolean } = {}): string {
   const out: string[] = [];
   const head =
     `${plural(s.files.length, 'file')}, ${plural(s.records, 'record')}, ${plural(s.boxes, 'box', 'boxes')}, ` +
@@ -89,7 +89,7 @@ export function renderStats(s: DatasetStats): string {
   else {
     const rows = s.classes.map((c) => [
       c.label === null ? '-' : String(c.label),
-      classNameCell(c),
+      classNameCell(c, options.labelMap ?? false),
       String(c.boxes),
       percent(c.boxes, s.boxes),
       String(c.images),
@@ -127,8 +127,9 @@ export function renderStats(s: DatasetStats): string {
   return out.join('\n') + '\n';
 }
 
-function classNameCell(c: DatasetStats['classes'][number]): string {
+function classNameCell(c: DatasetStats['classes'][number], haveMap: boolean): string {
   let name = c.name === '' ? '(no text)' : c.name;
+  if (haveMap && !c.inLabelMap) name += ' (not in label map)';
   // Texts that disagree with the label map's name (or with each other) are worth seeing.
   const others = c.texts.filter((t) => t !== c.name);
   if (others.length > 0) name += ` [text: ${others.join(', ')}]`;

@@ -13,6 +13,13 @@ import { type CliIo, type CommandSpec, UsageError } from './io.js';
 
 export const COMMANDS: CommandSpec[] = [
   {
+    name: 'convert',
+    summary: 'convert COCO, Pascal VOC, YOLO or CSV annotations to sharded TFRecords',
+    usage:
+      'tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH [--images DIR] [--classes FILE] [--image-set NAME] [--label-map FILE] --out DIR [--name NAME] [--shards N | --shard-size 200MB] [--compression none|gzip|zlib] [--split train=0.8,val=0.2] [--seed N] [--bbox clip|drop|fail] [--on-error fail|skip] [--crowd keep|drop] [--empty keep|drop] [--format jpeg|png] [--quality Q] [--max-size PX] [--max-pixels N] [--workers N] [--quiet] [--json]',
+    load: () => import('./commands/convert.js'),
+  },
+  {
     name: 'inspect',
     summary: 'print the records of TFRecord files',
     usage: 'tfrecord-od inspect FILE... [--json] [--limit N] [--compression auto|none|gzip|zlib]',

@@ -1,0 +1,188 @@
+/**
+ * `tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH --out DIR [options]`
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative } from 'node:path';
+import { convertDataset, type ConvertOptions, type ConvertProgress, type ConvertReport } from '../../convert/convert.js';
+import { parseSplits } from '../../convert/split.js';
+import { isTfrecordError } from '../../errors.js';
+import { FORMATS, type FormatName } from '../../formats/registry.js';
+import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
+import { type CliIo, UsageError, writeOut } from '../io.js';
+
+const SHOWN = 5;
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    from: { type: 'string' },
+    annotations: { type: 'string' },
+    images: { type: 'string' },
+    classes: { type: 'string' },
+    'image-set': { type: 'string' },
+    'label-map': { type: 'string' },
+    crowd: { type: 'string' },
+    empty: { type: 'string' },
+    out: { type: 'string' },
+    name: { type: 'string' },
+    shards: { type: 'string' },
+    'shard-size': { type: 'string' },
+    compression: { type: 'string' },
+    split: { type: 'string' },
+    seed: { type: 'string' },
+    bbox: { type: 'string' },
+    'on-error': { type: 'string' },
+    format: { type: 'string' },
+    quality: { type: 'string' },
+    'max-size': { type: 'string' },
+    'max-pixels': { type: 'string' },
+    workers: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  const from = parseChoice(values.from, 'from', FORMATS.map((f) => f.name) as FormatName[]);
+  if (!from) throw new UsageError('--from is required');
+  if (!values.annotations) throw new UsageError('--annotations is required');
+  if (!values.out) throw new UsageError('--out is required');
+  if (values.shards !== undefined && values['shard-size'] !== undefined) throw new UsageError('give --shards or --shard-size, not both');
+  if (values.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(values.name)) {
+    throw new UsageError('--name may use only letters, digits, ".", "_" and "-"');
+  }
+  let split;
+  try {
+    split = values.split !== undefined ? parseSplits(values.split) : undefined;
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const quality = parseIntOption(values.quality, 'quality', 1);
+  if (quality !== undefined && quality > 100) throw new UsageError('--quality must be between 1 and 100');
+  const options: ConvertOptions = {
+    from,
+    annotations: values.annotations,
+    out: values.out,
+    ...(values.images !== undefined ? { images: values.images } : {}),
+    ...(values.classes !== undefined ? { classes: values.classes } : {}),
+    ...(values['image-set'] !== undefined ? { imageSet: values['image-set'] } : {}),
+    ...(values['label-map'] !== undefined ? { labelMap: values['label-map'] } : {}),
+    ...(values.name !== undefined ? { name: values.name } : {}),
+    ...(split ? { split } : {}),
+    crowd: parseChoice(values.crowd, 'crowd', ['keep', 'drop'] as const) ?? 'keep',
+    empty: parseChoice(values.empty, 'empty', ['keep', 'drop'] as const) ?? 'keep',
+    compression: parseChoice(values.compression, 'compression', ['none', 'gzip', 'zlib'] as const) ?? 'none',
+    bbox: parseChoice(values.bbox, 'bbox', ['clip', 'drop', 'fail'] as const) ?? 'clip',
+    onError: parseChoice(values['on-error'], 'on-error', ['fail', 'skip'] as const) ?? 'fail',
+    format: parseChoice(values.format, 'format', ['jpeg', 'png'] as const) ?? 'jpeg',
+    seed: parseIntOption(values.seed, 'seed') ?? 0,
+    workers: parseIntOption(values.workers, 'workers') ?? availableParallelism(),
+  };
+  const shards = parseIntOption(values.shards, 'shards', 1);
+  if (shards !== undefined) options.shards = shards;
+  const shardSize = parseSize(values['shard-size'], 'shard-size');
+  if (shardSize !== undefined) options.shardSize = shardSize;
+  if (quality !== undefined) options.quality = quality;
+  const maxSize = parseIntOption(values['max-size'], 'max-size', 1);
+  if (maxSize !== undefined) options.maxSize = maxSize;
+  const maxPixels = parseIntOption(values['max-pixels'], 'max-pixels');
+  if (maxPixels !== undefined) options.maxPixels = maxPixels;
+
+  const bar = !values.quiet && !values.json && io.stderr.isTTY ? progressBar(io) : undefined;
+  if (bar) options.onProgress = bar.update;
+  let report: ConvertReport;
+  try {
+    report = await convertDataset(options);
+  } catch (err) {
+    bar?.clear();
+    if (isTfrecordError(err) && err.code === 'bad-argument') throw new UsageError(err.reason);
+    throw err;
+  }
+  bar?.clear();
+  if (values.json) {
+    await writeOut(io.stdout, JSON.stringify(report, null, 2) + '\n');
+  } else {
+    await writeOut(report.ok ? io.stdout : io.stderr, renderReport(report, io.cwd));
+  }
+  return report.ok ? 0 : 1;
+}
+
+/** A path relative to the working directory when it is inside it, else absolute. */
+function show(path: string, cwd: string): string {
+  const rel = relative(cwd, path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+function where(source: { file: string; line?: number; index?: number; pointer?: string }, cwd: string): string {
+  const file = show(source.file, cwd);
+  if (source.line !== undefined) return `${file}:${source.line}`;
+  if (source.pointer !== undefined) return `${file} ${source.pointer}`;
+  if (source.index !== undefined) return `${file} #${source.index}`;
+  return file;
+}
+
+function renderReport(r: ConvertReport, cwd: string): string {
+  const lines: string[] = [];
+  const listed = <T>(title: string, items: T[], fmt: (x: T) => string) => {
+    if (items.length === 0) return;
+    lines.push(`${title} (${items.length}):`);
+    for (const x of items.slice(0, SHOWN)) lines.push(`  ${fmt(x)}`);
+    if (items.length > SHOWN) lines.push(`  … and ${items.length - SHOWN} more (all are listed in manifest.json / --json)`);
+  };
+  listed(r.ok ? 'Skipped items' : 'Items that could not be converted', r.errors, (e) => `${where(e.source, cwd)}: ${e.code}: ${e.reason}`);
+  listed('Clipped boxes', r.clipped, (c) => `${c.itemId} box ${c.index} (${c.className}): [${c.before.join(', ')}] → [${c.after!.join(', ')}]`);
+  listed('Dropped boxes', r.dropped, (c) => `${c.itemId} box ${c.index} (${c.className}): ${c.reason}`);
+  listed(
+    'Warnings',
+    r.warnings.filter((w) => w.code !== 'image-reencoded'),
+    (w) => `${w.itemId}: ${w.message}`,
+  );
+  const problems = r.findings.filter((f) => f.severity === 'error');
+  listed('Validation errors', problems, (f) => `${f.file ? `${show(f.file, cwd)}: ` : ''}${f.record !== undefined ? `record ${f.record} @ byte ${f.offset}: ` : ''}${f.code}: ${f.message}`);
+  if (!r.ok) {
+    lines.push(`FAILED: ${r.failure}`);
+    return lines.join('\n') + '\n';
+  }
+  lines.push('Classes:');
+  for (const c of r.classes) lines.push(`  ${String(c.label).padStart(3)}  ${c.name.padEnd(20)} ${String(c.boxes).padStart(7)} boxes in ${c.images} images`);
+  lines.push(
+    `Converted ${r.items.converted} of ${r.items.total} images (${r.items.skipped} skipped, ${r.items.reencoded} re-encoded, ${r.items.withoutBoxes} without boxes); ` +
+      `${r.boxes.total} boxes (${r.boxes.clipped} clipped, ${r.boxes.dropped} dropped).`,
+  );
+  for (const s of r.splits) {
+    lines.push(`${s.name}: ${s.records} records, ${s.boxes} boxes in ${s.shards.length} shard${s.shards.length === 1 ? '' : 's'}`);
+    for (const sh of s.shards) lines.push(`  ${show(sh.path, cwd)}  (${sh.records} records, ${(sh.bytes / 1e6).toFixed(1)} MB)`);
+  }
+  if (r.replaced.length > 0) lines.push(`Removed ${r.replaced.length} old shard file(s) of a previous run: ${r.replaced.join(', ')}`);
+  lines.push(`Label map: ${show(r.labelMapPath!, cwd)}`);
+  lines.push(`Manifest:  ${show(r.manifestPath!, cwd)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** A one-line progress bar on a TTY: images/s and ETA. */
+function progressBar(io: CliIo) {
+  const started = Date.now();
+  let last = 0;
+  const stream = io.stderr;
+  return {
+    update(p: ConvertProgress) {
+      const now = Date.now();
+      if (now - last < 100 && p.done !== p.total) return;
+      last = now;
+      const secs = (now - started) / 1000;
+      let text: string;
+      if (p.phase === 'convert' && p.total > 0) {
+        const rate = p.done / Math.max(secs, 1e-3);
+        const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
+        const width = 24;
+        const filled = Math.round((width * p.done) / p.total);
+        text = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} images  ${rate.toFixed(0)} img/s  ETA ${eta}s`;
+      } else if (p.phase === 'scan') {
+        text = `reading annotations… ${p.done} items`;
+      } else {
+        text = 'verifying shards…';
+      }
+      stream.write(`\r${text}\u001b[K`);
+    },
+    clear() {
+      stream.write('\r\u001b[K');
+    },
+  };
+}

@@ -1,0 +1,526 @@
+/**
+ * The conversion pipeline: annotations (formats/) + images (image/, on worker
+ * threads) → DetectionExample → tf.Example → sharded TFRecord files, then a
+ * read-back validation before anything is published under a final name.
+ *
+ * Two passes over the annotations (never over the images): the first collects
+ * the classes in use (labels must be 1..N over the classes actually used) and
+ * every annotation error; the second streams items through the image pool and
+ * into the shard writers. Memory is bounded by the in-flight window, not by
+ * the dataset.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { encodeExample } from '../example/codec.js';
+import { TfrecordError } from '../errors.js';
+import { formatLabelMap, parseLabelMap, type LabelMap } from '../detection/label-map.js';
+import type { DetectionObject } from '../detection/schema.js';
+import { toExample } from '../detection/to-example.js';
+import { findFormat, type FormatName } from '../formats/registry.js';
+import type { ImportOptions, ItemError, SourceItem, SourceRef } from '../formats/types.js';
+import type { TargetFormat } from '../image/prepare.js';
+import type { Compression } from '../record/compression.js';
+import { shardExtension } from '../shard/naming.js';
+import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
+import type { ImageJobOk, ImageJobResult } from '../shard/image-job.js';
+import { createImagePool, orderedPipeline } from '../shard/workers.js';
+import { validateDataset } from '../validate/validate.js';
+import type { Finding } from '../validate/findings.js';
+import { version } from '../version.js';
+import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
+import { assignLabels, labelMapId } from './labels.js';
+import { assignSplit, type SplitSpec } from './split.js';
+
+export const DEFAULT_SHARD_SIZE = 200 * 1000 * 1000;
+
+export interface ConvertOptions {
+  from: FormatName;
+  annotations: string;
+  images?: string;
+  /** Class list file (data.yaml, classes.txt, obj.names) or names. */
+  classes?: string | readonly string[];
+  imageSet?: string;
+  crowd?: 'keep' | 'drop';
+  empty?: 'keep' | 'drop';
+  /** A label_map.pbtxt path (or a parsed map) fixing name → id. */
+  labelMap?: string | LabelMap;
+  out: string;
+  /** Shard prefix (default 'data', or the split name when splitting). */
+  name?: string;
+  shards?: number;
+  shardSize?: number;
+  compression?: Compression;
+  split?: SplitSpec[];
+  seed?: number;
+  bbox?: BboxPolicy;
+  onError?: 'fail' | 'skip';
+  /** Target format when an image must be re-encoded. */
+  format?: TargetFormat;
+  quality?: number;
+  maxSize?: number;
+  maxPixels?: number;
+  /** Worker threads for images (default: CPU count; 0 = in this thread). */
+  workers?: number;
+  onProgress?: (p: ConvertProgress) => void;
+}
+
+export interface ConvertProgress {
+  phase: 'scan' | 'convert' | 'verify';
+  done: number;
+  total: number;
+  bytes: number;
+}
+
+/** An item that could not be converted, with where it came from. */
+export interface ItemProblem {
+  code: string;
+  itemId?: string;
+  source: SourceRef;
+  reason: string;
+}
+
+export interface BoxReport extends BoxChange {
+  itemId: string;
+  source: SourceRef;
+}
+
+export interface ConvertWarning {
+  code: 'annotation-size-mismatch' | 'image-reencoded';
+  itemId: string;
+  source: SourceRef;
+  message: string;
+}
+
+export interface ShardReport {
+  name: string;
+  path: string;
+  records: number;
+  bytes: number;
+  sha256: string;
+}
+
+export interface SplitReport {
+  name: string;
+  records: number;
+  boxes: number;
+  shards: ShardReport[];
+}
+
+export interface ClassReport {
+  label: number;
+  name: string;
+  boxes: number;
+  images: number;
+}
+
+export interface ConvertReport {
+  ok: boolean;
+  /** Why it failed, in one sentence (when !ok). */
+  failure?: string;
+  outDir: string;
+  labelMapPath?: string;
+  manifestPath?: string;
+  splits: SplitReport[];
+  items: { total: number; converted: number; skipped: number; reencoded: number; withoutBoxes: number };
+  boxes: { total: number; clipped: number; dropped: number };
+  classes: ClassReport[];
+  labelOrder: string;
+  errors: ItemProblem[];
+  clipped: BoxReport[];
+  dropped: BoxReport[];
+  warnings: ConvertWarning[];
+  /** Findings of the read-back validation (errors and warnings). */
+  findings: Finding[];
+  /** Old shard files of the same prefixes that the new set replaced. */
+  replaced: string[];
+}
+
+interface ResolvedOptions extends Required<Pick<ConvertOptions, 'out' | 'compression' | 'seed' | 'bbox' | 'onError' | 'format' | 'workers'>> {
+  importOptions: ImportOptions;
+}
+
+function toProblem(e: ItemError): ItemProblem {
+  return { code: e.code, ...(e.itemId !== undefined ? { itemId: e.itemId } : {}), source: e.source, reason: e.reason };
+}
+
+async function loadLabelMap(labelMap: string | LabelMap | undefined): Promise<LabelMap | undefined> {
+  if (labelMap === undefined || typeof labelMap !== 'string') return labelMap;
+  let text: string;
+  try {
+    text = await readFile(labelMap, 'utf8');
+  } catch (err) {
+    throw new TfrecordError('io', `cannot read the label map: ${(err as Error).message}`, { file: labelMap, cause: err });
+  }
+  return parseLabelMap(text, labelMap);
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Writes a small file under a temporary name and renames it into place. */
+async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const temp = `${path}.tmp-${process.pid}`;
+  await writeFile(temp, content);
+  await rename(temp, path);
+}
+
+const SHARD_FILE = /^(.*)-\d{5}-of-\d{5}\.tfrecord(?:\.gz|\.zz)?$/;
+
+export async function convertDataset(options: ConvertOptions): Promise<ConvertReport> {
+  const spec = findFormat(options.from);
+  if (!spec) throw new TfrecordError('bad-argument', `unknown input format '${options.from}'`);
+  if (options.shards !== undefined && options.shardSize !== undefined) {
+    throw new TfrecordError('bad-argument', 'give either a shard count or a shard size, not both');
+  }
+  const opts: ResolvedOptions = {
+    out: resolve(options.out),
+    compression: options.compression ?? 'none',
+    seed: options.seed ?? 0,
+    bbox: options.bbox ?? 'clip',
+    onError: options.onError ?? 'fail',
+    format: options.format ?? 'jpeg',
+    workers: options.workers ?? availableParallelism(),
+    importOptions: {
+      annotations: options.annotations,
+      ...(options.images !== undefined ? { images: options.images } : {}),
+      ...(options.classes !== undefined ? { classes: options.classes } : {}),
+      ...(options.imageSet !== undefined ? { imageSet: options.imageSet } : {}),
+      crowd: options.crowd ?? 'keep',
+      empty: options.empty ?? 'keep',
+    },
+  };
+  const userLabelMap = await loadLabelMap(options.labelMap);
+  const splits = options.split && options.split.length > 0 ? options.split : undefined;
+  const prefixFor = (split: string | undefined) =>
+    split === undefined ? (options.name ?? 'data') : options.name ? `${options.name}-${split}` : split;
+  const splitOf = (item: SourceItem) => (splits ? assignSplit(item.id, opts.seed, splits) : undefined);
+  const progress = options.onProgress ?? (() => undefined);
+
+  const report: ConvertReport = {
+    ok: false,
+    outDir: opts.out,
+    splits: [],
+    items: { total: 0, converted: 0, skipped: 0, reencoded: 0, withoutBoxes: 0 },
+    boxes: { total: 0, clipped: 0, dropped: 0 },
+    classes: [],
+    labelOrder: '',
+    errors: [],
+    clipped: [],
+    dropped: [],
+    warnings: [],
+    findings: [],
+    replaced: [],
+  };
+
+  // ---- Pass 1: annotations only ------------------------------------------
+  const scan = await spec.read(opts.importOptions);
+  const usedInOrder: string[] = [];
+  const used = new Set<string>();
+  const excluded = new Set<string>();
+  let scanned = 0;
+  for await (const entry of scan.entries) {
+    if (!entry.ok) {
+      report.errors.push(toProblem(entry.error));
+      continue;
+    }
+    scanned++;
+    const item = entry.item;
+    let unknown = false;
+    for (const o of item.objects) {
+      if (userLabelMap && labelMapId(userLabelMap, o.className) === undefined) {
+        unknown = true;
+        report.errors.push({
+          code: 'unknown-class',
+          itemId: item.id,
+          source: o.source ?? item.source,
+          reason: `class '${o.className}' is not in the label map`,
+        });
+        continue;
+      }
+      if (!used.has(o.className)) {
+        used.add(o.className);
+        usedInOrder.push(o.className);
+      }
+    }
+    if (unknown) excluded.add(item.id);
+    if (scanned % 1000 === 0) progress({ phase: 'scan', done: scanned, total: 0, bytes: 0 });
+  }
+  const labels = assignLabels(usedInOrder, {
+    ...(scan.classOrder ? { classOrder: scan.classOrder } : {}),
+    ...(userLabelMap ? { labelMap: userLabelMap } : {}),
+  });
+  report.labelOrder = labels.order;
+  const total = scanned - excluded.size;
+  report.items.total = scanned + report.errors.filter((e) => e.code !== 'unknown-class').length;
+
+  // ---- Pass 2: images → examples → shards ---------------------------------
+  // With errors already found under --on-error fail we still read every image,
+  // without writing, so the user gets the complete list of problems at once.
+  let writing = !(report.errors.length > 0 && opts.onError === 'fail');
+  await mkdir(opts.out, { recursive: true });
+  const splitNames = splits ? splits.map((s) => s.name) : [undefined];
+  const writers = new Map<string | undefined, ShardedWriter>();
+  const stats = new Map<string | undefined, { records: number; boxes: number }>();
+  const classStats = new Map<number, { boxes: number; images: number }>();
+  const abortAll = async () => {
+    for (const w of writers.values()) await w.abort();
+  };
+  try {
+    if (writing) {
+      for (const s of splitNames) {
+        writers.set(
+          s,
+          await ShardedWriter.create({
+            dir: opts.out,
+            prefix: prefixFor(s),
+            compression: opts.compression,
+            ...(options.shards !== undefined ? { shards: options.shards } : { shardSize: options.shardSize ?? DEFAULT_SHARD_SIZE }),
+          }),
+        );
+      }
+    }
+    for (const s of splitNames) stats.set(s, { records: 0, boxes: 0 });
+
+    const pool = createImagePool(opts.workers);
+    const prepare = {
+      format: opts.format,
+      ...(options.quality !== undefined ? { quality: options.quality } : {}),
+      ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
+      ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+    };
+    let done = 0;
+    let bytesDone = 0;
+    const failItem = async (problem: ItemProblem) => {
+      report.errors.push(problem);
+      if (opts.onError === 'fail' && writing) {
+        writing = false;
+        await abortAll();
+      }
+    };
+    try {
+      const second = await spec.read(opts.importOptions);
+      const items = (async function* () {
+        for await (const entry of second.entries) {
+          if (entry.ok && !excluded.has(entry.item.id)) yield entry.item;
+        }
+      })();
+      const window = Math.max(2, pool.size * 2);
+      await orderedPipeline<SourceItem, ImageJobResult>(
+        items,
+        window,
+        (item) => pool.run({ path: item.imagePath, prepare }).catch((err: Error) => ({ ok: false, code: 'bad-image', reason: err.message })),
+        async (item, result) => {
+          done++;
+          if (!result.ok) {
+            await failItem({ code: result.code, itemId: item.id, source: item.source, reason: result.reason });
+          } else {
+            const payload = buildExample(item, result, labels.ids, opts.bbox, report);
+            if (typeof payload === 'string') {
+              await failItem({ code: 'box-outside-image', itemId: item.id, source: item.source, reason: payload });
+            } else {
+              bytesDone += result.bytes.length;
+              const split = splitOf(item);
+              const st = stats.get(split)!;
+              st.records++;
+              st.boxes += payload.labels.length;
+              report.items.converted++;
+              if (result.reencoded) report.items.reencoded++;
+              if (payload.labels.length === 0) report.items.withoutBoxes++;
+              for (const l of payload.labels) {
+                const c = classStats.get(l) ?? { boxes: 0, images: 0 };
+                c.boxes++;
+                classStats.set(l, c);
+              }
+              for (const l of new Set(payload.labels)) classStats.get(l)!.images++;
+              if (writing) await writers.get(split)!.write(payload.bytes);
+            }
+          }
+          progress({ phase: 'convert', done, total, bytes: bytesDone });
+        },
+      );
+    } finally {
+      await pool.close();
+    }
+
+    report.items.skipped = report.errors.length;
+    report.boxes.clipped = report.clipped.length;
+    report.boxes.dropped = report.dropped.length;
+    report.classes = labels.labelMap.items.map((it) => ({
+      label: it.id,
+      name: it.name,
+      boxes: classStats.get(it.id)?.boxes ?? 0,
+      images: classStats.get(it.id)?.images ?? 0,
+    }));
+    report.boxes.total = report.classes.reduce((n, c) => n + c.boxes, 0);
+
+    if (report.errors.length > 0 && opts.onError === 'fail') {
+      await abortAll();
+      report.failure = `${report.errors.length} item${report.errors.length === 1 ? '' : 's'} could not be converted (--on-error fail); nothing was written`;
+      return report;
+    }
+
+    // ---- Verify: read every shard back (CRC) and validate ------------------
+    const finished = new Map<string | undefined, ShardInfo[]>();
+    for (const [s, w] of writers) finished.set(s, await w.finish());
+    const staged = [...finished.values()].flat();
+    const finalName = new Map(staged.map((sh) => [sh.stagedPath, sh.path]));
+    progress({ phase: 'verify', done: 0, total: staged.length, bytes: 0 });
+    const validation = await validateDataset(
+      staged.map((sh) => sh.stagedPath),
+      { labelMap: labels.labelMap, compression: opts.compression },
+    );
+    report.findings = validation.findings.map((f) => {
+      const name = finalName.get(f.file);
+      return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
+    });
+    if (!validation.valid) {
+      await abortAll();
+      report.failure = 'the converted shards did not pass validation; nothing was published';
+      return report;
+    }
+
+    // ---- Publish ------------------------------------------------------------
+    const labelMapPath = join(opts.out, 'label_map.pbtxt');
+    await writeFileAtomic(labelMapPath, formatLabelMap(labels.labelMap));
+    const prefixes = new Set(splitNames.map(prefixFor));
+    const keep = new Set(staged.map((sh) => sh.name));
+    for (const s of splitNames) {
+      const shards = await writers.get(s)!.publish();
+      const st = stats.get(s)!;
+      const shardReports: ShardReport[] = [];
+      for (const sh of shards) {
+        shardReports.push({ name: sh.name, path: sh.path, records: sh.records, bytes: sh.bytes, sha256: await sha256File(sh.path) });
+      }
+      report.splits.push({ name: s ?? prefixFor(undefined), records: st.records, boxes: st.boxes, shards: shardReports });
+    }
+    // Shards left by an earlier run with another shard count would be picked up
+    // by a `PREFIX-*` glob together with the new ones: remove them.
+    for (const f of await readdir(opts.out)) {
+      const m = SHARD_FILE.exec(f);
+      if (m && prefixes.has(m[1]!) && !keep.has(f)) {
+        await rm(join(opts.out, f), { force: true });
+        report.replaced.push(f);
+      }
+    }
+    report.labelMapPath = labelMapPath;
+    report.manifestPath = join(opts.out, 'manifest.json');
+    report.ok = true;
+    await writeFileAtomic(report.manifestPath, JSON.stringify(manifest(options, opts, report, labels.labelMap), null, 2) + '\n');
+    return report;
+  } catch (err) {
+    await abortAll();
+    throw err;
+  }
+}
+
+interface BuiltExample {
+  bytes: Uint8Array;
+  labels: number[];
+}
+
+/** Places boxes, records clips/drops/warnings, and encodes the tf.Example. Returns a failure reason under --bbox fail. */
+function buildExample(
+  item: SourceItem,
+  image: ImageJobOk,
+  ids: Map<string, number>,
+  policy: BboxPolicy,
+  report: ConvertReport,
+): BuiltExample | string {
+  // Boxes are in the coordinates of the image the annotator saw: the upright
+  // source. Its size is the annotation's own when it states one (as
+  // TensorFlow's tools assume), else the real upright size.
+  const width = item.width ?? image.sourceWidth;
+  const height = item.height ?? image.sourceHeight;
+  if (item.width !== undefined && item.height !== undefined && (item.width !== image.sourceWidth || item.height !== image.sourceHeight)) {
+    const sideways = item.width === image.sourceHeight && item.height === image.sourceWidth && image.orientation >= 5;
+    report.warnings.push({
+      code: 'annotation-size-mismatch',
+      itemId: item.id,
+      source: item.source,
+      message: sideways
+        ? `annotation says ${item.width}x${item.height}, the size of the image as stored, but its EXIF orientation ${image.orientation} displays it as ${image.sourceWidth}x${image.sourceHeight}; boxes are taken as drawn on the displayed image`
+        : `annotation says ${item.width}x${item.height} but the image is ${image.sourceWidth}x${image.sourceHeight}; boxes are normalized by the annotation's size`,
+    });
+  }
+  const placed = placeBoxes(item.objects, item.coords, width, height, policy);
+  if (placed.failure) return placed.failure;
+  for (const c of placed.clipped) report.clipped.push({ ...c, itemId: item.id, source: item.objects[c.index]!.source ?? item.source });
+  for (const c of placed.dropped) report.dropped.push({ ...c, itemId: item.id, source: item.objects[c.index]!.source ?? item.source });
+  // COCO areas are in source pixels; keep them consistent with the stored image if it was resized.
+  const areaScale = (image.width * image.height) / (image.sourceWidth * image.sourceHeight);
+  const objects: DetectionObject[] = placed.boxes.map((b) => {
+    const o = b.object;
+    const d: DetectionObject = { xmin: b.xmin, xmax: b.xmax, ymin: b.ymin, ymax: b.ymax, label: ids.get(o.className)!, text: o.className };
+    if (o.isCrowd !== undefined) d.isCrowd = o.isCrowd;
+    if (o.area !== undefined) d.area = o.area * areaScale;
+    if (o.difficult !== undefined) d.difficult = o.difficult;
+    if (o.truncated !== undefined) d.truncated = o.truncated;
+    if (o.view !== undefined) d.view = o.view;
+    return d;
+  });
+  if (image.reencoded) {
+    report.warnings.push({ code: 'image-reencoded', itemId: item.id, source: item.source, message: `re-encoded as ${image.format}: ${image.reasons.join(', ')}` });
+  }
+  const features = toExample({
+    image: image.bytes,
+    format: image.format,
+    width: image.width,
+    height: image.height,
+    filename: item.id,
+    sourceId: item.id,
+    sha256: image.sha256,
+    objects,
+  });
+  return { bytes: encodeExample(features), labels: objects.map((o) => o.label) };
+}
+
+function manifest(options: ConvertOptions, opts: ResolvedOptions, report: ConvertReport, labelMap: LabelMap) {
+  const rel = (p: string) => relative(opts.out, p) || '.';
+  return {
+    tool: { name: 'tfrecord-od', version },
+    options: {
+      from: options.from,
+      annotations: options.annotations,
+      images: options.images ?? null,
+      classes: options.classes ?? null,
+      imageSet: options.imageSet ?? null,
+      labelMap: typeof options.labelMap === 'string' ? options.labelMap : options.labelMap ? 'given' : null,
+      name: options.name ?? null,
+      shards: options.shards ?? null,
+      shardSize: options.shards === undefined ? (options.shardSize ?? DEFAULT_SHARD_SIZE) : null,
+      compression: opts.compression,
+      split: options.split ?? null,
+      seed: opts.seed,
+      bbox: opts.bbox,
+      onError: opts.onError,
+      crowd: options.crowd ?? 'keep',
+      empty: options.empty ?? 'keep',
+      format: opts.format,
+      quality: options.quality ?? null,
+      maxSize: options.maxSize ?? null,
+      maxPixels: options.maxPixels ?? null,
+      extension: shardExtension(opts.compression),
+    },
+    labelOrder: report.labelOrder,
+    labelMap: labelMap.items,
+    splits: report.splits.map((s) => ({
+      name: s.name,
+      records: s.records,
+      boxes: s.boxes,
+      shards: s.shards.map((sh) => ({ name: rel(sh.path), records: sh.records, bytes: sh.bytes, sha256: sh.sha256 })),
+    })),
+    classes: report.classes,
+    items: report.items,
+    boxes: report.boxes,
+    skipped: report.errors,
+    clipped: report.clipped,
+    dropped: report.dropped,
+    warnings: report.warnings,
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Writes records across shard files. Every shard is first written under a
+ * hidden staging name; only `publish()` renames the complete set to the final
+ * TensorFlow-style names. An interrupted or failed run therefore never leaves
+ * a file under a final name, and the `-of-NNNNN` total can be decided after
+ * the last record when shards are cut by size.
+ */
+import { randomBytes } from 'node:crypto';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TfrecordError } from '../errors.js';
+import { RecordWriter } from '../io/write.js';
+import type { Compression } from '../record/compression.js';
+import { shardExtension, shardName } from './naming.js';
+
+export interface ShardedWriterOptions {
+  dir: string;
+  prefix: string;
+  /** Fixed number of shards; records are dealt round-robin (record i → shard i mod N). */
+  shards?: number;
+  /** Otherwise: start a new shard before one would exceed this many (uncompressed, framed) bytes. */
+  shardSize?: number;
+  compression?: Compression;
+}
+
+export interface ShardInfo {
+  /** Final file name (inside `dir`). */
+  name: string;
+  path: string;
+  /** Where the complete shard sits until publish(). */
+  stagedPath: string;
+  records: number;
+  /** Framed, uncompressed bytes. */
+  bytes: number;
+}
+
+interface OpenShard {
+  writer: RecordWriter;
+  stagedPath: string;
+}
+
+export class ShardedWriter {
+  private readonly open: OpenShard[] = [];
+  private readonly done: Array<{ stagedPath: string; records: number; bytes: number }> = [];
+  private next = 0;
+  private finished: ShardInfo[] | undefined;
+  private readonly tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
+
+  private constructor(private readonly options: Required<Pick<ShardedWriterOptions, 'dir' | 'prefix' | 'compression'>> & ShardedWriterOptions) {}
+
+  static async create(options: ShardedWriterOptions): Promise<ShardedWriter> {
+    if (options.shards === undefined && options.shardSize === undefined) {
+      throw new TfrecordError('bad-argument', 'give either a shard count or a shard size');
+    }
+    if (options.shards !== undefined && (!Number.isInteger(options.shards) || options.shards < 1)) {
+      throw new TfrecordError('bad-argument', `shard count must be a positive integer, got ${options.shards}`);
+    }
+    const w = new ShardedWriter({ compression: 'none', ...options });
+    if (options.shards !== undefined) {
+      for (let i = 0; i < options.shards; i++) w.open.push(await w.openShard(i));
+    }
+    return w;
+  }
+
+  private async openShard(index: number): Promise<OpenShard> {
+    const stagedPath = join(this.options.dir, `.${this.options.prefix}-${index}.staging-${this.tag}`);
+    return { writer: await RecordWriter.create(stagedPath, { compression: this.options.compression }), stagedPath };
+  }
+
+  async write(payload: Uint8Array): Promise<void> {
+    if (this.options.shards !== undefined) {
+      const shard = this.open[this.next % this.options.shards]!;
+      this.next++;
+      await shard.writer.write(payload);
+      return;
+    }
+    let current: OpenShard | undefined = this.open[0];
+    const framed = payload.length + 16;
+    if (current && current.writer.records > 0 && current.writer.bytes + framed > this.options.shardSize!) {
+      await this.closeShard(current);
+      this.open.length = 0;
+      current = undefined;
+    }
+    if (!current) {
+      current = await this.openShard(this.done.length);
+      this.open[0] = current;
+    }
+    await current.writer.write(payload);
+  }
+
+  private async closeShard(shard: OpenShard): Promise<void> {
+    await shard.writer.close();
+    this.done.push({ stagedPath: shard.stagedPath, records: shard.writer.records, bytes: shard.writer.bytes });
+  }
+
+  /** Closes every shard (still under staging names) and returns what will be published. */
+  async finish(): Promise<ShardInfo[]> {
+    if (this.finished) return this.finished;
+    for (const shard of this.open) await this.closeShard(shard);
+    this.open.length = 0;
+    // A dataset split with no records still gets one (empty, valid) shard, so every split has a file.
+    if (this.done.length === 0) {
+      const empty = await this.openShard(0);
+      await this.closeShard(empty);
+    }
+    const total = this.done.length;
+    const ext = shardExtension(this.options.compression);
+    this.finished = this.done.map((d, i) => {
+      const name = shardName(this.options.prefix, i, total, ext);
+      return { name, path: join(this.options.dir, name), stagedPath: d.stagedPath, records: d.records, bytes: d.bytes };
+    });
+    return this.finished;
+  }
+
+  /** Renames the finished shards to their final names. */
+  async publish(): Promise<ShardInfo[]> {
+    const shards = await this.finish();
+    for (const s of shards) await rename(s.stagedPath, s.path);
+    return shards;
+  }
+
+  /** Discards everything written: open temporaries and staged shards. */
+  async abort(): Promise<void> {
+    for (const shard of this.open) await shard.writer.abort();
+    this.open.length = 0;
+    for (const d of this.done) await rm(d.stagedPath, { force: true });
+    this.done.length = 0;
+  }
+}

@@ -2,11 +2,21 @@
  * tfrecord-od: TFRecord files of tf.Example records for TensorFlow object detection.
  *
  * Layers, bottom up: record (framing, CRC32C) → example (tf.Example codec) →
- * detection (OD API schema, label maps) → formats / validate / shard → cli.
+ * detection (OD API schema, label maps) → formats / validate / convert → cli.
+ * Each layer also has its own subpath export (`tfrecord-od/record`, …).
  */
 export * from './errors.js';
 export * from './record/index.js';
 export * from './example/index.js';
 export { readRecords, readRecordEntries, type ReadOptions, type RecordSource } from './io/read.js';
-export { RecordWriter, writeRecords, type WriteOptions, type RecordTarget } from './io/write.js';
+export { RecordWriter, writeRecords, temporaryPath, type WriteOptions, type RecordTarget } from './io/write.js';
 export { featuresToJson, featureToJson, type JsonFeature } from './inspect/json.js';
+export * from './detection/index.js';
+export * from './validate/index.js';
+export * from './formats/index.js';
+export * from './stats/index.js';
+export * from './image/index.js';
+export * from './convert/index.js';
+export { ShardedWriter, type ShardedWriterOptions, type ShardInfo } from './shard/sharded-writer.js';
+export { shardName } from './shard/naming.js';
+export { version } from './version.js';

@@ -38,6 +38,12 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'tfrecord-od stats PATH... [--label-map FILE] [--json] [--compression auto|none|gzip|zlib]',
     load: () => import('./commands/stats.js'),
   },
+  {
+    name: 'preview',
+    summary: 'draw records with their boxes as PNGs and an index.html contact sheet',
+    usage: 'tfrecord-od preview PATH... --out DIR [--limit N] [--filter CODE] [--label-map FILE] [--compression auto|none|gzip|zlib]',
+    load: () => import('./commands/preview.js'),
+  },
 ];
 
 function helpText(): string {

@@ -1,0 +1,201 @@
+/**
+ * Drawing one record: the decoded image with its boxes and class tags on top,
+ * or a placeholder tile that says why there is no image.
+ *
+ * Boxes are drawn where TensorFlow would see them: on the stored pixels, with
+ * EXIF orientation ignored (TF's decoders ignore it too), so a preview of a
+ * sideways photo shows the same mismatch training would suffer.
+ */
+import sharp from 'sharp';
+
+export interface PreviewBox {
+  /** Normalized coordinates as stored; may be NaN, outside [0, 1] or inverted. */
+  xmin: number | undefined;
+  xmax: number | undefined;
+  ymin: number | undefined;
+  ymax: number | undefined;
+  label: number | null;
+  /** Text shown in the tag (class name), '' when unknown. */
+  name: string;
+}
+
+export interface Rgb {
+  r: number;
+  g: number;
+  b: number;
+}
+
+/** Colour for boxes without a label: white stands out from the hue wheel. */
+const UNLABELLED: Rgb = { r: 255, g: 255, b: 255 };
+/** Consecutive labels land far apart on the hue wheel (golden angle), so neighbours never look alike. */
+const GOLDEN_ANGLE = 137.508;
+
+/** The colour used for a label's boxes and tags (stable across runs and datasets). */
+export function labelColour(label: number | null): Rgb {
+  if (label === null || !Number.isFinite(label)) return UNLABELLED;
+  const hue = (((label * GOLDEN_ANGLE) % 360) + 360) % 360;
+  return hslToRgb(hue, 0.85, 0.5);
+}
+
+function hslToRgb(h: number, s: number, l: number): Rgb {
+  const c = (1 - Math.abs(2 * l - 1)) * s;
+  const x = c * (1 - Math.abs(((h / 60) % 2) - 1));
+  const m = l - c / 2;
+  const [r, g, b] = h < 60 ? [c, x, 0] : h < 120 ? [x, c, 0] : h < 180 ? [0, c, x] : h < 240 ? [0, x, c] : h < 300 ? [x, 0, c] : [c, 0, x];
+  const to = (v: number) => Math.round((v + m) * 255);
+  return { r: to(r), g: to(g), b: to(b) };
+}
+
+const hex = (c: Rgb) => `#${[c.r, c.g, c.b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+
+/** Escapes text for SVG/HTML content and attribute values. */
+export function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/** "cat (1)", or "label 1" with no name, or just the name when there is no label. */
+export function tagText(box: Pick<PreviewBox, 'label' | 'name'>): string {
+  if (box.label === null) return box.name === '' ? '?' : box.name;
+  return box.name === '' ? `label ${box.label}` : `${box.name} (${box.label})`;
+}
+
+/** Stroke width in pixels: visible on a thumbnail of a large photo, not overwhelming on a tiny one. */
+export function strokeWidth(width: number, height: number): number {
+  return Math.max(2, Math.round(Math.min(width, height) / 150));
+}
+
+export interface DrawnBox {
+  /** Pixel rectangle actually drawn (clamped to the canvas), [x0, x1) × [y0, y1). */
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  /** Drawn dashed because the stored box is out of [0, 1] or inverted. */
+  dashed: boolean;
+}
+
+/**
+ * Where a box goes on a `width`×`height` canvas, or undefined when it cannot
+ * be placed (a coordinate missing or NaN). Out-of-range and inverted boxes are
+ * clamped/ordered and flagged, so the problem is visible rather than hidden.
+ */
+export function placeBox(box: PreviewBox, width: number, height: number): DrawnBox | undefined {
+  const { xmin, xmax, ymin, ymax } = box;
+  if (xmin === undefined || xmax === undefined || ymin === undefined || ymax === undefined) return undefined;
+  if ([xmin, xmax, ymin, ymax].some((v) => Number.isNaN(v))) return undefined;
+  const outside = [xmin, xmax, ymin, ymax].some((v) => v < 0 || v > 1);
+  const inverted = xmin > xmax || ymin > ymax;
+  const [x0, x1] = span(Math.min(xmin, xmax), Math.max(xmin, xmax), width);
+  const [y0, y1] = span(Math.min(ymin, ymax), Math.max(ymin, ymax), height);
+  return { x0, x1, y0, y1, dashed: outside || inverted };
+}
+
+/** Normalized [lo, hi] to whole pixels inside [0, size], at least one pixel wide. */
+function span(lo: number, hi: number, size: number): [number, number] {
+  const clamp = (v: number) => Math.min(size, Math.max(0, Math.round(v * size)));
+  let a = clamp(lo);
+  let b = clamp(hi);
+  if (b - a < 1) {
+    if (a >= size) a = size - 1;
+    b = a + 1;
+  }
+  return [a, b];
+}
+
+/** The SVG overlay (same size as the image) with one rectangle and tag per box. */
+export function overlaySvg(boxes: readonly PreviewBox[], width: number, height: number): string {
+  const s = strokeWidth(width, height);
+  const font = Math.min(24, Math.max(10, Math.round(Math.min(width, height) / 30)));
+  const tagH = Math.round(font * 1.4);
+  const shapes: string[] = [];
+  const tags: string[] = [];
+  for (const box of boxes) {
+    const r = placeBox(box, width, height);
+    if (r === undefined) continue;
+    const colour = labelColour(box.label);
+    const w = r.x1 - r.x0;
+    const h = r.y1 - r.y0;
+    const dash = r.dashed ? ` stroke-dasharray="${3 * s},${2 * s}"` : '';
+    if (w > 2 * s && h > 2 * s) {
+      // Inset by half the stroke so the stroke covers exactly the pixels [x0, x0+s) etc.
+      shapes.push(
+        `<rect x="${r.x0 + s / 2}" y="${r.y0 + s / 2}" width="${w - s}" height="${h - s}" fill="none" stroke="${hex(colour)}" stroke-width="${s}"${dash}/>`,
+      );
+    } else {
+      // Too small for an outline: a solid patch still shows where it is.
+      shapes.push(`<rect x="${r.x0}" y="${r.y0}" width="${w}" height="${h}" fill="${hex(colour)}"${r.dashed ? ' fill-opacity="0.6"' : ''}/>`);
+    }
+    const text = tagText(box);
+    const tagW = Math.min(width, Math.ceil(text.length * font * 0.62) + 6);
+    const tx = Math.max(0, Math.min(r.x0, width - tagW));
+    // Above the box when there is room, else just inside its top edge.
+    const ty = r.y0 - tagH >= 0 ? r.y0 - tagH : Math.min(r.y0, Math.max(0, height - tagH));
+    const luminance = 0.2126 * colour.r + 0.7152 * colour.g + 0.0722 * colour.b;
+    tags.push(
+      `<rect x="${tx}" y="${ty}" width="${tagW}" height="${tagH}" fill="${hex(colour)}"/>` +
+        `<text x="${tx + 3}" y="${ty + tagH - Math.round(font * 0.35)}" font-size="${font}" fill="${luminance > 140 ? '#000' : '#fff'}">${escapeXml(text)}</text>`,
+    );
+  }
+  // Tags after all boxes, so a box never hides another box's name.
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" shape-rendering="crispEdges" ` +
+    `font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">${shapes.join('')}${tags.join('')}</svg>`
+  );
+}
+
+export interface RenderedImage {
+  png: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * Decodes `image` and draws `boxes` on it; resolves to a PNG of the decoded
+ * image's size. Rejects (with sharp's reason) when the image does not decode.
+ */
+export async function drawDetections(image: Uint8Array, boxes: readonly PreviewBox[]): Promise<RenderedImage> {
+  // Decoded to plain RGB first: the overlay's colours then survive greyscale
+  // and palette inputs, and the real pixel size (not a header's claim) sizes the overlay.
+  const { data, info } = await sharp(image, { failOn: 'error' })
+    .flatten({ background: '#808080' })
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { width, height, channels } = info;
+  const svg = Buffer.from(overlaySvg(boxes, width, height));
+  const png = await sharp(data, { raw: { width, height, channels } })
+    .composite([{ input: svg, top: 0, left: 0 }])
+    .png()
+    .toBuffer();
+  return { png, width, height };
+}
+
+export const PLACEHOLDER_SIZE = { width: 320, height: 240 } as const;
+
+/** A dark tile with a few lines of text: what a record without a drawable image gets. */
+export async function drawPlaceholder(lines: readonly string[]): Promise<Buffer> {
+  const { width, height } = PLACEHOLDER_SIZE;
+  const font = 13;
+  const wrapped = lines.flatMap((l) => wrap(l, 44)).slice(0, 12);
+  const text = wrapped
+    .map((l, i) => `<text x="12" y="${28 + i * (font + 5)}" font-size="${font}" fill="#f0f0f0">${escapeXml(l)}</text>`)
+    .join('');
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">` +
+    `<rect width="${width}" height="${height}" fill="#3a3a3a"/><rect x="1" y="1" width="${width - 2}" height="${height - 2}" fill="none" stroke="#d04040" stroke-width="2" stroke-dasharray="8,6"/>` +
+    `${text}</svg>`;
+  return sharp(Buffer.from(svg)).png().toBuffer();
+}
+
+function wrap(line: string, width: number): string[] {
+  const out: string[] = [];
+  let rest = line;
+  while (rest.length > width) {
+    let cut = rest.lastIndexOf(' ', width);
+    if (cut <= 0) cut = width;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut).trimStart();
+  }
+  out.push(rest);
+  return out;
+}

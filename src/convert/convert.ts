@@ -9,8 +9,6 @@
  * into the shard writers. Memory is bounded by the in-flight window, not by
  * the dataset.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -26,7 +24,7 @@ import type { Compression } from '../record/compression.js';
 import { shardExtension } from '../shard/naming.js';
 import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
 import type { ImageJobOk, ImageJobResult } from '../shard/image-job.js';
-import { createImagePool, orderedPipeline } from '../shard/workers.js';
+import { createImagePool, orderedPipeline, type ImagePool } from '../shard/workers.js';
 import { validateDataset } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
 import { version } from '../version.js';
@@ -157,12 +155,6 @@ async function loadLabelMap(labelMap: string | LabelMap | undefined): Promise<La
   return parseLabelMap(text, labelMap);
 }
 
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
-
 /** Writes a small file under a temporary name and renames it into place. */
 async function writeFileAtomic(path: string, content: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
@@ -271,6 +263,8 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   const abortAll = async () => {
     for (const w of writers.values()) await w.abort();
   };
+  // Open until the shards are hashed: the workers hash them while the main thread validates.
+  let pool: ImagePool | undefined;
   try {
     if (writing) {
       for (const s of splitNames) {
@@ -287,7 +281,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     }
     for (const s of splitNames) stats.set(s, { records: 0, boxes: 0 });
 
-    const pool = createImagePool(opts.workers);
+    pool = createImagePool(opts.workers);
     const prepare = {
       format: opts.format,
       ...(options.quality !== undefined ? { quality: options.quality } : {}),
@@ -303,18 +297,21 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
         await abortAll();
       }
     };
-    try {
+    {
+      const activePool = pool;
       const second = await spec.read(opts.importOptions);
       const items = (async function* () {
         for await (const entry of second.entries) {
           if (entry.ok && !excluded.has(entry.item.id)) yield entry.item;
         }
       })();
-      const window = Math.max(2, pool.size * 2);
+      // In flight: enough to keep every worker busy while the main thread
+      // writes; with no workers, enough to overlap file reads.
+      const window = activePool.size > 0 ? activePool.size * 4 : 8;
       await orderedPipeline<SourceItem, ImageJobResult>(
         items,
         window,
-        (item) => pool.run({ path: item.imagePath, prepare }).catch((err: Error) => ({ ok: false, code: 'bad-image', reason: err.message })),
+        (item) => activePool.run({ path: item.imagePath, prepare }).catch((err: Error) => ({ ok: false, code: 'bad-image', reason: err.message })),
         async (item, result) => {
           done++;
           if (!result.ok) {
@@ -344,8 +341,6 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
           progress({ phase: 'convert', done, total, bytes: bytesDone });
         },
       );
-    } finally {
-      await pool.close();
     }
 
     report.items.skipped = report.errors.length;
@@ -371,10 +366,17 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     const staged = [...finished.values()].flat();
     const finalName = new Map(staged.map((sh) => [sh.stagedPath, sh.path]));
     progress({ phase: 'verify', done: 0, total: staged.length, bytes: 0 });
+    const digests = Promise.all(staged.map((sh) => pool!.hashFile(sh.stagedPath)));
+    digests.catch(() => undefined);
+    // The image digests were computed from the very bytes written, and the
+    // CRCs checked on read-back prove those bytes are unchanged: no need to
+    // hash every image a second time.
     const validation = await validateDataset(
       staged.map((sh) => sh.stagedPath),
-      { labelMap: labels.labelMap, compression: opts.compression },
+      { labelMap: labels.labelMap, compression: opts.compression, trustImageHashes: true },
     );
+    const shardDigests = new Map(staged.map((sh, i) => [sh.stagedPath, i]));
+    const digestList = await digests;
     report.findings = validation.findings.map((f) => {
       const name = finalName.get(f.file);
       return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
@@ -395,7 +397,8 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
       const st = stats.get(s)!;
       const shardReports: ShardReport[] = [];
       for (const sh of shards) {
-        shardReports.push({ name: sh.name, path: sh.path, records: sh.records, bytes: sh.bytes, sha256: await sha256File(sh.path) });
+        const sha256 = digestList[shardDigests.get(sh.stagedPath)!]!;
+        shardReports.push({ name: sh.name, path: sh.path, records: sh.records, bytes: sh.bytes, sha256 });
       }
       report.splits.push({ name: s ?? prefixFor(undefined), records: st.records, boxes: st.boxes, shards: shardReports });
     }
@@ -416,6 +419,8 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   } catch (err) {
     await abortAll();
     throw err;
+  } finally {
+    await pool?.close();
   }
 }
 

@@ -5,6 +5,7 @@
  * the calling thread; both give identical results.
  */
 import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isTfrecordError } from '../errors.js';
 import { prepareImage, type PrepareOptions, type TargetFormat } from '../image/prepare.js';
@@ -39,6 +40,13 @@ export interface ImageJobFailed {
 }
 
 export type ImageJobResult = ImageJobOk | ImageJobFailed;
+
+/** SHA-256 of a whole file, streamed (shards can be gigabytes). */
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
 
 export async function runImageJob(job: ImageJob): Promise<ImageJobResult> {
   let source: Buffer;

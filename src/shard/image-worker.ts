@@ -4,16 +4,20 @@
  * between threads.
  */
 import { parentPort } from 'node:worker_threads';
-import { runImageJob, type ImageJob } from './image-job.js';
+import { hashFile, runImageJob, type ImageJob } from './image-job.js';
 
-interface Request {
-  id: number;
-  job: ImageJob;
-}
+type Request = { id: number; job: ImageJob } | { id: number; hashFile: string };
 
 const port = parentPort;
 if (port) {
   port.on('message', (msg: Request) => {
+    if ('hashFile' in msg) {
+      hashFile(msg.hashFile).then(
+        (digest) => port.postMessage({ id: msg.id, digest }),
+        (err: Error) => port.postMessage({ id: msg.id, error: err.message }),
+      );
+      return;
+    }
     void runImageJob(msg.job).then((result) => {
       if (!result.ok) {
         port.postMessage({ id: msg.id, result });

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { runImageJob, type ImageJob, type ImageJobResult } from './image-job.js';
+import { hashFile, runImageJob, type ImageJob, type ImageJobResult } from './image-job.js';
 
 /**
  * The compiled worker script. When this module runs from TypeScript sources
@@ -23,9 +23,11 @@ function workerScript(): URL {
 }
 
 interface Pending {
-  resolve: (r: ImageJobResult) => void;
+  resolve: (r: ImageJobResult | string) => void;
   reject: (e: Error) => void;
 }
+
+type Reply = { id: number; result: ImageJobResult } | { id: number; digest: string } | { id: number; error: string };
 
 interface Slot {
   worker: Worker;
@@ -34,13 +36,15 @@ interface Slot {
 
 export interface ImagePool {
   run(job: ImageJob): Promise<ImageJobResult>;
+  /** SHA-256 (hex) of a file, computed off the calling thread when there are workers. */
+  hashFile(path: string): Promise<string>;
   close(): Promise<void>;
   readonly size: number;
 }
 
 /** Runs jobs in the calling thread (workers: 0). */
 function inlinePool(): ImagePool {
-  return { size: 0, run: runImageJob, close: async () => undefined };
+  return { size: 0, run: runImageJob, hashFile, close: async () => undefined };
 }
 
 export function createImagePool(size: number): ImagePool {
@@ -53,11 +57,13 @@ export function createImagePool(size: number): ImagePool {
   for (let i = 0; i < size; i++) {
     const worker = new Worker(script);
     const slot: Slot = { worker, busy: 0 };
-    worker.on('message', (msg: { id: number; result: ImageJobResult }) => {
+    worker.on('message', (msg: Reply) => {
       slot.busy--;
       const p = pending.get(msg.id);
       pending.delete(msg.id);
-      p?.resolve(msg.result);
+      if ('result' in msg) p?.resolve(msg.result);
+      else if ('digest' in msg) p?.resolve(msg.digest);
+      else p?.reject(new Error(msg.error));
     });
     worker.on('error', (err) => {
       failure ??= err;
@@ -66,19 +72,25 @@ export function createImagePool(size: number): ImagePool {
     });
     slots.push(slot);
   }
+  const send = (message: (id: number) => object): Promise<ImageJobResult | string> => {
+    if (failure) return Promise.reject(failure);
+    // Least-busy worker: images differ a lot in cost (a re-encode vs a pass-through).
+    let slot = slots[0]!;
+    for (const s of slots) if (s.busy < slot.busy) slot = s;
+    slot.busy++;
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      slot.worker.postMessage(message(id));
+    });
+  };
   return {
     size,
     run(job) {
-      if (failure) return Promise.reject(failure);
-      // Least-busy worker: images differ a lot in cost (a re-encode vs a pass-through).
-      let slot = slots[0]!;
-      for (const s of slots) if (s.busy < slot.busy) slot = s;
-      slot.busy++;
-      const id = nextId++;
-      return new Promise<ImageJobResult>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
-        slot.worker.postMessage({ id, job });
-      });
+      return send((id) => ({ id, job })) as Promise<ImageJobResult>;
+    },
+    hashFile(path) {
+      return send((id) => ({ id, hashFile: path })) as Promise<string>;
     },
     async close() {
       await Promise.all(slots.map((s) => s.worker.terminate()));

@@ -17,6 +17,7 @@ export const validateOptionsSchema = z.object({
   maxFindings: z.number().int().min(0).optional(),
   compression: z.enum(['auto', 'none', 'gzip', 'zlib']).optional(),
   maxRecordBytes: z.number().int().min(1).optional(),
+  trustImageHashes: z.boolean().optional(),
   onFinding: z.custom<(f: unknown) => void>((v) => typeof v === 'function', { message: 'expected a function' }).optional(),
 });
 

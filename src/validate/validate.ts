@@ -38,6 +38,13 @@ export interface ValidateOptions {
   compression?: CompressionOption;
   /** Largest record accepted before `record-too-large` (default: the reader's, 2 GiB). */
   maxRecordBytes?: number;
+  /**
+   * Take a well-formed `image/key/sha256` as the image's digest instead of
+   * recomputing it. Only for files this process has just written from bytes
+   * it hashed itself (convert's read-back): their CRCs already prove the bytes
+   * are unchanged, and hashing every image again would double the cost.
+   */
+  trustImageHashes?: boolean;
   /** Called for every finding as it is found, including those not stored. */
   onFinding?: (finding: Finding) => void;
 }
@@ -140,7 +147,7 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
 
   const files = await listTfrecordFiles(paths);
   const locator = new RecordLocator();
-  const state = new DatasetState(options.labelMap === undefined);
+  const state = new DatasetState(options.labelMap === undefined, options.trustImageHashes ?? false);
   let ordinal = 0;
   let records = 0;
   let boxes = 0;
@@ -219,12 +226,19 @@ class DatasetState {
   private readonly reportedPairs = new Set<string>();
 
   /** Text consistency across records is only judged without a label map (with one, each text is checked against it). */
-  constructor(private readonly compareTexts: boolean) {}
+  constructor(
+    private readonly compareTexts: boolean,
+    private readonly trustHashes: boolean,
+  ) {}
 
   checkIdentity(facts: RecordFacts, ordinal: number, locator: RecordLocator, emit: Emit): void {
     const image = facts.image;
     if (image === undefined || image.length === 0) return;
-    const digest = createHash('sha256').update(image).digest('hex');
+    const declared = facts.sha256;
+    const digest =
+      this.trustHashes && declared !== undefined && /^[0-9a-f]{64}$/.test(declared)
+        ? declared
+        : createHash('sha256').update(image).digest('hex');
     if (facts.sha256 !== undefined && facts.sha256 !== digest) {
       emit('sha256-mismatch', `'image/key/sha256' is ${facts.sha256} but the image's SHA-256 is ${digest}`);
     }

@@ -1,7 +1,7 @@
 /** Small real detection datasets for the stats and preview tests (images made by sharp). */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import sharp from 'sharp';
 import type { DetectionExample, DetectionObject } from '../../src/detection/schema.js';
 import { toExample } from '../../src/detection/to-example.js';
@@ -42,6 +42,7 @@ export async function scratch(): Promise<Scratch> {
     path,
     async write(name, records) {
       const file = join(path, name);
+      await mkdir(dirname(file), { recursive: true });
       await writeRecords(file, records.map((r) => (r instanceof Uint8Array ? r : payload(r))));
       return file;
     },

@@ -23,7 +23,18 @@
  * global tuning.
  */
 
-import sharp, { type Sharp, type SharpOptions } from 'sharp';
+import type { Sharp, SharpOptions } from 'sharp';
+
+/**
+ * sharp is loaded on first use: JPEG and PNG files stored as they are need
+ * only the header probe, and loading libvips costs ~100 ms per worker thread.
+ */
+type SharpFactory = typeof import('sharp').default;
+let sharpLoading: Promise<SharpFactory> | undefined;
+async function loadSharp(): Promise<SharpFactory> {
+  sharpLoading ??= import('sharp').then((m) => m.default);
+  return sharpLoading;
+}
 import { isTfrecordError, TfrecordError } from '../errors.js';
 import { decodeBmp, pixelLimitReason } from './bmp.js';
 import { displaySize, probeImage, sniffFormat, type ImageInfo } from './probe.js';
@@ -131,6 +142,7 @@ function reencodeReasons(info: SourceInfo, opts: ResolvedOptions): string[] {
 async function keepAsIs(bytes: Uint8Array, info: ImageInfo, opts: ResolvedOptions): Promise<PreparedImage> {
   let { width, height } = info;
   if (opts.decode) {
+    const sharp = await loadSharp();
     // Decoding to raw pixels is the cheapest way to make libjpeg/libpng read
     // every scanline, which is what catches truncated or corrupt data.
     const decoded = await runSharp(() => sharp(bytes, sharpInputOptions(opts)).raw().toBuffer({ resolveWithObject: true }), info, opts);
@@ -163,6 +175,7 @@ function sharpInputOptions(opts: ResolvedOptions): SharpOptions {
 
 async function reencode(bytes: Uint8Array, probed: ImageInfo | undefined, opts: ResolvedOptions): Promise<PreparedImage> {
   const sourceFormat = probed?.format ?? sniffFormat(bytes);
+  const sharp = await loadSharp();
   // sharp's prebuilt libvips has no BMP loader, so BMP goes through our own
   // decoder and reaches sharp as raw pixels (which carry no orientation).
   const open = (): Sharp => {

@@ -165,8 +165,10 @@ export function temporaryPath(finalPath: string): string {
 }
 
 /**
- * Writes records one at a time. Use `RecordWriter.create(target, options)`;
- * always finish with `close()` (or `abort()` to discard a path target).
+ * Writes records one at a time: `new RecordWriter(target, options)`, then
+ * `write(payload)` for each record and `close()` at the end (or `abort()` to
+ * discard a path target). The file is opened on first use;
+ * `RecordWriter.create()` opens it at once, so a bad path fails early.
  */
 export class RecordWriter {
   /** Records written so far. */
@@ -183,32 +185,46 @@ export class RecordWriter {
    * the disk write overlap instead of adding up.
    */
   private inFlight: Promise<void> | undefined;
+  private opening: Promise<Sink> | undefined;
+  private sink: Sink | undefined;
+  private handle: FileHandle | undefined;
+  /** Where the file is being written (a temporary name), and its final name. */
+  private readonly paths: { temp: string; final: string } | undefined;
 
-  private constructor(
-    private readonly sink: Sink,
-    /** Where the file is being written (a temporary name), and its final name. */
-    private readonly paths: { temp: string; final: string } | undefined,
-    private readonly fsync: boolean,
-    private readonly handle: FileHandle | undefined,
-  ) {}
+  constructor(
+    private readonly target: RecordTarget,
+    private readonly options: WriteOptions = {},
+  ) {
+    if (typeof target === 'string') this.paths = { temp: temporaryPath(target), final: target };
+  }
 
   static async create(target: RecordTarget, options: WriteOptions = {}): Promise<RecordWriter> {
-    const compression = options.compression ?? 'none';
-    if (typeof target === 'string') {
-      const temp = temporaryPath(target);
-      let handle: FileHandle;
+    const writer = new RecordWriter(target, options);
+    await writer.open();
+    return writer;
+  }
+
+  private open(): Promise<Sink> {
+    this.opening ??= this.openSink();
+    return this.opening;
+  }
+
+  private async openSink(): Promise<Sink> {
+    const compression = this.options.compression ?? 'none';
+    let sink: Sink;
+    if (this.paths) {
       try {
-        handle = await open(temp, 'wx');
+        this.handle = await open(this.paths.temp, 'wx');
       } catch (err) {
-        throw new TfrecordError('io', `cannot create output: ${describeFsError(err)}`, { file: target, cause: err });
+        throw new TfrecordError('io', `cannot create output: ${describeFsError(err)}`, { file: this.paths.final, cause: err });
       }
-      let sink: Sink = new FileSink(handle);
-      if (compression !== 'none') sink = new CompressedSink(sink, compression, options.level);
-      return new RecordWriter(sink, { temp, final: target }, options.fsync ?? false, handle);
+      sink = new FileSink(this.handle);
+    } else {
+      sink = new StreamSink(this.target as Writable, false);
     }
-    let sink: Sink = new StreamSink(target, false);
-    if (compression !== 'none') sink = new CompressedSink(sink, compression, options.level);
-    return new RecordWriter(sink, undefined, false, undefined);
+    if (compression !== 'none') sink = new CompressedSink(sink, compression, this.options.level);
+    this.sink = sink;
+    return sink;
   }
 
   /** The final path (for path targets). */
@@ -241,7 +257,8 @@ export class RecordWriter {
       const size = this.partsBytes;
       this.parts = [];
       this.partsBytes = 0;
-      this.inFlight = this.sink.write(parts, size);
+      const sink = this.sink ?? (await this.open());
+      this.inFlight = sink.write(parts, size);
       // Keep the rejection for settle(); without this handler it would count as unhandled.
       this.inFlight.catch(() => undefined);
     }
@@ -263,9 +280,10 @@ export class RecordWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
+      const sink = this.sink ?? (await this.open());
       await this.flush(true);
-      if (this.fsync && this.handle) await this.handle.sync();
-      await this.sink.end();
+      if (this.options.fsync && this.handle) await this.handle.sync();
+      await sink.end();
       this.closed = true;
       if (this.paths) await rename(this.paths.temp, this.paths.final);
     } catch (err) {
@@ -281,7 +299,9 @@ export class RecordWriter {
     this.parts = [];
     await this.inFlight?.catch(() => undefined);
     this.inFlight = undefined;
-    await this.sink.abort().catch(() => undefined);
+    // Wait for a pending open so its file is not created after we cleaned up.
+    await this.opening?.catch(() => undefined);
+    await this.sink?.abort().catch(() => undefined);
     if (this.paths) await rm(this.paths.temp, { force: true }).catch(() => undefined);
   }
 }

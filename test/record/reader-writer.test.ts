@@ -73,6 +73,23 @@ describe('write → read round trips', () => {
     expect(kept.map((r) => [...r])).toEqual(recs.map((r) => [...r]));
   });
 
+  it('new RecordWriter(path) opens lazily; close() with no records gives a valid empty file', async () => {
+    const dir = await tempDir();
+    const empty = new RecordWriter(join(dir, 'empty.tfrecord'));
+    await empty.close();
+    expect((await readFile(join(dir, 'empty.tfrecord'))).length).toBe(0);
+    const w = new RecordWriter(join(dir, 'n.tfrecord'), { compression: 'gzip' });
+    await w.write(new Uint8Array([1, 2, 3]));
+    await w.close();
+    expect((await collect(readRecords(join(dir, 'n.tfrecord')))).map((r) => [...r])).toEqual([[1, 2, 3]]);
+  });
+
+  it('an unwritable target is an io error naming the file', async () => {
+    await expect(RecordWriter.create('/nonexistent-dir/x.tfrecord')).rejects.toThrow('/nonexistent-dir/x.tfrecord: cannot create output: no such file');
+    const lazy = new RecordWriter('/nonexistent-dir/y.tfrecord');
+    await expect(lazy.close()).rejects.toMatchObject({ code: 'io', file: '/nonexistent-dir/y.tfrecord' });
+  });
+
   it('abort() leaves nothing behind', async () => {
     const dir = await tempDir();
     const writer = await RecordWriter.create(join(dir, 'b.tfrecord'));

@@ -12,8 +12,9 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { encodeExample } from '../example/codec.js';
+import { decodeExample, encodeExample } from '../example/codec.js';
 import { TfrecordError } from '../errors.js';
+import { CLASS_LABEL } from '../detection/keys.js';
 import { formatLabelMap, parseLabelMap, type LabelMap } from '../detection/label-map.js';
 import type { DetectionObject } from '../detection/schema.js';
 import { toExample } from '../detection/to-example.js';
@@ -155,6 +156,27 @@ async function loadLabelMap(labelMap: string | LabelMap | undefined): Promise<La
   return parseLabelMap(text, labelMap);
 }
 
+/**
+ * How many items the problems are about. One item can have several (a COCO
+ * image with two bad annotations, an image with three boxes of an unknown
+ * class) and is still one skipped image; a problem that names no item counts
+ * on its own.
+ */
+function countItems(problems: readonly ItemProblem[]): number {
+  const items = new Set<string>();
+  problems.forEach((p, i) => items.add(p.itemId !== undefined ? `item:${p.itemId}` : `problem:${i}`));
+  return items.size;
+}
+
+/** The same tf.Example with its class labels mapped through `ids` (other features untouched). */
+function relabel(payload: Uint8Array, ids: ReadonlyMap<number, number>): Uint8Array {
+  const features = decodeExample(payload);
+  const labels = features[CLASS_LABEL];
+  if (labels?.kind !== 'int64_list' || labels.values.length === 0) return payload;
+  labels.values = labels.values.map((v) => ids.get(Number(v)) ?? v);
+  return encodeExample(features);
+}
+
 /** Writes a small file under a temporary name and renames it into place. */
 async function writeFileAtomic(path: string, content: string): Promise<void> {
   const temp = `${path}.tmp-${process.pid}`;
@@ -249,7 +271,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   });
   report.labelOrder = labels.order;
   const total = scanned - excluded.size;
-  report.items.total = scanned + report.errors.filter((e) => e.code !== 'unknown-class').length;
+  report.items.total = scanned + countItems(report.errors.filter((e) => e.code !== 'unknown-class'));
 
   // ---- Pass 2: images → examples → shards ---------------------------------
   // With errors already found under --on-error fail we still read every image,
@@ -343,22 +365,42 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
       );
     }
 
-    report.items.skipped = report.errors.length;
+    report.items.skipped = countItems(report.errors);
     report.boxes.clipped = report.clipped.length;
     report.boxes.dropped = report.dropped.length;
-    report.classes = labels.labelMap.items.map((it) => ({
-      label: it.id,
-      name: it.name,
-      boxes: classStats.get(it.id)?.boxes ?? 0,
-      images: classStats.get(it.id)?.images ?? 0,
-    }));
-    report.boxes.total = report.classes.reduce((n, c) => n + c.boxes, 0);
 
     if (report.errors.length > 0 && opts.onError === 'fail') {
+      report.classes = classReports(labels.labelMap, classStats);
+      report.boxes.total = report.classes.reduce((n, c) => n + c.boxes, 0);
       await abortAll();
-      report.failure = `${report.errors.length} item${report.errors.length === 1 ? '' : 's'} could not be converted (--on-error fail); nothing was written`;
+      const n = report.items.skipped;
+      report.failure = `${n} item${n === 1 ? '' : 's'} could not be converted (--on-error fail); nothing was written`;
       return report;
     }
+
+    // ---- Renumber ------------------------------------------------------------
+    // Pass 1 numbered every class the annotations use, but skipped items
+    // (--on-error skip) and dropped boxes (--bbox drop) can leave a class
+    // without a single box. The labels used must stay exactly 1..N, so such a
+    // class leaves the label map and the classes after it move down; the
+    // shards already written are rewritten with the new ids (rare: only then
+    // is any record read twice). A user's --label-map is kept as given.
+    let labelMap = labels.labelMap;
+    if (labels.order !== 'label-map') {
+      const kept = labelMap.items.filter((it) => (classStats.get(it.id)?.boxes ?? 0) > 0);
+      if (kept.length < labelMap.items.length) {
+        const ids = new Map(kept.map((it, i) => [it.id, i + 1] as const));
+        if (kept.some((it, i) => it.id !== i + 1)) {
+          for (const w of writers.values()) await w.rewrite((payload) => relabel(payload, ids));
+        }
+        const moved = new Map(kept.map((it, i) => [i + 1, classStats.get(it.id)!] as const));
+        classStats.clear();
+        for (const [id, st] of moved) classStats.set(id, st);
+        labelMap = { items: kept.map((it, i) => ({ ...it, id: i + 1 })) };
+      }
+    }
+    report.classes = classReports(labelMap, classStats);
+    report.boxes.total = report.classes.reduce((n, c) => n + c.boxes, 0);
 
     // ---- Verify: read every shard back (CRC) and validate ------------------
     const finished = new Map<string | undefined, ShardInfo[]>();
@@ -373,7 +415,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     // hash every image a second time.
     const validation = await validateDataset(
       staged.map((sh) => sh.stagedPath),
-      { labelMap: labels.labelMap, compression: opts.compression, trustImageHashes: true },
+      { labelMap, compression: opts.compression, trustImageHashes: true },
     );
     const shardDigests = new Map(staged.map((sh, i) => [sh.stagedPath, i]));
     const digestList = await digests;
@@ -389,7 +431,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
 
     // ---- Publish ------------------------------------------------------------
     const labelMapPath = join(opts.out, 'label_map.pbtxt');
-    await writeFileAtomic(labelMapPath, formatLabelMap(labels.labelMap));
+    await writeFileAtomic(labelMapPath, formatLabelMap(labelMap));
     const prefixes = new Set(splitNames.map(prefixFor));
     const keep = new Set(staged.map((sh) => sh.name));
     for (const s of splitNames) {
@@ -414,7 +456,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     report.labelMapPath = labelMapPath;
     report.manifestPath = join(opts.out, 'manifest.json');
     report.ok = true;
-    await writeFileAtomic(report.manifestPath, JSON.stringify(manifest(options, opts, report, labels.labelMap), null, 2) + '\n');
+    await writeFileAtomic(report.manifestPath, JSON.stringify(manifest(options, opts, report, labelMap), null, 2) + '\n');
     return report;
   } catch (err) {
     await abortAll();
@@ -422,6 +464,15 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   } finally {
     await pool?.close();
   }
+}
+
+function classReports(labelMap: LabelMap, stats: ReadonlyMap<number, { boxes: number; images: number }>): ClassReport[] {
+  return labelMap.items.map((it) => ({
+    label: it.id,
+    name: it.name,
+    boxes: stats.get(it.id)?.boxes ?? 0,
+    images: stats.get(it.id)?.images ?? 0,
+  }));
 }
 
 interface BuiltExample {

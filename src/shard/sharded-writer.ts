@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TfrecordError } from '../errors.js';
+import { readRecords } from '../io/read.js';
 import { RecordWriter } from '../io/write.js';
 import type { Compression } from '../record/compression.js';
 import { shardExtension, shardName } from './naming.js';
@@ -110,6 +111,31 @@ export class ShardedWriter {
       return { name, path: join(this.options.dir, name), stagedPath: d.stagedPath, records: d.records, bytes: d.bytes };
     });
     return this.finished;
+  }
+
+  /**
+   * Replaces every record of the finished (still staged) shards by
+   * `map(record)`, shard by shard, keeping their order. For fix-ups that can
+   * only be decided once the last record is written, such as renumbering
+   * labels; the shard boundaries stay where they were.
+   */
+  async rewrite(map: (payload: Uint8Array) => Uint8Array): Promise<ShardInfo[]> {
+    const shards = await this.finish();
+    const compression = this.options.compression;
+    for (const s of shards) {
+      // RecordWriter writes under its own temporary name and renames over the
+      // staged file only on close(), after the last record was read from it.
+      const writer = await RecordWriter.create(s.stagedPath, { compression });
+      try {
+        for await (const payload of readRecords(s.stagedPath, { compression })) await writer.write(map(payload));
+        await writer.close();
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      }
+      s.bytes = writer.bytes;
+    }
+    return shards;
   }
 
   /** Renames the finished shards to their final names. */

@@ -17,16 +17,16 @@ const DISTINCT = 40;
 async function makeBases() {
   const bases = [];
   for (let i = 0; i < DISTINCT; i++) {
-    const w = 400;
-    const h = 300;
+    const w = 460;
+    const h = 345;
     const raw = Buffer.alloc(w * h * 3);
-    let x = i * 2654435761;
+    let x = (i + 1) * 2654435761;
     for (let j = 0; j < raw.length; j++) {
       x = (x * 1103515245 + 12345) >>> 0;
-      // Smooth-ish noise compresses to roughly 100 KB at this quality.
-      raw[j] = ((x >>> 24) & 0x3f) + ((j / 3) % w) / 4;
+      raw[j] = x >>> 24;
     }
-    bases.push(await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer());
+    // Pixel noise at this size and quality compresses to roughly 100 KB.
+    bases.push(await sharp(raw, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
   }
   return bases;
 }
@@ -51,7 +51,7 @@ async function makeDataset(dir, count, bases) {
     const data = uniqueJpeg(bases[i % bases.length], i);
     bytes += data.length;
     await writeFile(join(images, file), data);
-    coco.images.push({ id: i + 1, file_name: file, width: 400, height: 300 });
+    coco.images.push({ id: i + 1, file_name: file, width: 460, height: 345 });
     coco.annotations.push({ id: 2 * i + 1, image_id: i + 1, category_id: 1, bbox: [10, 20, 100, 80], area: 8000, iscrowd: 0 });
     coco.annotations.push({ id: 2 * i + 2, image_id: i + 1, category_id: 2, bbox: [200, 100, 150, 150], area: 22500, iscrowd: 0 });
   }

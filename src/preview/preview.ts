@@ -125,7 +125,9 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
     if (selection === undefined && tiles.length >= limit) break;
     const wanted = selection?.byFile.get(file);
     if (selection !== undefined && wanted === undefined) continue;
-    const lastWanted = wanted ? Math.max(...wanted.keys()) : Infinity;
+    // A loop, not Math.max(...keys): a large --limit would overflow the argument list.
+    let lastWanted = wanted ? -1 : Infinity;
+    for (const k of wanted?.keys() ?? []) if (k > lastWanted) lastWanted = k;
     const skipped: Array<{ record: number; offset?: number; reason: string }> = [];
     const entries = readRecordEntries(file, {
       file,

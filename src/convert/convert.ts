@@ -238,9 +238,13 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   const used = new Set<string>();
   const excluded = new Set<string>();
   let scanned = 0;
+  // Items the importer refused: they never reach pass 2 but count in the total.
+  const refused: ItemProblem[] = [];
   for await (const entry of scan.entries) {
     if (!entry.ok) {
-      report.errors.push(toProblem(entry.error));
+      const problem = toProblem(entry.error);
+      refused.push(problem);
+      report.errors.push(problem);
       continue;
     }
     scanned++;
@@ -271,7 +275,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   });
   report.labelOrder = labels.order;
   const total = scanned - excluded.size;
-  report.items.total = scanned + countItems(report.errors.filter((e) => e.code !== 'unknown-class'));
+  report.items.total = scanned + countItems(refused);
 
   // ---- Pass 2: images → examples → shards ---------------------------------
   // With errors already found under --on-error fail we still read every image,

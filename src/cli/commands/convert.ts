@@ -124,7 +124,9 @@ function renderReport(r: ConvertReport, cwd: string): string {
     if (items.length === 0) return;
     lines.push(`${title} (${items.length}):`);
     for (const x of items.slice(0, SHOWN)) lines.push(`  ${fmt(x)}`);
-    if (items.length > SHOWN) lines.push(`  … and ${items.length - SHOWN} more (all are listed in manifest.json / --json)`);
+    // A failed run writes no manifest, so only --json can list the rest.
+    const listedIn = r.ok ? 'manifest.json / --json' : '--json';
+    if (items.length > SHOWN) lines.push(`  … and ${items.length - SHOWN} more (all are listed in ${listedIn})`);
   };
   listed(r.ok ? 'Skipped items' : 'Items that could not be converted', r.errors, (e) => `${where(e.source, cwd)}: ${e.code}: ${e.reason}`);
   listed('Clipped boxes', r.clipped, (c) => `${c.itemId} box ${c.index} (${c.className}): [${c.before.join(', ')}] → [${c.after!.join(', ')}]`);

@@ -67,6 +67,7 @@ export async function* readRecordEntries(
     verify: options.verify,
     maxRecordBytes: options.maxRecordBytes,
     onCorrupt: options.onCorrupt,
+    borrow: options.borrow,
   };
   yield* parseRecordStream(body, parserOptions);
 }

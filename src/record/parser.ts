@@ -31,6 +31,14 @@ export interface ParserOptions {
   /** Total stream size when known (plain files): lets a bad length be caught before allocating. */
   totalBytes?: number;
   /**
+   * Lend payloads instead of copying them: a record that lies entirely inside
+   * one input chunk is yielded as a view into that chunk. Such a payload is
+   * only guaranteed until the next record is requested (the source may reuse
+   * its buffers), so this is for consumers that look at each record once —
+   * validation and statistics — and skip a 100 KB copy per image. Default false.
+   */
+  borrow?: boolean;
+  /**
    * When given, a record whose payload CRC is wrong (but whose length CRC is
    * right, so the framing is still trustworthy) is passed here and skipped, and
    * parsing goes on. Without it the mismatch is thrown.
@@ -60,6 +68,7 @@ export class RecordParser {
   private readonly file: string | undefined;
   private readonly totalBytes: number | undefined;
   private readonly onCorrupt: ((error: TfrecordError) => void) | undefined;
+  private readonly borrow: boolean;
 
   private state = State.Header;
   /** Absolute offset of the next byte to be consumed. */
@@ -85,6 +94,7 @@ export class RecordParser {
     this.file = options.file;
     this.totalBytes = options.totalBytes;
     this.onCorrupt = options.onCorrupt;
+    this.borrow = options.borrow ?? false;
   }
 
   /** Bytes consumed so far (the offset errors refer to). */
@@ -122,6 +132,19 @@ export class RecordParser {
           }
         }
       } else if (this.state === State.Payload) {
+        if (this.payloadFill === 0 && this.borrow && end - pos >= this.length + FOOTER_BYTES) {
+          // Whole record (payload and CRC) inside this chunk: lend a view.
+          const data = chunk.subarray(pos, pos + this.length);
+          this.footer.set(chunk.subarray(pos + this.length, pos + this.length + FOOTER_BYTES));
+          if (this.verify) this.crc = crc32c(data);
+          this.payload = data;
+          this.pieces = undefined;
+          pos += this.length + FOOTER_BYTES;
+          this.position += this.length + FOOTER_BYTES;
+          this.finishRecord(out);
+          continue;
+        }
+        this.allocate();
         const take = Math.min(this.length - this.payloadFill, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         if (this.payload) this.payload.set(piece, this.payloadFill);
@@ -193,18 +216,21 @@ export class RecordParser {
     this.payloadFill = 0;
     this.crc = 0;
     this.footerFill = 0;
-    if (this.totalBytes !== undefined || h.length <= PREALLOCATE_UNKNOWN_LIMIT) {
-      this.payload = new Uint8Array(h.length);
-      this.pieces = undefined;
-    } else {
-      this.payload = undefined;
-      this.pieces = [];
-    }
+    this.payload = undefined;
+    this.pieces = undefined;
     this.state = State.Payload;
+  }
+
+  /** Reserves room for the payload on its first bytes (after any borrowing chance has passed). */
+  private allocate(): void {
+    if (this.payload || this.pieces) return;
+    if (this.totalBytes !== undefined || this.length <= PREALLOCATE_UNKNOWN_LIMIT) this.payload = new Uint8Array(this.length);
+    else this.pieces = [];
   }
 
   private finishRecord(out: RecordEntry[]): void {
     let data = this.payload;
+    if (!data && !this.pieces) data = new Uint8Array(0); // zero-length record
     if (!data) {
       data = new Uint8Array(this.length);
       let at = 0;

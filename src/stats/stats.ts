@@ -414,6 +414,8 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
     const entries = readRecordEntries(file, {
       file,
       compression: options.compression ?? 'auto',
+      // Each record is fully processed before the next is read: lend, don't copy.
+      borrow: true,
       ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
       // A bad data CRC leaves the framing intact: skip that record, keep reading.
       onCorrupt: (err) => report({ code: err.code, file: err.file, record: err.record, offset: err.offset, message: `${err.message}; the record is skipped` }, file),

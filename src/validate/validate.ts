@@ -170,6 +170,8 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
     const entries = readRecordEntries(file, {
       file,
       compression: options.compression ?? 'auto',
+      // Each record is fully processed before the next is read: lend, don't copy.
+      borrow: true,
       ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
       onCorrupt: (err) => {
         if (err.record !== undefined) slots = Math.max(slots, err.record + 1);

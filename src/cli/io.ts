@@ -1,3 +1,5 @@
+import { isAbsolute, relative } from 'node:path';
+
 /**
  * What a CLI command needs from the outside world, passed in rather than taken
  * from globals so commands can be run in-process by tests.
@@ -29,4 +31,12 @@ export function writeOut(stream: NodeJS.WritableStream, text: string): Promise<v
     if (ok) resolve();
     else stream.once('drain', () => resolve());
   });
+}
+
+/** A path relative to `cwd` when it lies inside it, else as given: what people want to read. */
+export function displayPath(cwd: string, file: string): string {
+  // A relative path was typed relative to `cwd` already: keep it as typed.
+  if (file === '' || !isAbsolute(file)) return file;
+  const rel = relative(cwd, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }

@@ -7,16 +7,13 @@
  * that validator finding. Damaged framing is reported on stderr and makes the
  * exit status 1 (the sheet is still written); usage mistakes exit 2.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { type LabelMap, parseLabelMap } from '../../detection/label-map.js';
-import { TfrecordError } from '../../errors.js';
-import { describeFsError } from '../../io/read.js';
+import { resolve } from 'node:path';
+import { readLabelMapFile } from '../../detection/read-label-map.js';
 import { DEFAULT_PREVIEW_LIMIT, previewDataset } from '../../preview/preview.js';
 import { parseCompression } from '../../record/compression.js';
 import { FINDING_CODES, type FindingCode } from '../../validate/findings.js';
 import { parseChoice, parseCommandArgs, parseIntOption } from '../args.js';
-import { type CliIo, UsageError, writeOut } from '../io.js';
+import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -32,7 +29,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const filter: FindingCode | undefined = parseChoice(values.filter, 'filter', FINDING_CODES);
   const compression = parseCompression(values.compression, true);
   if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
-  const labelMap = values['label-map'] !== undefined ? await loadLabelMap(io.cwd, values['label-map']) : undefined;
+  const labelMap = values['label-map'] !== undefined ? await readLabelMapFile(resolve(io.cwd, values['label-map']), values['label-map']) : undefined;
 
   const shown = (file: string) => displayPath(io.cwd, file);
   const result = await previewDataset(
@@ -57,17 +54,4 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   return result.errors.length > 0 ? 1 : 0;
 }
 
-async function loadLabelMap(cwd: string, path: string): Promise<LabelMap> {
-  let text: string;
-  try {
-    text = await readFile(resolve(cwd, path), 'utf8');
-  } catch (err) {
-    throw new TfrecordError('io', `cannot read label map: ${describeFsError(err)}`, { file: path, cause: err });
-  }
-  return parseLabelMap(text, path);
-}
 
-function displayPath(cwd: string, file: string): string {
-  const rel = relative(cwd, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-}

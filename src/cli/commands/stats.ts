@@ -7,15 +7,12 @@
  * location and makes the exit status 1, but the stats of everything that
  * could be read are still printed; usage mistakes exit 2.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { type LabelMap, parseLabelMap } from '../../detection/label-map.js';
-import { TfrecordError } from '../../errors.js';
-import { describeFsError } from '../../io/read.js';
+import { resolve } from 'node:path';
+import { readLabelMapFile } from '../../detection/read-label-map.js';
 import { parseCompression } from '../../record/compression.js';
 import { type DatasetStats, datasetStats, type HistogramBucket } from '../../stats/stats.js';
 import { parseCommandArgs } from '../args.js';
-import { type CliIo, UsageError, writeOut } from '../io.js';
+import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
 
 /** Rows of the image-size table in the human report; JSON has them all. */
 const SHOWN_SIZES = 10;
@@ -30,7 +27,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (positionals.length === 0) throw new UsageError('no input files or directories');
   const compression = parseCompression(values.compression, true);
   if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
-  const labelMap = values['label-map'] !== undefined ? await loadLabelMap(io.cwd, values['label-map']) : undefined;
+  const labelMap = values['label-map'] !== undefined ? await readLabelMapFile(resolve(io.cwd, values['label-map']), values['label-map']) : undefined;
 
   const stats = await datasetStats(
     positionals.map((p) => resolve(io.cwd, p)),
@@ -49,20 +46,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   return stats.errorCount > 0 ? 1 : 0;
 }
 
-async function loadLabelMap(cwd: string, path: string): Promise<LabelMap> {
-  let text: string;
-  try {
-    text = await readFile(resolve(cwd, path), 'utf8');
-  } catch (err) {
-    throw new TfrecordError('io', `cannot read label map: ${describeFsError(err)}`, { file: path, cause: err });
-  }
-  return parseLabelMap(text, path);
-}
 
-function displayPath(cwd: string, file: string): string {
-  const rel = relative(cwd, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-}
 
 // ---------------------------------------------------------------------------
 // Human report

@@ -6,14 +6,14 @@
  * directory stands for the `*.tfrecord*` files in it. Exit status: 0 when no
  * finding is an error (warnings allowed), 1 otherwise, 2 for usage mistakes.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
-import { type LabelMap, parseLabelMap } from '../../detection/label-map.js';
+import { resolve } from 'node:path';
+import type { LabelMap } from '../../detection/label-map.js';
+import { readLabelMapFile } from '../../detection/read-label-map.js';
 import { parseCompression } from '../../record/compression.js';
 import { describeFindingLocation, FINDING_CODES, type Finding, type FindingCode } from '../../validate/findings.js';
 import { validateDataset, type ValidationReport } from '../../validate/validate.js';
 import { parseCommandArgs, parseIntOption } from '../args.js';
-import { type CliIo, UsageError, writeOut } from '../io.js';
+import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
 
 /** Locations printed per code in the human report; the rest are counted. */
 const SHOWN_PER_CODE = 3;
@@ -42,8 +42,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   let labelMap: LabelMap | undefined;
   const labelMapPath = values['label-map'];
   if (labelMapPath !== undefined) {
-    const text = await readFile(resolve(io.cwd, labelMapPath), 'utf8');
-    labelMap = parseLabelMap(text, labelMapPath);
+    labelMap = await readLabelMapFile(resolve(io.cwd, labelMapPath), labelMapPath);
   }
 
   // Paths are kept as typed when they mean the same from here, so findings
@@ -73,11 +72,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   return report.valid ? 0 : 1;
 }
 
-function displayPath(cwd: string, file: string): string {
-  if (!isAbsolute(file)) return file;
-  const rel = relative(cwd, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-}
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 

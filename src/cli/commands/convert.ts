@@ -2,7 +2,7 @@
  * `tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH --out DIR [options]`
  */
 import { availableParallelism } from 'node:os';
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { convertDataset, type ConvertOptions, type ConvertProgress, type ConvertReport } from '../../convert/convert.js';
 import { parseSplits } from '../../convert/split.js';
 import { isTfrecordError } from '../../errors.js';
@@ -56,14 +56,17 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   }
   const quality = parseIntOption(values.quality, 'quality', 1);
   if (quality !== undefined && quality > 100) throw new UsageError('--quality must be between 1 and 100');
+  // Relative paths are taken from the CLI's working directory (io.cwd), as
+  // the other commands do, not from whatever process.cwd() happens to be.
+  const at = (p: string) => resolve(io.cwd, p);
   const options: ConvertOptions = {
     from,
-    annotations: values.annotations,
-    out: values.out,
-    ...(values.images !== undefined ? { images: values.images } : {}),
-    ...(values.classes !== undefined ? { classes: values.classes } : {}),
+    annotations: at(values.annotations),
+    out: at(values.out),
+    ...(values.images !== undefined ? { images: at(values.images) } : {}),
+    ...(values.classes !== undefined ? { classes: at(values.classes) } : {}),
     ...(values['image-set'] !== undefined ? { imageSet: values['image-set'] } : {}),
-    ...(values['label-map'] !== undefined ? { labelMap: values['label-map'] } : {}),
+    ...(values['label-map'] !== undefined ? { labelMap: at(values['label-map']) } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(split ? { split } : {}),
     crowd: parseChoice(values.crowd, 'crowd', ['keep', 'drop'] as const) ?? 'keep',

@@ -494,11 +494,19 @@ function buildExample(
 ): BuiltExample | string {
   // Boxes are in the coordinates of the image the annotator saw: the upright
   // source. Its size is the annotation's own when it states one (as
-  // TensorFlow's tools assume), else the real upright size.
-  const width = item.width ?? image.sourceWidth;
-  const height = item.height ?? image.sourceHeight;
+  // TensorFlow's tools assume), else the real upright size. One exception: an
+  // annotation that states the stored size of a sideways (EXIF 5..8) image
+  // merely read the header; its boxes are still on the displayed image, so
+  // they are normalized by the displayed size.
+  const sideways =
+    item.width !== undefined &&
+    item.width !== image.sourceWidth &&
+    item.width === image.sourceHeight &&
+    item.height === image.sourceWidth &&
+    image.orientation >= 5;
+  const width = sideways ? image.sourceWidth : (item.width ?? image.sourceWidth);
+  const height = sideways ? image.sourceHeight : (item.height ?? image.sourceHeight);
   if (item.width !== undefined && item.height !== undefined && (item.width !== image.sourceWidth || item.height !== image.sourceHeight)) {
-    const sideways = item.width === image.sourceHeight && item.height === image.sourceWidth && image.orientation >= 5;
     report.warnings.push({
       code: 'annotation-size-mismatch',
       itemId: item.id,

@@ -7,6 +7,7 @@
  * box that runs past img07's border.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -268,5 +269,73 @@ describe('--bbox on the box past img07\'s border', () => {
     expect(output.examples).toHaveLength(11);
     expect(output.byFile.has('img07.jpg')).toBe(false);
     expect(output.manifest.skipped).toMatchObject([{ code: 'box-outside-image', itemId: 'img07.jpg' }]);
+  });
+});
+
+describe('annotation size vs the real image size', () => {
+  async function cocoWith(edit: (coco: any) => void, extra: Record<string, unknown> = {}) {
+    const coco = JSON.parse(await readFile(path.join(SAMPLE, 'coco', 'instances.json'), 'utf8'));
+    edit(coco);
+    const dir = await tempDir('coco');
+    await writeFile(path.join(dir, 'instances.json'), JSON.stringify(coco));
+    const out = await tempDir();
+    const report = await convertDataset({ from: 'coco', annotations: path.join(dir, 'instances.json'), images: path.join(SAMPLE, 'images'), out, workers: 0, ...extra });
+    expect(report.ok, report.failure).toBe(true);
+    return { report, output: await readOutput(out) };
+  }
+
+  it('img05 annotated with its stored (sideways) size: boxes still normalized by the displayed size, with a warning', async () => {
+    const { report, output } = await cocoWith((c) => Object.assign(c.images[4], { width: 320, height: 240 }));
+    const e = output.byFile.get('img05.jpg')!;
+    const want = expectedBoxes(truthByFile.get('img05.jpg')!);
+    e.objects.forEach((o, i) => {
+      for (const k of ['xmin', 'ymin', 'xmax', 'ymax'] as const) expect(Math.abs(o[k] - want[i]![k]), k).toBeLessThanOrEqual(FLOAT32_TOLERANCE);
+    });
+    expect(report.clipped).toHaveLength(1); // only img07's
+    expect(report.warnings).toContainEqual(
+      expect.objectContaining({ code: 'annotation-size-mismatch', itemId: 'img05.jpg', message: expect.stringContaining('EXIF orientation 6 displays it as 240x320') }),
+    );
+  });
+
+  it('an annotation made at another size: boxes normalized by the annotation\'s size, with a warning', async () => {
+    // img01 is 320x240; the annotation claims 640x480, so circle [40,70,140,170] → [0.0625, 0.1458, 0.21875, 0.3542].
+    const { report, output } = await cocoWith((c) => Object.assign(c.images[0], { width: 640, height: 480 }));
+    const [circle] = output.byFile.get('img01.jpg')!.objects;
+    expect([circle!.xmin, circle!.ymin, circle!.xmax, circle!.ymax].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.0625, 0.145833, 0.21875, 0.354167]);
+    expect(report.warnings).toContainEqual(expect.objectContaining({ code: 'annotation-size-mismatch', itemId: 'img01.jpg', message: expect.stringContaining('640x480 but the image is 320x240') }));
+  });
+
+  it('COCO areas follow the stored image when --max-size shrinks it', async () => {
+    // img01's two boxes are 100x100 (area 10000); 320x240 → 160x120 is a quarter of the pixels.
+    const { output } = await cocoWith(() => undefined, { maxSize: 160 });
+    const e = output.byFile.get('img01.jpg')!;
+    expect([e.width, e.height]).toEqual([160, 120]);
+    expect(e.objects.map((o) => o.area)).toEqual([2500, 2500]);
+  });
+});
+
+describe('other options', () => {
+  it('--empty drop leaves out img04, the image without objects', async () => {
+    const { report, output } = await convertSample('voc', { empty: 'drop' });
+    expect(output.examples.map((e) => e.filename)).not.toContain('img04.jpg');
+    expect(report.items).toMatchObject({ total: 11, converted: 11, withoutBoxes: 0 });
+  });
+
+  it('reports progress through scan, convert and verify', async () => {
+    const seen: Array<{ phase: string; done: number; total: number }> = [];
+    const out = await tempDir();
+    await convertDataset({ ...sampleSource('csv'), out, workers: 0, onProgress: (p) => seen.push(p) });
+    const convert = seen.filter((p) => p.phase === 'convert');
+    expect(convert.map((p) => p.done)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(convert.every((p) => p.total === 12)).toBe(true);
+    expect(seen.at(-1)!.phase).toBe('verify');
+  });
+});
+
+describe('inputs', () => {
+  it('fixtures/sample is unchanged by a conversion of every form', async () => {
+    const before = await hashTree(SAMPLE);
+    for (const from of FORMATS) await convertSample(from, { maxSize: 64, format: 'png' });
+    expect(await hashTree(SAMPLE)).toEqual(before);
   });
 });

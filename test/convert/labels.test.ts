@@ -154,6 +154,24 @@ describe('classes left without boxes after pass 2', () => {
     // The rewritten shard is still what the manifest says it is.
     expect(output.manifest.splits[0].shards[0].sha256).toBe(sha256(await readFile(path.join(out, output.shards[0]!))));
   });
+
+  it('the renumbering rewrites every shard, compressed ones included, and the manifest describes the rewritten files', async () => {
+    // Under 40000 pixels only img04 (no objects) and img10 (one square, label 2 on first appearance) remain.
+    const out = await tempDir();
+    const report = await convertDataset({ ...sampleSource('csv'), out, workers: 0, maxPixels: 40000, onError: 'skip', compression: 'gzip', shards: 2 });
+    expect(report.ok, report.failure).toBe(true);
+    const output = await readOutput(out);
+    expect(output.shards).toEqual(['data-00000-of-00002.tfrecord.gz', 'data-00001-of-00002.tfrecord.gz']);
+    expect(output.labelMap.items).toEqual([{ id: 1, name: 'square' }]);
+    expect(output.examples.map((e) => [e.filename, e.objects.map((o) => [o.label, o.text])])).toEqual([
+      ['img04.jpg', []],
+      ['img10.jpg', [[1, 'square']]],
+    ]);
+    for (const sh of output.manifest.splits[0].shards) {
+      expect(sh.sha256).toBe(sha256(await readFile(path.join(out, sh.name))));
+      expect(sh.records).toBe(1);
+    }
+  });
 });
 
 describe('--label-map', () => {

@@ -207,3 +207,22 @@ describe('errors of the other importers reach the report with their source', () 
     expect(await listTree(path.dirname(out))).toEqual([]);
   });
 });
+
+describe('a read-back validation failure', () => {
+  it('publishes nothing and leaves no staged shard behind', async () => {
+    // Today a --label-map whose used ids have a gap (2 is unused) is what makes
+    // the read-back validation fail: labels used must be exactly 1..N.
+    const dir = await tempDir('labelmap');
+    const labelMap = path.join(dir, 'label_map.pbtxt');
+    await writeFile(labelMap, "item { id: 1 name: 'circle' }\nitem { id: 2 name: 'hexagon' }\nitem { id: 3 name: 'square' }\nitem { id: 4 name: 'triangle' }\n");
+    for (const workers of [0, 2]) {
+      const out = await tempDir();
+      const report = await convertDataset({ ...sampleSource('csv'), labelMap, out, workers, shards: 2 });
+      expect(report.ok).toBe(false);
+      expect(report.failure).toBe('the converted shards did not pass validation; nothing was published');
+      expect(report.findings).toMatchObject([{ severity: 'error', code: 'labels-not-consecutive', message: expect.stringContaining('missing 2') }]);
+      expect(report.splits).toEqual([]);
+      expect(await listTree(out)).toEqual([]);
+    }
+  });
+});

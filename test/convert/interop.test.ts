@@ -160,6 +160,15 @@ describe.skipIf(!HAVE_INTEROP)('interop datasets convert and validate clean', ()
     ]);
   });
 
+  it('coco_instances val with --crowd drop: only the polygon box, and b leaves the label map', async () => {
+    const out = await tempDir();
+    const report = await convertDataset({ from: 'coco', annotations: D('coco_dataset/coco_instances/annotations/instances_val.json'), crowd: 'drop', out, workers: 0 });
+    expect(report.ok, report.failure).toBe(true);
+    const output = await readOutput(out);
+    expect(output.labelMap.items).toEqual([{ id: 1, name: 'a' }]);
+    expect(output.examples[0]!.objects.map((o) => [o.label, o.text, o.isCrowd])).toEqual([[1, 'a', false]]);
+  });
+
   it('voc_dataset1 keeps truncated/difficult/pose', async () => {
     const out = await tempDir();
     await convertDataset({ from: 'voc', annotations: D('voc_dataset/voc_dataset1'), out, workers: 0 });

@@ -9,13 +9,14 @@
  * into the shard writers. Memory is bounded by the in-flight window, not by
  * the dataset.
  */
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { decodeExample, encodeExample } from '../example/codec.js';
 import { TfrecordError } from '../errors.js';
 import { CLASS_LABEL } from '../detection/keys.js';
-import { formatLabelMap, parseLabelMap, type LabelMap } from '../detection/label-map.js';
+import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
+import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { DetectionObject } from '../detection/schema.js';
 import { toExample } from '../detection/to-example.js';
 import { findFormat, type FormatName } from '../formats/registry.js';
@@ -146,14 +147,7 @@ function toProblem(e: ItemError): ItemProblem {
 }
 
 async function loadLabelMap(labelMap: string | LabelMap | undefined): Promise<LabelMap | undefined> {
-  if (labelMap === undefined || typeof labelMap !== 'string') return labelMap;
-  let text: string;
-  try {
-    text = await readFile(labelMap, 'utf8');
-  } catch (err) {
-    throw new TfrecordError('io', `cannot read the label map: ${(err as Error).message}`, { file: labelMap, cause: err });
-  }
-  return parseLabelMap(text, labelMap);
+  return typeof labelMap === 'string' ? readLabelMapFile(labelMap) : labelMap;
 }
 
 /**
@@ -177,14 +171,52 @@ function relabel(payload: Uint8Array, ids: ReadonlyMap<number, number>): Uint8Ar
   return encodeExample(features);
 }
 
-/** Writes a small file under a temporary name and renames it into place. */
+/** Writes a small file under a hidden temporary name and renames it into place. */
 async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}`;
+  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
   await writeFile(temp, content);
   await rename(temp, path);
 }
 
 const SHARD_FILE = /^(.*)-\d{5}-of-\d{5}\.tfrecord(?:\.gz|\.zz)?$/;
+/** Hidden staging and temporary files of an earlier run: `.PREFIX-N.staging-PID-…` and `.NAME.tmp-PID-…`. */
+const LEFTOVER_FILE = /^\.(.*?)(?:-\d+\.staging|\.tmp)-(\d+)(?:-|$)/;
+
+/** The files convert writes besides shards; their temporaries are ours to clean up too. */
+const OWN_FILES = new Set(['label_map.pbtxt', 'manifest.json']);
+
+function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes from `dir` the shards of `prefixes` that the new set replaces, and
+ * hidden staging/temporary files left by a run that was killed (its process
+ * is gone). Returns the names removed.
+ */
+async function removeLeftovers(dir: string, prefixes: ReadonlySet<string>, keep: ReadonlySet<string>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const f of await readdir(dir)) {
+    const shard = SHARD_FILE.exec(f);
+    const leftover = LEFTOVER_FILE.exec(f);
+    const stale =
+      (shard !== null && prefixes.has(shard[1]!) && !keep.has(f)) ||
+      (leftover !== null &&
+        (OWN_FILES.has(leftover[1]!) || [...prefixes].some((p) => leftover[1]!.startsWith(p))) &&
+        !processIsAlive(Number(leftover[2])));
+    if (stale) {
+      await rm(join(dir, f), { force: true });
+      removed.push(f);
+    }
+  }
+  return removed;
+}
 
 export async function convertDataset(options: ConvertOptions): Promise<ConvertReport> {
   const spec = findFormat(options.from);
@@ -450,13 +482,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     }
     // Shards left by an earlier run with another shard count would be picked up
     // by a `PREFIX-*` glob together with the new ones: remove them.
-    for (const f of await readdir(opts.out)) {
-      const m = SHARD_FILE.exec(f);
-      if (m && prefixes.has(m[1]!) && !keep.has(f)) {
-        await rm(join(opts.out, f), { force: true });
-        report.replaced.push(f);
-      }
-    }
+    report.replaced = await removeLeftovers(opts.out, prefixes, keep);
     report.labelMapPath = labelMapPath;
     report.manifestPath = join(opts.out, 'manifest.json');
     report.ok = true;

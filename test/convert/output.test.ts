@@ -86,6 +86,19 @@ describe('shards', () => {
       'other-00001-of-00002.tfrecord',
     ]);
   });
+
+  it("removes hidden staging files of a killed run (dead process), never a live run's", async () => {
+    const out = await tempDir();
+    // A pid far above any real one stands for a run that was killed.
+    const dead = ['.data-0.staging-4194999-abcdef', '.label_map.pbtxt.tmp-4194999'];
+    const live = `.data-1.staging-${process.pid}-123456`;
+    for (const f of [...dead, live]) await writeFile(path.join(out, f), 'x');
+    const { report } = await convert({ shards: 1 }, out);
+    expect(report.replaced.sort()).toEqual(dead);
+    const left = await listTree(out);
+    expect(left).toContain(live);
+    for (const f of dead) expect(left).not.toContain(f);
+  });
 });
 
 describe('--split', () => {

@@ -2,13 +2,13 @@
  * `tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH --out DIR [options]`
  */
 import { availableParallelism } from 'node:os';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { convertDataset, type ConvertOptions, type ConvertProgress, type ConvertReport } from '../../convert/convert.js';
 import { parseSplits } from '../../convert/split.js';
 import { isTfrecordError } from '../../errors.js';
 import { FORMATS, type FormatName } from '../../formats/registry.js';
 import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
-import { type CliIo, UsageError, writeOut } from '../io.js';
+import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
 
 const SHOWN = 5;
 
@@ -107,14 +107,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-/** A path relative to the working directory when it is inside it, else absolute. */
-function show(path: string, cwd: string): string {
-  const rel = relative(cwd, path);
-  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
-}
-
 function where(source: { file: string; line?: number; index?: number; pointer?: string }, cwd: string): string {
-  const file = show(source.file, cwd);
+  const file = displayPath(cwd, source.file);
   if (source.line !== undefined) return `${file}:${source.line}`;
   if (source.pointer !== undefined) return `${file} ${source.pointer}`;
   if (source.index !== undefined) return `${file} #${source.index}`;
@@ -140,7 +134,7 @@ function renderReport(r: ConvertReport, cwd: string): string {
     (w) => `${w.itemId}: ${w.message}`,
   );
   const problems = r.findings.filter((f) => f.severity === 'error');
-  listed('Validation errors', problems, (f) => `${f.file ? `${show(f.file, cwd)}: ` : ''}${f.record !== undefined ? `record ${f.record} @ byte ${f.offset}: ` : ''}${f.code}: ${f.message}`);
+  listed('Validation errors', problems, (f) => `${f.file ? `${displayPath(cwd, f.file)}: ` : ''}${f.record !== undefined ? `record ${f.record} @ byte ${f.offset}: ` : ''}${f.code}: ${f.message}`);
   if (!r.ok) {
     lines.push(`FAILED: ${r.failure}`);
     return lines.join('\n') + '\n';
@@ -153,11 +147,11 @@ function renderReport(r: ConvertReport, cwd: string): string {
   );
   for (const s of r.splits) {
     lines.push(`${s.name}: ${s.records} records, ${s.boxes} boxes in ${s.shards.length} shard${s.shards.length === 1 ? '' : 's'}`);
-    for (const sh of s.shards) lines.push(`  ${show(sh.path, cwd)}  (${sh.records} records, ${(sh.bytes / 1e6).toFixed(1)} MB)`);
+    for (const sh of s.shards) lines.push(`  ${displayPath(cwd, sh.path)}  (${sh.records} records, ${(sh.bytes / 1e6).toFixed(1)} MB)`);
   }
   if (r.replaced.length > 0) lines.push(`Removed ${r.replaced.length} old shard file(s) of a previous run: ${r.replaced.join(', ')}`);
-  lines.push(`Label map: ${show(r.labelMapPath!, cwd)}`);
-  lines.push(`Manifest:  ${show(r.manifestPath!, cwd)}`);
+  lines.push(`Label map: ${displayPath(cwd, r.labelMapPath!)}`);
+  lines.push(`Manifest:  ${displayPath(cwd, r.manifestPath!)}`);
   return lines.join('\n') + '\n';
 }
 

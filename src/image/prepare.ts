@@ -141,7 +141,9 @@ function reencodeReasons(info: SourceInfo, opts: ResolvedOptions): string[] {
 
 async function keepAsIs(bytes: Uint8Array, info: ImageInfo, opts: ResolvedOptions): Promise<PreparedImage> {
   let { width, height } = info;
-  if (opts.decode) {
+  // The header alone cannot show a file cut short (an interrupted download);
+  // a missing end marker can, and then a full decode decides.
+  if (opts.decode || !endsCleanly(bytes, info.format)) {
     const sharp = await loadSharp();
     // Decoding to raw pixels is the cheapest way to make libjpeg/libpng read
     // every scanline, which is what catches truncated or corrupt data.
@@ -161,6 +163,22 @@ async function keepAsIs(bytes: Uint8Array, info: ImageInfo, opts: ResolvedOption
     sourceWidth: width,
     sourceHeight: height,
   };
+}
+
+/**
+ * True when the file ends the way a complete file of its format does: JPEG
+ * with its EOI marker (FF D9), PNG with its IEND chunk. Files with trailing
+ * bytes after the end (some cameras append data) are not wrong, just not
+ * provable this cheaply: they get a full decode.
+ */
+export function endsCleanly(bytes: Uint8Array, format: string): boolean {
+  const n = bytes.length;
+  if (format === 'jpeg') return n >= 4 && bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9;
+  if (format === 'png') {
+    // ... 'I' 'E' 'N' 'D' + 4-byte CRC
+    return n >= 12 && bytes[n - 8] === 0x49 && bytes[n - 7] === 0x45 && bytes[n - 6] === 0x4e && bytes[n - 5] === 0x44;
+  }
+  return true;
 }
 
 function sharpInputOptions(opts: ResolvedOptions): SharpOptions {

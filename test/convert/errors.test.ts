@@ -108,6 +108,22 @@ describe('every item error kind, from a CSV', () => {
   });
 });
 
+describe('a JPEG cut short', () => {
+  it('is an item error naming the image, not silently stored', async () => {
+    const input = await tempDir('input');
+    await cp(SAMPLE, input, { recursive: true });
+    const jpeg = path.join(input, 'images', 'img09.jpg');
+    const whole = await readFile(jpeg);
+    await writeFile(jpeg, whole.subarray(0, Math.floor(whole.length / 2)));
+    const out = await tempDir();
+    const report = await convertDataset({ ...sampleSource('csv', input), out, workers: 0 });
+    expect(report.ok).toBe(false);
+    expect(report.errors).toEqual([expect.objectContaining({ code: 'bad-image', itemId: 'img09.jpg' })]);
+    expect(report.errors[0]!.reason).toMatch(/truncated|premature|not a decodable/i);
+    expect(await listTree(out)).toEqual([]);
+  });
+});
+
 describe('an image error found after shards were opened', () => {
   it('fails without touching the previous output in --out, with or without workers', async () => {
     // A good conversion first: a failed re-run must leave it as it was.

@@ -52,14 +52,24 @@ describe('prepareImage keeps what TensorFlow can already use', () => {
     expect((await prepareImage(jpeg)).reencoded).toBe(false);
   });
 
-  it('keeps a truncated JPEG unless asked to decode it', async () => {
-    const jpeg = await solid('jpeg', 256, 256);
-    const cut = jpeg.subarray(0, Math.floor(jpeg.length * 0.7));
-    // The header is intact, so the fast path cannot see the damage...
-    expect((await prepareImage(cut)).reencoded).toBe(false);
-    // ...but a full decode does.
-    expect(await imageError(prepareImage(cut, { decode: true }))).toMatch(/truncated|not a decodable/);
-    expect((await prepareImage(jpeg, { decode: true })).bytes).toEqual(jpeg);
+  it('refuses a truncated JPEG or PNG: a missing end marker triggers a full decode', async () => {
+    for (const format of ['jpeg', 'png'] as const) {
+      const image = await solid(format, 256, 256);
+      const cut = image.subarray(0, Math.floor(image.length * 0.7));
+      expect(await imageError(prepareImage(cut))).toMatch(/truncated|not a decodable/);
+      expect(await imageError(prepareImage(cut, { decode: true }))).toMatch(/truncated|not a decodable/);
+      expect((await prepareImage(image, { decode: true })).bytes).toEqual(image);
+    }
+  });
+
+  it('keeps a complete JPEG with bytes appended after its end marker', async () => {
+    const jpeg = await solid('jpeg', 64, 40);
+    const padded = new Uint8Array(jpeg.length + 7);
+    padded.set(jpeg);
+    padded.set([1, 2, 3, 4, 5, 6, 7], jpeg.length);
+    const out = await prepareImage(padded);
+    expect(out.reencoded).toBe(false);
+    expect(out.bytes).toEqual(padded);
   });
 });
 

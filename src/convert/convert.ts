@@ -17,20 +17,18 @@ import { TfrecordError } from '../errors.js';
 import { CLASS_LABEL } from '../detection/keys.js';
 import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
-import type { DetectionObject } from '../detection/schema.js';
-import { toExample } from '../detection/to-example.js';
 import { findFormat, type FormatName } from '../formats/registry.js';
 import type { ImportOptions, ItemError, SourceItem, SourceRef } from '../formats/types.js';
 import type { TargetFormat } from '../image/prepare.js';
 import type { Compression } from '../record/compression.js';
 import { shardExtension } from '../shard/naming.js';
 import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
-import type { ImageJobOk, ImageJobResult } from '../shard/image-job.js';
-import { createImagePool, orderedPipeline, type ImagePool } from '../shard/workers.js';
+import { createWorkerPool, orderedPipeline, workerScript, type WorkerPool } from '../shard/workers.js';
 import { validateDataset } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
 import { version } from '../version.js';
-import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
+import type { BboxPolicy, BoxChange } from './boxes.js';
+import { createItemRunner, type ItemJobConfig, type ItemJobResult } from './item-job.js';
 import { assignLabels, labelMapId } from './labels.js';
 import { assignSplit, type SplitSpec } from './split.js';
 
@@ -322,7 +320,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     for (const w of writers.values()) await w.abort();
   };
   // Open until the shards are hashed: the workers hash them while the main thread validates.
-  let pool: ImagePool | undefined;
+  let pool: WorkerPool<SourceItem, ItemJobResult> | undefined;
   try {
     if (writing) {
       for (const s of splitNames) {
@@ -339,13 +337,22 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     }
     for (const s of splitNames) stats.set(s, { records: 0, boxes: 0 });
 
-    pool = createImagePool(opts.workers);
-    const prepare = {
-      format: opts.format,
-      ...(options.quality !== undefined ? { quality: options.quality } : {}),
-      ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
-      ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+    const jobConfig: ItemJobConfig = {
+      prepare: {
+        format: opts.format,
+        ...(options.quality !== undefined ? { quality: options.quality } : {}),
+        ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
+        ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+      },
+      ids: [...labels.ids],
+      policy: opts.bbox,
     };
+    pool = createWorkerPool<SourceItem, ItemJobResult>({
+      size: opts.workers,
+      script: () => workerScript(import.meta.url, 'item-worker.js', 'convert'),
+      workerData: jobConfig,
+      inline: createItemRunner(jobConfig, false),
+    });
     let done = 0;
     let bytesDone = 0;
     const failItem = async (problem: ItemProblem) => {
@@ -365,36 +372,35 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
       })();
       // In flight: enough to keep every worker busy while the main thread
       // writes; with no workers, enough to overlap file reads.
-      const window = activePool.size > 0 ? activePool.size * 4 : 8;
-      await orderedPipeline<SourceItem, ImageJobResult>(
+      const window = activePool.size > 0 ? activePool.size * 8 : 8;
+      await orderedPipeline<SourceItem, ItemJobResult>(
         items,
         window,
-        (item) => activePool.run({ path: item.imagePath, prepare }).catch((err: Error) => ({ ok: false, code: 'bad-image', reason: err.message })),
+        (item) => activePool.run(item).catch((err: Error): ItemJobResult => ({ ok: false, code: 'bad-image', reason: err.message })),
         async (item, result) => {
           done++;
           if (!result.ok) {
             await failItem({ code: result.code, itemId: item.id, source: item.source, reason: result.reason });
           } else {
-            const payload = buildExample(item, result, labels.ids, opts.bbox, report);
-            if (typeof payload === 'string') {
-              await failItem({ code: 'box-outside-image', itemId: item.id, source: item.source, reason: payload });
-            } else {
-              bytesDone += result.bytes.length;
-              const split = splitOf(item);
-              const st = stats.get(split)!;
-              st.records++;
-              st.boxes += payload.labels.length;
-              report.items.converted++;
-              if (result.reencoded) report.items.reencoded++;
-              if (payload.labels.length === 0) report.items.withoutBoxes++;
-              for (const l of payload.labels) {
-                const c = classStats.get(l) ?? { boxes: 0, images: 0 };
-                c.boxes++;
-                classStats.set(l, c);
-              }
-              for (const l of new Set(payload.labels)) classStats.get(l)!.images++;
-              if (writing) await writers.get(split)!.write(payload.bytes);
+            const where = (c: BoxChange) => ({ ...c, itemId: item.id, source: item.objects[c.index]!.source ?? item.source });
+            for (const c of result.clipped) report.clipped.push(where(c));
+            for (const c of result.dropped) report.dropped.push(where(c));
+            for (const w of result.warnings) report.warnings.push({ ...w, itemId: item.id, source: item.source });
+            bytesDone += result.imageBytes;
+            const split = splitOf(item);
+            const st = stats.get(split)!;
+            st.records++;
+            st.boxes += result.labels.length;
+            report.items.converted++;
+            if (result.reencoded) report.items.reencoded++;
+            if (result.labels.length === 0) report.items.withoutBoxes++;
+            for (const l of result.labels) {
+              const c = classStats.get(l) ?? { boxes: 0, images: 0 };
+              c.boxes++;
+              classStats.set(l, c);
             }
+            for (const l of new Set(result.labels)) classStats.get(l)!.images++;
+            if (writing) await writers.get(split)!.writeFramed(result.record);
           }
           progress({ phase: 'convert', done, total, bytes: bytesDone });
         },
@@ -444,17 +450,20 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     const staged = [...finished.values()].flat();
     const finalName = new Map(staged.map((sh) => [sh.stagedPath, sh.path]));
     progress({ phase: 'verify', done: 0, total: staged.length, bytes: 0 });
-    const digests = Promise.all(staged.map((sh) => pool!.hashFile(sh.stagedPath)));
-    digests.catch(() => undefined);
-    // The image digests were computed from the very bytes written, and the
-    // CRCs checked on read-back prove those bytes are unchanged: no need to
-    // hash every image a second time.
+    // Read back and validate every shard on this thread (both CRCs of every
+    // record, then every check of \`validate\`) while the workers hash the files
+    // for the manifest. The image digests inside were computed from the very
+    // bytes written, and the CRCs prove those bytes unchanged, so they are
+    // trusted rather than recomputed (trustImageHashes).
+    const checks = Promise.all(staged.map((sh) => pool!.checkShard(sh.stagedPath, opts.compression, false)));
+    checks.catch(() => undefined);
     const validation = await validateDataset(
       staged.map((sh) => sh.stagedPath),
       { labelMap, compression: opts.compression, trustImageHashes: true },
     );
+    const checkList = await checks;
+    const digestList = checkList.map((c) => c.sha256);
     const shardDigests = new Map(staged.map((sh, i) => [sh.stagedPath, i]));
-    const digestList = await digests;
     report.findings = validation.findings.map((f) => {
       const name = finalName.get(f.file);
       return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
@@ -503,75 +512,6 @@ function classReports(labelMap: LabelMap, stats: ReadonlyMap<number, { boxes: nu
     boxes: stats.get(it.id)?.boxes ?? 0,
     images: stats.get(it.id)?.images ?? 0,
   }));
-}
-
-interface BuiltExample {
-  bytes: Uint8Array;
-  labels: number[];
-}
-
-/** Places boxes, records clips/drops/warnings, and encodes the tf.Example. Returns a failure reason under --bbox fail. */
-function buildExample(
-  item: SourceItem,
-  image: ImageJobOk,
-  ids: Map<string, number>,
-  policy: BboxPolicy,
-  report: ConvertReport,
-): BuiltExample | string {
-  // Boxes are in the coordinates of the image the annotator saw: the upright
-  // source. Its size is the annotation's own when it states one (as
-  // TensorFlow's tools assume), else the real upright size. One exception: an
-  // annotation that states the stored size of a sideways (EXIF 5..8) image
-  // merely read the header; its boxes are still on the displayed image, so
-  // they are normalized by the displayed size.
-  const sideways =
-    item.width !== undefined &&
-    item.width !== image.sourceWidth &&
-    item.width === image.sourceHeight &&
-    item.height === image.sourceWidth &&
-    image.orientation >= 5;
-  const width = sideways ? image.sourceWidth : (item.width ?? image.sourceWidth);
-  const height = sideways ? image.sourceHeight : (item.height ?? image.sourceHeight);
-  if (item.width !== undefined && item.height !== undefined && (item.width !== image.sourceWidth || item.height !== image.sourceHeight)) {
-    report.warnings.push({
-      code: 'annotation-size-mismatch',
-      itemId: item.id,
-      source: item.source,
-      message: sideways
-        ? `annotation says ${item.width}x${item.height}, the size of the image as stored, but its EXIF orientation ${image.orientation} displays it as ${image.sourceWidth}x${image.sourceHeight}; boxes are taken as drawn on the displayed image`
-        : `annotation says ${item.width}x${item.height} but the image is ${image.sourceWidth}x${image.sourceHeight}; boxes are normalized by the annotation's size`,
-    });
-  }
-  const placed = placeBoxes(item.objects, item.coords, width, height, policy);
-  if (placed.failure) return placed.failure;
-  for (const c of placed.clipped) report.clipped.push({ ...c, itemId: item.id, source: item.objects[c.index]!.source ?? item.source });
-  for (const c of placed.dropped) report.dropped.push({ ...c, itemId: item.id, source: item.objects[c.index]!.source ?? item.source });
-  // COCO areas are in source pixels; keep them consistent with the stored image if it was resized.
-  const areaScale = (image.width * image.height) / (image.sourceWidth * image.sourceHeight);
-  const objects: DetectionObject[] = placed.boxes.map((b) => {
-    const o = b.object;
-    const d: DetectionObject = { xmin: b.xmin, xmax: b.xmax, ymin: b.ymin, ymax: b.ymax, label: ids.get(o.className)!, text: o.className };
-    if (o.isCrowd !== undefined) d.isCrowd = o.isCrowd;
-    if (o.area !== undefined) d.area = o.area * areaScale;
-    if (o.difficult !== undefined) d.difficult = o.difficult;
-    if (o.truncated !== undefined) d.truncated = o.truncated;
-    if (o.view !== undefined) d.view = o.view;
-    return d;
-  });
-  if (image.reencoded) {
-    report.warnings.push({ code: 'image-reencoded', itemId: item.id, source: item.source, message: `re-encoded as ${image.format}: ${image.reasons.join(', ')}` });
-  }
-  const features = toExample({
-    image: image.bytes,
-    format: image.format,
-    width: image.width,
-    height: image.height,
-    filename: item.id,
-    sourceId: item.id,
-    sha256: image.sha256,
-    objects,
-  });
-  return { bytes: encodeExample(features), labels: objects.map((o) => o.label) };
 }
 
 function manifest(options: ConvertOptions, opts: ResolvedOptions, report: ConvertReport, labelMap: LabelMap) {

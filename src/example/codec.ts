@@ -138,6 +138,15 @@ function writeInt64(out: Uint8Array, pos: number, v: Int64Value): number {
 
 /** Serialises a feature map to tf.Example bytes in one allocation. */
 export function encodeExample(features: FeaturesInput): Uint8Array {
+  return encodeExampleWithRoom(features, 0, 0);
+}
+
+/**
+ * Like encodeExample, but the returned buffer has `before` spare bytes ahead
+ * of the Example and `after` behind it, so a caller can frame the record
+ * (12-byte header, 4-byte CRC) in place instead of copying the payload again.
+ */
+export function encodeExampleWithRoom(features: FeaturesInput, before: number, after: number): Uint8Array {
   const plans: Plan[] = [];
   let featuresSize = 0;
   for (const [key, feature] of entriesOf(features)) {
@@ -145,10 +154,10 @@ export function encodeExample(features: FeaturesInput): Uint8Array {
     plans.push(plan);
     featuresSize += 1 + varintSizeNumber(plan.entrySize) + plan.entrySize;
   }
-  const total = 1 + varintSizeNumber(featuresSize) + featuresSize;
-  const out = new Uint8Array(total);
+  const total = before + 1 + varintSizeNumber(featuresSize) + featuresSize;
+  const out = new Uint8Array(total + after);
   const view = new DataView(out.buffer);
-  let pos = 0;
+  let pos = before;
   out[pos++] = TAG_FIELD1_LEN; // Example.features
   pos = writeVarint(out, pos, featuresSize);
   for (const plan of plans) {

@@ -249,6 +249,21 @@ export class RecordWriter {
     if (this.partsBytes >= BATCH_BYTES) await this.flush();
   }
 
+  /**
+   * Queues a record that is already framed (header, payload, CRC — as made by
+   * frameRecord/frameInPlace), e.g. by a worker thread. It is written as is;
+   * the caller vouches for its framing.
+   */
+  async writeFramed(record: Uint8Array): Promise<void> {
+    if (this.closed) throw new TfrecordError('bad-argument', 'write() after close()', { file: this.paths?.final });
+    if (record.length < HEADER_BYTES + FOOTER_BYTES) throw new TfrecordError('bad-argument', 'a framed record needs at least 16 bytes');
+    this.parts.push(record);
+    this.partsBytes += record.length;
+    this.records++;
+    this.bytes += record.length;
+    if (this.partsBytes >= BATCH_BYTES) await this.flush();
+  }
+
   /** Starts writing the queued batch once the previous one is done; `wait` also waits for this one. */
   private async flush(wait = false): Promise<void> {
     await this.settle();

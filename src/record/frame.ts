@@ -45,6 +45,20 @@ export function frameRecord(payload: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * Frames a payload that sits in `record` between a 12-byte gap at the front
+ * and a 4-byte gap at the end (see encodeExampleWithRoom): fills in the
+ * header and the CRC without copying the payload.
+ */
+export function frameInPlace(record: Uint8Array): Uint8Array {
+  const length = record.length - FRAME_OVERHEAD;
+  if (length < 0) throw new RangeError('a framed record needs at least 16 bytes');
+  writeHeader(length, record, 0);
+  const crc = maskCrc(crc32c(record.subarray(HEADER_BYTES, HEADER_BYTES + length)));
+  new DataView(record.buffer, record.byteOffset).setUint32(HEADER_BYTES + length, crc, true);
+  return record;
+}
+
 export interface HeaderInfo {
   /** Payload length. A value above 2^53 is reported as Infinity (no real record is that big). */
   length: number;

@@ -35,6 +35,18 @@ export interface ShardInfo {
   bytes: number;
 }
 
+/** Where a record went: its shard (staged name), index in it and header offset. */
+export interface RecordPlace {
+  stagedPath: string;
+  index: number;
+  offset: number;
+}
+
+function placeOf(shard: OpenShard): RecordPlace {
+  // Uncompressed offsets, as the reader reports them.
+  return { stagedPath: shard.stagedPath, index: shard.writer.records, offset: shard.writer.bytes };
+}
+
 interface OpenShard {
   writer: RecordWriter;
   stagedPath: string;
@@ -68,15 +80,29 @@ export class ShardedWriter {
     return { writer: await RecordWriter.create(stagedPath, { compression: this.options.compression }), stagedPath };
   }
 
-  async write(payload: Uint8Array): Promise<void> {
+  async write(payload: Uint8Array): Promise<RecordPlace> {
+    const shard = await this.shardFor(payload.length + 16);
+    const place = placeOf(shard);
+    await shard.writer.write(payload);
+    return place;
+  }
+
+  /** Writes an already framed record (see RecordWriter.writeFramed). */
+  async writeFramed(record: Uint8Array): Promise<RecordPlace> {
+    const shard = await this.shardFor(record.length);
+    const place = placeOf(shard);
+    await shard.writer.writeFramed(record);
+    return place;
+  }
+
+  /** The shard the next record (of `framed` bytes) goes to. */
+  private async shardFor(framed: number): Promise<OpenShard> {
     if (this.options.shards !== undefined) {
       const shard = this.open[this.next % this.options.shards]!;
       this.next++;
-      await shard.writer.write(payload);
-      return;
+      return shard;
     }
     let current: OpenShard | undefined = this.open[0];
-    const framed = payload.length + 16;
     if (current && current.writer.records > 0 && current.writer.bytes + framed > this.options.shardSize!) {
       await this.closeShard(current);
       this.open.length = 0;
@@ -86,7 +112,7 @@ export class ShardedWriter {
       current = await this.openShard(this.done.length);
       this.open[0] = current;
     }
-    await current.writer.write(payload);
+    return current;
   }
 
   private async closeShard(shard: OpenShard): Promise<void> {

@@ -1,68 +1,73 @@
 /**
- * A fixed pool of worker threads for image jobs, plus an ordered, bounded
- * pipeline on top of it. Results are consumed strictly in submission order, so
- * the output is the same whatever the number of workers; at most `window` jobs
- * are in flight, so memory stays bounded whatever the dataset size.
+ * A fixed pool of worker threads, plus an ordered, bounded pipeline on top of
+ * it. Results are consumed strictly in submission order, so the output is the
+ * same whatever the number of workers; at most `window` jobs are in flight, so
+ * memory stays bounded whatever the dataset size.
+ *
+ * The pool is generic: a worker script serves jobs with `serveJobs()` (from
+ * worker-host.ts); with size 0 the same handler runs in the calling thread.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { hashFile, runImageJob, type ImageJob, type ImageJobResult } from './image-job.js';
+import type { Compression } from '../record/compression.js';
+import { checkShard, type ShardCheck } from './check-shard.js';
 
 /**
- * The compiled worker script. When this module runs from TypeScript sources
- * (the test runner), the compiled copy in dist/ is used instead: worker threads
- * on Node 20 cannot load .ts files. The test setup builds dist/ first.
+ * The compiled worker script `name` next to `base` (an import.meta.url).
+ * When running from TypeScript sources (the test runner), the compiled copy in
+ * dist/ is used instead: worker threads on Node 20 cannot load .ts files. The
+ * test setup builds dist/ first.
  */
-function workerScript(): URL {
-  const local = new URL('./image-worker.js', import.meta.url);
+export function workerScript(base: string, name: string, layer: string): URL {
+  const local = new URL(`./${name}`, base);
   if (existsSync(fileURLToPath(local))) return local;
-  const built = new URL('../../dist/shard/image-worker.js', import.meta.url);
+  const built = new URL(`../../dist/${layer}/${name}`, base);
   if (existsSync(fileURLToPath(built))) return built;
-  throw new Error('image worker script not found; run `npm run build` first');
+  throw new Error(`worker script ${name} not found; run \`npm run build\` first`);
 }
 
-interface Pending {
-  resolve: (r: ImageJobResult | string) => void;
-  reject: (e: Error) => void;
+export interface WorkerPool<J, R> {
+  readonly size: number;
+  run(job: J): Promise<R>;
+  /** Reads a finished shard back (hash + CRCs), off the calling thread when there are workers. */
+  checkShard(path: string, compression: Compression, verify: boolean): Promise<ShardCheck>;
+  close(): Promise<void>;
 }
 
-type Reply = { id: number; result: ImageJobResult } | { id: number; digest: string } | { id: number; error: string };
+export interface PoolOptions<J, R> {
+  size: number;
+  script: () => URL;
+  /** Passed to every worker once (configuration shared by all jobs). */
+  workerData?: unknown;
+  /** The handler run in this thread when size is 0. */
+  inline: (job: J) => Promise<R>;
+}
+
+type Reply = { id: number; result: unknown } | { id: number; error: string };
 
 interface Slot {
   worker: Worker;
   busy: number;
 }
 
-export interface ImagePool {
-  run(job: ImageJob): Promise<ImageJobResult>;
-  /** SHA-256 (hex) of a file, computed off the calling thread when there are workers. */
-  hashFile(path: string): Promise<string>;
-  close(): Promise<void>;
-  readonly size: number;
-}
-
-/** Runs jobs in the calling thread (workers: 0). */
-function inlinePool(): ImagePool {
-  return { size: 0, run: runImageJob, hashFile, close: async () => undefined };
-}
-
-export function createImagePool(size: number): ImagePool {
-  if (size <= 0) return inlinePool();
-  const script = workerScript();
-  const pending = new Map<number, Pending>();
+export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J, R> {
+  if (options.size <= 0) {
+    return { size: 0, run: options.inline, checkShard: (p, c, v) => checkShard(p, c, v), close: async () => undefined };
+  }
+  const script = options.script();
+  const pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let failure: Error | undefined;
   const slots: Slot[] = [];
-  for (let i = 0; i < size; i++) {
-    const worker = new Worker(script);
+  for (let i = 0; i < options.size; i++) {
+    const worker = new Worker(script, { workerData: options.workerData });
     const slot: Slot = { worker, busy: 0 };
     worker.on('message', (msg: Reply) => {
       slot.busy--;
       const p = pending.get(msg.id);
       pending.delete(msg.id);
       if ('result' in msg) p?.resolve(msg.result);
-      else if ('digest' in msg) p?.resolve(msg.digest);
       else p?.reject(new Error(msg.error));
     });
     worker.on('error', (err) => {
@@ -72,9 +77,9 @@ export function createImagePool(size: number): ImagePool {
     });
     slots.push(slot);
   }
-  const send = (message: (id: number) => object): Promise<ImageJobResult | string> => {
+  const send = (message: (id: number) => object): Promise<unknown> => {
     if (failure) return Promise.reject(failure);
-    // Least-busy worker: images differ a lot in cost (a re-encode vs a pass-through).
+    // Least-busy worker: jobs differ a lot in cost (a re-encode vs a pass-through).
     let slot = slots[0]!;
     for (const s of slots) if (s.busy < slot.busy) slot = s;
     slot.busy++;
@@ -85,13 +90,9 @@ export function createImagePool(size: number): ImagePool {
     });
   };
   return {
-    size,
-    run(job) {
-      return send((id) => ({ id, job })) as Promise<ImageJobResult>;
-    },
-    hashFile(path) {
-      return send((id) => ({ id, hashFile: path })) as Promise<string>;
-    },
+    size: options.size,
+    run: (job) => send((id) => ({ id, job })) as Promise<R>,
+    checkShard: (path, compression, verify) => send((id) => ({ id, checkShard: { path, compression, verify } })) as Promise<ShardCheck>,
     async close() {
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },

@@ -93,26 +93,134 @@ export async function listTfrecordFiles(paths: readonly string[]): Promise<strin
   return out;
 }
 
-/** Where a record sits, recovered from its dataset-wide ordinal (kept instead of strings, to stay small). */
+/**
+ * Records are remembered (for "same image as …" messages) as one number:
+ * file number × 2^32 + record index, rather than as strings, to stay small.
+ */
+const FILE_STRIDE = 2 ** 32;
+
 class RecordLocator {
-  private readonly starts: number[] = [];
   private readonly files: string[] = [];
+  private readonly ids = new Map<string, number>();
 
-  startFile(file: string, ordinal: number): void {
-    this.starts.push(ordinal);
-    this.files.push(file);
-  }
-
-  describe(ordinal: number): string {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if ((this.starts[mid] as number) <= ordinal) lo = mid;
-      else hi = mid - 1;
+  fileId(file: string): number {
+    let id = this.ids.get(file);
+    if (id === undefined) {
+      id = this.files.length;
+      this.files.push(file);
+      this.ids.set(file, id);
     }
-    return `${this.files[lo]} record ${ordinal - (this.starts[lo] as number)}`;
+    return id;
   }
+
+  key(file: string, record: number): number {
+    return this.fileId(file) * FILE_STRIDE + record;
+  }
+
+  describe(key: number): string {
+    return `${this.files[Math.floor(key / FILE_STRIDE)]} record ${key % FILE_STRIDE}`;
+  }
+}
+
+/**
+ * The validator as a push API: hand it records one at a time (from any
+ * number of files, in any interleaving) and framing errors as they happen,
+ * then call finish(). validateDataset drives it from files; convert drives it
+ * with the records it is writing, so they are checked while the workers
+ * prepare the next images.
+ */
+export class DatasetValidator {
+  private readonly collector: FindingCollector;
+  private readonly checkOptions: CheckOptions = {};
+  private readonly locator = new RecordLocator();
+  private readonly state: DatasetState;
+  private decoder: ImageDecoder | undefined;
+  private records = 0;
+  private boxes = 0;
+
+  private constructor(private readonly options: ValidateOptions) {
+    this.collector = new FindingCollector(options.maxFindings ?? Infinity, options.onFinding);
+    if (options.labelMap) this.checkOptions.labelIndex = indexLabelMap(options.labelMap);
+    if (options.numClasses !== undefined) this.checkOptions.numClasses = options.numClasses;
+    this.state = new DatasetState(options.labelMap === undefined, options.trustImageHashes ?? false);
+  }
+
+  static async create(options: ValidateOptions = {}): Promise<DatasetValidator> {
+    const parsed = validateOptionsSchema.safeParse(options);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new TfrecordError('bad-argument', `invalid validate option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    }
+    const v = new DatasetValidator(options);
+    if (options.decode) {
+      // Loaded only when asked for: sharp's start-up is the slowest part of a plain run.
+      const { prepareImage } = await import('../image/prepare.js');
+      v.decoder = async (bytes) => {
+        const p = await prepareImage(bytes, { decode: true });
+        return { format: p.sourceFormat, width: p.sourceWidth, height: p.sourceHeight };
+      };
+    }
+    return v;
+  }
+
+  emitter(file: string, record?: number, offset?: number): Emit {
+    return (code: FindingCode, message: string, severity: Severity = DEFAULT_SEVERITY[code]) => {
+      // Keys in a fixed order and absent (not undefined) when unknown, for tidy JSON.
+      const f = { severity, code, file } as Finding;
+      if (record !== undefined) f.record = record;
+      if (offset !== undefined) f.offset = offset;
+      f.message = message;
+      this.collector.add(f);
+    };
+  }
+
+  /** Checks one record's payload (a tf.Example). */
+  async record(file: string, index: number, offset: number, payload: Uint8Array): Promise<void> {
+    this.records++;
+    const emit = this.emitter(file, index, offset);
+    let features: Features;
+    try {
+      features = decodeExample(payload);
+    } catch (err) {
+      if (isTfrecordError(err) && err.code === 'not-an-example') {
+        emit('not-an-example', err.reason);
+        return;
+      }
+      throw err;
+    }
+    const facts = checkFeatures(features, this.checkOptions, emit);
+    this.boxes += facts.boxes;
+    await checkImage(facts, this.decoder, emit);
+    const key = this.locator.key(file, index);
+    this.state.checkIdentity(facts, key, this.locator, emit);
+    this.state.addLabels(facts, key, this.locator, emit);
+  }
+
+  /** A framing error from the reader: a skipped record (`skipped`) or the end of what could be read. */
+  framingError(file: string, err: TfrecordError, skipped: boolean): void {
+    this.emitter(file, err.record, err.offset)(
+      err.code as FindingCode,
+      skipped ? `${err.reason}; the record is skipped` : `${err.reason}; the rest of the file is not read`,
+    );
+  }
+
+  /** Dataset-wide checks; returns the report. */
+  finish(files: number): ValidationReport {
+    this.state.finish(this.options, this.emitter(''));
+    return {
+      valid: !this.collector.hasErrors,
+      files,
+      records: this.records,
+      boxes: this.boxes,
+      findings: this.collector.findings,
+      summary: this.collector.summary,
+    };
+  }
+}
+
+/** True for reader errors that become findings (anything else, e.g. I/O, is thrown). */
+export function isFramingError(err: unknown): err is TfrecordError {
+  return isTfrecordError(err) && FRAMING_CODES.has(err.code);
 }
 
 /**
@@ -125,97 +233,25 @@ class RecordLocator {
  * data itself is returned as findings.
  */
 export async function validateDataset(paths: string[], options: ValidateOptions = {}): Promise<ValidationReport> {
-  const parsed = validateOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new TfrecordError('bad-argument', `invalid validate option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-  }
-  const collector = new FindingCollector(options.maxFindings ?? Infinity, options.onFinding);
-  const checkOptions: CheckOptions = {};
-  if (options.labelMap) checkOptions.labelIndex = indexLabelMap(options.labelMap);
-  if (options.numClasses !== undefined) checkOptions.numClasses = options.numClasses;
-
-  let decoder: ImageDecoder | undefined;
-  if (options.decode) {
-    // Loaded only when asked for: sharp's start-up is the slowest part of a plain run.
-    const { prepareImage } = await import('../image/prepare.js');
-    decoder = async (bytes) => {
-      const p = await prepareImage(bytes, { decode: true });
-      return { format: p.sourceFormat, width: p.sourceWidth, height: p.sourceHeight };
-    };
-  }
-
+  const validator = await DatasetValidator.create(options);
   const files = await listTfrecordFiles(paths);
-  const locator = new RecordLocator();
-  const state = new DatasetState(options.labelMap === undefined, options.trustImageHashes ?? false);
-  let ordinal = 0;
-  let records = 0;
-  let boxes = 0;
-
-  const emitter =
-    (file: string, record?: number, offset?: number): Emit =>
-    (code: FindingCode, message: string, severity: Severity = DEFAULT_SEVERITY[code]) => {
-      // Keys in a fixed order and absent (not undefined) when unknown, for tidy JSON.
-      const f = { severity, code, file } as Finding;
-      if (record !== undefined) f.record = record;
-      if (offset !== undefined) f.offset = offset;
-      f.message = message;
-      collector.add(f);
-    };
-
   for (const file of files) {
-    locator.startFile(file, ordinal);
-    // Ordinals follow the reader's indices, so a record skipped for a bad CRC still takes its slot.
-    let slots = 0;
     const entries = readRecordEntries(file, {
       file,
       compression: options.compression ?? 'auto',
       // Each record is fully processed before the next is read: lend, don't copy.
       borrow: true,
       ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
-      onCorrupt: (err) => {
-        if (err.record !== undefined) slots = Math.max(slots, err.record + 1);
-        emitter(file, err.record, err.offset)('crc-mismatch', `${err.reason}; the record is skipped`);
-      },
+      onCorrupt: (err) => validator.framingError(file, err, true),
     });
     try {
-      for await (const entry of entries) {
-        records++;
-        slots = entry.index + 1;
-        const recordOrdinal = ordinal + entry.index;
-        const emit = emitter(file, entry.index, entry.offset);
-        let features: Features;
-        try {
-          features = decodeExample(entry.data);
-        } catch (err) {
-          if (isTfrecordError(err) && err.code === 'not-an-example') {
-            emit('not-an-example', err.reason);
-            continue;
-          }
-          throw err;
-        }
-        const facts = checkFeatures(features, checkOptions, emit);
-        boxes += facts.boxes;
-        await checkImage(facts, decoder, emit);
-        state.checkIdentity(facts, recordOrdinal, locator, emit);
-        state.addLabels(facts, recordOrdinal, locator, emit);
-      }
+      for await (const entry of entries) await validator.record(file, entry.index, entry.offset, entry.data);
     } catch (err) {
-      if (!(isTfrecordError(err) && FRAMING_CODES.has(err.code))) throw err;
-      emitter(file, err.record, err.offset)(err.code as FindingCode, `${err.reason}; the rest of the file is not read`);
+      if (!isFramingError(err)) throw err;
+      validator.framingError(file, err, false);
     }
-    ordinal += slots;
   }
-
-  state.finish(options, emitter(''));
-  return {
-    valid: !collector.hasErrors,
-    files: files.length,
-    records,
-    boxes,
-    findings: collector.findings,
-    summary: collector.summary,
-  };
+  return validator.finish(files.length);
 }
 
 /** Cross-record state: kept small (see the file comment). */
@@ -223,8 +259,8 @@ class DatasetState {
   private readonly labelCounts = new Map<number, number>();
   private readonly imageDigests = new Map<string, number>();
   private readonly sourceIds = new Map<string, number>();
-  private readonly textByLabel = new Map<number, { text: string; ordinal: number }>();
-  private readonly labelByText = new Map<string, { label: number; ordinal: number }>();
+  private readonly textByLabel = new Map<number, { text: string; key: number }>();
+  private readonly labelByText = new Map<string, { label: number; key: number }>();
   private readonly reportedPairs = new Set<string>();
 
   /** Text consistency across records is only judged without a label map (with one, each text is checked against it). */
@@ -233,7 +269,7 @@ class DatasetState {
     private readonly trustHashes: boolean,
   ) {}
 
-  checkIdentity(facts: RecordFacts, ordinal: number, locator: RecordLocator, emit: Emit): void {
+  checkIdentity(facts: RecordFacts, key: number, locator: RecordLocator, emit: Emit): void {
     const image = facts.image;
     if (image === undefined || image.length === 0) return;
     const declared = facts.sha256;
@@ -245,37 +281,37 @@ class DatasetState {
       emit('sha256-mismatch', `'image/key/sha256' is ${facts.sha256} but the image's SHA-256 is ${digest}`);
     }
     const first = this.imageDigests.get(digest);
-    if (first === undefined) this.imageDigests.set(digest, ordinal);
+    if (first === undefined) this.imageDigests.set(digest, key);
     else emit('duplicate-image', `same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
     if (facts.sourceId !== undefined) {
       const firstSource = this.sourceIds.get(facts.sourceId);
-      if (firstSource === undefined) this.sourceIds.set(facts.sourceId, ordinal);
+      if (firstSource === undefined) this.sourceIds.set(facts.sourceId, key);
       else emit('duplicate-source-id', `'image/source_id' ${JSON.stringify(facts.sourceId)} is also used by ${locator.describe(firstSource)}`, 'warning');
     }
   }
 
-  addLabels(facts: RecordFacts, ordinal: number, locator: RecordLocator, emit: Emit): void {
+  addLabels(facts: RecordFacts, key: number, locator: RecordLocator, emit: Emit): void {
     for (const label of facts.labels) this.labelCounts.set(label, (this.labelCounts.get(label) ?? 0) + 1);
     if (!this.compareTexts) return;
     for (const [label, text] of facts.labelTexts) {
       const pair = `${label}\u0000${text}`;
       const byLabel = this.textByLabel.get(label);
-      if (byLabel === undefined) this.textByLabel.set(label, { text, ordinal });
+      if (byLabel === undefined) this.textByLabel.set(label, { text, key });
       else if (byLabel.text !== text && !this.reportedPairs.has(pair)) {
         this.reportedPairs.add(pair);
         emit(
           'text-label-mismatch',
-          `label ${label} has text ${JSON.stringify(text)} here but ${JSON.stringify(byLabel.text)} in ${locator.describe(byLabel.ordinal)}`,
+          `label ${label} has text ${JSON.stringify(text)} here but ${JSON.stringify(byLabel.text)} in ${locator.describe(byLabel.key)}`,
           'warning',
         );
       }
       const byText = this.labelByText.get(text);
-      if (byText === undefined) this.labelByText.set(text, { label, ordinal });
+      if (byText === undefined) this.labelByText.set(text, { label, key });
       else if (byText.label !== label && !this.reportedPairs.has(pair)) {
         this.reportedPairs.add(pair);
         emit(
           'text-label-mismatch',
-          `text ${JSON.stringify(text)} has label ${label} here but ${byText.label} in ${locator.describe(byText.ordinal)}`,
+          `text ${JSON.stringify(text)} has label ${label} here but ${byText.label} in ${locator.describe(byText.key)}`,
           'warning',
         );
       }

@@ -1,0 +1,69 @@
+/**
+ * The read-back of a finished shard: one pass over the file that computes its
+ * SHA-256 (for the manifest) and, when asked, re-reads every record with both
+ * CRCs checked, so what is published is provably what was written.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
+import { isTfrecordError } from '../errors.js';
+import { readRecordEntries } from '../io/read.js';
+import type { Compression } from '../record/compression.js';
+
+export interface ShardCheck {
+  sha256: string;
+  records: number;
+  /** The first framing problem, if any (code, reason, record, offset). */
+  problem?: { code: string; reason: string; record?: number; offset?: number };
+}
+
+const CHUNK = 1024 * 1024;
+
+/**
+ * `sync` is for worker threads, whose only job this is: blocking reads there
+ * skip the round trips through libuv's small thread pool. Never pass it on
+ * the main thread.
+ */
+function* syncChunks(path: string): Generator<Uint8Array> {
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      // A fresh buffer per chunk: the record reader may keep views into it.
+      const buf = Buffer.allocUnsafe(CHUNK);
+      const n = readSync(fd, buf);
+      if (n === 0) return;
+      yield buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * With `verify` false the file is only hashed (for a caller that reads it back
+ * with CRC checks elsewhere, e.g. through the validator); `records` is then 0.
+ */
+export async function checkShard(path: string, compression: Compression, verify: boolean, sync = false): Promise<ShardCheck> {
+  const hash = createHash('sha256');
+  async function* hashed(): AsyncGenerator<Uint8Array> {
+    const source: Iterable<Uint8Array> | AsyncIterable<Uint8Array> = sync ? syncChunks(path) : createReadStream(path, { highWaterMark: CHUNK });
+    for await (const chunk of source) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  }
+  let records = 0;
+  let problem: ShardCheck['problem'];
+  if (!verify) {
+    for await (const _ of hashed()) void _;
+    return { sha256: hash.digest('hex'), records };
+  }
+  try {
+    for await (const _ of readRecordEntries(hashed(), { file: path, compression, borrow: true })) records++;
+  } catch (err) {
+    if (!isTfrecordError(err)) throw err;
+    problem = { code: err.code, reason: err.reason };
+    if (err.record !== undefined) problem.record = err.record;
+    if (err.offset !== undefined) problem.offset = err.offset;
+  }
+  return problem ? { sha256: hash.digest('hex'), records, problem } : { sha256: hash.digest('hex'), records };
+}

@@ -7,7 +7,7 @@
  * `workers: 0` (identical results).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync as readFileBytes } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { toExample } from '../detection/to-example.js';
 import type { DetectionObject } from '../detection/schema.js';
@@ -17,6 +17,9 @@ import type { SourceItem } from '../formats/types.js';
 import { prepareImage, type PrepareOptions, type PreparedImage } from '../image/prepare.js';
 import { probeImage } from '../image/probe.js';
 import { FOOTER_BYTES, HEADER_BYTES, frameInPlace } from '../record/frame.js';
+import { checkShard } from '../shard/check-shard.js';
+import type { Handled } from '../shard/worker-host.js';
+import type { ValidateOptions } from '../validate/validate.js';
 import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
 
 /** Shared by every job of one conversion (sent to each worker once). */
@@ -56,22 +59,80 @@ export type ItemJobResult = ItemJobOk | ItemJobFailed;
 export type ItemRunner = (item: SourceItem) => Promise<ItemJobResult>;
 
 /**
+ * Everything a conversion hands to its workers: images to turn into records,
+ * and at the end the read-back of the shards (hashing each file, and
+ * validating them all), so the main thread stays free and every piece of
+ * work runs inside a worker's bounded heap.
+ */
+export type ConvertJob =
+  | { kind: 'item'; item: SourceItem }
+  | { kind: 'hash'; path: string }
+  | { kind: 'validate'; paths: string[]; options: Omit<ValidateOptions, 'onFinding'> };
+
+/** Runs any ConvertJob; the result type follows the job's kind. */
+export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: ConvertJob) => Promise<Handled<unknown>> {
+  const runItem = createItemRunner(config, sync);
+  return async (job) => {
+    switch (job.kind) {
+      case 'item': {
+        const result = await runItem(job.item);
+        // The record is a fresh buffer of its own: move it, don't copy it.
+        return result.ok ? { result, transfer: [result.record.buffer as ArrayBuffer] } : { result };
+      }
+      case 'hash':
+        return { result: (await checkShard(job.path, 'none', false, sync)).sha256 };
+      case 'validate': {
+        // Loaded when needed: the validator (and zod) would only slow every worker's start-up.
+        const { validateDataset } = await import('../validate/validate.js');
+        return { result: await validateDataset(job.paths, job.options) };
+      }
+    }
+  };
+}
+
+/**
  * `sync` reads files with blocking calls: right for a worker thread, whose
  * only job this is (an async read costs four trips through libuv's small
  * thread pool: open, stat, read, close); wrong for the main thread.
  */
 export function createItemRunner(config: ItemJobConfig, sync: boolean): ItemRunner {
   const ids = new Map(config.ids);
-  return async (item) => {
-    let source: Buffer;
+  // Sync mode (a worker thread) reads every image into one buffer that grows
+  // as needed and is reused: the image is copied into the record anyway, so a
+  // fresh 100 KB allocation per image would only feed the garbage collector.
+  // Reuse is safe because the worker runs its jobs one at a time (serveJobs).
+  let scratch = Buffer.allocUnsafe(0);
+  const readSync = (path: string): Uint8Array => {
+    const fd = openSync(path, 'r');
     try {
-      source = sync ? readFileSync(item.imagePath) : await readFile(item.imagePath);
+      const size = fstatSync(fd).size;
+      if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, scratch.length * 2, 256 * 1024));
+      let at = 0;
+      while (at < size) {
+        const n = readFileBytes(fd, scratch, at, size - at, at);
+        if (n === 0) break; // the file shrank while we read it; what we have is what there is
+        at += n;
+      }
+      return new Uint8Array(scratch.buffer, scratch.byteOffset, at);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return async (item) => {
+    let bytes: Uint8Array;
+    try {
+      if (sync) {
+        bytes = readSync(item.imagePath);
+      } else {
+        const source = await readFile(item.imagePath);
+        bytes = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+      }
     } catch (err) {
       const code = (err as { code?: string }).code;
-      const reason = code === 'ENOENT' ? 'image file not found' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+      const reason =
+        code === 'ENOENT' ? 'image file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
       return { ok: false, code: 'unreadable-image', reason };
     }
-    const bytes = new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
     let image: PreparedImage;
     try {
       image = await prepareImage(bytes, config.prepare);

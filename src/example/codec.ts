@@ -76,8 +76,24 @@ function int64Size(v: Int64Value, key: string): number {
   return n;
 }
 
+/**
+ * Feature keys repeat in every record ('image/encoded', 'image/object/bbox/xmin'…),
+ * so their UTF-8 bytes are cached; the cache is bounded so arbitrary keys
+ * cannot grow it without limit.
+ */
+const KEY_CACHE_LIMIT = 4096;
+const keyCache = new Map<string, Uint8Array>();
+function encodeKey(key: string): Uint8Array {
+  let bytes = keyCache.get(key);
+  if (bytes === undefined) {
+    bytes = utf8Encoder.encode(key);
+    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, bytes);
+  }
+  return bytes;
+}
+
 function planFeature(key: string, feature: FeatureInput): Plan {
-  const keyBytes = utf8Encoder.encode(key);
+  const keyBytes = encodeKey(key);
   let listSize = 0;
   let packedSize = 0;
   let bytes: Uint8Array[] | undefined;

@@ -1,11 +1,9 @@
 /**
  * The worker-thread side of workers.ts: answers `{id, job}` with the
  * handler's result (transferring the buffers it names, so image bytes are not
- * copied between threads) and `{id, checkShard}` with a shard's read-back.
+ * copied between threads).
  */
 import { parentPort } from 'node:worker_threads';
-import type { Compression } from '../record/compression.js';
-import { checkShard } from './check-shard.js';
 
 export interface Handled<R> {
   result: R;
@@ -13,19 +11,25 @@ export interface Handled<R> {
   transfer?: ArrayBuffer[];
 }
 
-type Request<J> = { id: number; job: J } | { id: number; checkShard: { path: string; compression: Compression; verify: boolean } };
+interface Request<J> {
+  id: number;
+  job: J;
+}
 
 export function serveJobs<J, R>(handle: (job: J) => Promise<Handled<R>>): void {
   const port = parentPort;
   if (!port) throw new Error('serveJobs() must run in a worker thread');
+  // One job at a time, in arrival order: handlers may reuse buffers between
+  // jobs, and the pool's window already keeps this thread supplied.
+  let queue: Promise<void> = Promise.resolve();
   port.on('message', (msg: Request<J>) => {
-    const work: Promise<Handled<unknown>> =
-      'checkShard' in msg
-        ? checkShard(msg.checkShard.path, msg.checkShard.compression, msg.checkShard.verify, true).then((result) => ({ result }))
-        : handle(msg.job);
-    work.then(
-      ({ result, transfer }) => port.postMessage({ id: msg.id, result }, transfer ?? []),
-      (err: unknown) => port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) }),
-    );
+    queue = queue.then(async () => {
+      try {
+        const { result, transfer } = await handle(msg.job);
+        port.postMessage({ id: msg.id, result }, transfer ?? []);
+      } catch (err) {
+        port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    });
   });
 }

@@ -6,12 +6,11 @@
  *
  * The pool is generic: a worker script serves jobs with `serveJobs()` (from
  * worker-host.ts); with size 0 the same handler runs in the calling thread.
+ * Jobs should be tagged unions when a worker does more than one kind of work.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Compression } from '../record/compression.js';
-import { checkShard, type ShardCheck } from './check-shard.js';
 
 /**
  * The compiled worker script `name` next to `base` (an import.meta.url).
@@ -29,9 +28,8 @@ export function workerScript(base: string, name: string, layer: string): URL {
 
 export interface WorkerPool<J, R> {
   readonly size: number;
-  run(job: J): Promise<R>;
-  /** Reads a finished shard back (hash + CRCs), off the calling thread when there are workers. */
-  checkShard(path: string, compression: Compression, verify: boolean): Promise<ShardCheck>;
+  /** Runs a job on the least busy worker, or on worker `pin` (0-based) when given. */
+  run(job: J, pin?: number): Promise<R>;
   close(): Promise<void>;
 }
 
@@ -42,6 +40,12 @@ export interface PoolOptions<J, R> {
   workerData?: unknown;
   /** The handler run in this thread when size is 0. */
   inline: (job: J) => Promise<R>;
+  /**
+   * Young-generation limit per worker (MB). Workers allocate mostly outside
+   * the V8 heap (image buffers), so a small young generation costs little time
+   * and keeps each worker's memory small.
+   */
+  youngGenerationMb?: number;
 }
 
 type Reply = { id: number; result: unknown } | { id: number; error: string };
@@ -53,7 +57,7 @@ interface Slot {
 
 export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J, R> {
   if (options.size <= 0) {
-    return { size: 0, run: options.inline, checkShard: (p, c, v) => checkShard(p, c, v), close: async () => undefined };
+    return { size: 0, run: (job) => options.inline(job), close: async () => undefined };
   }
   const script = options.script();
   const pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
@@ -61,7 +65,10 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
   let failure: Error | undefined;
   const slots: Slot[] = [];
   for (let i = 0; i < options.size; i++) {
-    const worker = new Worker(script, { workerData: options.workerData });
+    const worker = new Worker(script, {
+      workerData: options.workerData,
+      ...(options.youngGenerationMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb } } : {}),
+    });
     const slot: Slot = { worker, busy: 0 };
     worker.on('message', (msg: Reply) => {
       slot.busy--;
@@ -77,11 +84,12 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
     });
     slots.push(slot);
   }
-  const send = (message: (id: number) => object): Promise<unknown> => {
+  const send = (message: (id: number) => object, pin?: number): Promise<unknown> => {
     if (failure) return Promise.reject(failure);
     // Least-busy worker: jobs differ a lot in cost (a re-encode vs a pass-through).
     let slot = slots[0]!;
-    for (const s of slots) if (s.busy < slot.busy) slot = s;
+    if (pin !== undefined) slot = slots[pin % slots.length]!;
+    else for (const s of slots) if (s.busy < slot.busy) slot = s;
     slot.busy++;
     const id = nextId++;
     return new Promise((resolve, reject) => {
@@ -91,8 +99,7 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
   };
   return {
     size: options.size,
-    run: (job) => send((id) => ({ id, job })) as Promise<R>,
-    checkShard: (path, compression, verify) => send((id) => ({ id, checkShard: { path, compression, verify } })) as Promise<ShardCheck>,
+    run: (job, pin) => send((id) => ({ id, job }), pin) as Promise<R>,
     async close() {
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },

@@ -66,7 +66,7 @@ describe('convert: output', () => {
       '    3  triangle                   8 boxes in 6 images',
       'Converted 12 of 12 images (0 skipped, 2 re-encoded, 1 without boxes); 27 boxes (1 clipped, 0 dropped).',
       'data: 12 records, 27 boxes in 1 shard',
-      expect.stringMatching(/^ {2}out\/data-00000-of-00001\.tfrecord {2}\(12 records, 0\.\d MB\)$/),
+      expect.stringMatching(/^ {2}out\/data-00000-of-00001\.tfrecord {2}\(12 records, \d+\.\d KB\)$/),
       'Label map: out/label_map.pbtxt',
       'Manifest:  out/manifest.json',
     ]);

@@ -8,7 +8,7 @@ import { parseSplits } from '../../convert/split.js';
 import { isTfrecordError } from '../../errors.js';
 import { FORMATS, type FormatName } from '../../formats/registry.js';
 import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
-import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
+import { type CliIo, displayPath, formatBytes, plural, UsageError, writeOut } from '../io.js';
 
 const SHOWN = 5;
 
@@ -147,7 +147,7 @@ function renderReport(r: ConvertReport, cwd: string): string {
   );
   for (const s of r.splits) {
     lines.push(`${s.name}: ${s.records} records, ${s.boxes} boxes in ${s.shards.length} shard${s.shards.length === 1 ? '' : 's'}`);
-    for (const sh of s.shards) lines.push(`  ${displayPath(cwd, sh.path)}  (${sh.records} records, ${(sh.bytes / 1e6).toFixed(1)} MB)`);
+    for (const sh of s.shards) lines.push(`  ${displayPath(cwd, sh.path)}  (${plural(sh.records, 'record')}, ${formatBytes(sh.bytes)})`);
   }
   if (r.replaced.length > 0) lines.push(`Removed ${r.replaced.length} old shard file(s) of a previous run: ${r.replaced.join(', ')}`);
   lines.push(`Label map: ${displayPath(cwd, r.labelMapPath!)}`);

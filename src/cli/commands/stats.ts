@@ -12,7 +12,7 @@ import { readLabelMapFile } from '../../detection/read-label-map.js';
 import { parseCompression } from '../../record/compression.js';
 import { type DatasetStats, datasetStats, type HistogramBucket } from '../../stats/stats.js';
 import { parseCommandArgs } from '../args.js';
-import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
+import { type CliIo, displayPath, formatBytes, UsageError, writeOut } from '../io.js';
 
 /** Rows of the image-size table in the human report; JSON has them all. */
 const SHOWN_SIZES = 10;
@@ -154,14 +154,4 @@ function round(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
 
-function formatBytes(n: number): string {
-  if (n < 1000) return `${Math.round(n)} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1000;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(1)} ${units[i]}`;
-}
+

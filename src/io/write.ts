@@ -74,12 +74,8 @@ class StreamSink implements Sink {
       this.failure ??= err;
     });
   }
-  async write(parts: Uint8Array[]): Promise<void> {
-    if (this.failure) throw this.failure;
-    let ok = true;
-    for (const p of parts) ok = this.stream.write(p);
-    if (!ok) await waitDrain(this.stream, () => this.failure);
-    if (this.failure) throw this.failure;
+  write(parts: Uint8Array[]): Promise<void> {
+    return writeParts(this.stream, parts, () => this.failure);
   }
   async end(): Promise<void> {
     if (this.failure) throw this.failure;
@@ -95,6 +91,17 @@ class StreamSink implements Sink {
 
 function isStdio(stream: Writable): boolean {
   return stream === (process.stdout as unknown) || stream === (process.stderr as unknown);
+}
+
+/** Writes every part to a Node stream, waiting for 'drain' when it asks us to; rethrows the stream's error. */
+async function writeParts(stream: Writable, parts: Uint8Array[], failed: () => Error | undefined): Promise<void> {
+  const before = failed();
+  if (before) throw before;
+  let ok = true;
+  for (const p of parts) ok = stream.write(p);
+  if (!ok) await waitDrain(stream, failed);
+  const after = failed();
+  if (after) throw after;
 }
 
 async function waitDrain(stream: Writable, failed: () => Error | undefined): Promise<void> {
@@ -139,12 +146,8 @@ class CompressedSink implements Sink {
       this.zstream.destroy();
     });
   }
-  async write(parts: Uint8Array[]): Promise<void> {
-    if (this.failure) throw this.failure;
-    let ok = true;
-    for (const p of parts) ok = this.zstream.write(p);
-    if (!ok) await waitDrain(this.zstream, () => this.failure);
-    if (this.failure) throw this.failure;
+  write(parts: Uint8Array[]): Promise<void> {
+    return writeParts(this.zstream, parts, () => this.failure);
   }
   async end(): Promise<void> {
     this.zstream.end();

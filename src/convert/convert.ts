@@ -358,6 +358,9 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
       inline: async (job) => (await inline(job)).result,
       youngGenerationMb: WORKER_YOUNG_GENERATION_MB,
     });
+    // The worker that will validate at the end loads the validator now, while
+    // the others and this thread are busy with the first images.
+    if (writing) void pool.run({ kind: 'warm' }, 0).catch(() => undefined);
     let done = 0;
     let bytesDone = 0;
     const failItem = async (problem: ItemProblem) => {

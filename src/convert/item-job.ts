@@ -67,7 +67,9 @@ export type ItemRunner = (item: SourceItem) => Promise<ItemJobResult>;
 export type ConvertJob =
   | { kind: 'item'; item: SourceItem }
   | { kind: 'hash'; path: string }
-  | { kind: 'validate'; paths: string[]; options: Omit<ValidateOptions, 'onFinding'> };
+  | { kind: 'validate'; paths: string[]; options: Omit<ValidateOptions, 'onFinding'> }
+  /** Loads the validator ahead of time, so the read-back at the end does not wait for it. */
+  | { kind: 'warm' };
 
 /** Runs any ConvertJob; the result type follows the job's kind. */
 export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: ConvertJob) => Promise<Handled<unknown>> {
@@ -81,10 +83,13 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
       }
       case 'hash':
         return { result: (await checkShard(job.path, 'none', false, sync)).sha256 };
+      case 'warm':
+        await import('../validate/validate.js');
+        return { result: undefined };
       case 'validate': {
         // Loaded when needed: the validator (and zod) would only slow every worker's start-up.
         const { validateDataset } = await import('../validate/validate.js');
-        return { result: await validateDataset(job.paths, job.options) };
+        return { result: await validateDataset(job.paths, { ...job.options, syncReads: sync }) };
       }
     }
   };
@@ -143,6 +148,15 @@ export function createItemRunner(config: ItemJobConfig, sync: boolean): ItemRunn
   };
 }
 
+/**
+ * Records are written over in full (the encoder fills the Example, the frame
+ * fills the gaps), so they need no zeroing: uninitialised memory from the
+ * allocator's free lists is reused instead of fresh pages that fault in one by
+ * one. Each record gets a buffer of its own (never the shared slab), so it can
+ * be transferred to the main thread.
+ */
+const allocateRecord = (size: number): Uint8Array => Buffer.allocUnsafeSlow(size);
+
 function buildRecord(
   item: SourceItem,
   image: PreparedImage,
@@ -200,7 +214,7 @@ function buildRecord(
   });
   // Encoded with room for the frame, which is then filled in place: the image
   // bytes are copied exactly once, into the record.
-  const record = frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES));
+  const record = frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES, allocateRecord));
   return {
     ok: true,
     record,

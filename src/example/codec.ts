@@ -162,7 +162,12 @@ export function encodeExample(features: FeaturesInput): Uint8Array {
  * of the Example and `after` behind it, so a caller can frame the record
  * (12-byte header, 4-byte CRC) in place instead of copying the payload again.
  */
-export function encodeExampleWithRoom(features: FeaturesInput, before: number, after: number): Uint8Array {
+export function encodeExampleWithRoom(
+  features: FeaturesInput,
+  before: number,
+  after: number,
+  allocate: (size: number) => Uint8Array = (size) => new Uint8Array(size),
+): Uint8Array {
   const plans: Plan[] = [];
   let featuresSize = 0;
   for (const [key, feature] of entriesOf(features)) {
@@ -171,8 +176,10 @@ export function encodeExampleWithRoom(features: FeaturesInput, before: number, a
     featuresSize += 1 + varintSizeNumber(plan.entrySize) + plan.entrySize;
   }
   const total = before + 1 + varintSizeNumber(featuresSize) + featuresSize;
-  const out = new Uint8Array(total + after);
-  const view = new DataView(out.buffer);
+  // Every byte from `before` to `total` is written below; `allocate` may hand
+  // out uninitialised memory (the caller owns the gaps it asked for).
+  const out = allocate(total + after);
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let pos = before;
   out[pos++] = TAG_FIELD1_LEN; // Example.features
   pos = writeVarint(out, pos, featuresSize);

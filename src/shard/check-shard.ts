@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { isTfrecordError } from '../errors.js';
-import { readRecordEntries } from '../io/read.js';
+import { readChunksSync, readRecordEntries } from '../io/read.js';
 import type { Compression } from '../record/compression.js';
 
 export interface ShardCheck {
@@ -18,30 +18,6 @@ export interface ShardCheck {
 
 const CHUNK = 1024 * 1024;
 
-/**
- * `sync` is for worker threads, whose only job this is: blocking reads there
- * skip the round trips through libuv's small thread pool. Never pass it on
- * the main thread.
- */
-function* syncChunks(path: string): Generator<Uint8Array> {
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      // A fresh buffer per chunk: the record reader may keep views into it.
-      const buf = Buffer.allocUnsafe(CHUNK);
-      const n = readSync(fd, buf);
-      if (n === 0) return;
-      yield buf.subarray(0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * With `verify` false the file is only hashed (for a caller that reads it back
- * with CRC checks elsewhere, e.g. through the validator); `records` is then 0.
- */
 function hashSync(path: string, hash: ReturnType<typeof createHash>): void {
   const fd = openSync(path, 'r');
   try {
@@ -52,10 +28,11 @@ function hashSync(path: string, hash: ReturnType<typeof createHash>): void {
   }
 }
 
+/** `sync`: blocking reads, for worker threads only (see ReadOptions.sync). */
 export async function checkShard(path: string, compression: Compression, verify: boolean, sync = false): Promise<ShardCheck> {
   const hash = createHash('sha256');
   async function* hashed(): AsyncGenerator<Uint8Array> {
-    const source: Iterable<Uint8Array> | AsyncIterable<Uint8Array> = sync ? syncChunks(path) : createReadStream(path, { highWaterMark: CHUNK });
+    const source: Iterable<Uint8Array> | AsyncIterable<Uint8Array> = sync ? readChunksSync(path, CHUNK) : createReadStream(path, { highWaterMark: CHUNK });
     for await (const chunk of source) {
       hash.update(chunk);
       yield chunk;

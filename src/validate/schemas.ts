@@ -18,6 +18,7 @@ export const validateOptionsSchema = z.object({
   compression: z.enum(['auto', 'none', 'gzip', 'zlib']).optional(),
   maxRecordBytes: z.number().int().min(1).optional(),
   trustImageHashes: z.boolean().optional(),
+  syncReads: z.boolean().optional(),
   onFinding: z.custom<(f: unknown) => void>((v) => typeof v === 'function', { message: 'expected a function' }).optional(),
 });
 

@@ -45,6 +45,8 @@ export interface ValidateOptions {
    * are unchanged, and hashing every image again would double the cost.
    */
   trustImageHashes?: boolean;
+  /** Read files with blocking calls: for worker threads only (see ReadOptions.sync). */
+  syncReads?: boolean;
   /** Called for every finding as it is found, including those not stored. */
   onFinding?: (finding: Finding) => void;
 }
@@ -241,6 +243,7 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
       compression: options.compression ?? 'auto',
       // Each record is fully processed before the next is read: lend, don't copy.
       borrow: true,
+      ...(options.syncReads ? { sync: true } : {}),
       ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
       onCorrupt: (err) => validator.framingError(file, err, true),
     });

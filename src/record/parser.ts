@@ -148,7 +148,8 @@ export class RecordParser {
         const take = Math.min(this.length - this.payloadFill, end - pos);
         const piece = chunk.subarray(pos, pos + take);
         if (this.payload) this.payload.set(piece, this.payloadFill);
-        else this.pieces!.push(piece.slice());
+        // A real copy: on a Node Buffer, slice() would only be another view.
+        else this.pieces!.push(Uint8Array.prototype.slice.call(piece));
         // CRC while the bytes are still in cache rather than in a second pass.
         if (this.verify) this.crc = crc32c(piece, this.crc);
         this.payloadFill += take;

@@ -32,7 +32,7 @@ function hashSync(path: string, hash: ReturnType<typeof createHash>): void {
 export async function checkShard(path: string, compression: Compression, verify: boolean, sync = false): Promise<ShardCheck> {
   const hash = createHash('sha256');
   async function* hashed(): AsyncGenerator<Uint8Array> {
-    const source: Iterable<Uint8Array> | AsyncIterable<Uint8Array> = sync ? readChunksSync(path, CHUNK) : createReadStream(path, { highWaterMark: CHUNK });
+    const source: Iterable<Uint8Array> | AsyncIterable<Uint8Array> = sync ? readChunksSync(path, CHUNK, true) : createReadStream(path, { highWaterMark: CHUNK });
     for await (const chunk of source) {
       hash.update(chunk);
       yield chunk;

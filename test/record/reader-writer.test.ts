@@ -62,6 +62,24 @@ describe('write → read round trips', () => {
     expect((error as TfrecordError).record).toBe(1);
   });
 
+  it('reading a file through reused buffers: kept payloads stay intact, for any chunk size, async or sync', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'chunks.tfrecord');
+    const recs = payloads(40, 150);
+    await writeRecords(path, recs);
+    for (const chunkSize of [1, 7, 100, 333, 4096, 1 << 20]) {
+      for (const sync of [false, true]) {
+        // Copy mode: keep every payload, compare at the end.
+        const kept = await collect(readRecords(path, { chunkSize, sync }));
+        expect(kept.map((r) => [...r]), `chunk ${chunkSize} sync ${sync}`).toEqual(recs.map((r) => [...r]));
+        // Borrow mode: each payload is used before the next is requested.
+        const seen: number[][] = [];
+        for await (const r of readRecords(path, { chunkSize, sync, borrow: true })) seen.push([...r]);
+        expect(seen, `borrow chunk ${chunkSize} sync ${sync}`).toEqual(recs.map((r) => [...r]));
+      }
+    }
+  });
+
   it('writes to a path atomically and reads back with offsets', async () => {
     const dir = await tempDir();
     const path = join(dir, 'a.tfrecord');
@@ -98,6 +116,18 @@ describe('write → read round trips', () => {
     }
     const kept = await collect(readRecords(reusing()));
     expect(kept.map((r) => [...r])).toEqual(recs.map((r) => [...r]));
+    // The same with a reused Node Buffer, whose slice() is a view, not a copy.
+    const nodeShared = Buffer.alloc(5);
+    async function* reusingBuffer() {
+      for (let at = 0; at < file.length; at += 5) {
+        const piece = file.subarray(at, at + 5);
+        nodeShared.fill(0);
+        nodeShared.set(piece);
+        yield nodeShared.subarray(0, piece.length);
+      }
+    }
+    const keptFromBuffer = await collect(readRecords(reusingBuffer()));
+    expect(keptFromBuffer.map((r) => [...r])).toEqual(recs.map((r) => [...r]));
   });
 
   it('new RecordWriter(path) opens lazily; close() with no records gives a valid empty file', async () => {

@@ -4,7 +4,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { RecordWriter, readRecords, readRecordEntries, encodeExample, decodeExample, bytesFeature, floatFeature, int64Feature, crc32cImplementation } from '../dist/index.js';
-import { fsRead, fsWrite, interleaved, syncDisks, MB } from './common.js';
+import { fsRead, fsReadReused, fsWrite, interleaved, syncDisks, MB } from './common.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 2000);
 const IMAGE_BYTES = 100_000;
@@ -50,6 +50,7 @@ export async function benchRecord(dir) {
   syncDisks();
   const r = await interleaved(5, {
     limit: () => fsRead(path),
+    reused: () => fsReadReused(path),
     read: async () => {
       for await (const _ of readRecords(path)) void _;
     },
@@ -58,7 +59,7 @@ export async function benchRecord(dir) {
     },
   });
   const [tLimitW, tWrite, tWriteEnc] = [w.limit, w.write, w.encodeWrite];
-  const [tLimitR, tRead, tReadDecode] = [r.limit, r.read, r.decode];
+  const [tLimitR, tRead, tReadDecode, tReused] = [r.limit, r.read, r.decode, r.reused];
   const mbps = (t) => fileBytes / MB / t;
   const note = `${RECORDS} records, ${(fileBytes / MB).toFixed(0)} MB, CRC32C: ${crc32cImplementation}`;
   return {
@@ -67,7 +68,8 @@ export async function benchRecord(dir) {
       { name: 'fs write limit (1 MiB writev)', mbps: mbps(tLimitW) },
       { name: 'write records (pre-encoded)', mbps: mbps(tWrite), baseline: 'fs write', baselineMbps: mbps(tLimitW), target: 45 },
       { name: 'encode + write records', mbps: mbps(tWriteEnc), baseline: 'fs write', baselineMbps: mbps(tLimitW) },
-      { name: 'fs read limit (1 MiB reads)', mbps: mbps(tLimitR) },
+      { name: 'fs read limit (file stream, 1 MiB)', mbps: mbps(tLimitR) },
+      { name: '(info) fs read into one reused buffer', mbps: mbps(tReused) },
       { name: 'read records + CRC checks', mbps: mbps(tRead), baseline: 'fs read', baselineMbps: mbps(tLimitR), target: 40 },
       { name: 'read + CRC + decode Example', mbps: mbps(tReadDecode), baseline: 'fs read', baselineMbps: mbps(tLimitR) },
     ],

@@ -37,6 +37,9 @@ export const DEFAULT_SHARD_SIZE = 200 * 1000 * 1000;
 /** See PoolOptions.youngGenerationMb: measured to keep a 20,000-image run well under 300 MB. */
 const WORKER_YOUNG_GENERATION_MB = 4;
 
+/** Budget for records in flight between the workers and the shard writer. */
+const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
 export interface ConvertOptions {
   from: FormatName;
   annotations: string;
@@ -379,8 +382,12 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
         }
       })();
       // In flight: enough to keep every worker busy while the main thread
-      // writes; with no workers, enough to overlap file reads.
-      const window = activePool.size > 0 ? activePool.size * 8 : 8;
+      // writes (with no workers, enough to overlap file reads), but never
+      // more than about IN_FLIGHT_BYTES of records, judged by the largest
+      // record so far: memory stays bounded even for 20 MB photographs.
+      const maxWindow = activePool.size > 0 ? activePool.size * 8 : 8;
+      let largest = 0;
+      const window = () => Math.max(2, Math.min(maxWindow, Math.floor(IN_FLIGHT_BYTES / Math.max(largest, 1))));
       await orderedPipeline<SourceItem, ItemJobResult>(
         items,
         window,
@@ -395,6 +402,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
             for (const c of result.dropped) report.dropped.push(where(c));
             for (const w of result.warnings) report.warnings.push({ ...w, itemId: item.id, source: item.source });
             bytesDone += result.imageBytes;
+            largest = Math.max(largest, result.record.length);
             const split = splitOf(item);
             const st = stats.get(split)!;
             st.records++;

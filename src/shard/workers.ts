@@ -108,19 +108,22 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
 
 /**
  * Maps `inputs` through `start` with at most `window` started and not yet
- * consumed, and hands results to `consume` in input order. `start` must not
- * reject (wrap failures in its result).
+ * consumed, and hands results to `consume` in input order. `window` may be a
+ * function, asked again after every result (e.g. to bound the bytes in
+ * flight rather than the count). `start` must not reject (wrap failures in
+ * its result).
  */
 export async function orderedPipeline<I, R>(
   inputs: AsyncIterable<I>,
-  window: number,
+  window: number | (() => number),
   start: (input: I) => Promise<R>,
   consume: (input: I, result: R) => Promise<void>,
 ): Promise<void> {
+  const limit = typeof window === 'number' ? () => window : window;
   const queue: Array<{ input: I; result: Promise<R> }> = [];
   for await (const input of inputs) {
     queue.push({ input, result: start(input) });
-    if (queue.length >= window) {
+    while (queue.length >= Math.max(1, limit())) {
       const head = queue.shift()!;
       await consume(head.input, await head.result);
     }

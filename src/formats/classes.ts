@@ -13,6 +13,7 @@
  * Anything fancier (anchors, multi-line scalars, tags) is refused with a line
  * number rather than guessed at.
  */
+import { describeFsError } from '../io/read.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError } from '../errors.js';
@@ -24,7 +25,7 @@ export async function loadClassList(classes: string | readonly string[]): Promis
   try {
     text = await readFile(classes, 'utf8');
   } catch (cause) {
-    throw new AnnotationError('annotation', `cannot read class list: ${(cause as Error).message}`, { file: classes, cause });
+    throw new AnnotationError('annotation', `cannot read class list: ${describeFsError(cause)}`, { file: classes, cause });
   }
   const ext = path.extname(classes).toLowerCase();
   return ext === '.yaml' || ext === '.yml' ? parseYamlNames(text, classes) : parseClassLines(text, classes);

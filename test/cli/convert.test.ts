@@ -92,6 +92,13 @@ describe('convert: output', () => {
     expect(r.stdout).toContain('  fixtures/sample/csv/annotations.csv:2: bad-image: image is larger than the pixel limit (320x240 = 76800 pixels > 70000)');
     expect(r.stdout).toContain('Converted 7 of 12 images (5 skipped,');
   });
+
+  it('a missing annotation file is a one-line error naming it, exit 1, nothing written', async () => {
+    const out = await tempDir();
+    const r = await runCli(['convert', '--from', 'coco', '--annotations', '/nonexistent/instances.json', '--out', out], ROOT);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('tfrecord-od convert: /nonexistent/instances.json: cannot read COCO annotations: no such file\n');
+  });
 });
 
 describe('convert: usage errors exit 2 and write nothing', () => {

@@ -1,3 +1,4 @@
+import { describeFsError } from '../../io/read.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
@@ -151,7 +152,7 @@ async function loadJson(file: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
-    throw new AnnotationError('annotation', `cannot read COCO annotations: ${(cause as Error).message}`, { file, cause });
+    throw new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
@@ -160,7 +161,7 @@ async function loadJson(file: string): Promise<unknown> {
     // V8 names a character position; turning it into a line helps with big files.
     const pos = /position (\d+)/.exec((cause as Error).message);
     const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
-    throw new AnnotationError('annotation', `COCO annotations are not valid JSON: ${(cause as Error).message}`, { file, line, cause });
+    throw new AnnotationError('annotation', `COCO annotations are not valid JSON: ${describeFsError(cause)}`, { file, line, cause });
   }
 }
 

@@ -1,3 +1,4 @@
+import { describeFsError } from '../../io/read.js';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
@@ -45,7 +46,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
     header = firstRecord.done ? undefined : firstRecord.value;
   } catch (cause) {
     stream.destroy();
-    throw new AnnotationError('annotation', `cannot read CSV: ${(cause as Error).message}`, { file, cause });
+    throw new AnnotationError('annotation', `cannot read CSV: ${describeFsError(cause)}`, { file, cause });
   }
   const fatal = (reason: string, line?: number): never => {
     stream.destroy();
@@ -75,7 +76,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
         addRow(next.value);
       }
     } catch (cause) {
-      throw new AnnotationError('annotation', `cannot read CSV: ${(cause as Error).message}`, { file, cause });
+      throw new AnnotationError('annotation', `cannot read CSV: ${describeFsError(cause)}`, { file, cause });
     } finally {
       // Closes the file even when a row handler throws; a no-op after a full read.
       stream.destroy();

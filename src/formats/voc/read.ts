@@ -1,3 +1,4 @@
+import { describeFsError } from '../../io/read.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError, isTfrecordError } from '../../errors.js';
@@ -64,7 +65,7 @@ export async function readVoc(options: VocReadOptions): Promise<ImportResult> {
           error: {
             source: target.source ?? { file },
             code: missing ? 'missing-annotation' : 'malformed-annotation',
-            reason: missing ? `no annotation file ${file} for image-set id ${JSON.stringify(target.id)}` : `cannot read: ${(cause as Error).message}`,
+            reason: missing ? `no annotation file ${file} for image-set id ${JSON.stringify(target.id)}` : `cannot read: ${describeFsError(cause)}`,
           },
         };
         continue;
@@ -87,7 +88,7 @@ async function listXml(dir: string): Promise<Target[]> {
   try {
     names = await readdir(dir);
   } catch (cause) {
-    throw new AnnotationError('annotation', `cannot list VOC annotations: ${(cause as Error).message}`, { file: dir, cause });
+    throw new AnnotationError('annotation', `cannot list VOC annotations: ${describeFsError(cause)}`, { file: dir, cause });
   }
   return names
     .filter((n) => n.toLowerCase().endsWith(ANNOTATION_EXT))
@@ -108,7 +109,7 @@ async function readImageSet(imageSet: string, root: string | undefined, annotati
   try {
     text = await readFile(listFile, 'utf8');
   } catch (cause) {
-    throw new AnnotationError('annotation', `cannot read image set: ${(cause as Error).message}`, { file: listFile, cause });
+    throw new AnnotationError('annotation', `cannot read image set: ${describeFsError(cause)}`, { file: listFile, cause });
   }
   const targets: Target[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {

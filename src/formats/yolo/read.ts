@@ -1,3 +1,4 @@
+import { describeFsError } from '../../io/read.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
@@ -86,7 +87,7 @@ export async function readYolo(options: YoloReadOptions): Promise<ImportResult> 
         try {
           text = await readFile(labelPath, 'utf8');
         } catch (cause) {
-          errors.push({ source, itemId: rel, code: 'malformed-annotation', reason: `cannot read label file: ${(cause as Error).message}` });
+          errors.push({ source, itemId: rel, code: 'malformed-annotation', reason: `cannot read label file: ${describeFsError(cause)}` });
           text = '';
         }
         parseLabelLines(text, labelPath, rel, classOrder, item, errors);

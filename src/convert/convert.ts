@@ -17,7 +17,7 @@ import { TfrecordError } from '../errors.js';
 import { CLASS_LABEL } from '../detection/keys.js';
 import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
-import { findFormat, type FormatName } from '../formats/registry.js';
+import { findFormat, type FormatName, type FormatSpec } from '../formats/registry.js';
 import type { ImportOptions, ItemError, SourceItem, SourceRef } from '../formats/types.js';
 import type { TargetFormat } from '../image/prepare.js';
 import type { Compression } from '../record/compression.js';
@@ -36,6 +36,12 @@ export const DEFAULT_SHARD_SIZE = 200 * 1000 * 1000;
 
 /** See PoolOptions.youngGenerationMb: measured to keep a 20,000-image run well under 300 MB. */
 const WORKER_YOUNG_GENERATION_MB = 4;
+
+/**
+ * Up to this many items (annotations only, ~1 KB each) are kept from pass 1
+ * for pass 2; larger datasets are read twice instead, so memory stays bounded.
+ */
+const ITEM_CACHE_LIMIT = 25_000;
 
 /** Budget for records in flight between the workers and the shard writer. */
 const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
@@ -66,6 +72,11 @@ export interface ConvertOptions {
   quality?: number;
   maxSize?: number;
   maxPixels?: number;
+  /**
+   * How many items (annotations only) pass 1 may keep for pass 2 instead of
+   * reading the annotations again (default 25,000; 0 always reads twice).
+   */
+  itemCacheLimit?: number;
   /** Worker threads for images (default: CPU count; 0 = in this thread). */
   workers?: number;
   onProgress?: (p: ConvertProgress) => void;
@@ -247,9 +258,6 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   };
   const userLabelMap = await loadLabelMap(options.labelMap);
   const splits = options.split && options.split.length > 0 ? options.split : undefined;
-  const prefixFor = (split: string | undefined) =>
-    split === undefined ? (options.name ?? 'data') : options.name ? `${options.name}-${split}` : split;
-  const splitOf = (item: SourceItem) => (splits ? assignSplit(item.id, opts.seed, splits) : undefined);
   const progress = options.onProgress ?? (() => undefined);
 
   const report: ConvertReport = {
@@ -268,12 +276,54 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     replaced: [],
   };
 
+  // Workers start now, so they load their code while this thread reads the
+  // annotations; the one that validates at the end also loads the validator.
+  const jobConfig: ItemJobConfig = {
+    prepare: {
+      format: opts.format,
+      ...(options.quality !== undefined ? { quality: options.quality } : {}),
+      ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
+      ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+    },
+    policy: opts.bbox,
+  };
+  const inline = createJobRunner(jobConfig, false);
+  const pool: WorkerPool<ConvertJob, unknown> = createWorkerPool<ConvertJob, unknown>({
+    size: opts.workers,
+    script: () => workerScript(import.meta.url, 'item-worker.js', 'convert'),
+    workerData: jobConfig,
+    inline: async (job) => (await inline(job)).result,
+    youngGenerationMb: WORKER_YOUNG_GENERATION_MB,
+  });
+  void pool.run({ kind: 'warm' }, 0).catch(() => undefined);
+  try {
+    return await convertWithPool(options, opts, spec, userLabelMap, splits, pool, report, progress);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function convertWithPool(
+  options: ConvertOptions,
+  opts: ResolvedOptions,
+  spec: FormatSpec,
+  userLabelMap: LabelMap | undefined,
+  splits: SplitSpec[] | undefined,
+  pool: WorkerPool<ConvertJob, unknown>,
+  report: ConvertReport,
+  progress: (p: ConvertProgress) => void,
+): Promise<ConvertReport> {
+  const prefixFor = (split: string | undefined) =>
+    split === undefined ? (options.name ?? 'data') : options.name ? `${options.name}-${split}` : split;
+  const splitOf = (item: SourceItem) => (splits ? assignSplit(item.id, opts.seed, splits) : undefined);
+
   // ---- Pass 1: annotations only ------------------------------------------
   const scan = await spec.read(opts.importOptions);
   const usedInOrder: string[] = [];
   const used = new Set<string>();
   const excluded = new Set<string>();
   let scanned = 0;
+  let cached: SourceItem[] | undefined = [];
   // Items the importer refused: they never reach pass 2 but count in the total.
   const refused: ItemProblem[] = [];
   for await (const entry of scan.entries) {
@@ -285,6 +335,12 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     }
     scanned++;
     const item = entry.item;
+    // Small datasets keep their items from pass 1 rather than parse the
+    // annotations a second time; past the cap, pass 2 reads them again.
+    if (cached) {
+      if (cached.length < (options.itemCacheLimit ?? ITEM_CACHE_LIMIT)) cached.push(item);
+      else cached = undefined;
+    }
     let unknown = false;
     for (const o of item.objects) {
       if (userLabelMap && labelMapId(userLabelMap, o.className) === undefined) {
@@ -325,8 +381,6 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   const abortAll = async () => {
     for (const w of writers.values()) await w.abort();
   };
-  // Open until the shards are hashed: the workers hash them while the main thread validates.
-  let pool: WorkerPool<ConvertJob, unknown> | undefined;
   try {
     if (writing) {
       for (const s of splitNames) {
@@ -343,27 +397,10 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     }
     for (const s of splitNames) stats.set(s, { records: 0, boxes: 0 });
 
-    const jobConfig: ItemJobConfig = {
-      prepare: {
-        format: opts.format,
-        ...(options.quality !== undefined ? { quality: options.quality } : {}),
-        ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
-        ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
-      },
-      ids: [...labels.ids],
-      policy: opts.bbox,
-    };
-    const inline = createJobRunner(jobConfig, false);
-    pool = createWorkerPool<ConvertJob, unknown>({
-      size: opts.workers,
-      script: () => workerScript(import.meta.url, 'item-worker.js', 'convert'),
-      workerData: jobConfig,
-      inline: async (job) => (await inline(job)).result,
-      youngGenerationMb: WORKER_YOUNG_GENERATION_MB,
-    });
-    // The worker that will validate at the end loads the validator now, while
-    // the others and this thread are busy with the first images.
-    if (writing) void pool.run({ kind: 'warm' }, 0).catch(() => undefined);
+    // The workers learn the label ids now that pass 1 has fixed them (jobs run
+    // in order on each worker, so this precedes every image).
+    const ids = [...labels.ids];
+    await Promise.all(Array.from({ length: Math.max(1, pool.size) }, (_, i) => pool.run({ kind: 'labels', ids }, i)));
     let done = 0;
     let bytesDone = 0;
     const failItem = async (problem: ItemProblem) => {
@@ -375,8 +412,13 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     };
     {
       const activePool = pool;
-      const second = await spec.read(opts.importOptions);
+      const fromPass1 = cached;
       const items = (async function* () {
+        if (fromPass1) {
+          for (const item of fromPass1) if (!excluded.has(item.id)) yield item;
+          return;
+        }
+        const second = await spec.read(opts.importOptions);
         for await (const entry of second.entries) {
           if (entry.ok && !excluded.has(entry.item.id)) yield entry.item;
         }
@@ -472,10 +514,10 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     // very bytes written, and the CRCs prove those bytes unchanged, so they
     // are trusted rather than recomputed (trustImageHashes).
     const paths = staged.map((sh) => sh.stagedPath);
-    const validating = pool!.run({ kind: 'validate', paths, options: { labelMap, compression: opts.compression, trustImageHashes: true } }, 0);
+    const validating = pool.run({ kind: 'validate', paths, options: { labelMap, compression: opts.compression, trustImageHashes: true } }, 0);
     validating.catch(() => undefined);
-    const hashers = Math.max(1, pool!.size - 1);
-    const hashing = Promise.all(paths.map((path, i) => pool!.run({ kind: 'hash', path }, pool!.size > 1 ? 1 + (i % hashers) : 0) as Promise<string>));
+    const hashers = Math.max(1, pool.size - 1);
+    const hashing = Promise.all(paths.map((path, i) => pool.run({ kind: 'hash', path }, pool.size > 1 ? 1 + (i % hashers) : 0) as Promise<string>));
     hashing.catch(() => undefined);
     const validation = (await validating) as ValidationReport;
     const digestList = await hashing;
@@ -516,8 +558,6 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   } catch (err) {
     await abortAll();
     throw err;
-  } finally {
-    await pool?.close();
   }
 }
 

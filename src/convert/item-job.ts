@@ -25,8 +25,6 @@ import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
 /** Shared by every job of one conversion (sent to each worker once). */
 export interface ItemJobConfig {
   prepare: PrepareOptions;
-  /** class name → label id */
-  ids: Array<[string, number]>;
   policy: BboxPolicy;
 }
 
@@ -69,13 +67,20 @@ export type ConvertJob =
   | { kind: 'hash'; path: string }
   | { kind: 'validate'; paths: string[]; options: Omit<ValidateOptions, 'onFinding'> }
   /** Loads the validator ahead of time, so the read-back at the end does not wait for it. */
-  | { kind: 'warm' };
+  | { kind: 'warm' }
+  /** class name → label id, known once the annotations have been read (sent before any item). */
+  | { kind: 'labels'; ids: Array<[string, number]> };
 
 /** Runs any ConvertJob; the result type follows the job's kind. */
 export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: ConvertJob) => Promise<Handled<unknown>> {
-  const runItem = createItemRunner(config, sync);
+  const ids = new Map<string, number>();
+  const runItem = createItemRunner(config, ids, sync);
   return async (job) => {
     switch (job.kind) {
+      case 'labels':
+        ids.clear();
+        for (const [name, id] of job.ids) ids.set(name, id);
+        return { result: undefined };
       case 'item': {
         const result = await runItem(job.item);
         // The record is a fresh buffer of its own: move it, don't copy it.
@@ -100,8 +105,7 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
  * only job this is (an async read costs four trips through libuv's small
  * thread pool: open, stat, read, close); wrong for the main thread.
  */
-export function createItemRunner(config: ItemJobConfig, sync: boolean): ItemRunner {
-  const ids = new Map(config.ids);
+export function createItemRunner(config: ItemJobConfig, ids: ReadonlyMap<string, number>, sync: boolean): ItemRunner {
   // Sync mode (a worker thread) reads every image into one buffer that grows
   // as needed and is reused: the image is copied into the record anyway, so a
   // fresh 100 KB allocation per image would only feed the garbage collector.
@@ -161,7 +165,7 @@ function buildRecord(
   item: SourceItem,
   image: PreparedImage,
   orientation: number,
-  ids: Map<string, number>,
+  ids: ReadonlyMap<string, number>,
   policy: BboxPolicy,
 ): ItemJobResult {
   const warnings: ItemWarning[] = [];

@@ -16,12 +16,13 @@ const CASES: Array<[string, Partial<ConvertOptions>]> = [
 ];
 
 describe.each(CASES)('%s', (_, options) => {
-  it('gives byte-identical output with --workers 0, 1 and 3', async () => {
+  it('gives byte-identical output with --workers 0, 1 and 3, whether pass 2 re-reads the annotations or not', async () => {
     const trees: Array<Record<string, string>> = [];
     const manifests: string[] = [];
-    for (const workers of [0, 1, 3]) {
+    // The last run also reads the annotations twice (no items kept between the passes).
+    for (const [workers, itemCacheLimit] of [[0, undefined], [1, undefined], [3, 0]] as const) {
       const out = await tempDir(`w${workers}`);
-      const report = await convertDataset({ ...(options as ConvertOptions), out, workers });
+      const report = await convertDataset({ ...(options as ConvertOptions), out, workers, ...(itemCacheLimit !== undefined ? { itemCacheLimit } : {}) });
       expect(report.ok, report.failure).toBe(true);
       trees.push(await hashTree(out));
       manifests.push(await readFile(path.join(out, 'manifest.json'), 'utf8'));

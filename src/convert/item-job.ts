@@ -17,7 +17,7 @@ import type { SourceItem } from '../formats/types.js';
 import { prepareImage, type PrepareOptions, type PreparedImage } from '../image/prepare.js';
 import { probeImage } from '../image/probe.js';
 import { FOOTER_BYTES, HEADER_BYTES, frameInPlace } from '../record/frame.js';
-import { checkShard } from '../shard/check-shard.js';
+import { hashFile } from '../shard/hash-file.js';
 import type { Handled } from '../shard/worker-host.js';
 import type { ValidateOptions } from '../validate/validate.js';
 import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
@@ -87,7 +87,7 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
         return result.ok ? { result, transfer: [result.record.buffer as ArrayBuffer] } : { result };
       }
       case 'hash':
-        return { result: (await checkShard(job.path, 'none', false, sync)).sha256 };
+        return { result: await hashFile(job.path, sync) };
       case 'warm':
         await import('../validate/validate.js');
         return { result: undefined };

@@ -55,7 +55,7 @@ export async function* readRecordEntries(
     }
     totalBytes = size;
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-    chunks = options.sync ? toAsync(readChunksSync(source, chunkSize, true)) : readFileChunks(source, chunkSize);
+    chunks = options.sync ? toAsync(readChunksSync(source, chunkSize)) : readFileChunks(source, chunkSize);
   } else {
     chunks = toAsyncIterable(source);
   }
@@ -80,18 +80,16 @@ export async function* readRecordEntries(
 }
 
 /**
- * A file's bytes, read with blocking calls (see ReadOptions.sync). With
- * `reuse`, one buffer serves every chunk: a chunk is only valid until the
- * next one is requested, which is exactly how the record parser consumes
- * them (it copies what it keeps, and lends views only until the next record).
- * Without it every chunk is a fresh buffer.
+ * A file's bytes, read with blocking calls (see ReadOptions.sync) into one
+ * reused buffer: a chunk is only valid until the next one is requested, which
+ * is exactly how the record parser consumes them (it copies what it keeps,
+ * and lends views only until the next record).
  */
-export function* readChunksSync(path: string, chunkSize: number = DEFAULT_CHUNK, reuse = false): Generator<Uint8Array> {
+function* readChunksSync(path: string, chunkSize: number): Generator<Uint8Array> {
   const fd = openSync(path, 'r');
   try {
-    let buf = Buffer.allocUnsafe(chunkSize);
+    const buf = Buffer.allocUnsafe(chunkSize);
     for (;;) {
-      if (!reuse) buf = Buffer.allocUnsafe(chunkSize);
       const n = readSync(fd, buf);
       if (n === 0) return;
       yield buf.subarray(0, n);

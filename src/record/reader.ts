@@ -41,9 +41,3 @@ export async function* parseRecordStream(
   }
   parser.finish();
 }
-
-/** Attaches a file name to errors thrown by a stream that did not know it. */
-export function withFile(err: unknown, file: string | undefined): unknown {
-  if (file !== undefined && isTfrecordError(err) && err.file === undefined) return err.withLocation({ file });
-  return err;
-}

@@ -35,18 +35,6 @@ export interface ShardInfo {
   bytes: number;
 }
 
-/** Where a record went: its shard (staged name), index in it and header offset. */
-export interface RecordPlace {
-  stagedPath: string;
-  index: number;
-  offset: number;
-}
-
-function placeOf(shard: OpenShard): RecordPlace {
-  // Uncompressed offsets, as the reader reports them.
-  return { stagedPath: shard.stagedPath, index: shard.writer.records, offset: shard.writer.bytes };
-}
-
 interface OpenShard {
   writer: RecordWriter;
   stagedPath: string;
@@ -80,19 +68,15 @@ export class ShardedWriter {
     return { writer: await RecordWriter.create(stagedPath, { compression: this.options.compression }), stagedPath };
   }
 
-  async write(payload: Uint8Array): Promise<RecordPlace> {
+  async write(payload: Uint8Array): Promise<void> {
     const shard = await this.shardFor(payload.length + 16);
-    const place = placeOf(shard);
     await shard.writer.write(payload);
-    return place;
   }
 
   /** Writes an already framed record (see RecordWriter.writeFramed). */
-  async writeFramed(record: Uint8Array): Promise<RecordPlace> {
+  async writeFramed(record: Uint8Array): Promise<void> {
     const shard = await this.shardFor(record.length);
-    const place = placeOf(shard);
     await shard.writer.writeFramed(record);
-    return place;
   }
 
   /** The shard the next record (of `framed` bytes) goes to. */

@@ -105,6 +105,14 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // `tfrecord-od inspect … | head`: when the reader goes away, stop quietly,
+  // as command-line tools do, instead of dying on an unhandled EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
   process.exitCode = code;
 }

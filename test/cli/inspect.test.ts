@@ -96,3 +96,22 @@ describe('tfrecord-od inspect', () => {
     }
   });
 });
+
+describe('tfrecord-od as a process', () => {
+  it('stops quietly when its output pipe closes early (… | head)', async () => {
+    const { spawn } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const cli = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+    const recs = Array.from({ length: 3000 }, (_, i) => encodeExample({ i: int64Feature(i), t: bytesFeature('x'.repeat(200)) }));
+    const path = await fileWith(recs, 'many.tfrecord');
+    const child = spawn(process.execPath, [cli, 'inspect', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // Read one chunk, then close our end, as `head -1` does.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});

@@ -101,6 +101,32 @@ describe('convert: output', () => {
   });
 });
 
+describe('convert: progress on a terminal', () => {
+  it('draws a progress bar on stderr when it is a TTY, clears it, and is silent with --quiet', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { main } = await import('../../src/cli/main.js');
+    const run = async (extra: string[]) => {
+      const out = await tempDir();
+      const stdout = new PassThrough();
+      const stderr = Object.assign(new PassThrough(), { isTTY: true });
+      let err = '';
+      stderr.on('data', (c: Buffer) => (err += c.toString()));
+      stdout.resume();
+      const code = await main(['convert', ...CSV, '--out', out, '--workers', '0', ...extra], { stdout, stderr, cwd: ROOT });
+      return { code, err };
+    };
+    const shown = await run([]);
+    expect(shown.code).toBe(0);
+    expect(shown.err).toMatch(/\[#+\.*\] \d+\/12 images/);
+    expect(shown.err).toContain('[########################] 12/12 images');
+    // The last thing written is the clear-line sequence, so the summary starts on a clean line.
+    expect(shown.err.endsWith('\r\u001b[K')).toBe(true);
+    const quiet = await run(['--quiet']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.err).toBe('');
+  });
+});
+
 describe('convert: usage errors exit 2 and write nothing', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['no --from', ['--annotations', 'a.csv', '--out', 'o'], /--from is required/],

@@ -157,22 +157,28 @@ function renderReport(r: ConvertReport, cwd: string): string {
 
 /** A one-line progress bar on a TTY: images/s and ETA. */
 function progressBar(io: CliIo) {
-  const started = Date.now();
   let last = 0;
+  // The rate is measured from the first converted image, so start-up (reading
+  // annotations, starting workers) does not make the first estimates absurd.
+  let first: { at: number; done: number } | undefined;
   const stream = io.stderr;
   return {
     update(p: ConvertProgress) {
       const now = Date.now();
       if (now - last < 100 && p.done !== p.total) return;
       last = now;
-      const secs = (now - started) / 1000;
       let text: string;
       if (p.phase === 'convert' && p.total > 0) {
-        const rate = p.done / Math.max(secs, 1e-3);
-        const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
+        first ??= { at: now, done: p.done };
         const width = 24;
         const filled = Math.round((width * p.done) / p.total);
-        text = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} images  ${rate.toFixed(0)} img/s  ETA ${eta}s`;
+        text = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} images`;
+        const secs = (now - first.at) / 1000;
+        if (secs >= 0.25) {
+          const rate = (p.done - first.done) / secs;
+          const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
+          text += `  ${rate.toFixed(0)} img/s  ETA ${eta}s`;
+        }
       } else if (p.phase === 'scan') {
         text = `reading annotations… ${p.done} items`;
       } else {

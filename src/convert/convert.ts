@@ -43,6 +43,9 @@ const WORKER_YOUNG_GENERATION_MB = 4;
  */
 const ITEM_CACHE_LIMIT = 25_000;
 
+/** Images per message to a worker. */
+const BATCH_ITEMS = 4;
+
 /** Budget for records in flight between the workers and the shard writer. */
 const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
@@ -423,18 +426,28 @@ async function convertWithPool(
           if (entry.ok && !excluded.has(entry.item.id)) yield entry.item;
         }
       })();
-      // In flight: enough to keep every worker busy while the main thread
-      // writes (with no workers, enough to overlap file reads), but never
-      // more than about IN_FLIGHT_BYTES of records, judged by the largest
-      // record so far: memory stays bounded even for 20 MB photographs.
+      // Images travel to the workers in small batches (fewer messages), still
+      // consumed in input order.
+      const batches = (async function* () {
+        let batch: SourceItem[] = [];
+        for await (const item of items) {
+          batch.push(item);
+          if (batch.length >= BATCH_ITEMS) {
+            yield batch;
+            batch = [];
+          }
+        }
+        if (batch.length > 0) yield batch;
+      })();
+      // In flight (counted in batches): enough to keep every worker busy
+      // while the main thread writes (with no workers, enough to overlap file
+      // reads), but never much more than IN_FLIGHT_BYTES of records, judged by
+      // the largest record so far: memory stays bounded even for 20 MB photos.
       const maxWindow = activePool.size > 0 ? activePool.size * 8 : 8;
       let largest = 0;
-      const window = () => Math.max(2, Math.min(maxWindow, Math.floor(IN_FLIGHT_BYTES / Math.max(largest, 1))));
-      await orderedPipeline<SourceItem, ItemJobResult>(
-        items,
-        window,
-        (item) => (activePool.run({ kind: 'item', item }) as Promise<ItemJobResult>).catch((err: Error): ItemJobResult => ({ ok: false, code: 'bad-image', reason: err.message })),
-        async (item, result) => {
+      const window = () =>
+        Math.max(1, Math.ceil(Math.min(maxWindow, Math.floor(IN_FLIGHT_BYTES / Math.max(largest, 1))) / BATCH_ITEMS));
+      const consumeItem = async (item: SourceItem, result: ItemJobResult) => {
           done++;
           if (!result.ok) {
             await failItem({ code: result.code, itemId: item.id, source: item.source, reason: result.reason });
@@ -461,6 +474,16 @@ async function convertWithPool(
             if (writing) await writers.get(split)!.writeFramed(result.record);
           }
           progress({ phase: 'convert', done, total, bytes: bytesDone });
+      };
+      await orderedPipeline<SourceItem[], ItemJobResult[]>(
+        batches,
+        window,
+        (batch) =>
+          (activePool.run({ kind: 'items', items: batch }) as Promise<ItemJobResult[]>).catch((err: Error) =>
+            batch.map((): ItemJobResult => ({ ok: false, code: 'bad-image', reason: err.message })),
+          ),
+        async (batch, results) => {
+          for (let i = 0; i < batch.length; i++) await consumeItem(batch[i]!, results[i]!);
         },
       );
     }

@@ -63,7 +63,8 @@ export type ItemRunner = (item: SourceItem) => Promise<ItemJobResult>;
  * work runs inside a worker's bounded heap.
  */
 export type ConvertJob =
-  | { kind: 'item'; item: SourceItem }
+  /** A few images at a time: one message per image cost ~100 µs of messaging each. */
+  | { kind: 'items'; items: SourceItem[] }
   | { kind: 'hash'; path: string }
   | { kind: 'validate'; paths: string[]; options: Omit<ValidateOptions, 'onFinding'> }
   /** Loads the validator ahead of time, so the read-back at the end does not wait for it. */
@@ -81,10 +82,17 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
         ids.clear();
         for (const [name, id] of job.ids) ids.set(name, id);
         return { result: undefined };
-      case 'item': {
-        const result = await runItem(job.item);
-        // The record is a fresh buffer of its own: move it, don't copy it.
-        return result.ok ? { result, transfer: [result.record.buffer as ArrayBuffer] } : { result };
+      case 'items': {
+        // One after the other: the runner reuses its read buffer between images.
+        const results: ItemJobResult[] = [];
+        const transfer: ArrayBuffer[] = [];
+        for (const item of job.items) {
+          const result = await runItem(item);
+          results.push(result);
+          // Each record is a fresh buffer of its own: move it, don't copy it.
+          if (result.ok) transfer.push(result.record.buffer as ArrayBuffer);
+        }
+        return { result: results, transfer };
       }
       case 'hash':
         return { result: await hashFile(job.path, sync) };

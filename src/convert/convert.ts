@@ -532,14 +532,19 @@ async function convertWithPool(
     const finalName = new Map(staged.map((sh) => [sh.stagedPath, sh.path]));
     progress({ phase: 'verify', done: 0, total: staged.length, bytes: 0 });
     // Read back and validate every shard (both CRCs of every record, then
-    // every check of \`validate\`) on a worker. The image digests inside were
-    // computed from the very bytes written, and the CRCs prove those bytes
-    // unchanged, so they are trusted rather than recomputed
-    // (trustImageHashes). The shards' own SHA-256 were taken as they were
-    // written.
+    // every check of \`validate\`) on one worker while the others hash the
+    // files for the manifest. The image digests inside were computed from the
+    // very bytes written, and the CRCs prove those bytes unchanged, so they
+    // are trusted rather than recomputed (trustImageHashes).
     const paths = staged.map((sh) => sh.stagedPath);
     const validating = pool.run({ kind: 'validate', paths, options: { labelMap, compression: opts.compression, trustImageHashes: true } }, 0);
+    validating.catch(() => undefined);
+    const hashers = Math.max(1, pool.size - 1);
+    const hashing = Promise.all(paths.map((path, i) => pool.run({ kind: 'hash', path }, pool.size > 1 ? 1 + (i % hashers) : 0) as Promise<string>));
+    hashing.catch(() => undefined);
     const validation = (await validating) as ValidationReport;
+    const digestList = await hashing;
+    const shardDigests = new Map(staged.map((sh, i) => [sh.stagedPath, i]));
     report.findings = validation.findings.map((f) => {
       const name = finalName.get(f.file);
       return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
@@ -560,7 +565,8 @@ async function convertWithPool(
       const st = stats.get(s)!;
       const shardReports: ShardReport[] = [];
       for (const sh of shards) {
-        shardReports.push({ name: sh.name, path: sh.path, records: sh.records, bytes: sh.bytes, sha256: sh.sha256 });
+        const sha256 = digestList[shardDigests.get(sh.stagedPath)!]!;
+        shardReports.push({ name: sh.name, path: sh.path, records: sh.records, bytes: sh.bytes, sha256 });
       }
       report.splits.push({ name: s ?? prefixFor(undefined), records: st.records, boxes: st.boxes, shards: shardReports });
     }

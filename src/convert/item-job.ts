@@ -17,6 +17,7 @@ import type { SourceItem } from '../formats/types.js';
 import { prepareImage, type PrepareOptions, type PreparedImage } from '../image/prepare.js';
 import { probeImage } from '../image/probe.js';
 import { FOOTER_BYTES, HEADER_BYTES, frameInPlace } from '../record/frame.js';
+import { hashFile } from '../shard/hash-file.js';
 import type { Handled } from '../shard/worker-host.js';
 import type { ValidateOptions } from '../validate/validate.js';
 import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
@@ -57,12 +58,14 @@ export type ItemRunner = (item: SourceItem) => Promise<ItemJobResult>;
 
 /**
  * Everything a conversion hands to its workers: images to turn into records,
- * and at the end the read-back validation of the shards, so every piece of
- * heavy work runs inside a worker's bounded heap.
+ * and at the end the read-back of the shards (hashing each file, and
+ * validating them all), so the main thread stays free and every piece of
+ * work runs inside a worker's bounded heap.
  */
 export type ConvertJob =
   /** A few images at a time: one message per image cost ~100 µs of messaging each. */
   | { kind: 'items'; items: SourceItem[] }
+  | { kind: 'hash'; path: string }
   | { kind: 'validate'; paths: string[]; options: Omit<ValidateOptions, 'onFinding'> }
   /** Loads the validator ahead of time, so the read-back at the end does not wait for it. */
   | { kind: 'warm' }
@@ -91,6 +94,8 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
         }
         return { result: results, transfer };
       }
+      case 'hash':
+        return { result: await hashFile(job.path, sync) };
       case 'warm':
         await import('../validate/validate.js');
         return { result: undefined };

@@ -3,7 +3,7 @@
  * temporary name next to the final one and are renamed into place by close(),
  * so an interrupted run never leaves a partial file under the final name.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
@@ -21,12 +21,6 @@ export interface WriteOptions {
   level?: number;
   /** fsync the file before renaming it into place (default false). */
   fsync?: boolean;
-  /**
-   * Compute the SHA-256 of the file's bytes (after compression) as they are
-   * written; read it from `sha256` after close(). Saves reading the file back
-   * just to checksum it. Path targets only.
-   */
-  sha256?: boolean;
 }
 
 export type RecordTarget = string | Writable;
@@ -42,12 +36,8 @@ interface Sink {
 }
 
 class FileSink implements Sink {
-  constructor(
-    private readonly handle: FileHandle,
-    readonly hash?: Hash,
-  ) {}
+  constructor(private readonly handle: FileHandle) {}
   async write(parts: Uint8Array[]): Promise<void> {
-    if (this.hash) for (const p of parts) this.hash.update(p);
     // writev may write less than asked for; loop until everything is out.
     let pending = parts;
     while (pending.length > 0) {
@@ -200,8 +190,6 @@ export class RecordWriter {
   private inFlight: Promise<void> | undefined;
   private opening: Promise<Sink> | undefined;
   private sink: Sink | undefined;
-  private fileSink: FileSink | undefined;
-  private digest: string | undefined;
   private handle: FileHandle | undefined;
   /** Where the file is being written (a temporary name), and its final name. */
   private readonly paths: { temp: string; final: string } | undefined;
@@ -233,19 +221,13 @@ export class RecordWriter {
       } catch (err) {
         throw new TfrecordError('io', `cannot create output: ${describeFsError(err)}`, { file: this.paths.final, cause: err });
       }
-      this.fileSink = new FileSink(this.handle, this.options.sha256 ? createHash('sha256') : undefined);
-      sink = this.fileSink;
+      sink = new FileSink(this.handle);
     } else {
       sink = new StreamSink(this.target as Writable, false);
     }
     if (compression !== 'none') sink = new CompressedSink(sink, compression, this.options.level);
     this.sink = sink;
     return sink;
-  }
-
-  /** Hex SHA-256 of the file as written (with `sha256: true`, after close()). */
-  get sha256(): string | undefined {
-    return this.digest;
   }
 
   /** The final path (for path targets). */
@@ -320,7 +302,6 @@ export class RecordWriter {
       await this.flush(true);
       if (this.options.fsync && this.handle) await this.handle.sync();
       await sink.end();
-      if (this.fileSink?.hash) this.digest = this.fileSink.hash.digest('hex');
       this.closed = true;
       if (this.paths) await rename(this.paths.temp, this.paths.final);
     } catch (err) {

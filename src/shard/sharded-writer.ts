@@ -33,8 +33,6 @@ export interface ShardInfo {
   records: number;
   /** Framed, uncompressed bytes. */
   bytes: number;
-  /** Hex SHA-256 of the file, computed while it was written. */
-  sha256: string;
 }
 
 interface OpenShard {
@@ -44,7 +42,7 @@ interface OpenShard {
 
 export class ShardedWriter {
   private readonly open: OpenShard[] = [];
-  private readonly done: Array<{ stagedPath: string; records: number; bytes: number; sha256: string }> = [];
+  private readonly done: Array<{ stagedPath: string; records: number; bytes: number }> = [];
   private next = 0;
   private finished: ShardInfo[] | undefined;
   private readonly tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -67,7 +65,7 @@ export class ShardedWriter {
 
   private async openShard(index: number): Promise<OpenShard> {
     const stagedPath = join(this.options.dir, `.${this.options.prefix}-${index}.staging-${this.tag}`);
-    return { writer: await RecordWriter.create(stagedPath, { compression: this.options.compression, sha256: true }), stagedPath };
+    return { writer: await RecordWriter.create(stagedPath, { compression: this.options.compression }), stagedPath };
   }
 
   async write(payload: Uint8Array): Promise<void> {
@@ -103,7 +101,7 @@ export class ShardedWriter {
 
   private async closeShard(shard: OpenShard): Promise<void> {
     await shard.writer.close();
-    this.done.push({ stagedPath: shard.stagedPath, records: shard.writer.records, bytes: shard.writer.bytes, sha256: shard.writer.sha256! });
+    this.done.push({ stagedPath: shard.stagedPath, records: shard.writer.records, bytes: shard.writer.bytes });
   }
 
   /** Closes every shard (still under staging names) and returns what will be published. */
@@ -120,7 +118,7 @@ export class ShardedWriter {
     const ext = shardExtension(this.options.compression);
     this.finished = this.done.map((d, i) => {
       const name = shardName(this.options.prefix, i, total, ext);
-      return { name, path: join(this.options.dir, name), stagedPath: d.stagedPath, records: d.records, bytes: d.bytes, sha256: d.sha256 };
+      return { name, path: join(this.options.dir, name), stagedPath: d.stagedPath, records: d.records, bytes: d.bytes };
     });
     return this.finished;
   }
@@ -137,7 +135,7 @@ export class ShardedWriter {
     for (const s of shards) {
       // RecordWriter writes under its own temporary name and renames over the
       // staged file only on close(), after the last record was read from it.
-      const writer = await RecordWriter.create(s.stagedPath, { compression, sha256: true });
+      const writer = await RecordWriter.create(s.stagedPath, { compression });
       try {
         for await (const payload of readRecords(s.stagedPath, { compression })) await writer.write(map(payload));
         await writer.close();
@@ -146,7 +144,6 @@ export class ShardedWriter {
         throw err;
       }
       s.bytes = writer.bytes;
-      s.sha256 = writer.sha256!;
     }
     return shards;
   }

@@ -323,20 +323,3 @@ describe('damage', () => {
     }
   });
 });
-
-describe('RecordWriter sha256', () => {
-  for (const compression of ['none', 'gzip'] as const) {
-    it(`gives the SHA-256 of the file as written (${compression})`, async () => {
-      const { createHash } = await import('node:crypto');
-      const dir = await tempDir();
-      const path = join(dir, `h.${compression}`);
-      const w = new RecordWriter(path, { compression, sha256: true });
-      for (const p of payloads(30, 5000)) await w.write(p);
-      await w.close();
-      expect(w.sha256).toBe(createHash('sha256').update(await readFile(path)).digest('hex'));
-      const plain = new RecordWriter(join(dir, `p.${compression}`), { compression });
-      await plain.close();
-      expect(plain.sha256).toBeUndefined();
-    });
-  }
-});

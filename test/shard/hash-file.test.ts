@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtemp } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hashFile } from '../../src/shard/hash-file.js';
 import { RecordWriter } from '../../src/io/write.js';
 import { frameInPlace, frameRecord, FOOTER_BYTES, HEADER_BYTES } from '../../src/record/frame.js';
 import { encodeExample, encodeExampleWithRoom } from '../../src/example/codec.js';
@@ -9,6 +11,7 @@ import { bytesFeature, int64Feature } from '../../src/example/features.js';
 import { readRecords } from '../../src/io/read.js';
 import { collect } from '../helpers/streams.js';
 
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 describe('framing in place', () => {
   it('encodeExampleWithRoom + frameInPlace gives exactly frameRecord(encodeExample(...))', () => {
@@ -27,4 +30,18 @@ describe('framing in place', () => {
     await w.close();
     expect((await collect(readRecords(path))).map((r) => [...r])).toEqual([[1, 2], [3]]);
   });
+});
+
+describe('hashFile', () => {
+  for (const sync of [false, true]) {
+    it(`gives the SHA-256 of the file's bytes (${sync ? 'sync' : 'async'} reads), also past one chunk`, async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'tfrecord-od-hash-'));
+      for (const size of [0, 10, 3 * 1024 * 1024 + 7]) {
+        const path = join(dir, `f${size}`);
+        const bytes = new Uint8Array(size).map((_, i) => (i * 7) & 0xff);
+        await writeFile(path, bytes);
+        expect(await hashFile(path, sync)).toBe(sha(bytes));
+      }
+    });
+  }
 });

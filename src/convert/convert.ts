@@ -400,10 +400,12 @@ async function convertWithPool(
     }
     for (const s of splitNames) stats.set(s, { records: 0, boxes: 0 });
 
-    // The workers learn the label ids now that pass 1 has fixed them (jobs run
-    // in order on each worker, so this precedes every image).
+    // The workers learn the label ids now that pass 1 has fixed them. Jobs run
+    // in order on each worker, so this precedes every image without waiting
+    // for it here: a worker still starting up (or loading the validator)
+    // simply gets its first images later, and the others take more.
     const ids = [...labels.ids];
-    await Promise.all(Array.from({ length: Math.max(1, pool.size) }, (_, i) => pool.run({ kind: 'labels', ids }, i)));
+    for (let i = 0; i < Math.max(1, pool.size); i++) void pool.run({ kind: 'labels', ids }, i).catch(() => undefined);
     let done = 0;
     let bytesDone = 0;
     const failItem = async (problem: ItemProblem) => {

@@ -9,9 +9,9 @@
  * into the shard writers. Memory is bounded by the in-flight window, not by
  * the dataset.
  */
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { decodeExample, encodeExample } from '../example/codec.js';
 import { TfrecordError } from '../errors.js';
 import { CLASS_LABEL } from '../detection/keys.js';
@@ -31,6 +31,7 @@ import type { BboxPolicy, BoxChange } from './boxes.js';
 import { createJobRunner, type ConvertJob, type ItemJobConfig, type ItemJobResult } from './item-job.js';
 import { assignLabels, labelMapId } from './labels.js';
 import { assignSplit, type SplitSpec } from './split.js';
+import { removeLeftovers, writeFileAtomic } from './output.js';
 
 export const DEFAULT_SHARD_SIZE = 200 * 1000 * 1000;
 
@@ -187,53 +188,6 @@ function relabel(payload: Uint8Array, ids: ReadonlyMap<number, number>): Uint8Ar
   if (labels?.kind !== 'int64_list' || labels.values.length === 0) return payload;
   labels.values = labels.values.map((v) => ids.get(Number(v)) ?? v);
   return encodeExample(features);
-}
-
-/** Writes a small file under a hidden temporary name and renames it into place. */
-async function writeFileAtomic(path: string, content: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  await writeFile(temp, content);
-  await rename(temp, path);
-}
-
-const SHARD_FILE = /^(.*)-\d{5}-of-\d{5}\.tfrecord(?:\.gz|\.zz)?$/;
-/** Hidden staging and temporary files of an earlier run: `.PREFIX-N.staging-PID-…` and `.NAME.tmp-PID-…`. */
-const LEFTOVER_FILE = /^\.(.*?)(?:-\d+\.staging|\.tmp)-(\d+)(?:-|$)/;
-
-/** The files convert writes besides shards; their temporaries are ours to clean up too. */
-const OWN_FILES = new Set(['label_map.pbtxt', 'manifest.json']);
-
-function processIsAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
-}
-
-/**
- * Removes from `dir` the shards of `prefixes` that the new set replaces, and
- * hidden staging/temporary files left by a run that was killed (its process
- * is gone). Returns the names removed.
- */
-async function removeLeftovers(dir: string, prefixes: ReadonlySet<string>, keep: ReadonlySet<string>): Promise<string[]> {
-  const removed: string[] = [];
-  for (const f of await readdir(dir)) {
-    const shard = SHARD_FILE.exec(f);
-    const leftover = LEFTOVER_FILE.exec(f);
-    const stale =
-      (shard !== null && prefixes.has(shard[1]!) && !keep.has(f)) ||
-      (leftover !== null &&
-        (OWN_FILES.has(leftover[1]!) || [...prefixes].some((p) => leftover[1]!.startsWith(p))) &&
-        !processIsAlive(Number(leftover[2])));
-    if (stale) {
-      await rm(join(dir, f), { force: true });
-      removed.push(f);
-    }
-  }
-  return removed;
 }
 
 export async function convertDataset(options: ConvertOptions): Promise<ConvertReport> {

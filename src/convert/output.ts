@@ -1,0 +1,54 @@
+/**
+ * Files in the output folder besides the shards: small files written
+ * atomically, and the clean-up of what earlier runs left behind.
+ */
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** Writes a small file under a hidden temporary name and renames it into place. */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  await writeFile(temp, content);
+  await rename(temp, path);
+}
+
+const SHARD_FILE = /^(.*)-\d{5}-of-\d{5}\.tfrecord(?:\.gz|\.zz)?$/;
+/** Hidden staging and temporary files of an earlier run: `.PREFIX-N.staging-PID-…` and `.NAME.tmp-PID-…`. */
+const LEFTOVER_FILE = /^\.(.*?)(?:-\d+\.staging|\.tmp)-(\d+)(?:-|$)/;
+
+/** The files convert writes besides shards; their temporaries are ours to clean up too. */
+const OWN_FILES = new Set(['label_map.pbtxt', 'manifest.json']);
+
+function processIsAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes from `dir` the shards of `prefixes` that the new set replaces, and
+ * hidden staging/temporary files left by a run that was killed (its process
+ * is gone). Returns the names removed.
+ */
+export async function removeLeftovers(dir: string, prefixes: ReadonlySet<string>, keep: ReadonlySet<string>): Promise<string[]> {
+  const removed: string[] = [];
+  for (const f of await readdir(dir)) {
+    const shard = SHARD_FILE.exec(f);
+    const leftover = LEFTOVER_FILE.exec(f);
+    const stale =
+      (shard !== null && prefixes.has(shard[1]!) && !keep.has(f)) ||
+      (leftover !== null &&
+        (OWN_FILES.has(leftover[1]!) || [...prefixes].some((p) => leftover[1]!.startsWith(p))) &&
+        !processIsAlive(Number(leftover[2])));
+    if (stale) {
+      await rm(join(dir, f), { force: true });
+      removed.push(f);
+    }
+  }
+  return removed;
+}
+

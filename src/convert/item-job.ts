@@ -201,8 +201,9 @@ function buildRecord(
   }
   const placed = placeBoxes(item.objects, item.coords, width, height, policy);
   if (placed.failure) return { ok: false, code: 'box-outside-image', reason: placed.failure };
-  // COCO areas are in source pixels; keep them consistent with the stored image if it was resized.
-  const areaScale = (image.width * image.height) / (image.sourceWidth * image.sourceHeight);
+  // COCO areas are in the pixels the annotation was made on (the size the
+  // boxes were normalized by); rescale them to the stored image.
+  const areaScale = (image.width * image.height) / (width * height);
   const objects: DetectionObject[] = placed.boxes.map((b) => {
     const o = b.object;
     const d: DetectionObject = { xmin: b.xmin, xmax: b.xmax, ymin: b.ymin, ymax: b.ymax, label: ids.get(o.className)!, text: o.className };

@@ -303,6 +303,8 @@ describe('annotation size vs the real image size', () => {
     const [circle] = output.byFile.get('img01.jpg')!.objects;
     expect([circle!.xmin, circle!.ymin, circle!.xmax, circle!.ymax].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.0625, 0.145833, 0.21875, 0.354167]);
     expect(report.warnings).toContainEqual(expect.objectContaining({ code: 'annotation-size-mismatch', itemId: 'img01.jpg', message: expect.stringContaining('640x480 but the image is 320x240') }));
+    // COCO areas are in the annotation's pixels too: 10000 at 640x480 is 2500 on the 320x240 image stored.
+    expect(output.byFile.get('img01.jpg')!.objects.map((o) => o.area)).toEqual([2500, 2500]);
   });
 
   it('COCO areas follow the stored image when --max-size shrinks it', async () => {

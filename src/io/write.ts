@@ -66,10 +66,7 @@ function dropBytes(parts: Uint8Array[], n: number): Uint8Array[] {
 
 class StreamSink implements Sink {
   private failure: Error | undefined;
-  constructor(
-    private readonly stream: Writable,
-    private readonly ownsStream: boolean,
-  ) {
+  constructor(private readonly stream: Writable) {
     stream.on('error', (err) => {
       this.failure ??= err;
     });
@@ -79,13 +76,15 @@ class StreamSink implements Sink {
   }
   async end(): Promise<void> {
     if (this.failure) throw this.failure;
-    if (this.ownsStream || !isStdio(this.stream)) {
+    // The caller's stream is ended (so its 'finish' means the bytes are out),
+    // except stdout/stderr, which must stay usable after us.
+    if (!isStdio(this.stream)) {
       this.stream.end();
       await once(this.stream, 'finish');
     }
   }
   async abort(): Promise<void> {
-    if (this.ownsStream) this.stream.destroy();
+    // The stream belongs to the caller: leave it to them.
   }
 }
 
@@ -223,7 +222,7 @@ export class RecordWriter {
       }
       sink = new FileSink(this.handle);
     } else {
-      sink = new StreamSink(this.target as Writable, false);
+      sink = new StreamSink(this.target as Writable);
     }
     if (compression !== 'none') sink = new CompressedSink(sink, compression, this.options.level);
     this.sink = sink;

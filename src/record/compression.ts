@@ -8,8 +8,6 @@ import { looksLikeRecordHeader } from './frame.js';
 export type Compression = 'none' | 'gzip' | 'zlib';
 export type CompressionOption = Compression | 'auto';
 
-export const COMPRESSIONS: readonly Compression[] = ['none', 'gzip', 'zlib'];
-
 /** How many leading bytes `detectCompression` wants to see (fewer is fine at end of file). */
 export const DETECT_BYTES = 12;
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { TfrecordError } from '../errors.js';
 import { readRecords } from '../io/read.js';
 import { RecordWriter } from '../io/write.js';
+import { FRAME_OVERHEAD } from '../record/frame.js';
 import type { Compression } from '../record/compression.js';
 import { shardExtension, shardName } from './naming.js';
 
@@ -69,7 +70,7 @@ export class ShardedWriter {
   }
 
   async write(payload: Uint8Array): Promise<void> {
-    const shard = await this.shardFor(payload.length + 16);
+    const shard = await this.shardFor(payload.length + FRAME_OVERHEAD);
     await shard.writer.write(payload);
   }
 

@@ -23,6 +23,7 @@ import { decodeExample } from '../example/codec.js';
 import type { Feature, Features } from '../example/features.js';
 import { readRecordEntries } from '../io/read.js';
 import type { CompressionOption } from '../record/compression.js';
+import { FRAME_OVERHEAD } from '../record/frame.js';
 import { listTfrecordFiles } from '../validate/validate.js';
 
 export interface StatsOptions {
@@ -157,9 +158,6 @@ const MAX_STORED_ERRORS = 100;
 const BOXES_PER_IMAGE_EDGES = [0, 1, 2, 3, 6, 11, 21, 51, 101];
 /** Relative-area bucket edges: <1%, 1-5%, 5-25%, >=25% of the image. */
 const AREA_EDGES = [0, 0.01, 0.05, 0.25];
-
-/** Per-record framing that the record layer adds: 12-byte header + 4-byte footer. */
-const FRAME_BYTES = 16;
 
 const utf8 = new TextDecoder();
 
@@ -424,7 +422,7 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
       for await (const entry of entries) {
         records++;
         fs.records++;
-        fs.recordBytes += entry.length + FRAME_BYTES;
+        fs.recordBytes += entry.length + FRAME_OVERHEAD;
         let features: Features;
         try {
           features = decodeExample(entry.data);

@@ -11,7 +11,9 @@ import type { Features } from '../../src/example/features.js';
 import { writeRecords } from '../../src/io/write.js';
 
 /** Record framing: 8-byte length + 4-byte length CRC before the payload, 4-byte data CRC after. */
-export const FRAME_OVERHEAD = 16;
+import { FRAME_OVERHEAD } from '../../src/record/frame.js';
+
+export { FRAME_OVERHEAD };
 
 export async function makeImage(format: 'jpeg' | 'png' | 'webp' | 'gif', width: number, height: number, seed = 0): Promise<Uint8Array> {
   const img = sharp({ create: { width, height, channels: 3, background: { r: (seed * 53) % 256, g: 120, b: (seed * 17) % 256 } } });

@@ -140,12 +140,7 @@ async function* toAsync(chunks: Iterable<Uint8Array>): AsyncGenerator<Uint8Array
 
 function toAsyncIterable(source: Exclude<RecordSource, string>): AsyncIterable<Uint8Array> {
   if (Symbol.asyncIterator in source) return source as AsyncIterable<Uint8Array>;
-  if (Symbol.iterator in source) {
-    const it = source as Iterable<Uint8Array>;
-    return (async function* () {
-      yield* it;
-    })();
-  }
+  if (Symbol.iterator in source) return toAsync(source as Iterable<Uint8Array>);
   // Old-style streams without async iteration.
   return Readable.from(Readable.prototype.wrap.call(new Readable(), source as NodeJS.ReadableStream)) as AsyncIterable<Uint8Array>;
 }

@@ -24,14 +24,17 @@ import type { Compression } from '../record/compression.js';
 import { shardExtension } from '../shard/naming.js';
 import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
 import { createWorkerPool, orderedPipeline, workerScript, type WorkerPool } from '../shard/workers.js';
-import type { ValidationReport } from '../validate/validate.js';
+import { DatasetValidator } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
+import type { RecordCheckOptions } from '../validate/record-check.js';
+import type { RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
 import { version } from '../version.js';
 import type { BboxPolicy, BoxChange } from './boxes.js';
 import { createJobRunner, type ConvertJob, type ItemJobConfig, type ItemJobResult } from './item-job.js';
 import { assignLabels, labelMapId } from './labels.js';
 import { assignSplit, type SplitSpec } from './split.js';
 import { removeLeftovers, writeFileAtomic } from './output.js';
+import { ShardVerifier } from './verify.js';
 
 export const DEFAULT_SHARD_SIZE = 200 * 1000 * 1000;
 
@@ -47,8 +50,14 @@ const ITEM_CACHE_LIMIT = 25_000;
 /** Images per message to a worker. */
 const BATCH_ITEMS = 4;
 
+/** Written records' buffers kept for reuse (see `spares` below). */
+const MAX_SPARES = 256;
+
 /** Budget for records in flight between the workers and the shard writer. */
 const IN_FLIGHT_BYTES = 64 * 1024 * 1024;
+
+/** Written bytes of a shard read back per worker job during the conversion (see verify.ts). */
+const VERIFY_RANGE_BYTES = 16 * 1024 * 1024;
 
 export interface ConvertOptions {
   from: FormatName;
@@ -190,6 +199,12 @@ function relabel(payload: Uint8Array, ids: ReadonlyMap<number, number>): Uint8Ar
   return encodeExample(features);
 }
 
+/** A read-back request's weight for the pool, in batches of images (see PoolOptions). */
+function checkCost(request: RecordCheckRequest): number {
+  const bytes = request.range ? request.range.end - request.range.start : VERIFY_RANGE_BYTES;
+  return Math.max(1, Math.round(bytes / (2 * 1024 * 1024)));
+}
+
 export async function convertDataset(options: ConvertOptions): Promise<ConvertReport> {
   const spec = findFormat(options.from);
   if (!spec) throw new TfrecordError('bad-argument', `unknown input format '${options.from}'`);
@@ -234,7 +249,7 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   };
 
   // Workers start now, so they load their code while this thread reads the
-  // annotations; the one that validates at the end also loads the validator.
+  // annotations.
   const jobConfig: ItemJobConfig = {
     prepare: {
       format: opts.format,
@@ -252,7 +267,6 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     inline: async (job) => (await inline(job)).result,
     youngGenerationMb: WORKER_YOUNG_GENERATION_MB,
   });
-  void pool.run({ kind: 'warm' }, 0).catch(() => undefined);
   try {
     return await convertWithPool(options, opts, spec, userLabelMap, splits, pool, report, progress);
   } finally {
@@ -335,7 +349,39 @@ async function convertWithPool(
   const writers = new Map<string | undefined, ShardedWriter>();
   const stats = new Map<string | undefined, { records: number; boxes: number }>();
   const classStats = new Map<number, { boxes: number; images: number }>();
+  // The read-back follows the writers (see verify.ts). It checks labels
+  // against pass 1's map; should the labels be renumbered at the end, the
+  // shards are rewritten and read back again from scratch.
+  const checkOptions: RecordCheckOptions = { labelMap: labels.labelMap, trustImageHashes: true };
+  const newVerifier = async (options: RecordCheckOptions) =>
+    new ShardVerifier({
+      // Weighed against a batch of images (~0.5 MB, read and hashed) so
+      // images go to the other workers while one reads back a stretch.
+      check: (request, pin) =>
+        pool.run({ kind: 'check', request }, pin, checkCost(request)) as Promise<RecordCheckResult>,
+      // A worker runs its jobs one at a time, in the order sent.
+      inOrder: pool.size > 0,
+      validator: await DatasetValidator.create({ ...options, compression: opts.compression }),
+      options,
+      compression: opts.compression,
+      rangeBytes: VERIFY_RANGE_BYTES,
+    });
+  let verifier = await newVerifier(checkOptions);
+  // Memory of written records, handed back to the workers for new ones (see
+  // createJobRunner). Only with workers: in this thread the allocator reuses
+  // freed memory by itself.
+  const spares: ArrayBuffer[] = [];
+  const recycle =
+    pool.size > 0
+      ? (parts: Uint8Array[]) => {
+          for (const p of parts) {
+            if (spares.length >= MAX_SPARES) break;
+            if (p.byteOffset === 0) spares.push(p.buffer as ArrayBuffer);
+          }
+        }
+      : undefined;
   const abortAll = async () => {
+    verifier.cancel();
     for (const w of writers.values()) await w.abort();
   };
   try {
@@ -347,6 +393,8 @@ async function convertWithPool(
             dir: opts.out,
             prefix: prefixFor(s),
             compression: opts.compression,
+            listener: verifier,
+            ...(recycle ? { release: recycle } : {}),
             ...(options.shards !== undefined ? { shards: options.shards } : { shardSize: options.shardSize ?? DEFAULT_SHARD_SIZE }),
           }),
         );
@@ -399,7 +447,7 @@ async function convertWithPool(
       // while the main thread writes (with no workers, enough to overlap file
       // reads), but never much more than IN_FLIGHT_BYTES of records, judged by
       // the largest record so far: memory stays bounded even for 20 MB photos.
-      const maxWindow = activePool.size > 0 ? activePool.size * 8 : 8;
+      const maxWindow = activePool.size > 0 ? activePool.size * 32 : 8;
       let largest = 0;
       const window = () =>
         Math.max(1, Math.ceil(Math.min(maxWindow, Math.floor(IN_FLIGHT_BYTES / Math.max(largest, 1))) / BATCH_ITEMS));
@@ -435,9 +483,12 @@ async function convertWithPool(
         batches,
         window,
         (batch) =>
-          (activePool.run({ kind: 'items', items: batch }) as Promise<ItemJobResult[]>).catch((err: Error) =>
+          {
+            const spare = spares.splice(0, batch.length);
+            return (activePool.run({ kind: 'items', items: batch, spare }, undefined, 1, spare) as Promise<ItemJobResult[]>).catch((err: Error) =>
             batch.map((): ItemJobResult => ({ ok: false, code: 'bad-image', reason: err.message })),
-          ),
+            );
+          },
         async (batch, results) => {
           for (let i = 0; i < batch.length; i++) await consumeItem(batch[i]!, results[i]!);
         },
@@ -470,7 +521,9 @@ async function convertWithPool(
       if (kept.length < labelMap.items.length) {
         const ids = new Map(kept.map((it, i) => [it.id, i + 1] as const));
         if (kept.some((it, i) => it.id !== i + 1)) {
+          verifier.cancel();
           for (const w of writers.values()) await w.rewrite((payload) => relabel(payload, ids));
+          verifier = await newVerifier({ ...checkOptions, labelMap: { items: kept.map((it, i) => ({ ...it, id: i + 1 })) } });
         }
         const moved = new Map(kept.map((it, i) => [i + 1, classStats.get(it.id)!] as const));
         classStats.clear();
@@ -481,26 +534,17 @@ async function convertWithPool(
     report.classes = classReports(labelMap, classStats);
     report.boxes.total = report.classes.reduce((n, c) => n + c.boxes, 0);
 
-    // ---- Verify: read every shard back (CRC) and validate ------------------
+    // ---- Verify: the read-back of the last stretches, then the report -------
+    // Most of every shard was read back (both CRCs) and checked while later
+    // records were still being written (see verify.ts). The image digests
+    // inside were computed from the very bytes written, and the CRCs prove
+    // those bytes unchanged, so they are trusted rather than recomputed.
     const finished = new Map<string | undefined, ShardInfo[]>();
     for (const [s, w] of writers) finished.set(s, await w.finish());
     const staged = [...finished.values()].flat();
     const finalName = new Map(staged.map((sh) => [sh.stagedPath, sh.path]));
     progress({ phase: 'verify', done: 0, total: staged.length, bytes: 0 });
-    // Read back and validate every shard (both CRCs of every record, then
-    // every check of \`validate\`) on one worker while the others hash the
-    // files for the manifest. The image digests inside were computed from the
-    // very bytes written, and the CRCs prove those bytes unchanged, so they
-    // are trusted rather than recomputed (trustImageHashes).
-    const paths = staged.map((sh) => sh.stagedPath);
-    const validating = pool.run({ kind: 'validate', paths, options: { labelMap, compression: opts.compression, trustImageHashes: true } }, 0);
-    validating.catch(() => undefined);
-    const hashers = Math.max(1, pool.size - 1);
-    const hashing = Promise.all(paths.map((path, i) => pool.run({ kind: 'hash', path }, pool.size > 1 ? 1 + (i % hashers) : 0) as Promise<string>));
-    hashing.catch(() => undefined);
-    const validation = (await validating) as ValidationReport;
-    const digestList = await hashing;
-    const shardDigests = new Map(staged.map((sh, i) => [sh.stagedPath, i]));
+    const { report: validation, sha256: shardDigests } = await verifier.finish(staged);
     report.findings = validation.findings.map((f) => {
       const name = finalName.get(f.file);
       return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
@@ -520,10 +564,7 @@ async function convertWithPool(
       const shards = await writers.get(s)!.publish();
       const st = stats.get(s)!;
       const shardReports: ShardReport[] = [];
-      for (const sh of shards) {
-        const sha256 = digestList[shardDigests.get(sh.stagedPath)!]!;
-        shardReports.push({ name: sh.name, path: sh.path, records: sh.records, bytes: sh.bytes, sha256 });
-      }
+      for (const sh of shards) shardReports.push({ name: sh.name, path: sh.path, records: sh.records, bytes: sh.bytes, sha256: shardDigests.get(sh.stagedPath)! });
       report.splits.push({ name: s ?? prefixFor(undefined), records: st.records, boxes: st.boxes, shards: shardReports });
     }
     // Shards left by an earlier run with another shard count would be picked up

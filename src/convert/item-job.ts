@@ -17,9 +17,8 @@ import type { SourceItem } from '../formats/types.js';
 import { prepareImage, type PrepareOptions, type PreparedImage } from '../image/prepare.js';
 import { probeImage } from '../image/probe.js';
 import { FOOTER_BYTES, HEADER_BYTES, frameInPlace } from '../record/frame.js';
-import { hashFile } from '../shard/hash-file.js';
 import type { Handled } from '../shard/worker-host.js';
-import type { ValidateOptions } from '../validate/validate.js';
+import { checkRecords, type FileHashes, type RecordCheckRequest } from '../validate/range.js';
 import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
 
 /** Shared by every job of one conversion (sent to each worker once). */
@@ -58,24 +57,44 @@ export type ItemRunner = (item: SourceItem) => Promise<ItemJobResult>;
 
 /**
  * Everything a conversion hands to its workers: images to turn into records,
- * and at the end the read-back of the shards (hashing each file, and
- * validating them all), so the main thread stays free and every piece of
- * work runs inside a worker's bounded heap.
+ * and the read-back of the shards as they are written (see verify.ts), so the
+ * main thread stays free and every piece of work runs inside a worker's
+ * bounded heap.
  */
 export type ConvertJob =
-  /** A few images at a time: one message per image cost ~100 µs of messaging each. */
-  | { kind: 'items'; items: SourceItem[] }
-  | { kind: 'hash'; path: string }
-  | { kind: 'validate'; paths: string[]; options: Omit<ValidateOptions, 'onFinding'> }
-  /** Loads the validator ahead of time, so the read-back at the end does not wait for it. */
-  | { kind: 'warm' }
+  /**
+   * A few images at a time: one message per image cost ~100 µs of messaging
+   * each. `spare` hands back memory of records already written, for the
+   * records to come (see createJobRunner).
+   */
+  | { kind: 'items'; items: SourceItem[]; spare?: ArrayBuffer[] }
+  /** Read back (both CRCs) and check the records of a shard or of a stretch of one. */
+  | { kind: 'check'; request: RecordCheckRequest }
   /** class name → label id, known once the annotations have been read (sent before any item). */
   | { kind: 'labels'; ids: Array<[string, number]> };
 
 /** Runs any ConvertJob; the result type follows the job's kind. */
 export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: ConvertJob) => Promise<Handled<unknown>> {
   const ids = new Map<string, number>();
-  const runItem = createItemRunner(config, ids, sync);
+  // Shards hashed across several 'check' jobs (they arrive in file order).
+  const hashes: FileHashes = new Map();
+  // Records travel to the main thread and, once written, their memory comes
+  // back with later jobs: new records are built in it rather than in fresh
+  // allocations, which would fault in new pages and leave the main thread
+  // with garbage that only a collection returns.
+  const spares: ArrayBuffer[] = [];
+  const allocate = (size: number): Uint8Array => {
+    for (let i = spares.length - 1; i >= 0; i--) {
+      const b = spares[i]!;
+      // Not a big buffer for a small record: that memory would sit idle.
+      if (b.byteLength >= size && b.byteLength <= 2 * size) {
+        spares.splice(i, 1);
+        return new Uint8Array(b, 0, size);
+      }
+    }
+    return allocateRecord(size);
+  };
+  const runItem = createItemRunner(config, ids, sync, allocate);
   return async (job) => {
     switch (job.kind) {
       case 'labels':
@@ -83,6 +102,8 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
         for (const [name, id] of job.ids) ids.set(name, id);
         return { result: undefined };
       case 'items': {
+        for (const b of job.spare ?? []) spares.push(b);
+        if (spares.length > MAX_SPARES) spares.splice(0, spares.length - MAX_SPARES);
         // One after the other: the runner reuses its read buffer between images.
         const results: ItemJobResult[] = [];
         const transfer: ArrayBuffer[] = [];
@@ -94,16 +115,8 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
         }
         return { result: results, transfer };
       }
-      case 'hash':
-        return { result: await hashFile(job.path, sync) };
-      case 'warm':
-        await import('../validate/validate.js');
-        return { result: undefined };
-      case 'validate': {
-        // Loaded when needed: the validator (and zod) would only slow every worker's start-up.
-        const { validateDataset } = await import('../validate/validate.js');
-        return { result: await validateDataset(job.paths, { ...job.options, syncReads: sync }) };
-      }
+      case 'check':
+        return { result: await checkRecords({ ...job.request, sync }, hashes) };
     }
   };
 }
@@ -113,7 +126,12 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
  * only job this is (an async read costs four trips through libuv's small
  * thread pool: open, stat, read, close); wrong for the main thread.
  */
-export function createItemRunner(config: ItemJobConfig, ids: ReadonlyMap<string, number>, sync: boolean): ItemRunner {
+export function createItemRunner(
+  config: ItemJobConfig,
+  ids: ReadonlyMap<string, number>,
+  sync: boolean,
+  allocate: (size: number) => Uint8Array = allocateRecord,
+): ItemRunner {
   // Sync mode (a worker thread) reads every image into one buffer that grows
   // as needed and is reused: the image is copied into the record anyway, so a
   // fresh 100 KB allocation per image would only feed the garbage collector.
@@ -156,7 +174,7 @@ export function createItemRunner(config: ItemJobConfig, ids: ReadonlyMap<string,
     } catch (err) {
       return { ok: false, code: 'bad-image', reason: isTfrecordError(err) ? err.reason : (err as Error).message };
     }
-    return buildRecord(item, image, probeImage(bytes)?.orientation ?? 1, ids, config.policy);
+    return buildRecord(item, image, probeImage(bytes)?.orientation ?? 1, ids, config.policy, allocate);
   };
 }
 
@@ -165,9 +183,18 @@ export function createItemRunner(config: ItemJobConfig, ids: ReadonlyMap<string,
  * fills the gaps), so they need no zeroing: uninitialised memory from the
  * allocator's free lists is reused instead of fresh pages that fault in one by
  * one. Each record gets a buffer of its own (never the shared slab), so it can
- * be transferred to the main thread.
+ * be transferred to the main thread. The buffer is rounded up to a multiple
+ * of 16 KiB so that, recycled, it also fits records a little larger.
  */
-const allocateRecord = (size: number): Uint8Array => Buffer.allocUnsafeSlow(size);
+function allocateRecord(size: number): Uint8Array {
+  const own = Buffer.allocUnsafeSlow(Math.ceil(size / SPARE_STEP) * SPARE_STEP);
+  return new Uint8Array(own.buffer, 0, size);
+}
+
+const SPARE_STEP = 16 * 1024;
+
+/** Recycled record buffers a worker keeps at most (the oldest go first). */
+const MAX_SPARES = 64;
 
 function buildRecord(
   item: SourceItem,
@@ -175,6 +202,7 @@ function buildRecord(
   orientation: number,
   ids: ReadonlyMap<string, number>,
   policy: BboxPolicy,
+  allocate: (size: number) => Uint8Array,
 ): ItemJobResult {
   const warnings: ItemWarning[] = [];
   // Boxes are in the coordinates of the image the annotator saw: the upright
@@ -227,7 +255,7 @@ function buildRecord(
   });
   // Encoded with room for the frame, which is then filled in place: the image
   // bytes are copied exactly once, into the record.
-  const record = frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES, allocateRecord));
+  const record = frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES, allocate));
   return {
     ok: true,
     record,

@@ -6,14 +6,14 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip, createInflate } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
-import { TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
+import { isTfrecordError, TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
 import { type Compression, type CompressionOption, DETECT_BYTES, detectCompression } from '../record/compression.js';
 import type { ParserOptions, RecordEntry } from '../record/parser.js';
 import { parseRecordStream } from '../record/reader.js';
 
 export type RecordSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
 
-export interface ReadOptions extends Omit<ParserOptions, 'totalBytes' | 'file'> {
+export interface ReadOptions extends Omit<ParserOptions, 'totalBytes' | 'file' | 'startOffset' | 'startIndex'> {
   /** 'auto' (default) detects gzip/zlib from the first bytes. */
   compression?: CompressionOption;
   /** Name used in error messages; defaults to the path when reading a path. */
@@ -26,6 +26,31 @@ export interface ReadOptions extends Omit<ParserOptions, 'totalBytes' | 'file'> 
    * leaves a fast consumer idle. Never on the main thread.
    */
   sync?: boolean;
+  /**
+   * With `sync`: read into this buffer (its length is the read size) instead
+   * of a new one, so a caller that reads many files or ranges one after the
+   * other can reuse one buffer. It must not be used elsewhere meanwhile.
+   */
+  buffer?: Uint8Array;
+  /**
+   * Only this byte range of an uncompressed file: `start` must be the offset
+   * of a record header and `end` the end of a record; `firstIndex` is the
+   * index of the record at `start`. Entries and errors carry file offsets and
+   * indexes, and a range that ends inside a record is reported as truncated.
+   */
+  range?: FileRange;
+  /**
+   * Path sources: sees every chunk of the file's own bytes (compressed, if
+   * it is) in order, e.g. to hash the file in the same read. A chunk is only
+   * valid during the call.
+   */
+  onChunk?: (chunk: Uint8Array) => void;
+}
+
+export interface FileRange {
+  start: number;
+  end: number;
+  firstIndex: number;
 }
 
 const DEFAULT_CHUNK = 1024 * 1024;
@@ -41,6 +66,11 @@ export async function* readRecordEntries(
   options: ReadOptions = {},
 ): AsyncGenerator<RecordEntry, void, undefined> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
+  if (options.range) {
+    if (typeof source !== 'string') throw new TfrecordError('bad-argument', 'a byte range can only be read from a file path', { file });
+    yield* readRange(source, file, options.range, options);
+    return;
+  }
   let totalBytes: number | undefined;
   let chunks: AsyncIterable<Uint8Array>;
   if (typeof source === 'string') {
@@ -55,7 +85,8 @@ export async function* readRecordEntries(
     }
     totalBytes = size;
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-    chunks = options.sync ? toAsync(readChunksSync(source, chunkSize)) : readFileChunks(source, chunkSize);
+    chunks = options.sync ? toAsync(readChunksSync(source, chunkSize, options.buffer)) : readFileChunks(source, chunkSize);
+    if (options.onChunk) chunks = tap(chunks, options.onChunk);
   } else {
     chunks = toAsyncIterable(source);
   }
@@ -79,19 +110,53 @@ export async function* readRecordEntries(
   yield* parseRecordStream(body, parserOptions);
 }
 
+async function* readRange(path: string, file: string | undefined, range: FileRange, options: ReadOptions): AsyncGenerator<RecordEntry, void, undefined> {
+  const { start, end, firstIndex } = range;
+  if (options.compression !== undefined && options.compression !== 'none') {
+    throw new TfrecordError('bad-argument', 'a byte range can only be read from an uncompressed file', { file });
+  }
+  if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && end >= start)) {
+    throw new TfrecordError('bad-argument', `invalid byte range ${start}..${end}`, { file });
+  }
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  let chunks = options.sync ? toAsync(readChunksSync(path, chunkSize, options.buffer, start, end)) : readFileChunks(path, chunkSize, start, end);
+  if (options.onChunk) chunks = tap(chunks, options.onChunk);
+  yield* parseRecordStream(ioErrorsNamed(chunks, file), {
+    file,
+    totalBytes: end,
+    startOffset: start,
+    startIndex: firstIndex,
+    verify: options.verify,
+    maxRecordBytes: options.maxRecordBytes,
+    onCorrupt: options.onCorrupt,
+    borrow: options.borrow,
+  });
+}
+
+/** File-system errors from a chunk source as TfrecordError 'io' naming the file. */
+async function* ioErrorsNamed(chunks: AsyncIterable<Uint8Array>, file: string | undefined): AsyncGenerator<Uint8Array> {
+  try {
+    yield* chunks;
+  } catch (err) {
+    if (isTfrecordError(err)) throw err;
+    throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+  }
+}
+
 /**
  * A file's bytes, read with blocking calls (see ReadOptions.sync) into one
  * reused buffer: a chunk is only valid until the next one is requested, which
  * is exactly how the record parser consumes them (it copies what it keeps,
  * and lends views only until the next record).
  */
-function* readChunksSync(path: string, chunkSize: number): Generator<Uint8Array> {
+function* readChunksSync(path: string, chunkSize: number, given: Uint8Array | undefined, start = 0, end = Infinity): Generator<Uint8Array> {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.allocUnsafe(chunkSize);
-    for (;;) {
-      const n = readSync(fd, buf);
+    const buf = given ?? Buffer.allocUnsafe(Math.max(1, Math.min(chunkSize, end - start)));
+    for (let position = start; position < end; ) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, end - position), position);
       if (n === 0) return;
+      position += n;
       yield buf.subarray(0, n);
     }
   } finally {
@@ -106,15 +171,17 @@ function* readChunksSync(path: string, chunkSize: number): Generator<Uint8Array>
  * and the unmapping of ~1,000 buffers per GB, which cost more than the CRC.
  * A chunk is valid until the next one is requested (see readChunksSync).
  */
-async function* readFileChunks(path: string, chunkSize: number): AsyncGenerator<Uint8Array> {
+async function* readFileChunks(path: string, chunkSize: number, start = 0, end = Infinity): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
   try {
-    const buffers = [Buffer.allocUnsafe(chunkSize), Buffer.allocUnsafe(chunkSize)];
-    let position = 0;
+    const size = Math.max(1, Math.min(chunkSize, end - start));
+    const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+    let position = start;
     let turn = 0;
     const readInto = (buf: Buffer) => {
       const at = position;
-      return handle.read(buf, 0, buf.length, at).then(({ bytesRead }) => {
+      if (at >= end) return Promise.resolve(0);
+      return handle.read(buf, 0, Math.min(buf.length, end - at), at).then(({ bytesRead }) => {
         position = at + bytesRead;
         return bytesRead;
       });
@@ -131,6 +198,13 @@ async function* readFileChunks(path: string, chunkSize: number): AsyncGenerator<
     }
   } finally {
     await handle.close();
+  }
+}
+
+async function* tap(chunks: AsyncIterable<Uint8Array>, see: (chunk: Uint8Array) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of chunks) {
+    see(chunk);
+    yield chunk;
   }
 }
 

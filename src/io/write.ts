@@ -21,6 +21,24 @@ export interface WriteOptions {
   level?: number;
   /** fsync the file before renaming it into place (default false). */
   fsync?: boolean;
+  /**
+   * Path targets: write under a temporary name and rename on close (default
+   * true). False writes the path directly (it must not exist yet); for
+   * callers that stage files under names of their own.
+   */
+  atomic?: boolean;
+  /**
+   * Uncompressed path targets: called each time the file has grown, with the
+   * records and bytes it now holds (always whole records), so a reader may
+   * look at them while more are written. Never called with compression.
+   */
+  onWritten?: (records: number, bytes: number) => void;
+  /**
+   * Uncompressed path targets: called with the records (and frame parts) of
+   * each batch once the file holds them, handing them back: the writer no
+   * longer needs them, so the caller may reuse their memory.
+   */
+  release?: (parts: Uint8Array[]) => void;
 }
 
 export type RecordTarget = string | Writable;
@@ -190,14 +208,14 @@ export class RecordWriter {
   private opening: Promise<Sink> | undefined;
   private sink: Sink | undefined;
   private handle: FileHandle | undefined;
-  /** Where the file is being written (a temporary name), and its final name. */
+  /** Where the file is being written (a temporary name unless not atomic), and its final name. */
   private readonly paths: { temp: string; final: string } | undefined;
 
   constructor(
     private readonly target: RecordTarget,
     private readonly options: WriteOptions = {},
   ) {
-    if (typeof target === 'string') this.paths = { temp: temporaryPath(target), final: target };
+    if (typeof target === 'string') this.paths = { temp: options.atomic === false ? target : temporaryPath(target), final: target };
   }
 
   static async create(target: RecordTarget, options: WriteOptions = {}): Promise<RecordWriter> {
@@ -275,7 +293,18 @@ export class RecordWriter {
       this.parts = [];
       this.partsBytes = 0;
       const sink = this.sink ?? (await this.open());
-      this.inFlight = sink.write(parts, size);
+      const { onWritten, release } = this.options;
+      const compressed = (this.options.compression ?? 'none') !== 'none';
+      if ((onWritten || release) && this.paths && !compressed) {
+        const records = this.records;
+        const bytes = this.bytes;
+        this.inFlight = sink.write(parts, size).then(() => {
+          onWritten?.(records, bytes);
+          release?.(parts);
+        });
+      } else {
+        this.inFlight = sink.write(parts, size);
+      }
       // Keep the rejection for settle(); without this handler it would count as unhandled.
       this.inFlight.catch(() => undefined);
     }
@@ -302,7 +331,7 @@ export class RecordWriter {
       if (this.options.fsync && this.handle) await this.handle.sync();
       await sink.end();
       this.closed = true;
-      if (this.paths) await rename(this.paths.temp, this.paths.final);
+      if (this.paths && this.paths.temp !== this.paths.final) await rename(this.paths.temp, this.paths.final);
     } catch (err) {
       await this.abort();
       if (err instanceof TfrecordError) throw err;

@@ -8,16 +8,22 @@
  * and the CRC is the largest cost of reading a TFRecord file once the bytes
  * are in memory. Both produce identical results (tested).
  */
-import * as crcJs from 'crc-32/crc32c.js';
+import { createRequire } from 'node:module';
 
 type CrcFn = (data: Uint8Array, seed?: number) => number;
+
+// Both packages are CommonJS. Loaded with require(), not import: an import of
+// CommonJS makes Node scan the module's source for its export names, and
+// that scan (with its JIT compilation) cost ~20 ms in every worker thread.
+const require = createRequire(import.meta.url);
+const crcJs = require('crc-32/crc32c.js') as { buf(data: Uint8Array, seed?: number): number };
 
 /** Table-driven CRC32C; `seed` continues a previous CRC (pass its result). */
 export const crc32cJs: CrcFn = (data, seed = 0) => crcJs.buf(data, seed) >>> 0;
 
-async function loadNative(): Promise<CrcFn | undefined> {
+function loadNative(): CrcFn | undefined {
   try {
-    const mod = (await import('@node-rs/crc32')) as { crc32c?: (d: Uint8Array, s?: number) => number };
+    const mod = require('@node-rs/crc32') as { crc32c?: (d: Uint8Array, s?: number) => number };
     const fn = mod.crc32c;
     if (typeof fn !== 'function') return undefined;
     // Self-check against the well-known check value before trusting it.
@@ -29,7 +35,7 @@ async function loadNative(): Promise<CrcFn | undefined> {
 }
 
 /** The hardware-accelerated CRC32C, or undefined when the optional package is absent. */
-export const crc32cNative: CrcFn | undefined = await loadNative();
+export const crc32cNative: CrcFn | undefined = loadNative();
 
 /** The fastest CRC32C available in this process. */
 export const crc32c: CrcFn = crc32cNative ?? crc32cJs;

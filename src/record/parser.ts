@@ -44,6 +44,13 @@ export interface ParserOptions {
    * parsing goes on. Without it the mismatch is thrown.
    */
   onCorrupt?: (error: TfrecordError) => void;
+  /**
+   * For parsing a slice of a file that starts at a record boundary: the
+   * slice's offset in the file and the index of its first record, so entries
+   * and errors carry file positions. Both default to 0.
+   */
+  startOffset?: number;
+  startIndex?: number;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 2 * 1024 * 1024 * 1024;
@@ -95,6 +102,8 @@ export class RecordParser {
     this.totalBytes = options.totalBytes;
     this.onCorrupt = options.onCorrupt;
     this.borrow = options.borrow ?? false;
+    this.position = options.startOffset ?? 0;
+    this.index = options.startIndex ?? 0;
   }
 
   /** Bytes consumed so far (the offset errors refer to). */

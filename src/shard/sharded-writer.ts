@@ -23,6 +23,22 @@ export interface ShardedWriterOptions {
   /** Otherwise: start a new shard before one would exceed this many (uncompressed, framed) bytes. */
   shardSize?: number;
   compression?: Compression;
+  /** Told about every record and every flush, e.g. to read shards back while they are written. */
+  listener?: ShardListener;
+  /** Records handed back once written (uncompressed shards; see WriteOptions.release). */
+  release?: (parts: Uint8Array[]) => void;
+}
+
+/** Progress of the staged files, for readers that follow the writer. */
+export interface ShardListener {
+  /** A record was queued as record `index` of the shard staged at `stagedPath` (called before it is written). */
+  record?(stagedPath: string, index: number): void;
+  /**
+   * The staged file now holds its first `records` records, `bytes` bytes in
+   * all (whole records, uncompressed shards only). The file keeps its staged
+   * name until publish(), so it may be read from now on.
+   */
+  written?(stagedPath: string, records: number, bytes: number): void;
 }
 
 export interface ShardInfo {
@@ -66,17 +82,28 @@ export class ShardedWriter {
 
   private async openShard(index: number): Promise<OpenShard> {
     const stagedPath = join(this.options.dir, `.${this.options.prefix}-${index}.staging-${this.tag}`);
-    return { writer: await RecordWriter.create(stagedPath, { compression: this.options.compression }), stagedPath };
+    const listener = this.options.listener;
+    // The staging name is already private to this run, so the writer needs no
+    // temporary name of its own: the file keeps one name until publish().
+    const writer = await RecordWriter.create(stagedPath, {
+      compression: this.options.compression,
+      atomic: false,
+      ...(listener?.written ? { onWritten: (records: number, bytes: number) => listener.written!(stagedPath, records, bytes) } : {}),
+      ...(this.options.release ? { release: this.options.release } : {}),
+    });
+    return { writer, stagedPath };
   }
 
   async write(payload: Uint8Array): Promise<void> {
     const shard = await this.shardFor(payload.length + FRAME_OVERHEAD);
+    this.options.listener?.record?.(shard.stagedPath, shard.writer.records);
     await shard.writer.write(payload);
   }
 
   /** Writes an already framed record (see RecordWriter.writeFramed). */
   async writeFramed(record: Uint8Array): Promise<void> {
     const shard = await this.shardFor(record.length);
+    this.options.listener?.record?.(shard.stagedPath, shard.writer.records);
     await shard.writer.writeFramed(record);
   }
 

@@ -28,8 +28,14 @@ export function workerScript(base: string, name: string, layer: string): URL {
 
 export interface WorkerPool<J, R> {
   readonly size: number;
-  /** Runs a job on the least busy worker, or on worker `pin` (0-based) when given. */
-  run(job: J, pin?: number): Promise<R>;
+  /**
+   * Runs a job on the least busy worker, or on worker `pin` (0-based, taken
+   * modulo the size) when given. `cost` (default 1) is the job's weight in
+   * judging how busy a worker is, for jobs much longer than the usual one.
+   * `transfer` lists ArrayBuffers that move with the job instead of being
+   * copied (they are detached here; with no workers they are simply shared).
+   */
+  run(job: J, pin?: number, cost?: number, transfer?: ArrayBuffer[]): Promise<R>;
   close(): Promise<void>;
 }
 
@@ -52,6 +58,7 @@ type Reply = { id: number; result: unknown } | { id: number; error: string };
 
 interface Slot {
   worker: Worker;
+  /** Total cost of the jobs sent and not answered. */
   busy: number;
 }
 
@@ -60,7 +67,7 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
     return { size: 0, run: (job) => options.inline(job), close: async () => undefined };
   }
   const script = options.script();
-  const pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  const pending = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void; cost: number }>();
   let nextId = 0;
   let failure: Error | undefined;
   const slots: Slot[] = [];
@@ -71,8 +78,8 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
     });
     const slot: Slot = { worker, busy: 0 };
     worker.on('message', (msg: Reply) => {
-      slot.busy--;
       const p = pending.get(msg.id);
+      slot.busy -= p?.cost ?? 0;
       pending.delete(msg.id);
       if ('result' in msg) p?.resolve(msg.result);
       else p?.reject(new Error(msg.error));
@@ -84,22 +91,22 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
     });
     slots.push(slot);
   }
-  const send = (message: (id: number) => object, pin?: number): Promise<unknown> => {
+  const send = (message: (id: number) => object, pin: number | undefined, cost: number, transfer: ArrayBuffer[]): Promise<unknown> => {
     if (failure) return Promise.reject(failure);
     // Least-busy worker: jobs differ a lot in cost (a re-encode vs a pass-through).
     let slot = slots[0]!;
     if (pin !== undefined) slot = slots[pin % slots.length]!;
     else for (const s of slots) if (s.busy < slot.busy) slot = s;
-    slot.busy++;
+    slot.busy += cost;
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
-      slot.worker.postMessage(message(id));
+      pending.set(id, { resolve, reject, cost });
+      slot.worker.postMessage(message(id), transfer);
     });
   };
   return {
     size: options.size,
-    run: (job, pin) => send((id) => ({ id, job }), pin) as Promise<R>,
+    run: (job, pin, cost = 1, transfer = []) => send((id) => ({ id, job }), pin, cost, transfer) as Promise<R>,
     async close() {
       await Promise.all(slots.map((s) => s.worker.terminate()));
     },

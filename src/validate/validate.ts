@@ -5,16 +5,24 @@
  * vocabulary, not its size: per-label counts, the label/text pairs seen, and
  * one digest and source id per record (for duplicate detection).
  */
-import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isTfrecordError, TfrecordError } from '../errors.js';
-import { decodeExample } from '../example/codec.js';
-import type { Features } from '../example/features.js';
-import { indexLabelMap, type LabelMap } from '../detection/label-map.js';
+import { TfrecordError } from '../errors.js';
+import type { LabelMap } from '../detection/label-map.js';
 import type { CompressionOption } from '../record/compression.js';
 import { readRecordEntries } from '../io/read.js';
-import { checkFeatures, checkImage, type CheckOptions, type Emit, type ImageDecoder, type RecordFacts } from './checks.js';
+import type { Emit } from './checks.js';
+import {
+  type CheckedRecord,
+  checkRecord,
+  framingRecord,
+  isFramingError,
+  recordCheckContext,
+  type RecordCheckContext,
+  type RecordSummary,
+} from './record-check.js';
+
+export { isFramingError } from './record-check.js';
 import {
   DEFAULT_SEVERITY,
   describeFindingLocation,
@@ -61,9 +69,6 @@ export interface ValidationReport {
   findings: Finding[];
   summary: FindingSummary;
 }
-
-/** Framing errors from the reader that become findings; anything else (I/O) is thrown. */
-const FRAMING_CODES: ReadonlySet<string> = new Set(['truncated', 'crc-mismatch', 'record-too-large']);
 
 /** A path ending like this (train.tfrecord, x.tfrecord.gz, x.tfrecord-00001-of-00010) counts as a record file. */
 const TFRECORD_NAME = /\.tfrecords?(?:$|[.-])/i;
@@ -133,18 +138,17 @@ class RecordLocator {
  */
 export class DatasetValidator {
   private readonly collector: FindingCollector;
-  private readonly checkOptions: CheckOptions = {};
   private readonly locator = new RecordLocator();
   private readonly state: DatasetState;
-  private decoder: ImageDecoder | undefined;
+  /** What the per-record stage needs (see recordCheckContext). */
+  private readonly context: RecordCheckContext;
   private records = 0;
   private boxes = 0;
 
   private constructor(private readonly options: ValidateOptions) {
     this.collector = new FindingCollector(options.maxFindings ?? Infinity, options.onFinding);
-    if (options.labelMap) this.checkOptions.labelIndex = indexLabelMap(options.labelMap);
-    if (options.numClasses !== undefined) this.checkOptions.numClasses = options.numClasses;
-    this.state = new DatasetState(options.labelMap === undefined, options.trustImageHashes ?? false);
+    this.context = recordCheckContext(options);
+    this.state = new DatasetState(options.labelMap === undefined);
   }
 
   static async create(options: ValidateOptions = {}): Promise<DatasetValidator> {
@@ -157,7 +161,7 @@ export class DatasetValidator {
     if (options.decode) {
       // Loaded only when asked for: sharp's start-up is the slowest part of a plain run.
       const { prepareImage } = await import('../image/prepare.js');
-      v.decoder = async (bytes) => {
+      v.context.decoder = async (bytes) => {
         const p = await prepareImage(bytes, { decode: true });
         return { format: p.sourceFormat, width: p.sourceWidth, height: p.sourceHeight };
       };
@@ -178,32 +182,40 @@ export class DatasetValidator {
 
   /** Checks one record's payload (a tf.Example). */
   async record(file: string, index: number, offset: number, payload: Uint8Array): Promise<void> {
-    this.records++;
-    const emit = this.emitter(file, index, offset);
-    let features: Features;
-    try {
-      features = decodeExample(payload);
-    } catch (err) {
-      if (isTfrecordError(err) && err.code === 'not-an-example') {
-        emit('not-an-example', err.reason);
-        return;
-      }
-      throw err;
+    const summary = await checkRecord(payload, this.context, this.emitter(file, index, offset));
+    this.addSummary(file, index, offset, summary);
+  }
+
+  /**
+   * Adds a record checked elsewhere (checkRecordDetached, e.g. on a worker
+   * thread, with the context of recordCheckContext(options)): its findings
+   * are reported as if found here, then the dataset-wide checks run. Records
+   * must be added in the order the report should follow.
+   */
+  add(file: string, checked: CheckedRecord): void {
+    if (checked.kind === 'framing') {
+      const emit = this.emitter(file, checked.index, checked.offset);
+      emit(checked.code, checked.fatal ? `${checked.reason}; the rest of the file is not read` : `${checked.reason}; the record is skipped`);
+      return;
     }
-    const facts = checkFeatures(features, this.checkOptions, emit);
-    this.boxes += facts.boxes;
-    await checkImage(facts, this.decoder, emit);
+    const emit = this.emitter(file, checked.index, checked.offset);
+    for (const [code, message, severity] of checked.findings) emit(code, message, severity);
+    this.addSummary(file, checked.index, checked.offset, checked.summary);
+  }
+
+  private addSummary(file: string, index: number, offset: number, summary: RecordSummary | undefined): void {
+    this.records++;
+    if (summary === undefined) return;
+    this.boxes += summary.boxes;
+    const emit = this.emitter(file, index, offset);
     const key = this.locator.key(file, index);
-    this.state.checkIdentity(facts, key, this.locator, emit);
-    this.state.addLabels(facts, key, this.locator, emit);
+    this.state.checkIdentity(summary, key, this.locator, emit);
+    this.state.addLabels(summary, key, this.locator, emit);
   }
 
   /** A framing error from the reader: a skipped record (`skipped`) or the end of what could be read. */
   framingError(file: string, err: TfrecordError, skipped: boolean): void {
-    this.emitter(file, err.record, err.offset)(
-      err.code as FindingCode,
-      skipped ? `${err.reason}; the record is skipped` : `${err.reason}; the rest of the file is not read`,
-    );
+    this.add(file, framingRecord(err, !skipped));
   }
 
   /** Dataset-wide checks; returns the report. */
@@ -220,10 +232,6 @@ export class DatasetValidator {
   }
 }
 
-/** True for reader errors that become findings (anything else, e.g. I/O, is thrown). */
-export function isFramingError(err: unknown): err is TfrecordError {
-  return isTfrecordError(err) && FRAMING_CODES.has(err.code);
-}
 
 /**
  * Validates TFRecord files of OD API detection examples for Google's object
@@ -267,22 +275,11 @@ class DatasetState {
   private readonly reportedPairs = new Set<string>();
 
   /** Text consistency across records is only judged without a label map (with one, each text is checked against it). */
-  constructor(
-    private readonly compareTexts: boolean,
-    private readonly trustHashes: boolean,
-  ) {}
+  constructor(private readonly compareTexts: boolean) {}
 
-  checkIdentity(facts: RecordFacts, key: number, locator: RecordLocator, emit: Emit): void {
-    const image = facts.image;
-    if (image === undefined || image.length === 0) return;
-    const declared = facts.sha256;
-    const digest =
-      this.trustHashes && declared !== undefined && /^[0-9a-f]{64}$/.test(declared)
-        ? declared
-        : createHash('sha256').update(image).digest('hex');
-    if (facts.sha256 !== undefined && facts.sha256 !== digest) {
-      emit('sha256-mismatch', `'image/key/sha256' is ${facts.sha256} but the image's SHA-256 is ${digest}`);
-    }
+  checkIdentity(facts: RecordSummary, key: number, locator: RecordLocator, emit: Emit): void {
+    const digest = facts.digest;
+    if (digest === undefined) return;
     const first = this.imageDigests.get(digest);
     if (first === undefined) this.imageDigests.set(digest, key);
     else emit('duplicate-image', `same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
@@ -293,7 +290,7 @@ class DatasetState {
     }
   }
 
-  addLabels(facts: RecordFacts, key: number, locator: RecordLocator, emit: Emit): void {
+  addLabels(facts: RecordSummary, key: number, locator: RecordLocator, emit: Emit): void {
     for (const label of facts.labels) this.labelCounts.set(label, (this.labelCounts.get(label) ?? 0) + 1);
     if (!this.compareTexts) return;
     for (const [label, text] of facts.labelTexts) {

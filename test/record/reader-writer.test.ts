@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,55 @@ describe('write → read round trips', () => {
   it('abort() leaves nothing behind', async () => {
     const dir = await tempDir();
     const writer = await RecordWriter.create(join(dir, 'b.tfrecord'));
+    await writer.write(new Uint8Array(10));
+    await writer.abort();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('onWritten reports whole records once they are in the file, which a reader can then read', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'w.tfrecord');
+    const reports: Array<[number, number]> = [];
+    const seenOnDisk: number[] = [];
+    const writer = await RecordWriter.create(path, {
+      atomic: false,
+      onWritten: (records, bytes) => {
+        reports.push([records, bytes]);
+        seenOnDisk.push(statSync(path).size);
+      },
+    });
+    // ~300 KB records: the writer sends a batch to the file about every 1 MiB.
+    const big = Array.from({ length: 10 }, (_, i) => new Uint8Array(300_000 + i).fill(i));
+    for (const p of big) await writer.write(p);
+    // Written straight to the final name (no temporary), and already readable.
+    expect(await readdir(dir)).toEqual(['w.tfrecord']);
+    await writer.close();
+    expect(reports.length).toBeGreaterThan(1);
+    let records = 0;
+    let bytes = 0;
+    for (const [i, [r, b]] of reports.entries()) {
+      expect(r).toBeGreaterThan(records);
+      // Whole records: exactly the frames of the first r payloads.
+      expect(b).toBe(big.slice(0, r).reduce((n, p) => n + p.length + 16, 0));
+      expect(seenOnDisk[i]).toBeGreaterThanOrEqual(b);
+      records = r;
+      bytes = b;
+    }
+    expect([records, bytes]).toEqual([writer.records, writer.bytes]);
+  });
+
+  it('onWritten is not called for compressed output (its bytes are not records)', async () => {
+    const dir = await tempDir();
+    let calls = 0;
+    const writer = await RecordWriter.create(join(dir, 'z.tfrecord.gz'), { compression: 'gzip', onWritten: () => calls++ });
+    for (let i = 0; i < 8; i++) await writer.write(new Uint8Array(300_000));
+    await writer.close();
+    expect(calls).toBe(0);
+  });
+
+  it('atomic: false aborts by removing the file itself', async () => {
+    const dir = await tempDir();
+    const writer = await RecordWriter.create(join(dir, 'd.tfrecord'), { atomic: false });
     await writer.write(new Uint8Array(10));
     await writer.abort();
     expect(await readdir(dir)).toEqual([]);

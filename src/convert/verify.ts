@@ -1,0 +1,174 @@
+/**
+ * The read-back of a conversion, run while it is still writing. Each shard
+ * is read back from disk in stretches as soon as they are written: both CRCs
+ * of every record, then every per-record check of the validator, on the
+ * worker threads between images. The results are added to one
+ * DatasetValidator on this thread, strictly in the order the records were
+ * written, so the report (and which of two duplicates is named first) does
+ * not depend on which worker finished first. Only the last stretch of each
+ * shard is left for the end. The same reads hash each shard for the
+ * manifest: the stretches of a shard go, one after the other, to the same
+ * worker, which carries the digest from one to the next.
+ *
+ * Compressed shards cannot be read from the middle: each is checked whole
+ * once it is closed. So are shards rewritten after the fact (renumbered
+ * labels), through a fresh verifier.
+ */
+import { TfrecordError } from '../errors.js';
+import type { Compression } from '../record/compression.js';
+import type { ShardInfo, ShardListener } from '../shard/sharded-writer.js';
+import type { CheckedRecord, RecordCheckOptions } from '../validate/record-check.js';
+import type { RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
+import type { DatasetValidator, ValidationReport } from '../validate/validate.js';
+
+export interface VerifierOptions {
+  /**
+   * Runs one request, typically on a worker thread: requests with the same
+   * `pin` must run on the same thread (it holds the shard's digest between
+   * them), one after the other in the order they were sent.
+   */
+  check: (request: RecordCheckRequest, pin: number) => Promise<RecordCheckResult>;
+  /**
+   * False when `check` may run requests concurrently (in this thread, with
+   * no workers): a shard's requests are then sent one at a time.
+   */
+  inOrder: boolean;
+  validator: DatasetValidator;
+  options: RecordCheckOptions;
+  compression: Compression;
+  /** A stretch is sent for checking once this many bytes of a shard are written and unchecked. */
+  rangeBytes: number;
+}
+
+interface ShardProgress {
+  /** Sequence numbers of the records not yet sent for checking; seqs[0] is record `sentRecords`. */
+  seqs: number[];
+  sentRecords: number;
+  sentBytes: number;
+  pin: number;
+  /** Whether a request (and so the digest) has been started. */
+  started: boolean;
+  /** The shard's last request: the next one waits for it. */
+  chain: Promise<unknown>;
+}
+
+export interface VerifyResult {
+  report: ValidationReport;
+  /** SHA-256 (hex) of every shard file, by staged path. */
+  sha256: Map<string, string>;
+}
+
+export class ShardVerifier implements ShardListener {
+  private readonly shards = new Map<string, ShardProgress>();
+  /** Checked records waiting for earlier ones, by sequence number. */
+  private readonly ready = new Map<number, { file: string; entries: CheckedRecord[] }>();
+  private readonly jobs: Array<Promise<void>> = [];
+  private readonly digests = new Map<string, string>();
+  private nextSeq = 0;
+  private applied = 0;
+  private failure: unknown;
+  private cancelled = false;
+
+  constructor(private readonly config: VerifierOptions) {}
+
+  private progress(path: string): ShardProgress {
+    let p = this.shards.get(path);
+    if (!p) this.shards.set(path, (p = { seqs: [], sentRecords: 0, sentBytes: 0, pin: this.shards.size, started: false, chain: Promise.resolve() }));
+    return p;
+  }
+
+  record(stagedPath: string, index: number): void {
+    const p = this.progress(stagedPath);
+    if (index !== p.sentRecords + p.seqs.length) throw new Error(`record ${index} of ${stagedPath} reported out of order`);
+    p.seqs.push(this.nextSeq++);
+  }
+
+  written(stagedPath: string, records: number, bytes: number): void {
+    const p = this.progress(stagedPath);
+    if (bytes - p.sentBytes >= this.config.rangeBytes) this.send(stagedPath, p, records, bytes);
+  }
+
+  /** Sends records [sentRecords, records) (bytes [sentBytes, bytes)) of an uncompressed shard; `last` ends its digest. */
+  private send(path: string, p: ShardProgress, records: number, bytes: number, last = false): void {
+    const count = records - p.sentRecords;
+    if (count <= 0 && !last) return;
+    const seqs = p.seqs.splice(0, count);
+    const range = { start: p.sentBytes, end: bytes, firstIndex: p.sentRecords };
+    const hash = { first: !p.started, last };
+    p.started = true;
+    p.sentRecords = records;
+    p.sentBytes = bytes;
+    this.dispatch(path, p, { path, range, compression: 'none', options: this.config.options, hash }, range.firstIndex, seqs);
+  }
+
+  private dispatch(path: string, p: ShardProgress, request: RecordCheckRequest, firstIndex: number, seqs: number[]): void {
+    const result = this.config.inOrder ? this.config.check(request, p.pin) : p.chain.then(() => this.config.check(request, p.pin));
+    p.chain = result.catch(() => undefined);
+    const job = result.then(
+      (r) => {
+        if (this.cancelled) return;
+        if (r.sha256 !== undefined) this.digests.set(path, r.sha256);
+        this.accept(path, firstIndex, seqs, r.records);
+      },
+      (err: unknown) => {
+        this.failure ??= err;
+      },
+    );
+    this.jobs.push(job);
+  }
+
+  /** Files the entries of one request under their records' sequence numbers and applies what is now in order. */
+  private accept(file: string, firstIndex: number, seqs: number[], entries: CheckedRecord[]): void {
+    const byRecord: CheckedRecord[][] = seqs.map(() => []);
+    for (const e of entries) {
+      // A framing error past the last record (the range ends early) belongs to the last one.
+      const at = Math.min(Math.max(e.index - firstIndex, 0), seqs.length - 1);
+      byRecord[at]!.push(e);
+    }
+    // Records after a fatal framing error were not read: they are filed empty.
+    seqs.forEach((seq, i) => this.ready.set(seq, { file, entries: byRecord[i]! }));
+    for (let next = this.ready.get(this.applied); next; next = this.ready.get(this.applied)) {
+      this.ready.delete(this.applied);
+      for (const e of next.entries) this.config.validator.add(next.file, e);
+      this.applied++;
+    }
+  }
+
+  /**
+   * Checks what is left of every shard (all of it for compressed shards and
+   * for shards this verifier never saw written), waits for every check and
+   * returns the validator's report.
+   */
+  async finish(shards: readonly ShardInfo[]): Promise<VerifyResult> {
+    for (const s of shards) {
+      const p = this.progress(s.stagedPath);
+      if (p.sentRecords === 0 && p.seqs.length === 0) {
+        for (let i = 0; i < s.records; i++) p.seqs.push(this.nextSeq++);
+      }
+      if (p.sentRecords + p.seqs.length !== s.records) {
+        throw new TfrecordError('io', `shard has ${s.records} records but ${p.sentRecords + p.seqs.length} were reported`, { file: s.stagedPath });
+      }
+      if (this.config.compression === 'none') {
+        this.send(s.stagedPath, p, s.records, s.bytes, true);
+      } else {
+        const seqs = p.seqs.splice(0);
+        p.sentRecords = s.records;
+        const request = { path: s.stagedPath, compression: this.config.compression, options: this.config.options, hash: { first: true, last: true } };
+        this.dispatch(s.stagedPath, p, request, 0, seqs);
+      }
+    }
+    await Promise.all(this.jobs);
+    if (this.failure !== undefined) throw this.failure;
+    if (this.applied !== this.nextSeq) {
+      throw new Error(`read-back checked ${this.applied} of ${this.nextSeq} records`);
+    }
+    const missing = shards.find((s) => !this.digests.has(s.stagedPath));
+    if (missing) throw new Error(`no digest for ${missing.stagedPath}`);
+    return { report: this.config.validator.finish(shards.length), sha256: this.digests };
+  }
+
+  /** Ignores every result from now on (the shards are being discarded or rewritten). */
+  cancel(): void {
+    this.cancelled = true;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The per-record stage of validation over a whole file or a byte range of
+ * one, returning each record's findings and summary instead of folding them
+ * into a report. A conversion runs this on its worker threads, on stretches
+ * of a shard as soon as they are on disk, and adds the results to one
+ * DatasetValidator in record order; the outcome is the report validateDataset
+ * would give for the same records.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { CompressionOption } from '../record/compression.js';
+import { type FileRange, readRecordEntries } from '../io/read.js';
+import { type CheckedRecord, checkRecordDetached, framingRecord, isFramingError, recordCheckContext, type RecordCheckOptions } from './record-check.js';
+
+export interface RecordCheckRequest {
+  path: string;
+  /** The records in this byte range only (uncompressed files); the whole file when absent. */
+  range?: FileRange;
+  compression?: CompressionOption;
+  maxRecordBytes?: number;
+  options: RecordCheckOptions;
+  /** Blocking reads: for worker threads only (see ReadOptions.sync). */
+  sync?: boolean;
+  /**
+   * Also hash the file's bytes, in the same read. A file read in ranges is
+   * hashed across requests, which must then come in file order to the same
+   * `hashes` map: `first` starts the digest, `last` returns it.
+   */
+  hash?: { first: boolean; last: boolean };
+}
+
+export interface RecordCheckResult {
+  records: CheckedRecord[];
+  /** SHA-256 (hex) of the whole file, on the request marked `last`. */
+  sha256?: string;
+}
+
+/** Digests in progress for files hashed across several requests, by path. */
+export type FileHashes = Map<string, Hash>;
+
+/**
+ * Reads the records (both CRCs checked) and checks each on its own. A bad
+ * data CRC skips that record; a damaged header or a short file ends the read
+ * with a `fatal` framing entry. I/O errors are thrown.
+ */
+/**
+ * One read buffer for every synchronous request of this thread: a conversion
+ * sends hundreds of ranges to each worker, and a fresh megabyte for each
+ * would pile up outside the heap until a garbage collection.
+ */
+let syncBuffer: Uint8Array | undefined;
+const SYNC_READ_BYTES = 1024 * 1024;
+
+export async function checkRecords(request: RecordCheckRequest, hashes: FileHashes = new Map()): Promise<RecordCheckResult> {
+  const context = recordCheckContext(request.options);
+  const out: CheckedRecord[] = [];
+  let hash: Hash | undefined;
+  if (request.hash) {
+    if (request.hash.first) hashes.set(request.path, createHash('sha256'));
+    hash = hashes.get(request.path);
+    if (!hash) throw new Error(`no digest in progress for ${request.path}`);
+  }
+  const entries = readRecordEntries(request.path, {
+    compression: request.range ? 'none' : (request.compression ?? 'auto'),
+    // Each record is checked before the next is read: lend, don't copy.
+    borrow: true,
+    ...(request.range ? { range: request.range } : {}),
+    ...(request.sync ? { sync: true, buffer: (syncBuffer ??= new Uint8Array(SYNC_READ_BYTES)) } : {}),
+    ...(request.maxRecordBytes !== undefined ? { maxRecordBytes: request.maxRecordBytes } : {}),
+    onCorrupt: (err) => out.push(framingRecord(err, false)),
+    ...(hash ? { onChunk: (chunk: Uint8Array) => hash.update(chunk) } : {}),
+  });
+  try {
+    for await (const entry of entries) out.push(await checkRecordDetached(entry.index, entry.offset, entry.data, context));
+  } catch (err) {
+    if (!isFramingError(err)) throw err;
+    out.push(framingRecord(err, true));
+  }
+  if (hash && request.hash!.last) {
+    hashes.delete(request.path);
+    return { records: out, sha256: hash.digest('hex') };
+  }
+  return { records: out };
+}

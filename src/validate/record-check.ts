@@ -1,0 +1,130 @@
+/**
+ * The part of validation that looks at one record only: decode the Example,
+ * check it against the detection schema, probe its image and settle the
+ * image's digest. What the dataset-wide checks need from the record comes
+ * out as a small, structured-cloneable `RecordSummary` (no image bytes), so
+ * this stage can run on a worker thread and the dataset-wide stage on the
+ * thread that holds the dataset's state (see DatasetValidator.add).
+ *
+ * Deliberately free of zod and sharp: worker threads load it at start-up.
+ */
+import { createHash } from 'node:crypto';
+import { isTfrecordError, type TfrecordError } from '../errors.js';
+import { indexLabelMap, type LabelMap } from '../detection/label-map.js';
+import { decodeExample } from '../example/codec.js';
+import type { Features } from '../example/features.js';
+import { checkFeatures, checkImage, type CheckOptions, type Emit, type ImageDecoder } from './checks.js';
+import type { FindingCode, Severity } from './findings.js';
+
+/** What the dataset-wide checks keep of one record. */
+export interface RecordSummary {
+  boxes: number;
+  /** SHA-256 (hex) of a non-empty `image/encoded`. */
+  digest?: string;
+  sourceId?: string;
+  /** Labels >= 1, duplicates included. */
+  labels: number[];
+  /** (label, text) for every box with a non-empty text. */
+  labelTexts: Array<[number, string]>;
+}
+
+export interface RecordCheckContext {
+  options: CheckOptions;
+  /** Full image decoding (validate --decode); header probing otherwise. */
+  decoder?: ImageDecoder;
+  /**
+   * Take a well-formed `image/key/sha256` as the digest instead of hashing
+   * the image: only for records whose bytes this process hashed itself.
+   */
+  trustImageHashes: boolean;
+}
+
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Every check of one record's payload. Findings go to `emit` in a fixed
+ * order; the summary is undefined when the payload is not an Example at all.
+ */
+export async function checkRecord(payload: Uint8Array, ctx: RecordCheckContext, emit: Emit): Promise<RecordSummary | undefined> {
+  let features: Features;
+  try {
+    features = decodeExample(payload);
+  } catch (err) {
+    if (isTfrecordError(err) && err.code === 'not-an-example') {
+      emit('not-an-example', err.reason);
+      return undefined;
+    }
+    throw err;
+  }
+  const facts = checkFeatures(features, ctx.options, emit);
+  await checkImage(facts, ctx.decoder, emit);
+  const summary: RecordSummary = { boxes: facts.boxes, labels: facts.labels, labelTexts: facts.labelTexts };
+  if (facts.sourceId !== undefined) summary.sourceId = facts.sourceId;
+  const image = facts.image;
+  if (image !== undefined && image.length > 0) {
+    const declared = facts.sha256;
+    const digest =
+      ctx.trustImageHashes && declared !== undefined && HEX_SHA256.test(declared)
+        ? declared
+        : createHash('sha256').update(image).digest('hex');
+    if (declared !== undefined && declared !== digest) {
+      emit('sha256-mismatch', `'image/key/sha256' is ${declared} but the image's SHA-256 is ${digest}`);
+    }
+    summary.digest = digest;
+  }
+  return summary;
+}
+
+/** A finding of one record, before it is tied to a file and position. */
+export type RecordFinding = [code: FindingCode, message: string, severity: Severity | undefined];
+
+/** One record checked away from the dataset's state, ready for DatasetValidator.add. */
+export type CheckedRecord =
+  | { kind: 'record'; index: number; offset: number; findings: RecordFinding[]; summary: RecordSummary | undefined }
+  /** A framing error: the record at `index` is skipped, or (`fatal`) nothing after it in the range was read. */
+  | { kind: 'framing'; index: number; offset: number; code: FindingCode; reason: string; fatal: boolean };
+
+/** checkRecord with its findings collected rather than emitted. */
+export async function checkRecordDetached(
+  index: number,
+  offset: number,
+  payload: Uint8Array,
+  ctx: RecordCheckContext,
+): Promise<CheckedRecord> {
+  const findings: RecordFinding[] = [];
+  const summary = await checkRecord(payload, ctx, (code, message, severity) => {
+    findings.push([code, message, severity]);
+  });
+  return { kind: 'record', index, offset, findings, summary };
+}
+
+/** Framing errors from the reader that become findings; anything else (I/O) is thrown. */
+const FRAMING_CODES: ReadonlySet<string> = new Set(['truncated', 'crc-mismatch', 'record-too-large']);
+
+/** True for reader errors that become findings (anything else, e.g. I/O, is thrown). */
+export function isFramingError(err: unknown): err is TfrecordError {
+  return isTfrecordError(err) && FRAMING_CODES.has(err.code);
+}
+
+/** A reader's framing error as a CheckedRecord (see DatasetValidator.add). */
+export function framingRecord(err: TfrecordError, fatal: boolean): CheckedRecord {
+  return { kind: 'framing', index: err.record ?? 0, offset: err.offset ?? 0, code: err.code as FindingCode, reason: err.reason, fatal };
+}
+
+/** The options the per-record stage takes (a subset of ValidateOptions). */
+export interface RecordCheckOptions {
+  labelMap?: LabelMap;
+  numClasses?: number;
+  trustImageHashes?: boolean;
+}
+
+/**
+ * The per-record context for `options`. Full image decoding (validate's
+ * `decode`) is added by DatasetValidator itself; detached checks do without.
+ */
+export function recordCheckContext(options: RecordCheckOptions): RecordCheckContext {
+  const checks: CheckOptions = {};
+  if (options.labelMap) checks.labelIndex = indexLabelMap(options.labelMap);
+  if (options.numClasses !== undefined) checks.numClasses = options.numClasses;
+  return { options: checks, trustImageHashes: options.trustImageHashes ?? false };
+}

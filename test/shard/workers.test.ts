@@ -1,5 +1,31 @@
-import { describe, expect, it } from 'vitest';
-import { orderedPipeline } from '../../src/shard/workers.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorkerPool, orderedPipeline, type WorkerPool } from '../../src/shard/workers.js';
+
+/**
+ * A worker that answers {ms, bytes?} after `ms` milliseconds with its thread
+ * id and the size of the buffer it was sent (0 when none arrived or it was
+ * detached), through the compiled worker host.
+ */
+const host = new URL('../../dist/shard/worker-host.js', import.meta.url).href;
+const script = new URL(
+  'data:text/javascript,' +
+    encodeURIComponent(`
+      import { threadId } from 'node:worker_threads';
+      import { serveJobs } from ${JSON.stringify(host)};
+      serveJobs(async (job) => {
+        await new Promise((r) => setTimeout(r, job.ms));
+        return { result: { threadId, bytes: job.buffer ? job.buffer.byteLength : 0 } };
+      });
+    `),
+);
+
+type Job = { ms: number; buffer?: ArrayBuffer };
+type Reply = { threadId: number; bytes: number };
+let pool: WorkerPool<Job, Reply> | undefined;
+afterEach(async () => {
+  await pool?.close();
+  pool = undefined;
+});
 
 async function* numbers(n: number) {
   for (let i = 0; i < n; i++) yield i;
@@ -52,5 +78,31 @@ describe('orderedPipeline', () => {
     );
     expect(Math.max(...peaks.slice(0, 10))).toBe(8);
     expect(Math.max(...peaks.slice(20))).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('createWorkerPool', () => {
+  const start = () =>
+    (pool = createWorkerPool<Job, Reply>({ size: 2, script: () => script, inline: async () => ({ threadId: 0, bytes: 0 }) }));
+
+  it('pins jobs to a worker, and judges how busy a worker is by the cost of its jobs', async () => {
+    const p = start();
+    const long = p.run({ ms: 40 }, 0, 10);
+    const pinned = p.run({ ms: 0 }, 2); // 2 mod 2 = worker 0, behind the long job
+    // Worker 0 carries cost 11: the next five jobs (cost 1 each) all go to worker 1.
+    const others = await Promise.all(Array.from({ length: 5 }, () => p.run({ ms: 1 })));
+    const zero = (await long).threadId;
+    expect((await pinned).threadId).toBe(zero);
+    expect(others.map((r) => r.threadId)).toEqual(Array(5).fill(others[0]!.threadId));
+    expect(others[0]!.threadId).not.toBe(zero);
+  });
+
+  it('moves the buffers it is told to transfer instead of copying them', async () => {
+    const p = start();
+    const buffer = new ArrayBuffer(1000);
+    const reply = await p.run({ ms: 0, buffer }, undefined, 1, [buffer]);
+    expect(reply.bytes).toBe(1000);
+    // Detached here: it now belongs to the worker.
+    expect(buffer.byteLength).toBe(0);
   });
 });

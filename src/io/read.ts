@@ -2,14 +2,14 @@
  * Reading TFRecord files from paths, Node streams or async iterables, with
  * transparent GZIP/ZLIB decompression.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip, createInflate } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { isTfrecordError, TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
 import { type Compression, type CompressionOption, DETECT_BYTES, detectCompression } from '../record/compression.js';
 import type { ParserOptions, RecordEntry } from '../record/parser.js';
-import { parseRecordStream } from '../record/reader.js';
+import { parseRecordStream, parseRecords } from '../record/reader.js';
 
 export type RecordSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
 
@@ -110,27 +110,77 @@ export async function* readRecordEntries(
   yield* parseRecordStream(body, parserOptions);
 }
 
-async function* readRange(path: string, file: string | undefined, range: FileRange, options: ReadOptions): AsyncGenerator<RecordEntry, void, undefined> {
-  const { start, end, firstIndex } = range;
-  if (options.compression !== undefined && options.compression !== 'none') {
-    throw new TfrecordError('bad-argument', 'a byte range can only be read from an uncompressed file', { file });
+/**
+ * readRecordEntries for an uncompressed file (or a byte range of one, see
+ * ReadOptions.range), with blocking reads and no promise per record: for
+ * worker threads (see ReadOptions.sync). Compressed files are refused.
+ */
+export function* readRecordEntriesSync(
+  path: string,
+  options: Omit<ReadOptions, 'sync' | 'compression'> & { compression?: 'none' } = {},
+): Generator<RecordEntry, void, undefined> {
+  const file = options.file ?? path;
+  let range = options.range;
+  if (range) checkRange(range, file);
+  else {
+    try {
+      range = { start: 0, end: statSync(path).size, firstIndex: 0 };
+    } catch (err) {
+      throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+    }
   }
+  let chunks: Iterable<Uint8Array> = readChunksSync(path, options.chunkSize ?? DEFAULT_CHUNK, options.buffer, range.start, range.end);
+  if (options.onChunk) chunks = tapSync(chunks, options.onChunk);
+  yield* parseRecords(ioErrorsNamedSync(chunks, file), parserOptions(file, range, options));
+}
+
+function checkRange(range: FileRange, file: string | undefined): void {
+  const { start, end } = range;
   if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && end >= start)) {
     throw new TfrecordError('bad-argument', `invalid byte range ${start}..${end}`, { file });
   }
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-  let chunks = options.sync ? toAsync(readChunksSync(path, chunkSize, options.buffer, start, end)) : readFileChunks(path, chunkSize, start, end);
-  if (options.onChunk) chunks = tap(chunks, options.onChunk);
-  yield* parseRecordStream(ioErrorsNamed(chunks, file), {
+}
+
+function parserOptions(file: string | undefined, range: FileRange, options: ReadOptions): ParserOptions {
+  return {
     file,
-    totalBytes: end,
-    startOffset: start,
-    startIndex: firstIndex,
+    totalBytes: range.end,
+    startOffset: range.start,
+    startIndex: range.firstIndex,
     verify: options.verify,
     maxRecordBytes: options.maxRecordBytes,
     onCorrupt: options.onCorrupt,
     borrow: options.borrow,
-  });
+  };
+}
+
+function* tapSync(chunks: Iterable<Uint8Array>, see: (chunk: Uint8Array) => void): Generator<Uint8Array> {
+  for (const chunk of chunks) {
+    see(chunk);
+    yield chunk;
+  }
+}
+
+function* ioErrorsNamedSync(chunks: Iterable<Uint8Array>, file: string | undefined): Generator<Uint8Array> {
+  try {
+    yield* chunks;
+  } catch (err) {
+    if (isTfrecordError(err)) throw err;
+    throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+  }
+}
+
+async function* readRange(path: string, file: string | undefined, range: FileRange, options: ReadOptions): AsyncGenerator<RecordEntry, void, undefined> {
+  if (options.compression !== undefined && options.compression !== 'none') {
+    throw new TfrecordError('bad-argument', 'a byte range can only be read from an uncompressed file', { file });
+  }
+  checkRange(range, file);
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
+  let chunks = options.sync
+    ? toAsync(readChunksSync(path, chunkSize, options.buffer, range.start, range.end))
+    : readFileChunks(path, chunkSize, range.start, range.end);
+  if (options.onChunk) chunks = tap(chunks, options.onChunk);
+  yield* parseRecordStream(ioErrorsNamed(chunks, file), parserOptions(file, range, options));
 }
 
 /** File-system errors from a chunk source as TfrecordError 'io' naming the file. */

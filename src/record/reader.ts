@@ -41,3 +41,24 @@ export async function* parseRecordStream(
   }
   parser.finish();
 }
+
+/**
+ * parseRecordStream for chunks at hand (a synchronous source): the same
+ * records and errors, without a promise per record.
+ */
+export function* parseRecords(chunks: Iterable<Uint8Array>, options: ParserOptions = {}): Generator<RecordEntry, void, undefined> {
+  const parser = new RecordParser(options);
+  const ready: RecordEntry[] = [];
+  for (const chunk of chunks) {
+    let failure: unknown;
+    try {
+      parser.push(chunk, ready);
+    } catch (err) {
+      failure = err;
+    }
+    for (let i = 0; i < ready.length; i++) yield ready[i]!;
+    ready.length = 0;
+    if (failure !== undefined) throw failure;
+  }
+  parser.finish();
+}

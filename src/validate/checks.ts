@@ -275,24 +275,34 @@ export type ImageDecoder = (bytes: Uint8Array) => Promise<{ format: string; widt
  */
 export async function checkImage(facts: RecordFacts, decode: ImageDecoder | undefined, emit: Emit): Promise<void> {
   const bytes = facts.image;
+  if (!decode || bytes === undefined || bytes.length === 0) {
+    checkImageHeader(facts, emit);
+    return;
+  }
+  let decoded: { format: string; width: number; height: number };
+  try {
+    decoded = await decode(bytes);
+  } catch (err) {
+    const reason = err instanceof Error ? ((err as { reason?: string }).reason ?? err.message) : String(err);
+    emit('image-undecodable', `image does not decode: ${reason}`);
+    return;
+  }
+  checkImageHeader(facts, emit, decoded);
+}
+
+/**
+ * checkImage without a decoder: synchronous, from the header alone. With
+ * `decoded` (what a full decode found) the header still wins where it can be
+ * read: its size is the stored size, which is what TF decodes to.
+ */
+export function checkImageHeader(facts: RecordFacts, emit: Emit, decoded?: { format: string; width: number; height: number }): void {
+  const bytes = facts.image;
   if (bytes === undefined) return;
   if (bytes.length === 0) {
     emit('image-empty', `${fmtKey(K.IMAGE_ENCODED)} is empty: the record carries no image`);
     return;
   }
-  const info = probeImage(bytes);
-  let actual: { format: string; width: number; height: number; orientation?: number } | undefined = info;
-  if (decode) {
-    try {
-      const decoded = await decode(bytes);
-      // The header's size is the stored size, which is what TF decodes to; prefer it.
-      actual ??= decoded;
-    } catch (err) {
-      const reason = err instanceof Error ? ((err as { reason?: string }).reason ?? err.message) : String(err);
-      emit('image-undecodable', `image does not decode: ${reason}`);
-      return;
-    }
-  }
+  const actual: { format: string; width: number; height: number; orientation?: number } | undefined = probeImage(bytes) ?? decoded;
   if (actual === undefined) {
     const sniffed = sniffFormat(bytes);
     emit(

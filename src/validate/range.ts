@@ -8,7 +8,8 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { CompressionOption } from '../record/compression.js';
-import { type FileRange, readRecordEntries } from '../io/read.js';
+import { type FileRange, type ReadOptions, readRecordEntries, readRecordEntriesSync } from '../io/read.js';
+import type { RecordEntry } from '../record/parser.js';
 import { type CheckedRecord, checkRecordDetached, framingRecord, isFramingError, recordCheckContext, type RecordCheckOptions } from './record-check.js';
 
 export interface RecordCheckRequest {
@@ -59,18 +60,24 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
     hash = hashes.get(request.path);
     if (!hash) throw new Error(`no digest in progress for ${request.path}`);
   }
-  const entries = readRecordEntries(request.path, {
-    compression: request.range ? 'none' : (request.compression ?? 'auto'),
+  const options: Omit<ReadOptions, 'compression' | 'sync'> = {
     // Each record is checked before the next is read: lend, don't copy.
     borrow: true,
     ...(request.range ? { range: request.range } : {}),
-    ...(request.sync ? { sync: true, buffer: (syncBuffer ??= new Uint8Array(SYNC_READ_BYTES)) } : {}),
     ...(request.maxRecordBytes !== undefined ? { maxRecordBytes: request.maxRecordBytes } : {}),
     onCorrupt: (err) => out.push(framingRecord(err, false)),
     ...(hash ? { onChunk: (chunk: Uint8Array) => hash.update(chunk) } : {}),
-  });
+  };
+  const check = (entry: RecordEntry) => out.push(checkRecordDetached(entry.index, entry.offset, entry.data, context));
+  const uncompressed = request.range !== undefined || request.compression === 'none';
   try {
-    for await (const entry of entries) out.push(await checkRecordDetached(entry.index, entry.offset, entry.data, context));
+    if (request.sync && uncompressed) {
+      // The common case on a worker: no promise per record.
+      for (const entry of readRecordEntriesSync(request.path, { ...options, buffer: (syncBuffer ??= new Uint8Array(SYNC_READ_BYTES)) })) check(entry);
+    } else {
+      const compression = uncompressed ? 'none' : (request.compression ?? 'auto');
+      for await (const entry of readRecordEntries(request.path, { ...options, compression })) check(entry);
+    }
   } catch (err) {
     if (!isFramingError(err)) throw err;
     out.push(framingRecord(err, true));

@@ -13,7 +13,7 @@ import { isTfrecordError, type TfrecordError } from '../errors.js';
 import { indexLabelMap, type LabelMap } from '../detection/label-map.js';
 import { decodeExample } from '../example/codec.js';
 import type { Features } from '../example/features.js';
-import { checkFeatures, checkImage, type CheckOptions, type Emit, type ImageDecoder } from './checks.js';
+import { checkFeatures, checkImage, checkImageHeader, type CheckOptions, type Emit, type ImageDecoder, type RecordFacts } from './checks.js';
 import type { FindingCode, Severity } from './findings.js';
 
 /** What the dataset-wide checks keep of one record. */
@@ -46,6 +46,22 @@ const HEX_SHA256 = /^[0-9a-f]{64}$/;
  * order; the summary is undefined when the payload is not an Example at all.
  */
 export async function checkRecord(payload: Uint8Array, ctx: RecordCheckContext, emit: Emit): Promise<RecordSummary | undefined> {
+  if (!ctx.decoder) return checkRecordSync(payload, ctx, emit);
+  const facts = checkSchema(payload, ctx, emit);
+  if (facts === undefined) return undefined;
+  await checkImage(facts, ctx.decoder, emit);
+  return summarize(facts, ctx, emit);
+}
+
+/** checkRecord for a context without a decoder (which is what makes the image check wait). */
+export function checkRecordSync(payload: Uint8Array, ctx: RecordCheckContext, emit: Emit): RecordSummary | undefined {
+  const facts = checkSchema(payload, ctx, emit);
+  if (facts === undefined) return undefined;
+  checkImageHeader(facts, emit);
+  return summarize(facts, ctx, emit);
+}
+
+function checkSchema(payload: Uint8Array, ctx: RecordCheckContext, emit: Emit): RecordFacts | undefined {
   let features: Features;
   try {
     features = decodeExample(payload);
@@ -56,8 +72,11 @@ export async function checkRecord(payload: Uint8Array, ctx: RecordCheckContext, 
     }
     throw err;
   }
-  const facts = checkFeatures(features, ctx.options, emit);
-  await checkImage(facts, ctx.decoder, emit);
+  return checkFeatures(features, ctx.options, emit);
+}
+
+/** The digest (with its sha256-mismatch check) and what the dataset-wide checks keep. */
+function summarize(facts: RecordFacts, ctx: RecordCheckContext, emit: Emit): RecordSummary {
   const summary: RecordSummary = { boxes: facts.boxes, labels: facts.labels, labelTexts: facts.labelTexts };
   if (facts.sourceId !== undefined) summary.sourceId = facts.sourceId;
   const image = facts.image;
@@ -84,15 +103,10 @@ export type CheckedRecord =
   /** A framing error: the record at `index` is skipped, or (`fatal`) nothing after it in the range was read. */
   | { kind: 'framing'; index: number; offset: number; code: FindingCode; reason: string; fatal: boolean };
 
-/** checkRecord with its findings collected rather than emitted. */
-export async function checkRecordDetached(
-  index: number,
-  offset: number,
-  payload: Uint8Array,
-  ctx: RecordCheckContext,
-): Promise<CheckedRecord> {
+/** checkRecordSync with its findings collected rather than emitted (no image decoding). */
+export function checkRecordDetached(index: number, offset: number, payload: Uint8Array, ctx: RecordCheckContext): CheckedRecord {
   const findings: RecordFinding[] = [];
-  const summary = await checkRecord(payload, ctx, (code, message, severity) => {
+  const summary = checkRecordSync(payload, ctx, (code, message, severity) => {
     findings.push([code, message, severity]);
   });
   return { kind: 'record', index, offset, findings, summary };

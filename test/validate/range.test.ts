@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesFeature, int64Feature } from '../../src/example/features.js';
 import { toExample } from '../../src/detection/to-example.js';
-import { readRecordEntries } from '../../src/io/read.js';
+import { readRecordEntries, readRecordEntriesSync } from '../../src/io/read.js';
 import { checkRecords, type FileHashes } from '../../src/validate/range.js';
 import { DatasetValidator, validateDataset, type ValidationReport } from '../../src/validate/validate.js';
 import { offsetsOf, payload, tempDir, validRecords, type TempDir } from './helpers.js';
@@ -61,6 +61,20 @@ describe('reading a byte range', () => {
     }
   });
 
+  it('reads the same entries synchronously, whole or in a range, showing every byte read', async () => {
+    const file = await dir.write('range-sync.tfrecord', payloads);
+    const all = [];
+    for await (const e of readRecordEntries(file)) all.push({ index: e.index, offset: e.offset, data: Buffer.from(e.data) });
+    const seen: Uint8Array[] = [];
+    const whole = [...readRecordEntriesSync(file, { chunkSize: 777, onChunk: (c) => seen.push(Uint8Array.prototype.slice.call(c)) })];
+    expect(whole.map((e) => ({ index: e.index, offset: e.offset, data: Buffer.from(e.data) }))).toEqual(all);
+    expect(Buffer.concat(seen)).toEqual(await readFile(file));
+    const [, middle] = ranges([1, 4], payloads.length);
+    const part = [...readRecordEntriesSync(file, { range: middle!, buffer: new Uint8Array(500) })];
+    expect(part.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(part.map((e) => e.offset)).toEqual(all.slice(1, 4).map((e) => e.offset));
+  });
+
   it('reports a range that ends inside a record as truncated, at that record', async () => {
     const file = await dir.write('range-cut.tfrecord', payloads);
     const offsets = offsetsOf(payloads);
@@ -93,6 +107,14 @@ describe('checkRecords + DatasetValidator.add', () => {
       const { report, sha256 } = await inRanges(file, cuts);
       expect(report).toEqual(whole);
       expect(sha256).toBe(sha(await readFile(file)));
+    }
+  });
+
+  it('gives the same results with blocking reads (a worker thread) as without', async () => {
+    const file = await dir.write('sync.tfrecord', payloads);
+    for (const range of [undefined, ...ranges([2], payloads.length)]) {
+      const request = { path: file, options: {}, ...(range ? { range } : { compression: 'none' as const }), hash: { first: true, last: true } };
+      expect(await checkRecords({ ...request, sync: true })).toEqual(await checkRecords(request));
     }
   });
 

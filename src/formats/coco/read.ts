@@ -4,7 +4,7 @@ import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
-import { isDirectory, isFile, resolveImagePath } from '../paths.js';
+import { isDirectory, isFile, isFileSync, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, CROWD_FLAG, IMAGES_DIR_NAME } from './format.js';
 
@@ -93,54 +93,57 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     });
   });
 
-  async function* entries(): AsyncGenerator<ImportEntry> {
-    const seenIds = new Set<string>();
-    const seenImageIds = new Set<CocoId>();
-    for (const image of images) {
-      const source: SourceRef = { file, index: image.index, pointer: `/images/${image.index}` };
-      const errors = [...image.errors];
-      if (image.fileName === '') {
-        for (const e of errors) yield { ok: false, error: e };
-        continue;
-      }
-      const resolved = resolveImagePath(imagesRoot, image.fileName);
-      if (!resolved.ok) {
-        // Reported before anything else and the path is never touched.
-        yield { ok: false, error: { source, code: resolved.code, reason: resolved.reason } };
-        continue;
-      }
-      const itemId = resolved.id;
-      for (const e of errors) e.itemId = itemId;
-      if (image.id !== undefined && seenImageIds.has(image.id)) {
-        errors.push({ source, itemId, code: 'duplicate-item', reason: `image id ${JSON.stringify(image.id)} appears twice in "images"` });
-      } else if (seenIds.has(itemId)) {
-        errors.push({ source, itemId, code: 'duplicate-item', reason: `file_name ${JSON.stringify(image.fileName)} appears twice in "images"` });
-      }
-      const firstOfId = image.id !== undefined && !seenImageIds.has(image.id);
-      if (image.id !== undefined) seenImageIds.add(image.id);
-      seenIds.add(itemId);
-
-      const objects: SourceObject[] = [];
-      // Annotations of a repeated id are attached to its first entry only.
-      for (const ai of firstOfId ? byImage.get(image.id!) ?? [] : []) {
-        const built = buildObject(file, ai, rawAnnotations[ai], categoryName, declaredSet);
-        if ('error' in built) errors.push({ ...built.error, itemId });
-        else if (!(built.object.isCrowd && options.crowd === 'drop')) objects.push(built.object);
-      }
-      if (!(await isFile(resolved.imagePath))) {
-        errors.push({ source, itemId, code: 'missing-image', reason: `image file not found: ${resolved.imagePath}` });
-      }
-      const item = {
-        id: itemId,
-        source,
-        imagePath: resolved.imagePath,
-        ...(image.width !== undefined ? { width: image.width } : {}),
-        ...(image.height !== undefined ? { height: image.height } : {}),
-        coords: 'pixel' as const,
-        objects,
-      };
-      yield* finishItem(item, errors, options.empty);
+  const seenIds = new Set<string>();
+  const seenImageIds = new Set<CocoId>();
+  /**
+   * Everything about one image, synchronously: the generator below only
+   * hands the results on (a plain function is much cheaper for the engine
+   * to optimize than an async generator's body).
+   */
+  const imageEntries = (image: CocoImage): ImportEntry[] => {
+    const source: SourceRef = { file, index: image.index, pointer: `/images/${image.index}` };
+    const errors = [...image.errors];
+    if (image.fileName === '') return errors.map((e) => ({ ok: false, error: e }));
+    const resolved = resolveImagePath(imagesRoot, image.fileName);
+    if (!resolved.ok) {
+      // Reported before anything else and the path is never touched.
+      return [{ ok: false, error: { source, code: resolved.code, reason: resolved.reason } }];
     }
+    const itemId = resolved.id;
+    for (const e of errors) e.itemId = itemId;
+    if (image.id !== undefined && seenImageIds.has(image.id)) {
+      errors.push({ source, itemId, code: 'duplicate-item', reason: `image id ${JSON.stringify(image.id)} appears twice in "images"` });
+    } else if (seenIds.has(itemId)) {
+      errors.push({ source, itemId, code: 'duplicate-item', reason: `file_name ${JSON.stringify(image.fileName)} appears twice in "images"` });
+    }
+    const firstOfId = image.id !== undefined && !seenImageIds.has(image.id);
+    if (image.id !== undefined) seenImageIds.add(image.id);
+    seenIds.add(itemId);
+
+    const objects: SourceObject[] = [];
+    // Annotations of a repeated id are attached to its first entry only.
+    for (const ai of firstOfId ? (byImage.get(image.id!) ?? []) : []) {
+      const built = buildObject(file, ai, rawAnnotations[ai], categoryName, declaredSet);
+      if ('error' in built) errors.push({ ...built.error, itemId });
+      else if (!(built.object.isCrowd && options.crowd === 'drop')) objects.push(built.object);
+    }
+    if (!isFileSync(resolved.imagePath)) {
+      errors.push({ source, itemId, code: 'missing-image', reason: `image file not found: ${resolved.imagePath}` });
+    }
+    const item = {
+      id: itemId,
+      source,
+      imagePath: resolved.imagePath,
+      ...(image.width !== undefined ? { width: image.width } : {}),
+      ...(image.height !== undefined ? { height: image.height } : {}),
+      coords: 'pixel' as const,
+      objects,
+    };
+    return finishItem(item, errors, options.empty);
+  };
+
+  async function* entries(): AsyncGenerator<ImportEntry> {
+    for (const image of images) yield* imageEntries(image);
     for (const error of orphanErrors) yield { ok: false, error };
   }
 

@@ -4,7 +4,7 @@
  */
 import { type Feature, type Features, bytesFeature, createFeatures, int64Feature } from '../example/features.js';
 import * as K from './keys.js';
-import type { DetectionExample, DetectionObject } from './schema.js';
+import type { DetectionExample } from './schema.js';
 
 /**
  * Builds the feature map of one example. Does no validation (use
@@ -39,12 +39,14 @@ export function toExample(d: DetectionExample): Features {
   f[K.CLASS_LABEL] = ints(objs.map((o) => o.label));
   f[K.CLASS_TEXT] = texts(objs.map((o) => o.text));
 
+  // Each optional list is written when any object has the field. (Spelled out
+  // field by field rather than through a key: these run for every record.)
   const flag = (v: boolean | undefined): number => (v ? 1 : 0);
-  setIfAny(f, objs, 'isCrowd', K.OBJECT_IS_CROWD, (o) => ints(o.map((x) => flag(x.isCrowd))));
-  setIfAny(f, objs, 'area', K.OBJECT_AREA, (o) => floats(o.map((x) => x.area ?? 0)));
-  setIfAny(f, objs, 'difficult', K.OBJECT_DIFFICULT, (o) => ints(o.map((x) => flag(x.difficult))));
-  setIfAny(f, objs, 'truncated', K.OBJECT_TRUNCATED, (o) => ints(o.map((x) => flag(x.truncated))));
-  setIfAny(f, objs, 'view', K.OBJECT_VIEW, (o) => texts(o.map((x) => x.view ?? '')));
+  if (objs.some((o) => o.isCrowd !== undefined)) f[K.OBJECT_IS_CROWD] = ints(objs.map((x) => flag(x.isCrowd)));
+  if (objs.some((o) => o.area !== undefined)) f[K.OBJECT_AREA] = floats(objs.map((x) => x.area ?? 0));
+  if (objs.some((o) => o.difficult !== undefined)) f[K.OBJECT_DIFFICULT] = ints(objs.map((x) => flag(x.difficult)));
+  if (objs.some((o) => o.truncated !== undefined)) f[K.OBJECT_TRUNCATED] = ints(objs.map((x) => flag(x.truncated)));
+  if (objs.some((o) => o.view !== undefined)) f[K.OBJECT_VIEW] = texts(objs.map((x) => x.view ?? ''));
 
   if (d.extra) {
     for (const key of Object.keys(d.extra)) {
@@ -52,16 +54,6 @@ export function toExample(d: DetectionExample): Features {
     }
   }
   return f;
-}
-
-function setIfAny(
-  f: Features,
-  objs: readonly DetectionObject[],
-  field: keyof DetectionObject,
-  key: string,
-  build: (objs: readonly DetectionObject[]) => Feature,
-): void {
-  if (objs.some((o) => o[field] !== undefined)) f[key] = build(objs);
 }
 
 // Per-object lists are built from arrays rather than spread into the variadic

@@ -184,7 +184,10 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
   }
 
   // 4. Boxes, for the boxes all four coordinate lists agree on.
-  const [xmin, xmax, ymin, ymax] = K.BBOX_KEYS.map(floatsOf);
+  const xmin = floatsOf(K.BBOX_XMIN);
+  const xmax = floatsOf(K.BBOX_XMAX);
+  const ymin = floatsOf(K.BBOX_YMIN);
+  const ymax = floatsOf(K.BBOX_YMAX);
   if (xmin && xmax && ymin && ymax) {
     const n = Math.min(xmin.length, xmax.length, ymin.length, ymax.length);
     for (let i = 0; i < n; i++) checkBox(i, xmin[i]!, xmax[i]!, ymin[i]!, ymax[i]!, emit);
@@ -236,10 +239,14 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
   return facts;
 }
 
+const inUnit = (v: number) => v >= 0 && v <= 1;
+
 function checkBox(i: number, xmin: number, xmax: number, ymin: number, ymax: number, emit: Emit): void {
-  const coords = { xmin, xmax, ymin, ymax };
-  const bad = Object.entries(coords).filter(([, v]) => !(v >= 0 && v <= 1));
+  // Runs for every box of every record: nothing is allocated unless a finding is made.
+  const fine = inUnit(xmin) && inUnit(xmax) && inUnit(ymin) && inUnit(ymax) && xmin < xmax && ymin < ymax;
+  if (fine) return;
   const show = () => `[xmin ${xmin}, ymin ${ymin}, xmax ${xmax}, ymax ${ymax}]`;
+  const bad = Object.entries({ xmin, xmax, ymin, ymax }).filter(([, v]) => !inUnit(v));
   if (bad.length > 0) {
     const which = bad.map(([k, v]) => `${k} ${v}`).join(', ');
     emit('bbox-out-of-range', `box ${i} ${show()}: ${which} outside [0, 1]; coordinates must be normalized by the image size`);

@@ -172,6 +172,18 @@ describe('classes left without boxes after pass 2', () => {
       expect(sh.records).toBe(1);
     }
   });
+
+  it('with workers and uncompressed shards too: what was read back during writing is dropped and the rewritten shards are checked again', async () => {
+    const out = await tempDir();
+    const report = await convertDataset({ ...sampleSource('csv'), out, workers: 2, maxPixels: 40000, onError: 'skip', shards: 2 });
+    expect(report.ok, report.failure).toBe(true);
+    // The read-back of the rewritten shards found nothing wrong (a stale one would see label 2 without a label-map entry).
+    expect(report.findings).toEqual([]);
+    const output = await readOutput(out);
+    expect(output.labelMap.items).toEqual([{ id: 1, name: 'square' }]);
+    expect(output.examples.flatMap((e) => e.objects.map((o) => o.label))).toEqual([1]);
+    for (const sh of output.manifest.splits[0].shards) expect(sh.sha256).toBe(sha256(await readFile(path.join(out, sh.name))));
+  });
 });
 
 describe('--label-map', () => {

@@ -38,8 +38,12 @@ import { ShardVerifier } from './verify.js';
 
 export const DEFAULT_SHARD_SIZE = 200 * 1000 * 1000;
 
-/** See PoolOptions.youngGenerationMb: measured to keep a 20,000-image run well under 300 MB. */
-const WORKER_YOUNG_GENERATION_MB = 4;
+/**
+ * See PoolOptions.youngGenerationMb. Since record memory is recycled, 16 MB
+ * keeps a 20,000-image run at the same peak RSS as 4 MB did (~215 MB) and
+ * spends less time collecting (measured: 1,500 images ~5% faster).
+ */
+const WORKER_YOUNG_GENERATION_MB = 16;
 
 /**
  * Up to this many items (annotations only, ~1 KB each) are kept from pass 1

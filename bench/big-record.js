@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { stat, rm } from 'node:fs/promises';
 import { RecordWriter, readRecords, encodeExample, decodeExample, bytesFeature } from '../dist/index.js';
+import { peakRss } from './common.js';
 
 const SIZE = Number(process.env.BIG_RECORD_BYTES ?? 1024 ** 3);
 const dir = process.argv[2];
@@ -25,5 +26,5 @@ for await (const r of readRecords(path)) {
 }
 const readS = (performance.now() - t) / 1000;
 await rm(path, { force: true });
-const peak = process.resourceUsage().maxRSS * 1024;
+const peak = peakRss();
 console.log(JSON.stringify({ size, writeS, readS, ok, peakRss: peak, baseRss: rss0, imageBytes: SIZE }));

@@ -1,6 +1,6 @@
 // Shared helpers for the benchmark: timing, fs baselines and table output.
 import { execSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -129,4 +129,17 @@ export function table(rows) {
 
 export function fmtMB(bytes) {
   return `${(bytes / MB).toFixed(1)} MB`;
+}
+
+// getrusage's maxRSS survives exec: a child spawned by a large parent starts
+// with the parent's resident size as its "peak". On Linux, VmHWM is the high
+// water mark of this process's own address space, so it is used when present.
+export function peakRss() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }

@@ -1,6 +1,7 @@
 // Runs one conversion in its own process and prints timing and peak RSS as
-// JSON (worker threads share the process, so maxRSS covers them too).
+// JSON (worker threads share the process, so the figure covers them too).
 import { convertDataset } from '../dist/index.js';
+import { peakRss } from './common.js';
 
 const [annotations, images, out, workers] = process.argv.slice(2);
 const t0 = performance.now();
@@ -12,5 +13,5 @@ console.log(JSON.stringify({
   seconds,
   converted: report.items.converted,
   shards: report.splits.flatMap((s) => s.shards).length,
-  peakRss: process.resourceUsage().maxRSS * 1024,
+  peakRss: peakRss(),
 }));

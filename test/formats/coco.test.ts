@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { collectImport } from '../../src/formats/common.js';
 import { readCoco } from '../../src/formats/coco/read.js';
 import { detectCoco } from '../../src/formats/coco/detect.js';
+import { scanDocument } from '../../src/formats/coco/scan.js';
+import { JsonScanner } from '../../src/formats/json-scan.js';
 import { IMG, makeTree } from './helpers.js';
 
 const categories = [
@@ -168,6 +170,78 @@ describe('readCoco', () => {
     await expect(readCoco({ annotations: path.join(dir, 'dupcat.json') })).rejects.toThrow(/\/categories\/1: category id 1 is defined twice/);
     await expect(readCoco({ annotations: path.join(dir, 'array.json') })).rejects.toThrow(/must be a JSON object/);
     await expect(readCoco({ annotations: path.join(dir, 'absent.json') })).rejects.toThrow(/cannot read COCO annotations/);
+  });
+
+  it('reads the file in one pass whatever the order of its keys, keeping only the fields it uses', async () => {
+    // Official COCO puts "categories" last; some tools write "annotations" before "images".
+    const text = `{
+      "annotations": [
+        {"segmentation": [[1.5, 2, 3e2, 4, 5.25, -0.0]], "id": 10, "image_id": 1, "bbox": [1, 2, 3, 4], "category_id": 3, "area": 12, "iscrowd": 0},
+        {"segmentation": {"counts": "a\\u00e9b", "size": [5, 5]}, "image_id": 1, "bbox": [0, 0, 1, 1], "category_id": 7, "iscrowd": 1}
+      ],
+      "licenses": [{"id": 1, "name": "x", "url": null}],
+      "images": [{"license": 1, "file_name": "a.jpg", "coco_url": "http://x/y", "height": 50, "width": 100, "id": 1}],
+      "info": {"year": 2017, "nested": [[[{"deep": true}]]]},
+      "categories": [{"supercategory": "animal", "id": 7, "name": "cat"}, {"id": 3, "name": "dog"}]
+    }`;
+    const dir = await makeTree({ 'ann.json': text, 'a.jpg': IMG });
+    const result = await readCoco({ annotations: path.join(dir, 'ann.json') });
+    expect(result.classOrder).toEqual(['cat', 'dog']);
+    const { items, errors } = await collectImport(result);
+    expect(errors).toEqual([]);
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ id: 'a.jpg', width: 100, height: 50 });
+    expect(items[0]!.objects.map((o) => [o.className, o.xmin, o.ymin, o.xmax, o.ymax, o.isCrowd, o.area])).toEqual([
+      ['dog', 1, 2, 4, 6, false, 12],
+      ['cat', 0, 0, 1, 1, true, undefined],
+    ]);
+
+    // What the scan keeps: the picked image keys and the annotation columns, nothing else.
+    let at = 0;
+    const bytes = Buffer.from(text);
+    const doc = scanDocument(
+      new JsonScanner((target, offset, length) => {
+        const n = Math.min(3, length, bytes.length - at);
+        bytes.copy(target, offset, at, at + n);
+        at += n;
+        return n;
+      }, 8),
+    );
+    expect(doc.images).toEqual([{ file_name: 'a.jpg', height: 50, width: 100, id: 1 }]);
+    expect(doc.categories).toHaveLength(2);
+    const table = doc.annotations as Exclude<typeof doc.annotations, string>;
+    expect(table.length).toBe(2);
+    expect(table.imageId(1)).toBe(1);
+    expect(table.get(0)).toEqual({ category_id: 3, bbox: [1, 2, 3, 4], isCrowd: false, area: 12 });
+    expect(table.get(1)).toEqual({ category_id: 7, bbox: [0, 0, 1, 1], isCrowd: true });
+  });
+
+  it('counts a repeated top-level key once, the last one, as JSON.parse does', async () => {
+    const text = `{"images": [{"id": 9, "file_name": "old.jpg"}], "categories": [{"id": 1, "name": "a"}],
+      "images": [{"id": 1, "file_name": "a.jpg"}], "annotations": "nope", "annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]}`;
+    const dir = await makeTree({ 'ann.json': text, 'a.jpg': IMG });
+    const { items, errors } = await collectImport(await readCoco({ annotations: path.join(dir, 'ann.json') }));
+    expect(errors).toEqual([]);
+    expect(items.map((i) => [i.id, i.objects.length])).toEqual([['a.jpg', 1]]);
+  });
+
+  it('refuses a truncated file with its line and byte offset, and never a partial result', async () => {
+    const whole = coco([{ id: 1, file_name: 'a.jpg' }], [{ image_id: 1, category_id: 3, bbox: [1, 2, 3, 4], segmentation: [[1, 2, 3, 4]] }]);
+    const cut = whole.indexOf('segmentation') + 20;
+    const dir = await makeTree({ 'cut.json': `\n${whole.slice(0, cut)}`, 'bad.json': '{"images": [], "annotations": [{"bbox": [1, 2, 3, 4,]}]}', 'dir.json/x': '' });
+    await expect(readCoco({ annotations: path.join(dir, 'cut.json') })).rejects.toMatchObject({
+      name: 'AnnotationError',
+      code: 'annotation',
+      line: 2,
+      offset: cut + 1,
+      message: expect.stringMatching(/cut\.json: line 2 at byte \d+: COCO annotations are not valid JSON: expected a JSON value, found end of input$/),
+    });
+    await expect(readCoco({ annotations: path.join(dir, 'bad.json') })).rejects.toMatchObject({
+      line: 1,
+      offset: 52,
+      message: expect.stringMatching(/expected a JSON value, found '\]'/),
+    });
+    await expect(readCoco({ annotations: path.join(dir, 'dir.json') })).rejects.toThrow(/cannot read COCO annotations/);
   });
 
   it('finds images in the usual places when `images` is not given', async () => {

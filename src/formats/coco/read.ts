@@ -1,12 +1,11 @@
-import { describeFsError } from '../../io/read.js';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
 import { isDirectory, isFile, isFileSync, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
-import { ANNOTATIONS_DIR_NAME, CROWD_FLAG, IMAGES_DIR_NAME } from './format.js';
+import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
+import { type RawAnnotation, scanCocoFile } from './scan.js';
 
 /**
  * Options used: `annotations` (the JSON file), `images`, `classes`, `crowd`,
@@ -28,33 +27,33 @@ interface CocoImage {
 }
 
 /**
- * Reads a COCO instances file. The whole JSON is parsed at once (it holds
- * annotations only, never pixels); annotations are grouped by image id with
- * a Map so large files stay linear.
+ * Reads a COCO instances file. The file is scanned once (scan.ts), keeping
+ * only the fields used, so a 400 MB file of polygons costs memory for its
+ * boxes alone; annotations are grouped by image id with a Map so large files
+ * stay linear.
  *
  * Items come out in `images` array order. Annotations naming an image id that
  * is not in `images` are reported after the items as `unknown-image`.
  */
 export async function readCoco(options: CocoReadOptions): Promise<ImportResult> {
   const file = path.resolve(options.annotations);
-  const doc = await loadJson(file);
+  const doc = scanCocoFile(file);
   const fatal = (reason: string, pointer?: string): never => {
     throw new AnnotationError('annotation', pointer ? `${pointer}: ${reason}` : reason, { file });
   };
 
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) fatal('COCO file must be a JSON object');
-  const top = doc as Record<string, unknown>;
-  if (!Array.isArray(top.images)) fatal('missing "images" array', '/images');
-  const rawImages = top.images as unknown[];
-  if (top.annotations !== undefined && !Array.isArray(top.annotations)) fatal('"annotations" must be an array', '/annotations');
+  if (!doc.isObject) fatal('COCO file must be a JSON object');
+  const rawImages = doc.images ?? fatal('missing "images" array', '/images');
+  if (doc.annotations === 'not-array') fatal('"annotations" must be an array', '/annotations');
+  if (doc.categories === 'not-array') fatal('"categories" must be an array', '/categories');
   // An image-info file (COCO test-dev) has no annotations: every image is a negative.
-  const rawAnnotations = (top.annotations ?? []) as unknown[];
-  if (top.categories !== undefined && !Array.isArray(top.categories)) fatal('"categories" must be an array', '/categories');
+  const annotations = doc.annotations === 'absent' || doc.annotations === 'not-array' ? undefined : doc.annotations;
+  const categories = doc.categories === 'absent' || doc.categories === 'not-array' ? [] : doc.categories;
 
   // Category table. A broken one makes every label ambiguous, so it is fatal.
   const categoryName = new Map<CocoId, string>();
   const categoryOrder: string[] = [];
-  ((top.categories ?? []) as unknown[]).forEach((c, i) => {
+  categories.forEach((c, i) => {
     const cat = c as { id?: unknown; name?: unknown } | null;
     if (typeof cat !== 'object' || cat === null || !isId(cat.id) || typeof cat.name !== 'string' || cat.name === '') {
       fatal('category needs an "id" and a non-empty "name"', `/categories/${i}`);
@@ -78,20 +77,20 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
   const orphanErrors: ItemError[] = [];
   const imageIds = new Set<CocoId>();
   for (const im of images) if (im.id !== undefined) imageIds.add(im.id);
-  rawAnnotations.forEach((a, i) => {
-    const imageId = (a as { image_id?: unknown } | null)?.image_id;
+  for (let i = 0; i < (annotations?.length ?? 0); i++) {
+    const imageId = annotations!.imageId(i);
     if (isId(imageId) && imageIds.has(imageId)) {
       let list = byImage.get(imageId);
       if (!list) byImage.set(imageId, (list = []));
       list.push(i);
-      return;
+      continue;
     }
     orphanErrors.push({
       source: { file, index: i, pointer: `/annotations/${i}` },
       code: isId(imageId) ? 'unknown-image' : 'malformed-annotation',
       reason: isId(imageId) ? `annotation refers to image_id ${JSON.stringify(imageId)}, which is not in "images"` : 'annotation has no valid "image_id"',
     });
-  });
+  }
 
   const seenIds = new Set<string>();
   const seenImageIds = new Set<CocoId>();
@@ -123,7 +122,7 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     const objects: SourceObject[] = [];
     // Annotations of a repeated id are attached to its first entry only.
     for (const ai of firstOfId ? (byImage.get(image.id!) ?? []) : []) {
-      const built = buildObject(file, ai, rawAnnotations[ai], categoryName, declaredSet);
+      const built = buildObject(file, ai, annotations!.get(ai), categoryName, declaredSet);
       if ('error' in built) errors.push({ ...built.error, itemId });
       else if (!(built.object.isCrowd && options.crowd === 'drop')) objects.push(built.object);
     }
@@ -148,24 +147,6 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
   }
 
   return { classOrder, entries: entries() };
-}
-
-async function loadJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
-  }
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  try {
-    return JSON.parse(text);
-  } catch (cause) {
-    // V8 names a character position; turning it into a line helps with big files.
-    const pos = /position (\d+)/.exec((cause as Error).message);
-    const line = pos ? text.slice(0, Number(pos[1])).split('\n').length : undefined;
-    throw new AnnotationError('annotation', `COCO annotations are not valid JSON: ${describeFsError(cause)}`, { file, line, cause });
-  }
 }
 
 function isId(v: unknown): v is CocoId {
@@ -201,9 +182,8 @@ function indexImages(file: string, rawImages: unknown[]): CocoImage[] {
 
 type Built = { object: SourceObject } | { error: ItemError };
 
-function buildObject(file: string, index: number, raw: unknown, categoryName: Map<CocoId, string>, declared: ReadonlySet<string> | undefined): Built {
+function buildObject(file: string, index: number, a: RawAnnotation, categoryName: Map<CocoId, string>, declared: ReadonlySet<string> | undefined): Built {
   const source: SourceRef = { file, index, pointer: `/annotations/${index}` };
-  const a = raw as { category_id?: unknown; bbox?: unknown; iscrowd?: unknown; area?: unknown };
   const name = isId(a.category_id) ? categoryName.get(a.category_id) : undefined;
   if (name === undefined) {
     return { error: { source, code: 'unknown-class', reason: `category_id ${JSON.stringify(a.category_id)} is not in "categories"` } };
@@ -232,8 +212,8 @@ function buildObject(file: string, index: number, raw: unknown, categoryName: Ma
     object: compactObject({
       className: name,
       ...corners,
-      isCrowd: a.iscrowd === CROWD_FLAG || a.iscrowd === true,
-      area: typeof a.area === 'number' && Number.isFinite(a.area) ? a.area : undefined,
+      isCrowd: a.isCrowd,
+      area: a.area,
       source,
     }),
   };

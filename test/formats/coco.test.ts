@@ -17,7 +17,13 @@ function coco(images: unknown[], annotations: unknown[], cats: unknown[] = categ
   return JSON.stringify({ info: {}, images, annotations, categories: cats });
 }
 
-describe('readCoco', () => {
+// Small files are parsed whole and large ones streamed; every test runs both ways.
+describe.each([
+  ['parsed whole', undefined],
+  ['streamed', 0],
+])('readCoco (%s)', (_way, wholeParseBytes) => {
+  const read = (options: Parameters<typeof readCoco>[0]) => readCoco({ ...options, wholeParseBytes });
+
   it('converts bboxes to corners, keeps crowd/area, keeps negatives, orders classes as in the file', async () => {
     const dir = await makeTree({
       'ann.json': coco(
@@ -33,7 +39,7 @@ describe('readCoco', () => {
       'sub/a.jpg': IMG,
       'b.png': IMG,
     });
-    const result = await readCoco({ annotations: path.join(dir, 'ann.json') });
+    const result = await read({ annotations: path.join(dir, 'ann.json') });
     expect(result.classOrder).toEqual(['cat', 'dog']);
     const { items, errors } = await collectImport(result);
     expect(errors).toEqual([]);
@@ -73,15 +79,15 @@ describe('readCoco', () => {
       'c.jpg': IMG,
     });
     const annotations = path.join(dir, 'ann.json');
-    const dropCrowd = await collectImport(await readCoco({ annotations, crowd: 'drop' }));
+    const dropCrowd = await collectImport(await read({ annotations, crowd: 'drop' }));
     expect(dropCrowd.items.map((i) => [i.id, i.objects.map((o) => o.className)])).toEqual([
       ['a.jpg', []],
       ['b.jpg', ['cat']],
       ['c.jpg', []],
     ]);
-    const both = await collectImport(await readCoco({ annotations, crowd: 'drop', empty: 'drop' }));
+    const both = await collectImport(await read({ annotations, crowd: 'drop', empty: 'drop' }));
     expect(both.items.map((i) => i.id)).toEqual(['b.jpg']);
-    const keepAll = await collectImport(await readCoco({ annotations, empty: 'drop' }));
+    const keepAll = await collectImport(await read({ annotations, empty: 'drop' }));
     expect(keepAll.items.map((i) => i.id)).toEqual(['a.jpg', 'b.jpg']);
   });
 
@@ -119,7 +125,7 @@ describe('readCoco', () => {
       'data/size.jpg': IMG,
     });
     const file = path.join(dir, 'data', 'ann.json');
-    const { items, errors } = await collectImport(await readCoco({ annotations: file }));
+    const { items, errors } = await collectImport(await read({ annotations: file }));
     expect(items.map((i) => i.id)).toEqual(['ok.jpg']);
     expect(errors.map((e) => [e.code, e.itemId, e.source.pointer])).toEqual([
       ['missing-image', 'gone.jpg', '/images/1'],
@@ -151,7 +157,7 @@ describe('readCoco', () => {
       'a.jpg': IMG,
       'b.jpg': IMG,
     });
-    const r = await readCoco({ annotations: path.join(dir, 'ann.json'), classes: ['dog', 'horse'] });
+    const r = await read({ annotations: path.join(dir, 'ann.json'), classes: ['dog', 'horse'] });
     expect(r.classOrder).toEqual(['dog', 'horse']);
     const { items, errors } = await collectImport(r);
     expect(items.map((i) => i.id)).toEqual(['a.jpg']);
@@ -165,11 +171,11 @@ describe('readCoco', () => {
       'dupcat.json': coco([], [], [{ id: 1, name: 'a' }, { id: 1, name: 'b' }]),
       'array.json': '[]',
     });
-    await expect(readCoco({ annotations: path.join(dir, 'broken.json') })).rejects.toMatchObject({ name: 'AnnotationError', code: 'annotation', line: 3 });
-    await expect(readCoco({ annotations: path.join(dir, 'noimages.json') })).rejects.toThrow(/missing "images" array/);
-    await expect(readCoco({ annotations: path.join(dir, 'dupcat.json') })).rejects.toThrow(/\/categories\/1: category id 1 is defined twice/);
-    await expect(readCoco({ annotations: path.join(dir, 'array.json') })).rejects.toThrow(/must be a JSON object/);
-    await expect(readCoco({ annotations: path.join(dir, 'absent.json') })).rejects.toThrow(/cannot read COCO annotations/);
+    await expect(read({ annotations: path.join(dir, 'broken.json') })).rejects.toMatchObject({ name: 'AnnotationError', code: 'annotation', line: 3 });
+    await expect(read({ annotations: path.join(dir, 'noimages.json') })).rejects.toThrow(/missing "images" array/);
+    await expect(read({ annotations: path.join(dir, 'dupcat.json') })).rejects.toThrow(/\/categories\/1: category id 1 is defined twice/);
+    await expect(read({ annotations: path.join(dir, 'array.json') })).rejects.toThrow(/must be a JSON object/);
+    await expect(read({ annotations: path.join(dir, 'absent.json') })).rejects.toThrow(/cannot read COCO annotations/);
   });
 
   it('reads the file in one pass whatever the order of its keys, keeping only the fields it uses', async () => {
@@ -185,7 +191,7 @@ describe('readCoco', () => {
       "categories": [{"supercategory": "animal", "id": 7, "name": "cat"}, {"id": 3, "name": "dog"}]
     }`;
     const dir = await makeTree({ 'ann.json': text, 'a.jpg': IMG });
-    const result = await readCoco({ annotations: path.join(dir, 'ann.json') });
+    const result = await read({ annotations: path.join(dir, 'ann.json') });
     expect(result.classOrder).toEqual(['cat', 'dog']);
     const { items, errors } = await collectImport(result);
     expect(errors).toEqual([]);
@@ -220,7 +226,7 @@ describe('readCoco', () => {
     const text = `{"images": [{"id": 9, "file_name": "old.jpg"}], "categories": [{"id": 1, "name": "a"}],
       "images": [{"id": 1, "file_name": "a.jpg"}], "annotations": "nope", "annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]}`;
     const dir = await makeTree({ 'ann.json': text, 'a.jpg': IMG });
-    const { items, errors } = await collectImport(await readCoco({ annotations: path.join(dir, 'ann.json') }));
+    const { items, errors } = await collectImport(await read({ annotations: path.join(dir, 'ann.json') }));
     expect(errors).toEqual([]);
     expect(items.map((i) => [i.id, i.objects.length])).toEqual([['a.jpg', 1]]);
   });
@@ -229,19 +235,19 @@ describe('readCoco', () => {
     const whole = coco([{ id: 1, file_name: 'a.jpg' }], [{ image_id: 1, category_id: 3, bbox: [1, 2, 3, 4], segmentation: [[1, 2, 3, 4]] }]);
     const cut = whole.indexOf('segmentation') + 20;
     const dir = await makeTree({ 'cut.json': `\n${whole.slice(0, cut)}`, 'bad.json': '{"images": [], "annotations": [{"bbox": [1, 2, 3, 4,]}]}', 'dir.json/x': '' });
-    await expect(readCoco({ annotations: path.join(dir, 'cut.json') })).rejects.toMatchObject({
+    await expect(read({ annotations: path.join(dir, 'cut.json') })).rejects.toMatchObject({
       name: 'AnnotationError',
       code: 'annotation',
       line: 2,
       offset: cut + 1,
       message: expect.stringMatching(/cut\.json: line 2 at byte \d+: COCO annotations are not valid JSON: expected a JSON value, found end of input$/),
     });
-    await expect(readCoco({ annotations: path.join(dir, 'bad.json') })).rejects.toMatchObject({
+    await expect(read({ annotations: path.join(dir, 'bad.json') })).rejects.toMatchObject({
       line: 1,
       offset: 52,
       message: expect.stringMatching(/expected a JSON value, found '\]'/),
     });
-    await expect(readCoco({ annotations: path.join(dir, 'dir.json') })).rejects.toThrow(/cannot read COCO annotations/);
+    await expect(read({ annotations: path.join(dir, 'dir.json') })).rejects.toThrow(/cannot read COCO annotations/);
   });
 
   it('finds images in the usual places when `images` is not given', async () => {
@@ -251,18 +257,18 @@ describe('readCoco', () => {
       'annotations/instances_train.json': coco([{ id: 1, file_name: 'y.jpg' }], []),
       'images/train/y.jpg': IMG,
     });
-    const val = await collectImport(await readCoco({ annotations: path.join(dir, 'annotations/instances_val2017.json') }));
+    const val = await collectImport(await read({ annotations: path.join(dir, 'annotations/instances_val2017.json') }));
     expect(val.items[0]!.imagePath).toBe(path.join(dir, 'val2017', 'x.jpg'));
-    const train = await collectImport(await readCoco({ annotations: path.join(dir, 'annotations/instances_train.json') }));
+    const train = await collectImport(await read({ annotations: path.join(dir, 'annotations/instances_train.json') }));
     expect(train.items[0]!.imagePath).toBe(path.join(dir, 'images', 'train', 'y.jpg'));
     // An explicit root wins, and ids are relative to it.
-    const explicit = await collectImport(await readCoco({ annotations: path.join(dir, 'annotations/instances_train.json'), images: path.join(dir, 'images') }));
+    const explicit = await collectImport(await read({ annotations: path.join(dir, 'annotations/instances_train.json'), images: path.join(dir, 'images') }));
     expect(explicit.errors.map((e) => e.code)).toEqual(['missing-image']);
   });
 
   it('accepts backslash-separated file names from Windows tools', async () => {
     const dir = await makeTree({ 'a.json': coco([{ id: 1, file_name: 'sub\\z.jpg' }], []), 'sub/z.jpg': IMG });
-    const { items } = await collectImport(await readCoco({ annotations: path.join(dir, 'a.json') }));
+    const { items } = await collectImport(await read({ annotations: path.join(dir, 'a.json') }));
     expect(items.map((i) => i.id)).toEqual(['sub/z.jpg']);
   });
 

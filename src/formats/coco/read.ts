@@ -5,13 +5,13 @@ import { checkClass, compactObject, finishItem, invertedBoxReason } from '../com
 import { isDirectory, isFile, isFileSync, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
-import { type RawAnnotation, scanCocoFile } from './scan.js';
+import { type RawAnnotation, type ScanOptions, scanCocoFile } from './scan.js';
 
 /**
  * Options used: `annotations` (the JSON file), `images`, `classes`, `crowd`,
- * `empty`. `imageSet` is ignored.
+ * `empty`, `wholeParseBytes` (see scan.ts). `imageSet` is ignored.
  */
-export type CocoReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'crowd' | 'empty'>;
+export type CocoReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'crowd' | 'empty'> & ScanOptions;
 
 type CocoId = number | string;
 
@@ -37,7 +37,7 @@ interface CocoImage {
  */
 export async function readCoco(options: CocoReadOptions): Promise<ImportResult> {
   const file = path.resolve(options.annotations);
-  const doc = scanCocoFile(file);
+  const doc = scanCocoFile(file, options);
   const fatal = (reason: string, pointer?: string): never => {
     throw new AnnotationError('annotation', pointer ? `${pointer}: ${reason}` : reason, { file });
   };

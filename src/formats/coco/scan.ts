@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AnnotationError } from '../../errors.js';
 import { describeFsError } from '../../io/read.js';
 import { JsonScanner, JsonSyntaxError } from '../json-scan.js';
@@ -11,8 +11,12 @@ import { CROWD_FLAG } from './format.js';
  * an annotation); the categories as written. Segmentation polygons, RLE
  * masks, licences and the rest are checked as JSON and dropped as they are
  * read, so memory follows the number of boxes, not the size of the file.
+ *
+ * Files up to WHOLE_PARSE_BYTES are parsed whole with JSON.parse instead:
+ * for them native parsing is ten times quicker than a scanner the JIT has
+ * not warmed up yet, and the memory it takes is small. Both ways give the
+ * same ScannedCoco, and a syntax error is always reported by the scanner.
  */
-
 /** The image fields the reader needs, as written (other keys are not kept). */
 export type RawImage = unknown;
 
@@ -87,26 +91,53 @@ export interface ScannedCoco {
 const IMAGE_KEYS: ReadonlySet<string> = new Set(['id', 'file_name', 'width', 'height']);
 const ANNOTATION_KEYS: ReadonlySet<string> = new Set(['image_id', 'category_id', 'bbox', 'iscrowd', 'area']);
 const CHUNK_BYTES = 1 << 20;
+/** Files up to this size are parsed whole (see above). */
+export const WHOLE_PARSE_BYTES = 16 << 20;
+
+export interface ScanOptions {
+  /** Parse whole with JSON.parse up to this many bytes (default WHOLE_PARSE_BYTES; 0 always streams). */
+  wholeParseBytes?: number;
+}
 
 /**
  * Reads the file once. A file that is not valid JSON (truncated, say) is an
  * AnnotationError naming the line and byte offset; so is one that cannot be
  * read. A repeated top-level key counts once, the last, as with JSON.parse.
  */
-export function scanCocoFile(file: string): ScannedCoco {
+export function scanCocoFile(file: string, options: ScanOptions = {}): ScannedCoco {
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (cause) {
     throw new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
   }
+  const readAt = (target: Buffer, offset: number, length: number, position: number | null): number => {
+    try {
+      return readSync(fd, target, offset, length, position);
+    } catch (cause) {
+      throw new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
+    }
+  };
   try {
-    const scanner = new JsonScanner((target, offset, length) => {
-      try {
-        return readSync(fd, target, offset, length, null);
-      } catch (cause) {
-        throw new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
+    const size = fstatSync(fd).size;
+    if (size <= (options.wholeParseBytes ?? WHOLE_PARSE_BYTES)) {
+      const whole = Buffer.allocUnsafe(size);
+      let filled = 0;
+      while (filled < size) {
+        const n = readAt(whole, filled, size - filled, filled);
+        if (n === 0) break;
+        filled += n;
       }
+      const parsed = parseWhole(whole.subarray(0, filled));
+      if (parsed !== undefined) return fromParsed(parsed.value);
+      // Not valid JSON: the scan below says where.
+    }
+    // Positioned reads from byte 0, whatever the whole-file attempt above read.
+    let position = 0;
+    const scanner = new JsonScanner((target, offset, length) => {
+      const n = readAt(target, offset, length, position);
+      position += n;
+      return n;
     }, CHUNK_BYTES);
     return scanDocument(scanner);
   } catch (cause) {
@@ -124,7 +155,38 @@ export function scanCocoFile(file: string): ScannedCoco {
   }
 }
 
-/** The same, over any scanner (the tests feed it small pieces). */
+/** JSON.parse of the bytes (a BOM skipped), or undefined when they are not valid JSON. */
+function parseWhole(bytes: Buffer): { value: unknown } | undefined {
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The same ScannedCoco from a document already parsed whole. */
+export function fromParsed(doc: unknown): ScannedCoco {
+  const out: ScannedCoco = { isObject: false, annotations: 'absent', categories: 'absent' };
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return out;
+  out.isObject = true;
+  const top = doc as Record<string, unknown>;
+  if (Array.isArray(top.images)) out.images = top.images;
+  if (top.annotations !== undefined) {
+    if (Array.isArray(top.annotations)) {
+      const table = new AnnotationTable();
+      for (const a of top.annotations) table.add(a);
+      out.annotations = table;
+    } else {
+      out.annotations = 'not-array';
+    }
+  }
+  if (top.categories !== undefined) out.categories = Array.isArray(top.categories) ? top.categories : 'not-array';
+  return out;
+}
+
+/** The streaming way, over any scanner (the tests feed it small pieces). */
 export function scanDocument(scanner: JsonScanner): ScannedCoco {
   scanner.skipBom();
   const doc: ScannedCoco = { isObject: false, annotations: 'absent', categories: 'absent' };

@@ -3,7 +3,8 @@
  * folds the results into one report. Only one record is in memory at a time;
  * what survives across records is small and bounded by the dataset's
  * vocabulary, not its size: per-label counts, the label/text pairs seen, and
- * one digest and source id per record (for duplicate detection).
+ * for duplicate detection 128-bit fingerprints of each record's image and
+ * source id (fingerprints.ts: about 70 bytes a record for both).
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { TfrecordError } from '../errors.js';
 import type { LabelMap } from '../detection/label-map.js';
 import type { CompressionOption } from '../record/compression.js';
 import { readRecordEntries } from '../io/read.js';
+import { FingerprintTable } from './fingerprints.js';
 import type { Emit } from './checks.js';
 import {
   type CheckedRecord,
@@ -268,8 +270,9 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
 /** Cross-record state: kept small (see the file comment). */
 class DatasetState {
   private readonly labelCounts = new Map<number, number>();
-  private readonly imageDigests = new Map<string, number>();
-  private readonly sourceIds = new Map<string, number>();
+  /** Per record, a fingerprint of its image bytes and one of its source id, with the record that had it first. */
+  private readonly imageDigests = new FingerprintTable();
+  private readonly sourceIds = new FingerprintTable();
   private readonly textByLabel = new Map<number, { text: string; key: number }>();
   private readonly labelByText = new Map<string, { label: number; key: number }>();
   private readonly reportedPairs = new Set<string>();
@@ -279,14 +282,14 @@ class DatasetState {
 
   checkIdentity(facts: RecordSummary, key: number, locator: RecordLocator, emit: Emit): void {
     const digest = facts.digest;
-    if (digest === undefined) return;
-    const first = this.imageDigests.get(digest);
-    if (first === undefined) this.imageDigests.set(digest, key);
-    else emit('duplicate-image', `same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
+    if (digest !== undefined) {
+      const first = this.imageDigests.claimHexDigest(digest, key);
+      if (first !== undefined) emit('duplicate-image', `same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
+    }
+    // Checked for records without image bytes too.
     if (facts.sourceId !== undefined) {
-      const firstSource = this.sourceIds.get(facts.sourceId);
-      if (firstSource === undefined) this.sourceIds.set(facts.sourceId, key);
-      else emit('duplicate-source-id', `'image/source_id' ${JSON.stringify(facts.sourceId)} is also used by ${locator.describe(firstSource)}`, 'warning');
+      const firstSource = this.sourceIds.claimText(facts.sourceId, key);
+      if (firstSource !== undefined) emit('duplicate-source-id', `'image/source_id' ${JSON.stringify(facts.sourceId)} is also used by ${locator.describe(firstSource)}`, 'warning');
     }
   }
 

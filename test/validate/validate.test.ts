@@ -321,6 +321,16 @@ describe('identity faults', () => {
     expect(r.valid).toBe(true);
   });
 
+  it('duplicate-source-id is found for a record without image bytes too', async () => {
+    // Record 1 loses its image but keeps the source id; record 3 repeats that id.
+    const mutated = await payloadsOf(1, (f) => (f['image/encoded'] = bytesFeature(new Uint8Array(0))));
+    const payloads = [...mutated, valid.payloads[1]!];
+    const file = await dir.write('dup-no-image.tfrecord', payloads);
+    const r = await validateDataset([file]);
+    expect(expectOne(r, 'duplicate-source-id', file, 3, offsetsOf(payloads)[3]!, 'warning').message).toContain(`${file} record 1`);
+    expect(of(r, 'duplicate-image')).toEqual([]);
+  });
+
   it('sha256-mismatch', async () => {
     const { file, report, offset } = await plant('bad-sha.tfrecord', 1, (f) => (f['image/key/sha256'] = bytesFeature('0'.repeat(64))));
     expectOne(report, 'sha256-mismatch', file, 1, offset);

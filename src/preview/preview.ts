@@ -14,7 +14,7 @@
  * are kept, never images beyond the one being drawn.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as K from '../detection/keys.js';
 import { indexLabelMap, type LabelMap } from '../detection/label-map.js';
@@ -200,8 +200,51 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
   const index = join(options.outDir, 'index.html');
   const result: PreviewResult = { outDir: options.outDir, index, tiles, errors };
   if (selection !== undefined) result.matched = selection.matched;
+  const earlier = await earlierTiles(index);
   await writeAtomic(index, contactSheet(result, options));
+  await removeStaleTiles(options.outDir, earlier, tiles);
   return result;
+}
+
+/** A tile name as TileNamer makes them: no directory part, nothing hidden. */
+const TILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*-\d+\.png$/;
+
+/**
+ * The tiles an earlier run listed in the `index.html` now in `outDir` (read
+ * back from its `<img src>` attributes), so they can be removed if this run
+ * does not draw them again. Only names of our own pattern are taken; a page
+ * that is not ours yields nothing, so no other file is ever touched.
+ */
+async function earlierTiles(index: string): Promise<string[]> {
+  let html: string;
+  try {
+    html = await readFile(index, 'utf8');
+  } catch {
+    return [];
+  }
+  const names: string[] = [];
+  for (const m of html.matchAll(/<img src="([^"]*)"/g)) {
+    let name: string;
+    try {
+      name = decodeURIComponent(unescapeXml(m[1] as string));
+    } catch {
+      continue;
+    }
+    if (TILE_NAME.test(name)) names.push(name);
+  }
+  return names;
+}
+
+async function removeStaleTiles(outDir: string, earlier: string[], tiles: PreviewTile[]): Promise<void> {
+  const current = new Set(tiles.map((t) => t.image));
+  for (const name of earlier) {
+    if (!current.has(name)) await rm(join(outDir, name), { force: true });
+  }
+}
+
+/** The inverse of escapeXml, which writes numeric entities. */
+function unescapeXml(text: string): string {
+  return text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
 }
 
 // ---------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -99,6 +99,18 @@ describe('previewDataset', () => {
   it('honours --limit', async () => {
     const result = await previewDataset([main], { outDir: join(dir.path, 'two'), limit: 2 });
     expect(result.tiles.map((t) => t.record)).toEqual([0, 1]);
+  });
+
+  it('removes the tiles an earlier run listed and this one does not draw, and nothing else', async () => {
+    const out = join(dir.path, 'rerun');
+    const first = await previewDataset([main], { outDir: out, limit: 4 });
+    expect(first.tiles.map((t) => t.image)).toEqual(['main-0.png', 'main-1.png', 'main-2.png', 'main-3.png']);
+    await writeFile(join(out, 'mine-7.png'), 'a file of the user, not listed in index.html');
+    await writeFile(join(out, 'notes.txt'), 'kept');
+    const second = await previewDataset([main], { outDir: out, limit: 2 });
+    expect(second.tiles.map((t) => t.image)).toEqual(['main-0.png', 'main-1.png']);
+    const left = (await readdir(out)).sort();
+    expect(left).toEqual(['index.html', 'main-0.png', 'main-1.png', 'mine-7.png', 'notes.txt']);
   });
 
   it('with a filter renders exactly the records that have that finding', async () => {

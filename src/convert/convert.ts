@@ -299,51 +299,11 @@ async function convertWithPool(
   const splitOf = (item: SourceItem) => (splits ? assignSplit(item.id, opts.seed, splits) : undefined);
 
   // ---- Pass 1: annotations only ------------------------------------------
-  const scan = await spec.read(opts.importOptions);
-  const usedInOrder: string[] = [];
-  const used = new Set<string>();
-  const excluded = new Set<string>();
-  let scanned = 0;
-  let cached: SourceItem[] | undefined = [];
-  // Items the importer refused: they never reach pass 2 but count in the total.
-  const refused: ItemProblem[] = [];
-  for await (const entry of scan.entries) {
-    if (!entry.ok) {
-      const problem = toProblem(entry.error);
-      refused.push(problem);
-      report.errors.push(problem);
-      continue;
-    }
-    scanned++;
-    const item = entry.item;
-    // Small datasets keep their items from pass 1 rather than parse the
-    // annotations a second time; past the cap, pass 2 reads them again.
-    if (cached) {
-      if (cached.length < (options.itemCacheLimit ?? ITEM_CACHE_LIMIT)) cached.push(item);
-      else cached = undefined;
-    }
-    let unknown = false;
-    for (const o of item.objects) {
-      if (userLabelMap && labelMapId(userLabelMap, o.className) === undefined) {
-        unknown = true;
-        report.errors.push({
-          code: 'unknown-class',
-          itemId: item.id,
-          source: o.source ?? item.source,
-          reason: `class '${o.className}' is not in the label map`,
-        });
-        continue;
-      }
-      if (!used.has(o.className)) {
-        used.add(o.className);
-        usedInOrder.push(o.className);
-      }
-    }
-    if (unknown) excluded.add(item.id);
-    if (scanned % 1000 === 0) progress({ phase: 'scan', done: scanned, total: 0, bytes: 0 });
-  }
+  // In a function of its own, so the importer's state (a large COCO file's
+  // tables, say) is released before pass 2 reads the annotations again.
+  const { usedInOrder, excluded, scanned, cached, refused, classOrder } = await scanAnnotations(spec, opts, options, userLabelMap, report, progress);
   const labels = assignLabels(usedInOrder, {
-    ...(scan.classOrder ? { classOrder: scan.classOrder } : {}),
+    ...(classOrder ? { classOrder } : {}),
     ...(userLabelMap ? { labelMap: userLabelMap } : {}),
   });
   report.labelOrder = labels.order;
@@ -643,4 +603,77 @@ function manifest(options: ConvertOptions, opts: ResolvedOptions, report: Conver
     dropped: report.dropped,
     warnings: report.warnings,
   };
+}
+
+interface AnnotationScan {
+  /** Classes in the order they were first used. */
+  usedInOrder: string[];
+  /** Items with a class outside the user's label map. */
+  excluded: Set<string>;
+  /** Items the importer accepted. */
+  scanned: number;
+  /** The accepted items themselves, when there are few enough to keep. */
+  cached: SourceItem[] | undefined;
+  /** Items the importer refused: they never reach pass 2 but count in the total. */
+  refused: ItemProblem[];
+  classOrder?: string[];
+}
+
+/** Pass 1: reads the annotations once, for the classes in use and every annotation error (added to `report.errors`). */
+async function scanAnnotations(
+  spec: FormatSpec,
+  opts: ResolvedOptions,
+  options: ConvertOptions,
+  userLabelMap: LabelMap | undefined,
+  report: ConvertReport,
+  progress: (p: ConvertProgress) => void,
+): Promise<AnnotationScan> {
+  const scan = await spec.read(opts.importOptions);
+  const usedInOrder: string[] = [];
+  const used = new Set<string>();
+  const excluded = new Set<string>();
+  let scanned = 0;
+  // Items are kept between the passes only for a source known to be small:
+  // keeping them even for a while would make V8 allocate every later item
+  // of those shapes straight into the old generation (pretenuring), where
+  // the garbage of a large dataset piles up between full collections.
+  const cacheLimit = options.itemCacheLimit ?? ITEM_CACHE_LIMIT;
+  let cached: SourceItem[] | undefined = scan.expectedItems === undefined || scan.expectedItems <= cacheLimit ? [] : undefined;
+  const refused: ItemProblem[] = [];
+  for await (const entry of scan.entries) {
+    if (!entry.ok) {
+      const problem = toProblem(entry.error);
+      refused.push(problem);
+      report.errors.push(problem);
+      continue;
+    }
+    scanned++;
+    const item = entry.item;
+    // Small datasets keep their items from pass 1 rather than parse the
+    // annotations a second time; past the cap, pass 2 reads them again.
+    if (cached) {
+      if (cached.length < cacheLimit) cached.push(item);
+      else cached = undefined;
+    }
+    let unknown = false;
+    for (const o of item.objects) {
+      if (userLabelMap && labelMapId(userLabelMap, o.className) === undefined) {
+        unknown = true;
+        report.errors.push({
+          code: 'unknown-class',
+          itemId: item.id,
+          source: o.source ?? item.source,
+          reason: `class '${o.className}' is not in the label map`,
+        });
+        continue;
+      }
+      if (!used.has(o.className)) {
+        used.add(o.className);
+        usedInOrder.push(o.className);
+      }
+    }
+    if (unknown) excluded.add(item.id);
+    if (scanned % 1000 === 0) progress({ phase: 'scan', done: scanned, total: 0, bytes: 0 });
+  }
+  return { usedInOrder, excluded, scanned, cached, refused, ...(scan.classOrder ? { classOrder: scan.classOrder } : {}) };
 }

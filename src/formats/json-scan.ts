@@ -169,45 +169,78 @@ export class JsonScanner {
   }
 
   /**
+   * Step by step through an object, without a callback:
+   *
+   *     if (s.openObject()) do { const key = s.memberKey(); ...consume the value... } while (s.nextMember());
+   *
+   * openObject consumes the `{` (and the `}` of an empty object) and tells
+   * whether there is a first member; memberKey reads a key and its `:`;
+   * nextMember consumes the `,` before the next member or the closing `}`.
+   */
+  openObject(): boolean {
+    this.expect(LBRACE);
+    if (this.peek() !== RBRACE) return true;
+    this.pos++;
+    return false;
+  }
+
+  memberKey(): string {
+    const key = this.readKey();
+    this.expect(COLON);
+    return key;
+  }
+
+  nextMember(): boolean {
+    const c = this.peek();
+    if (c === COMMA) {
+      this.pos++;
+      return true;
+    }
+    if (c === RBRACE) {
+      this.pos++;
+      return false;
+    }
+    return this.unexpected("',' or '}'");
+  }
+
+  /** The same for an array: `if (s.openArray()) do { ...consume an element... } while (s.nextElement());` */
+  openArray(): boolean {
+    this.expect(LBRACKET);
+    if (this.peek() !== RBRACKET) return true;
+    this.pos++;
+    return false;
+  }
+
+  nextElement(): boolean {
+    const c = this.peek();
+    if (c === COMMA) {
+      this.pos++;
+      return true;
+    }
+    if (c === RBRACKET) {
+      this.pos++;
+      return false;
+    }
+    return this.unexpected("',' or ']'");
+  }
+
+  /**
    * Walks the members of an object (the scanner must be at its `{`), calling
    * `member` with each key; `member` must consume the value (read or skip it).
    */
   forEachMember(member: (key: string) => void): void {
-    this.expect(LBRACE);
-    if (this.peek() === RBRACE) {
-      this.pos++;
-      return;
-    }
-    for (;;) {
-      if (this.peek() !== QUOTE) this.unexpected('a string key');
-      const key = this.readKey();
-      this.expect(COLON);
-      member(key);
-      const c = this.peek();
-      this.pos++;
-      if (c === COMMA) continue;
-      if (c === RBRACE) return;
-      this.pos--;
-      this.unexpected("',' or '}'");
+    if (this.openObject()) {
+      do member(this.memberKey());
+      while (this.nextMember());
     }
   }
 
   /** Walks the elements of an array (the scanner must be at its `[`); `element` must consume each one. */
   forEachElement(element: (index: number) => void): void {
-    this.expect(LBRACKET);
-    if (this.peek() === RBRACKET) {
-      this.pos++;
-      return;
-    }
-    for (let index = 0; ; index++) {
-      element(index);
-      const c = this.peek();
-      this.pos++;
-      if (c === COMMA) continue;
-      if (c === RBRACKET) return;
-      this.pos--;
-      this.unexpected("',' or ']'");
-    }
+    if (!this.openArray()) return;
+    let index = 0;
+    do element(index++);
+    while (this.nextElement());
   }
 
   /** Builds the next value, as `JSON.parse` would. */

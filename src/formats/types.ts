@@ -115,6 +115,13 @@ export interface ImportResult {
    * CSV without `classes`); the caller then derives an order itself.
    */
   classOrder?: string[];
+  /**
+   * How many images the source lists, when that is known before reading
+   * them (COCO's images array, VOC's annotation files, YOLO's image files);
+   * entries may differ by errors and dropped empties. A hint: convert keeps
+   * pass 1's items in memory only for sources known to be small.
+   */
+  expectedItems?: number;
   entries: AsyncIterable<ImportEntry>;
 }
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { collectImport } from '../../src/formats/common.js';
 import { readCoco } from '../../src/formats/coco/read.js';
 import { detectCoco } from '../../src/formats/coco/detect.js';
-import { scanDocument } from '../../src/formats/coco/scan.js';
+import { fromParsed, scanDocument } from '../../src/formats/coco/scan.js';
 import { JsonScanner } from '../../src/formats/json-scan.js';
 import { IMG, makeTree } from './helpers.js';
 
@@ -193,6 +193,7 @@ describe.each([
     const dir = await makeTree({ 'ann.json': text, 'a.jpg': IMG });
     const result = await read({ annotations: path.join(dir, 'ann.json') });
     expect(result.classOrder).toEqual(['cat', 'dog']);
+    expect(result.expectedItems).toBe(1);
     const { items, errors } = await collectImport(result);
     expect(errors).toEqual([]);
     expect(items).toHaveLength(1);
@@ -220,6 +221,46 @@ describe.each([
     expect(table.imageId(1)).toBe(1);
     expect(table.get(0)).toEqual({ category_id: 3, bbox: [1, 2, 3, 4], isCrowd: false, area: 12 });
     expect(table.get(1)).toEqual({ category_id: 7, bbox: [0, 0, 1, 1], isCrowd: true });
+  });
+
+  it('keeps odd annotation values as written, and the last of a repeated key, both ways alike', async () => {
+    const annotations = `[
+      {"image_id": "img-a", "category_id": "c1", "bbox": [1, 2, 3, 4, 5], "iscrowd": true, "area": 1e999},
+      {"image_id": 1, "bbox": "nope", "bbox": [0.5, 1.5, 2, 3], "area": 7.25, "iscrowd": 1, "iscrowd": 0},
+      {"image_id": 1, "bbox": [9, 9, 9, 9], "bbox": [1, "2", null, {"x": 1}], "category_id": 3},
+      {"image_id": 1, "bbox": [1e999, 0, 1, 1]},
+      {"image_id": 1, "bbox": [1, 2]},
+      {"image_id": null, "bbox": []},
+      7, null, [1, 2]
+    ]`;
+    const text = `{"images": [], "annotations": ${annotations}}`;
+    let at = 0;
+    const bytes = Buffer.from(text);
+    const streamed = scanDocument(
+      new JsonScanner((target, offset, length) => {
+        const n = Math.min(5, length, bytes.length - at);
+        bytes.copy(target, offset, at, at + n);
+        at += n;
+        return n;
+      }, 16),
+    );
+    const whole = fromParsed(JSON.parse(text));
+    const rows = (doc: typeof streamed) => {
+      const table = doc.annotations as Exclude<typeof doc.annotations, string>;
+      return Array.from({ length: table.length }, (_, i) => [table.imageId(i), table.get(i)]);
+    };
+    expect(rows(streamed)).toEqual([
+      ['img-a', { category_id: 'c1', bbox: [1, 2, 3, 4, 5], isCrowd: true }],
+      [1, { category_id: undefined, bbox: [0.5, 1.5, 2, 3], isCrowd: false, area: 7.25 }],
+      [1, { category_id: 3, bbox: [1, '2', null, { x: 1 }], isCrowd: false }],
+      [1, { category_id: undefined, bbox: [Infinity, 0, 1, 1], isCrowd: false }],
+      [1, { category_id: undefined, bbox: [1, 2], isCrowd: false }],
+      [null, { category_id: undefined, bbox: [], isCrowd: false }],
+      [undefined, { category_id: undefined, bbox: undefined, isCrowd: false }],
+      [undefined, { category_id: undefined, bbox: undefined, isCrowd: false }],
+      [undefined, { category_id: undefined, bbox: undefined, isCrowd: false }],
+    ]);
+    expect(rows(whole)).toEqual(rows(streamed));
   });
 
   it('counts a repeated top-level key once, the last one, as JSON.parse does', async () => {

@@ -33,6 +33,7 @@ describe('readVoc', () => {
     });
     const r = await readVoc({ annotations: dir });
     expect(r.classOrder).toBeUndefined();
+    expect(r.expectedItems).toBe(2);
     const { items, errors } = await collectImport(r);
     expect(errors).toEqual([]);
     const bFile = path.join(dir, 'Annotations', 'b.xml');

@@ -18,6 +18,7 @@ describe('readYolo', () => {
     });
     const r = await readYolo({ annotations: path.join(dir, 'train', 'labels') });
     expect(r.classOrder).toEqual(['cat', 'dog']);
+    expect(r.expectedItems).toBe(3);
     const { items, errors } = await collectImport(r);
     expect(errors).toEqual([]);
     const aLabels = path.join(dir, 'train', 'labels', 'a.txt');

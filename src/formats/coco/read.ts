@@ -146,7 +146,7 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     for (const error of orphanErrors) yield { ok: false, error };
   }
 
-  return { classOrder, entries: entries() };
+  return { classOrder, expectedItems: images.length, entries: entries() };
 }
 
 function isId(v: unknown): v is CocoId {

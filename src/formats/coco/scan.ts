@@ -7,8 +7,8 @@ import { CROWD_FLAG } from './format.js';
 /**
  * One pass over a COCO instances file that keeps only what the converter
  * uses: per image its id, file_name, width and height; per annotation its
- * image_id, category_id, bbox, iscrowd and area (in flat arrays, ~64 bytes
- * an annotation); the categories as written. Segmentation polygons, RLE
+ * image_id, category_id, bbox, iscrowd and area (in typed-array columns,
+ * 57 bytes an annotation); the categories as written. Segmentation polygons, RLE
  * masks, licences and the rest are checked as JSON and dropped as they are
  * read, so memory follows the number of boxes, not the size of the file.
  *
@@ -30,51 +30,198 @@ export interface RawAnnotation {
   area?: number;
 }
 
-export class AnnotationTable {
-  private readonly imageIds: unknown[] = [];
-  private readonly categoryIds: unknown[] = [];
-  /** x, y, width, height per annotation whose bbox is four finite numbers; NaN otherwise. */
-  private readonly boxes: number[] = [];
-  /** Any other bbox value, kept as written for the error message (undefined when absent). */
-  private readonly oddBoxes = new Map<number, unknown>();
-  private readonly crowd: boolean[] = [];
-  /** NaN when absent or not a finite number. */
-  private readonly areas: number[] = [];
+/** Entries per chunk of a Column: columns grow a chunk at a time, never copying. */
+const COLUMN_CHUNK_BITS = 14;
+const COLUMN_CHUNK = 1 << COLUMN_CHUNK_BITS;
 
-  get length(): number {
-    return this.imageIds.length;
+/** A growable column of numbers in fixed-size typed-array chunks. */
+class Column<T extends Float64Array | Uint8Array> {
+  private readonly chunks: T[] = [];
+  private size = 0;
+
+  constructor(
+    private readonly make: (length: number) => T,
+    private readonly initial: number,
+  ) {}
+
+  /** Appends the column's initial value; returns the new row's index. */
+  grow(): number {
+    const k = this.size & (COLUMN_CHUNK - 1);
+    if (k === 0) {
+      const chunk = this.make(COLUMN_CHUNK);
+      if (this.initial !== 0) chunk.fill(this.initial);
+      this.chunks.push(chunk);
+    }
+    return this.size++;
   }
 
+  get(i: number): number {
+    return (this.chunks[i >>> COLUMN_CHUNK_BITS] as T)[i & (COLUMN_CHUNK - 1)] as number;
+  }
+
+  set(i: number, v: number): void {
+    (this.chunks[i >>> COLUMN_CHUNK_BITS] as T)[i & (COLUMN_CHUNK - 1)] = v;
+  }
+}
+
+const float64s = (n: number) => new Float64Array(n);
+const bytes = (n: number) => new Uint8Array(n);
+
+/**
+ * The annotations' fields in typed-array columns: 57 bytes an annotation,
+ * allocated a chunk at a time (no copies as it grows). Numeric ids (the
+ * usual case) sit in the id columns; any other id value is kept as written
+ * in a side map, with NaN in the column.
+ */
+export class AnnotationTable {
+  private count = 0;
+  private readonly imageIds = new Column(float64s, Number.NaN);
+  private readonly otherImageIds = new Map<number, unknown>();
+  private readonly categoryIds = new Column(float64s, Number.NaN);
+  private readonly otherCategoryIds = new Map<number, unknown>();
+  /** x, y, width, height of a bbox that is four finite numbers; NaN in `x` otherwise. */
+  private readonly x = new Column(float64s, Number.NaN);
+  private readonly y = new Column(float64s, Number.NaN);
+  private readonly w = new Column(float64s, Number.NaN);
+  private readonly h = new Column(float64s, Number.NaN);
+  /** Any other bbox value, kept as written for the error message (no entry when absent). */
+  private readonly oddBoxes = new Map<number, unknown>();
+  /** 1 when `iscrowd` is 1 or true. */
+  private readonly crowd = new Column(bytes, 0);
+  /** NaN when absent or not a finite number. */
+  private readonly areas = new Column(float64s, Number.NaN);
+  /** The numbers of the bbox being read. */
+  private readonly box = new Float64Array(4);
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Adds an annotation parsed whole (any JSON value; a non-object has none of the fields). */
   add(raw: unknown): void {
-    const a = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-    const i = this.imageIds.length;
-    this.imageIds.push(a.image_id);
-    this.categoryIds.push(a.category_id);
+    const i = this.newRow();
+    if (typeof raw !== 'object' || raw === null) return;
+    const a = raw as Record<string, unknown>;
+    this.setId(this.imageIds, this.otherImageIds, i, a.image_id);
+    this.setId(this.categoryIds, this.otherCategoryIds, i, a.category_id);
     const bbox = a.bbox;
     if (Array.isArray(bbox) && bbox.length === 4 && bbox.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-      for (const v of bbox as number[]) this.boxes.push(v);
-    } else {
-      for (let k = 0; k < 4; k++) this.boxes.push(Number.NaN);
+      this.setBox(i, bbox[0] as number, bbox[1] as number, bbox[2] as number, bbox[3] as number);
+    } else if (bbox !== undefined) {
       this.oddBoxes.set(i, bbox);
     }
-    this.crowd.push(a.iscrowd === CROWD_FLAG || a.iscrowd === true);
-    this.areas.push(typeof a.area === 'number' && Number.isFinite(a.area) ? a.area : Number.NaN);
+    this.setCrowd(i, a.iscrowd);
+    this.setArea(i, a.area);
+  }
+
+  /**
+   * Reads the next annotation from the scanner straight into the columns:
+   * no object, array or closure per annotation. (That matters beyond the
+   * allocations themselves: V8 sees the image objects kept nearby, decides
+   * that objects made at a shared site live long, and would put every
+   * annotation's garbage straight into the old generation.)
+   */
+  read(scanner: JsonScanner): void {
+    if (scanner.peek() !== 0x7b /* { */) {
+      this.add(scanner.readValue());
+      return;
+    }
+    const i = this.newRow();
+    if (!scanner.openObject()) return;
+    do {
+      const key = scanner.memberKey();
+      if (key === 'image_id') this.setId(this.imageIds, this.otherImageIds, i, scanner.readValue());
+      else if (key === 'category_id') this.setId(this.categoryIds, this.otherCategoryIds, i, scanner.readValue());
+      else if (key === 'bbox') this.readBox(scanner, i);
+      else if (key === 'iscrowd') this.setCrowd(i, scanner.readValue());
+      else if (key === 'area') this.setArea(i, scanner.readValue());
+      else scanner.skipValue();
+    } while (scanner.nextMember());
   }
 
   imageId(i: number): unknown {
-    return this.imageIds[i];
+    const v = this.imageIds.get(i);
+    return Number.isNaN(v) ? this.otherImageIds.get(i) : v;
   }
 
   /** Annotation `i` as buildObject reads it. */
   get(i: number): RawAnnotation {
-    const area = this.areas[i] as number;
-    const b = 4 * i;
-    return {
-      category_id: this.categoryIds[i],
-      bbox: this.oddBoxes.has(i) ? this.oddBoxes.get(i) : this.boxes.slice(b, b + 4),
-      isCrowd: this.crowd[i] as boolean,
-      ...(Number.isNaN(area) ? {} : { area }),
+    const category = this.categoryIds.get(i);
+    const x = this.x.get(i);
+    const area = this.areas.get(i);
+    const out: RawAnnotation = {
+      category_id: Number.isNaN(category) ? this.otherCategoryIds.get(i) : category,
+      bbox: Number.isNaN(x) ? this.oddBoxes.get(i) : [x, this.y.get(i), this.w.get(i), this.h.get(i)],
+      isCrowd: this.crowd.get(i) === 1,
     };
+    if (!Number.isNaN(area)) out.area = area;
+    return out;
+  }
+
+  private newRow(): number {
+    this.imageIds.grow();
+    this.categoryIds.grow();
+    this.x.grow();
+    this.y.grow();
+    this.w.grow();
+    this.h.grow();
+    this.crowd.grow();
+    this.areas.grow();
+    return this.count++;
+  }
+
+  /** The last value of a repeated key wins, as with JSON.parse. */
+  private setId(column: Column<Float64Array>, others: Map<number, unknown>, i: number, v: unknown): void {
+    if (typeof v === 'number') {
+      column.set(i, v);
+      others.delete(i);
+    } else {
+      column.set(i, Number.NaN);
+      if (v === undefined) others.delete(i);
+      else others.set(i, v);
+    }
+  }
+
+  private setBox(i: number, x: number, y: number, w: number, h: number): void {
+    this.x.set(i, x);
+    this.y.set(i, y);
+    this.w.set(i, w);
+    this.h.set(i, h);
+    this.oddBoxes.delete(i);
+  }
+
+  /** A bbox array of four finite numbers goes in the columns; anything else is kept as written. */
+  private readBox(scanner: JsonScanner, i: number): void {
+    this.x.set(i, Number.NaN);
+    if (scanner.peek() !== 0x5b /* [ */) {
+      this.oddBoxes.set(i, scanner.readValue());
+      return;
+    }
+    const box = this.box;
+    let n = 0;
+    let odd: unknown[] | undefined;
+    if (scanner.openArray()) {
+      do {
+        const v = scanner.readValue();
+        if (odd === undefined && n < 4 && typeof v === 'number' && Number.isFinite(v)) {
+          box[n] = v;
+        } else {
+          odd ??= Array.from(box.subarray(0, n));
+          odd.push(v);
+        }
+        n++;
+      } while (scanner.nextElement());
+    }
+    if (odd === undefined && n === 4) this.setBox(i, box[0] as number, box[1] as number, box[2] as number, box[3] as number);
+    else this.oddBoxes.set(i, odd ?? Array.from(box.subarray(0, n)));
+  }
+
+  private setCrowd(i: number, v: unknown): void {
+    this.crowd.set(i, v === CROWD_FLAG || v === true ? 1 : 0);
+  }
+
+  private setArea(i: number, v: unknown): void {
+    this.areas.set(i, typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN);
   }
 }
 
@@ -89,7 +236,6 @@ export interface ScannedCoco {
 }
 
 const IMAGE_KEYS: ReadonlySet<string> = new Set(['id', 'file_name', 'width', 'height']);
-const ANNOTATION_KEYS: ReadonlySet<string> = new Set(['image_id', 'category_id', 'bbox', 'iscrowd', 'area']);
 const CHUNK_BYTES = 1 << 20;
 /** Files up to this size are parsed whole (see above). */
 export const WHOLE_PARSE_BYTES = 16 << 20;
@@ -202,7 +348,7 @@ export function scanDocument(scanner: JsonScanner): ScannedCoco {
     if (key === 'images') {
       if (isArray) {
         const images: RawImage[] = [];
-        scanner.forEachElement(() => images.push(readPicked(scanner, IMAGE_KEYS)));
+        scanner.forEachElement(() => images.push(readImage(scanner)));
         doc.images = images;
       } else {
         scanner.skipValue();
@@ -211,7 +357,7 @@ export function scanDocument(scanner: JsonScanner): ScannedCoco {
     } else if (key === 'annotations') {
       if (isArray) {
         const table = new AnnotationTable();
-        scanner.forEachElement(() => table.add(readPicked(scanner, ANNOTATION_KEYS)));
+        scanner.forEachElement(() => table.read(scanner));
         doc.annotations = table;
       } else {
         scanner.skipValue();
@@ -228,12 +374,12 @@ export function scanDocument(scanner: JsonScanner): ScannedCoco {
   return doc;
 }
 
-/** An object with only the `keys` asked for (the rest skipped), or any other value as it is. */
-function readPicked(scanner: JsonScanner, keys: ReadonlySet<string>): unknown {
+/** An image entry with only the keys the reader uses (the rest skipped), or any other value as it is. */
+function readImage(scanner: JsonScanner): unknown {
   if (scanner.peek() !== 0x7b /* { */) return scanner.readValue();
   const out: Record<string, unknown> = {};
   scanner.forEachMember((key) => {
-    if (keys.has(key)) out[key] = scanner.readValue();
+    if (IMAGE_KEYS.has(key)) out[key] = scanner.readValue();
     else scanner.skipValue();
   });
   return out;

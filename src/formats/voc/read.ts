@@ -77,7 +77,7 @@ export async function readVoc(options: VocReadOptions): Promise<ImportResult> {
     }
   }
 
-  return { ...(declared ? { classOrder: declared } : {}), entries: entries() };
+  return { ...(declared ? { classOrder: declared } : {}), expectedItems: targets.length, entries: entries() };
 }
 
 type Target = { file: string; id?: string; source?: SourceRef } | { error: ItemError };

@@ -112,7 +112,9 @@ export async function readYolo(options: YoloReadOptions): Promise<ImportResult> 
     }
   }
 
-  return { classOrder, entries: entries() };
+  let expectedItems = 0;
+  for (const list of imagesByStem.values()) expectedItems += list.length;
+  return { classOrder, expectedItems, entries: entries() };
 }
 
 /** Parses `class cx cy w h` lines into corner boxes, appending objects or errors. */

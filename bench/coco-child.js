@@ -9,7 +9,7 @@ const [mode, file] = process.argv.slice(2);
 const t0 = performance.now();
 let annotations;
 if (mode === 'scan') {
-  annotations = scanCocoFile(file, { wholeParseBytes: 0 }).annotations.length;
+  annotations = (await scanCocoFile(file, { wholeParseBytes: 0 })).annotations.length;
 } else {
   annotations = JSON.parse(readFileSync(file, 'utf8')).annotations.length;
 }

@@ -104,6 +104,8 @@ export interface ConvertProgress {
   done: number;
   total: number;
   bytes: number;
+  /** While a large annotation file is read, before its first item (phase 'scan'): bytes read and the file's size. */
+  file?: { read: number; size: number };
 }
 
 /** An item that could not be converted, with where it came from. */
@@ -628,7 +630,10 @@ async function scanAnnotations(
   report: ConvertReport,
   progress: (p: ConvertProgress) => void,
 ): Promise<AnnotationScan> {
-  const scan = await spec.read(opts.importOptions);
+  const scan = await spec.read({
+    ...opts.importOptions,
+    onFileProgress: (read, size) => progress({ phase: 'scan', done: 0, total: 0, bytes: 0, file: { read, size } }),
+  });
   const usedInOrder: string[] = [];
   const used = new Set<string>();
   const excluded = new Set<string>();

@@ -150,6 +150,12 @@ export interface ImportOptions {
   crowd?: CrowdPolicy;
   /** Default 'keep': images without objects are kept as negatives. */
   empty?: EmptyPolicy;
+  /**
+   * Called now and then, with the bytes read and the file's size, while a
+   * large annotation file is read before the first item comes out (COCO:
+   * above 16 MB). Lets a caller show progress during those seconds.
+   */
+  onFileProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 export interface FormatReader {

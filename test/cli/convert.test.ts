@@ -127,6 +127,32 @@ describe('convert: progress on a terminal', () => {
   });
 });
 
+describe('convert: progress while a large COCO file is read', () => {
+  it('shows how much of the annotation file has been read before the first item', async () => {
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const { PassThrough } = await import('node:stream');
+    const { main } = await import('../../src/cli/main.js');
+    // The sample's COCO file padded past the 16 MB whole-parse limit with
+    // crowd boxes carrying polygons, which --crowd drop leaves out.
+    const doc = JSON.parse(await readFile(path.join(SAMPLE, 'coco', 'instances.json'), 'utf8')) as { annotations: unknown[] };
+    const polygon = Array.from({ length: 48 }, (_, k) => 100 + k / 4);
+    for (let i = 0; i < 45_000; i++) doc.annotations.push({ id: 100_000 + i, image_id: 1, category_id: 1, iscrowd: 1, bbox: [1, 1, 2, 2], area: 4, segmentation: [polygon] });
+    const dir = await tempDir('big-coco');
+    const annotations = path.join(dir, 'instances.json');
+    await writeFile(annotations, JSON.stringify(doc));
+    const stdout = new PassThrough();
+    const stderr = Object.assign(new PassThrough(), { isTTY: true });
+    let err = '';
+    stderr.on('data', (c: Buffer) => (err += c.toString()));
+    stdout.resume();
+    const args = ['convert', '--from', 'coco', '--annotations', annotations, '--images', path.join(SAMPLE, 'images'), '--crowd', 'drop', '--out', await tempDir(), '--workers', '0'];
+    const code = await main(args, { stdout, stderr, cwd: ROOT });
+    expect(code).toBe(0);
+    expect(err).toMatch(/reading annotations… \d+% of 1\d\.\d MB/);
+    expect(err).toContain('[########################] 12/12 images');
+  });
+});
+
 describe('convert: usage errors exit 2 and write nothing', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['no --from', ['--annotations', 'a.csv', '--out', 'o'], /--from is required/],

@@ -206,7 +206,7 @@ describe.each([
     // What the scan keeps: the picked image keys and the annotation columns, nothing else.
     let at = 0;
     const bytes = Buffer.from(text);
-    const doc = scanDocument(
+    const doc = await scanDocument(
       new JsonScanner((target, offset, length) => {
         const n = Math.min(3, length, bytes.length - at);
         bytes.copy(target, offset, at, at + n);
@@ -236,7 +236,7 @@ describe.each([
     const text = `{"images": [], "annotations": ${annotations}}`;
     let at = 0;
     const bytes = Buffer.from(text);
-    const streamed = scanDocument(
+    const streamed = await scanDocument(
       new JsonScanner((target, offset, length) => {
         const n = Math.min(5, length, bytes.length - at);
         bytes.copy(target, offset, at, at + n);
@@ -261,6 +261,29 @@ describe.each([
       [undefined, { category_id: undefined, bbox: undefined, isCrowd: false }],
     ]);
     expect(rows(whole)).toEqual(rows(streamed));
+  });
+
+  it('returns to the event loop and reports the bytes read while it streams', async () => {
+    const annotations = Array.from({ length: 200 }, (_, i) => ({ image_id: 1, category_id: 1, bbox: [i, 0, 1, 1], segmentation: [[1, 2, 3, 4, 5, 6]] }));
+    const text = JSON.stringify({ images: [{ id: 1, file_name: 'a.jpg' }], annotations, categories: [{ id: 1, name: 'a' }] });
+    const bytes = Buffer.from(text);
+    let at = 0;
+    const scanner = new JsonScanner((target, offset, length) => {
+      const n = Math.min(length, bytes.length - at);
+      bytes.copy(target, offset, at, at + n);
+      at += n;
+      return n;
+    }, 4096);
+    let turns = 0;
+    const tick = setInterval(() => turns++, 0);
+    const seen: number[] = [];
+    const doc = await scanDocument(scanner, (read) => seen.push(read), 1000);
+    clearInterval(tick);
+    expect((doc.annotations as Exclude<typeof doc.annotations, string>).length).toBe(200);
+    expect(seen.length).toBeGreaterThan(bytes.length / 1000 - 2);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen.at(-1)!).toBeLessThanOrEqual(bytes.length);
+    expect(turns).toBeGreaterThan(0);
   });
 
   it('counts a repeated top-level key once, the last one, as JSON.parse does', async () => {

@@ -179,6 +179,8 @@ function progressBar(io: CliIo) {
           const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
           text += `  ${rate.toFixed(0)} img/s  ETA ${eta}s`;
         }
+      } else if (p.phase === 'scan' && p.file) {
+        text = `reading annotations… ${Math.floor((100 * p.file.read) / Math.max(1, p.file.size))}% of ${formatBytes(p.file.size)}`;
       } else if (p.phase === 'scan') {
         text = `reading annotations… ${p.done} items`;
       } else {

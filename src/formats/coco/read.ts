@@ -9,7 +9,7 @@ import { type RawAnnotation, type ScanOptions, scanCocoFile } from './scan.js';
 
 /**
  * Options used: `annotations` (the JSON file), `images`, `classes`, `crowd`,
- * `empty`, `wholeParseBytes` (see scan.ts). `imageSet` is ignored.
+ * `empty`, `onFileProgress`, `wholeParseBytes` (see scan.ts). `imageSet` is ignored.
  */
 export type CocoReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'crowd' | 'empty'> & ScanOptions;
 
@@ -37,7 +37,7 @@ interface CocoImage {
  */
 export async function readCoco(options: CocoReadOptions): Promise<ImportResult> {
   const file = path.resolve(options.annotations);
-  const doc = scanCocoFile(file, options);
+  const doc = await scanCocoFile(file, options);
   const fatal = (reason: string, pointer?: string): never => {
     throw new AnnotationError('annotation', pointer ? `${pointer}: ${reason}` : reason, { file });
   };

@@ -240,9 +240,14 @@ const CHUNK_BYTES = 1 << 20;
 /** Files up to this size are parsed whole (see above). */
 export const WHOLE_PARSE_BYTES = 16 << 20;
 
+/** While streaming, control goes back to the event loop after each this many bytes (progress, timers). */
+const YIELD_BYTES = 8 << 20;
+
 export interface ScanOptions {
   /** Parse whole with JSON.parse up to this many bytes (default WHOLE_PARSE_BYTES; 0 always streams). */
   wholeParseBytes?: number;
+  /** Called now and then while a large file is streamed (see ImportOptions.onFileProgress). */
+  onFileProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
 /**
@@ -250,7 +255,7 @@ export interface ScanOptions {
  * AnnotationError naming the line and byte offset; so is one that cannot be
  * read. A repeated top-level key counts once, the last, as with JSON.parse.
  */
-export function scanCocoFile(file: string, options: ScanOptions = {}): ScannedCoco {
+export async function scanCocoFile(file: string, options: ScanOptions = {}): Promise<ScannedCoco> {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -285,7 +290,8 @@ export function scanCocoFile(file: string, options: ScanOptions = {}): ScannedCo
       position += n;
       return n;
     }, CHUNK_BYTES);
-    return scanDocument(scanner);
+    const report = options.onFileProgress;
+    return await scanDocument(scanner, report ? (read) => report(read, size) : undefined);
   } catch (cause) {
     if (cause instanceof JsonSyntaxError) {
       throw new AnnotationError('annotation', `COCO annotations are not valid JSON: ${cause.reason}`, {
@@ -332,8 +338,24 @@ export function fromParsed(doc: unknown): ScannedCoco {
   return out;
 }
 
-/** The streaming way, over any scanner (the tests feed it small pieces). */
-export function scanDocument(scanner: JsonScanner): ScannedCoco {
+/**
+ * The streaming way, over any scanner (the tests feed it small pieces).
+ * Between array elements it returns to the event loop after every
+ * YIELD_BYTES of input, calling `onProgress` with the bytes read so far: a
+ * large file takes seconds, and a progress bar or a timer should not stall.
+ */
+export async function scanDocument(
+  scanner: JsonScanner,
+  onProgress?: (bytesRead: number) => void,
+  yieldBytes = YIELD_BYTES,
+): Promise<ScannedCoco> {
+  let nextYield = yieldBytes;
+  const pause = async (): Promise<void> => {
+    if (scanner.offset < nextYield) return;
+    nextYield = scanner.offset + yieldBytes;
+    onProgress?.(scanner.offset);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
   scanner.skipBom();
   const doc: ScannedCoco = { isObject: false, annotations: 'absent', categories: 'absent' };
   if (scanner.peek() !== 0x7b /* { */) {
@@ -343,33 +365,42 @@ export function scanDocument(scanner: JsonScanner): ScannedCoco {
     return doc;
   }
   doc.isObject = true;
-  scanner.forEachMember((key) => {
-    const isArray = scanner.peek() === 0x5b; /* [ */
-    if (key === 'images') {
-      if (isArray) {
+  if (scanner.openObject()) {
+    do {
+      const key = scanner.memberKey();
+      const isArray = scanner.peek() === 0x5b; /* [ */
+      if (key === 'images' && isArray) {
         const images: RawImage[] = [];
-        scanner.forEachElement(() => images.push(readImage(scanner)));
+        if (scanner.openArray()) {
+          do {
+            images.push(readImage(scanner));
+            await pause();
+          } while (scanner.nextElement());
+        }
         doc.images = images;
-      } else {
+      } else if (key === 'annotations' && isArray) {
+        const table = new AnnotationTable();
+        if (scanner.openArray()) {
+          do {
+            table.read(scanner);
+            await pause();
+          } while (scanner.nextElement());
+        }
+        doc.annotations = table;
+      } else if (key === 'images') {
         scanner.skipValue();
         delete doc.images;
-      }
-    } else if (key === 'annotations') {
-      if (isArray) {
-        const table = new AnnotationTable();
-        scanner.forEachElement(() => table.read(scanner));
-        doc.annotations = table;
-      } else {
+      } else if (key === 'annotations') {
         scanner.skipValue();
         doc.annotations = 'not-array';
+      } else if (key === 'categories') {
+        const value = scanner.readValue();
+        doc.categories = Array.isArray(value) ? value : 'not-array';
+      } else {
+        scanner.skipValue();
       }
-    } else if (key === 'categories') {
-      const value = scanner.readValue();
-      doc.categories = Array.isArray(value) ? value : 'not-array';
-    } else {
-      scanner.skipValue();
-    }
-  });
+    } while (scanner.nextMember());
+  }
   scanner.expectEnd();
   return doc;
 }

@@ -350,8 +350,9 @@ export async function scanDocument(
   yieldBytes = YIELD_BYTES,
 ): Promise<ScannedCoco> {
   let nextYield = yieldBytes;
+  // Called as `if (scanner.offset >= nextYield) await pause()`: an await per
+  // element, even of a resolved promise, would cost a microtask each.
   const pause = async (): Promise<void> => {
-    if (scanner.offset < nextYield) return;
     nextYield = scanner.offset + yieldBytes;
     onProgress?.(scanner.offset);
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -374,7 +375,7 @@ export async function scanDocument(
         if (scanner.openArray()) {
           do {
             images.push(readImage(scanner));
-            await pause();
+            if (scanner.offset >= nextYield) await pause();
           } while (scanner.nextElement());
         }
         doc.images = images;
@@ -383,7 +384,7 @@ export async function scanDocument(
         if (scanner.openArray()) {
           do {
             table.read(scanner);
-            await pause();
+            if (scanner.offset >= nextYield) await pause();
           } while (scanner.nextElement());
         }
         doc.annotations = table;

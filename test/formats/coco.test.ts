@@ -5,8 +5,7 @@ import { collectImport } from '../../src/formats/common.js';
 import { readCoco } from '../../src/formats/coco/read.js';
 import { detectCoco } from '../../src/formats/coco/detect.js';
 import { fromParsed, scanDocument } from '../../src/formats/coco/scan.js';
-import { JsonScanner } from '../../src/formats/json-scan.js';
-import { IMG, makeTree } from './helpers.js';
+import { IMG, makeTree, scannerOver } from './helpers.js';
 
 const categories = [
   { id: 7, name: 'cat' },
@@ -204,16 +203,7 @@ describe.each([
     ]);
 
     // What the scan keeps: the picked image keys and the annotation columns, nothing else.
-    let at = 0;
-    const bytes = Buffer.from(text);
-    const doc = await scanDocument(
-      new JsonScanner((target, offset, length) => {
-        const n = Math.min(3, length, bytes.length - at);
-        bytes.copy(target, offset, at, at + n);
-        at += n;
-        return n;
-      }, 8),
-    );
+    const doc = await scanDocument(scannerOver(text, 3, 8));
     expect(doc.images).toEqual([{ file_name: 'a.jpg', height: 50, width: 100, id: 1 }]);
     expect(doc.categories).toHaveLength(2);
     const table = doc.annotations as Exclude<typeof doc.annotations, string>;
@@ -234,16 +224,7 @@ describe.each([
       7, null, [1, 2]
     ]`;
     const text = `{"images": [], "annotations": ${annotations}}`;
-    let at = 0;
-    const bytes = Buffer.from(text);
-    const streamed = await scanDocument(
-      new JsonScanner((target, offset, length) => {
-        const n = Math.min(5, length, bytes.length - at);
-        bytes.copy(target, offset, at, at + n);
-        at += n;
-        return n;
-      }, 16),
-    );
+    const streamed = await scanDocument(scannerOver(text, 5, 16));
     const whole = fromParsed(JSON.parse(text));
     const rows = (doc: typeof streamed) => {
       const table = doc.annotations as Exclude<typeof doc.annotations, string>;
@@ -267,13 +248,7 @@ describe.each([
     const annotations = Array.from({ length: 200 }, (_, i) => ({ image_id: 1, category_id: 1, bbox: [i, 0, 1, 1], segmentation: [[1, 2, 3, 4, 5, 6]] }));
     const text = JSON.stringify({ images: [{ id: 1, file_name: 'a.jpg' }], annotations, categories: [{ id: 1, name: 'a' }] });
     const bytes = Buffer.from(text);
-    let at = 0;
-    const scanner = new JsonScanner((target, offset, length) => {
-      const n = Math.min(length, bytes.length - at);
-      bytes.copy(target, offset, at, at + n);
-      at += n;
-      return n;
-    }, 4096);
+    const scanner = scannerOver(bytes, 4096, 4096);
     let turns = 0;
     const tick = setInterval(() => turns++, 0);
     const seen: number[] = [];

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
+import { JsonScanner } from '../../src/formats/json-scan.js';
 
 const made: string[] = [];
 
@@ -30,3 +31,15 @@ export const IMG = 'not really an image; importers only stat it';
 
 /** `../shared/interop` relative to the project root. */
 export const INTEROP = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/interop');
+
+/** A JsonScanner over `text` that hands out at most `piece` bytes per read, through a buffer of `chunk` bytes. */
+export function scannerOver(text: string | Buffer, piece = 1, chunk = 4): JsonScanner {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  let at = 0;
+  return new JsonScanner((target, offset, length) => {
+    const n = Math.min(piece, length, bytes.length - at);
+    bytes.copy(target, offset, at, at + n);
+    at += n;
+    return n;
+  }, chunk);
+}

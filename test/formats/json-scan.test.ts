@@ -1,21 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { JsonScanner, JsonSyntaxError } from '../../src/formats/json-scan.js';
-
-/** A scanner over `text` that hands out at most `piece` bytes per read, through a buffer of `chunk` bytes. */
-function scannerOf(text: string | Buffer, piece = 1, chunk = 4): JsonScanner {
-  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-  let at = 0;
-  return new JsonScanner((target, offset, length) => {
-    const n = Math.min(piece, length, bytes.length - at);
-    bytes.copy(target, offset, at, at + n);
-    at += n;
-    return n;
-  }, chunk);
-}
+import { JsonSyntaxError } from '../../src/formats/json-scan.js';
+import { scannerOver } from './helpers.js';
 
 function readWhole(text: string | Buffer, piece?: number, chunk?: number): unknown {
-  const s = scannerOf(text, piece, chunk);
+  const s = scannerOver(text, piece, chunk);
   s.skipBom();
   const v = s.readValue();
   s.expectEnd();
@@ -23,7 +12,7 @@ function readWhole(text: string | Buffer, piece?: number, chunk?: number): unkno
 }
 
 function skipWhole(text: string, piece?: number, chunk?: number): number {
-  const s = scannerOf(text, piece, chunk);
+  const s = scannerOver(text, piece, chunk);
   s.skipValue();
   s.expectEnd();
   return s.offset;
@@ -79,7 +68,7 @@ describe('JsonScanner', () => {
   });
 
   it('walks members and elements, reading some values and skipping the others', () => {
-    const s = scannerOf('{"skip":{"deep":[[1,2],[3,{"x":"}"}]]},"keep":[1,"two",null],"tail":true}', 2, 4);
+    const s = scannerOver('{"skip":{"deep":[[1,2],[3,{"x":"}"}]]},"keep":[1,"two",null],"tail":true}', 2, 4);
     const seen: Array<[string, unknown]> = [];
     s.forEachMember((key) => {
       if (key === 'skip') s.skipValue();
@@ -91,7 +80,7 @@ describe('JsonScanner', () => {
       ['tail', true],
     ]);
     const elements: unknown[] = [];
-    const a = scannerOf('[ 10 , {"k":1} , [ ] ]');
+    const a = scannerOver('[ 10 , {"k":1} , [ ] ]');
     a.forEachElement((i) => elements.push([i, a.readValue()]));
     expect(elements).toEqual([
       [0, 10],

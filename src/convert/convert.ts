@@ -643,9 +643,15 @@ async function scanAnnotations(
   // of those shapes straight into the old generation (pretenuring), where
   // the garbage of a large dataset piles up between full collections.
   const cacheLimit = options.itemCacheLimit ?? ITEM_CACHE_LIMIT;
-  let cached: SourceItem[] | undefined = scan.expectedItems === undefined || scan.expectedItems <= cacheLimit ? [] : undefined;
+  let cached: SourceItem[] | undefined = [];
+  let sized = false;
   const refused: ItemProblem[] = [];
   for await (const entry of scan.entries) {
+    if (!sized) {
+      // CSV learns its size only once reading has begun, so this is decided here.
+      sized = true;
+      if (scan.expectedItems !== undefined && scan.expectedItems > cacheLimit) cached = undefined;
+    }
     if (!entry.ok) {
       const problem = toProblem(entry.error);
       refused.push(problem);

@@ -117,9 +117,11 @@ export interface ImportResult {
   classOrder?: string[];
   /**
    * How many images the source lists, when that is known before reading
-   * them (COCO's images array, VOC's annotation files, YOLO's image files);
-   * entries may differ by errors and dropped empties. A hint: convert keeps
-   * pass 1's items in memory only for sources known to be small.
+   * them: set on return for COCO (its images array), VOC (its annotation
+   * files) and YOLO (its image files); for CSV, once its rows have been read,
+   * before the first entry comes out. Entries may differ by errors and
+   * dropped empties. A hint: convert keeps pass 1's items in memory only for
+   * sources known to be small.
    */
   expectedItems?: number;
   entries: AsyncIterable<ImportEntry>;

@@ -77,7 +77,14 @@ describe('readCsv', () => {
     const file = path.join(dir, 'ann.csv');
     const r = await readCsv({ annotations: file });
     expect(r.classOrder).toBeUndefined();
-    const { items, errors } = await collectImport(r);
+    // The number of images is known once the rows are read, before the first entry.
+    expect(r.expectedItems).toBeUndefined();
+    const iterator = r.entries[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(r.expectedItems).toBe(3);
+    const rest = await collectImport({ entries: { [Symbol.asyncIterator]: () => iterator } });
+    const items = [...(first.done || !first.value.ok ? [] : [first.value.item]), ...rest.items];
+    const errors = rest.errors;
     expect(errors).toEqual([]);
     expect(items).toEqual([
       {

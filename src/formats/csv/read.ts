@@ -81,6 +81,8 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
       // Closes the file even when a row handler throws; a no-op after a full read.
       stream.destroy();
     }
+    // Known now, before the first entry (see ImportResult.expectedItems).
+    result.expectedItems = groups.size;
 
     function addRow(rec: CsvRecord): void {
       const source: SourceRef = { file, line: rec.line };
@@ -151,5 +153,6 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
     for (const error of loose) yield { ok: false, error };
   }
 
-  return { ...(declared ? { classOrder: declared } : {}), entries: entries() };
+  const result: ImportResult = { ...(declared ? { classOrder: declared } : {}), entries: entries() };
+  return result;
 }

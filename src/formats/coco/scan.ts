@@ -3,6 +3,7 @@ import { AnnotationError } from '../../errors.js';
 import { describeFsError } from '../../io/read.js';
 import { JsonScanner, JsonSyntaxError } from '../json-scan.js';
 import { CROWD_FLAG } from './format.js';
+import { Column, float64s, uint8s } from '../columns.js';
 
 /**
  * One pass over a COCO instances file that keeps only what the converter
@@ -30,43 +31,6 @@ export interface RawAnnotation {
   area?: number;
 }
 
-/** Entries per chunk of a Column: columns grow a chunk at a time, never copying. */
-const COLUMN_CHUNK_BITS = 14;
-const COLUMN_CHUNK = 1 << COLUMN_CHUNK_BITS;
-
-/** A growable column of numbers in fixed-size typed-array chunks. */
-class Column<T extends Float64Array | Uint8Array> {
-  private readonly chunks: T[] = [];
-  private size = 0;
-
-  constructor(
-    private readonly make: (length: number) => T,
-    private readonly initial: number,
-  ) {}
-
-  /** Appends the column's initial value; returns the new row's index. */
-  grow(): number {
-    const k = this.size & (COLUMN_CHUNK - 1);
-    if (k === 0) {
-      const chunk = this.make(COLUMN_CHUNK);
-      if (this.initial !== 0) chunk.fill(this.initial);
-      this.chunks.push(chunk);
-    }
-    return this.size++;
-  }
-
-  get(i: number): number {
-    return (this.chunks[i >>> COLUMN_CHUNK_BITS] as T)[i & (COLUMN_CHUNK - 1)] as number;
-  }
-
-  set(i: number, v: number): void {
-    (this.chunks[i >>> COLUMN_CHUNK_BITS] as T)[i & (COLUMN_CHUNK - 1)] = v;
-  }
-}
-
-const float64s = (n: number) => new Float64Array(n);
-const bytes = (n: number) => new Uint8Array(n);
-
 /**
  * The annotations' fields in typed-array columns: 57 bytes an annotation,
  * allocated a chunk at a time (no copies as it grows). Numeric ids (the
@@ -87,7 +51,7 @@ export class AnnotationTable {
   /** Any other bbox value, kept as written for the error message (no entry when absent). */
   private readonly oddBoxes = new Map<number, unknown>();
   /** 1 when `iscrowd` is 1 or true. */
-  private readonly crowd = new Column(bytes, 0);
+  private readonly crowd = new Column(uint8s, 0);
   /** NaN when absent or not a finite number. */
   private readonly areas = new Column(float64s, Number.NaN);
   /** The numbers of the bbox being read. */

@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
+import { checkClass, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
+import { Column as NumberColumn, float64s, int32s } from '../columns.js';
 import { isFile, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { BOX_COLUMNS, type Column, REQUIRED_COLUMNS } from './format.js';
@@ -26,8 +27,67 @@ interface Group {
   line: number;
   width?: number;
   height?: number;
-  objects: SourceObject[];
-  errors: ItemError[];
+  errors?: ItemError[];
+}
+
+/**
+ * Every box of the file, in columns (44 bytes a box): rows of one image need
+ * not be adjacent, so all of them are read before the first image comes out,
+ * and a million boxes as objects would take several hundred megabytes. The
+ * objects are built as each image is handed on.
+ */
+class BoxRows {
+  readonly group = new NumberColumn(int32s, 0);
+  readonly line = new NumberColumn(int32s, 0);
+  readonly classIndex = new NumberColumn(int32s, 0);
+  readonly xmin = new NumberColumn(float64s, 0);
+  readonly ymin = new NumberColumn(float64s, 0);
+  readonly xmax = new NumberColumn(float64s, 0);
+  readonly ymax = new NumberColumn(float64s, 0);
+  readonly classNames: string[] = [];
+  private readonly classIds = new Map<string, number>();
+
+  get length(): number {
+    return this.group.length;
+  }
+
+  add(group: number, line: number, className: string, xmin: number, ymin: number, xmax: number, ymax: number): void {
+    let c = this.classIds.get(className);
+    if (c === undefined) {
+      c = this.classNames.length;
+      this.classNames.push(className);
+      this.classIds.set(className, c);
+    }
+    this.group.push(group);
+    this.line.push(line);
+    this.classIndex.push(c);
+    this.xmin.push(xmin);
+    this.ymin.push(ymin);
+    this.xmax.push(xmax);
+    this.ymax.push(ymax);
+  }
+
+  /** Box indices grouped by image, each group in row order: group g is order[start[g]..start[g + 1]). */
+  byGroup(groups: number): { start: Int32Array; order: Int32Array } {
+    const start = new Int32Array(groups + 1);
+    for (let b = 0; b < this.length; b++) start[this.group.get(b) + 1]!++;
+    for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
+    const next = start.slice(0, groups);
+    const order = new Int32Array(this.length);
+    for (let b = 0; b < this.length; b++) order[next[this.group.get(b)]!++] = b;
+    return { start, order };
+  }
+
+  object(b: number, file: string): SourceObject {
+    return {
+      className: this.classNames[this.classIndex.get(b)] as string,
+      xmin: this.xmin.get(b),
+      ymin: this.ymin.get(b),
+      xmax: this.xmax.get(b),
+      ymax: this.ymax.get(b),
+      source: { file, line: this.line.get(b) },
+    };
+  }
 }
 
 export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
@@ -68,7 +128,9 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
   const at = (fields: string[], c: Column): string => fields[col.get(c)!]!.trim();
 
   async function* entries(): AsyncGenerator<ImportEntry> {
-    const groups = new Map<string, Group>();
+    const groupIds = new Map<string, number>();
+    const groups: Group[] = [];
+    const boxes = new BoxRows();
     // Rows too broken to say which image they belong to.
     const loose: ItemError[] = [];
     try {
@@ -82,25 +144,27 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
       stream.destroy();
     }
     // Known now, before the first entry (see ImportResult.expectedItems).
-    result.expectedItems = groups.size;
+    result.expectedItems = groups.length;
 
     function addRow(rec: CsvRecord): void {
       const source: SourceRef = { file, line: rec.line };
       const filenameIndex = col.get('filename')!;
       const filename = rec.fields[filenameIndex]?.trim() ?? '';
-      let group = filename !== '' ? groups.get(filename) : undefined;
-      if (filename !== '' && !group) {
-        group = { filename, line: rec.line, objects: [], errors: [] };
-        groups.set(filename, group);
+      let groupId = filename !== '' ? groupIds.get(filename) : undefined;
+      if (filename !== '' && groupId === undefined) {
+        groupId = groups.length;
+        groups.push({ filename, line: rec.line });
+        groupIds.set(filename, groupId);
       }
+      const group = groupId !== undefined ? groups[groupId] : undefined;
       const err = (code: ItemError['code'], reason: string): void => {
         const e: ItemError = { source, code, reason };
-        if (group) group.errors.push({ ...e, itemId: group.filename });
+        if (group) (group.errors ??= []).push({ ...e, itemId: group.filename });
         else loose.push(e);
       };
       if (rec.error) return err('malformed-annotation', rec.error);
       if (rec.fields.length !== columnCount) return err('malformed-annotation', `row has ${rec.fields.length} columns, the header has ${columnCount}`);
-      if (!group) return err('malformed-annotation', 'row has an empty filename');
+      if (!group || groupId === undefined) return err('malformed-annotation', 'row has an empty filename');
 
       for (const key of ['width', 'height'] as const) {
         const t = at(rec.fields, key);
@@ -125,20 +189,24 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
       const [xmin, ymin, xmax, ymax] = nums as [number, number, number, number];
       const inverted = invertedBoxReason({ xmin, ymin, xmax, ymax });
       if (inverted) return err('invalid-box', inverted);
-      group.objects.push(compactObject({ className, xmin, ymin, xmax, ymax, source }));
+      boxes.add(groupId, rec.line, className, xmin, ymin, xmax, ymax);
     }
 
-    for (const group of groups.values()) {
+    const { start, order } = boxes.byGroup(groups.length);
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g] as Group;
       const source: SourceRef = { file, line: group.line };
       const resolved = resolveImagePath(imagesRoot, group.filename);
       if (!resolved.ok) {
         yield { ok: false, error: { source, code: resolved.code, reason: resolved.reason } };
         continue;
       }
-      const errors = group.errors.map((e) => ({ ...e, itemId: resolved.id }));
+      const errors = (group.errors ?? []).map((e) => ({ ...e, itemId: resolved.id }));
       if (!(await isFile(resolved.imagePath))) {
         errors.push({ source, itemId: resolved.id, code: 'missing-image', reason: `image file not found: ${resolved.imagePath}` });
       }
+      const objects: SourceObject[] = [];
+      for (let k = start[g] as number; k < (start[g + 1] as number); k++) objects.push(boxes.object(order[k] as number, file));
       const item: SourceItem = {
         id: resolved.id,
         source,
@@ -146,7 +214,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
         ...(group.width !== undefined ? { width: group.width } : {}),
         ...(group.height !== undefined ? { height: group.height } : {}),
         coords: 'pixel',
-        objects: group.objects,
+        objects,
       };
       yield* finishItem(item, errors, options.empty);
     }

@@ -296,16 +296,26 @@ async function peek(source: AsyncIterable<Uint8Array>, want: number, file?: stri
   }
   const head = concat(buffered, Math.min(have, want));
   const rest = (async function* () {
-    yield* buffered;
-    if (done) return;
     try {
-      for (;;) {
-        const r = await iterator.next();
-        if (r.done) return;
-        yield toUint8(r.value);
+      yield* buffered;
+      if (done) return;
+      try {
+        for (;;) {
+          const r = await iterator.next();
+          if (r.done) {
+            done = true;
+            return;
+          }
+          yield toUint8(r.value);
+        }
+      } catch (err) {
+        done = true; // a source that threw is finished
+        throw new TfrecordError('io', describeFsError(err), { file, cause: err });
       }
-    } catch (err) {
-      throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+    } finally {
+      // A reader that stops early (an error in a record, a --limit) must
+      // still let the source finish: a file source closes its handle then.
+      if (!done) await iterator.return?.();
     }
   })();
   return [head, rest];

@@ -19,27 +19,39 @@ export async function* parseRecordStream(
   const iterator = (chunks as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]
     ? (chunks as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
     : (chunks as Iterable<Uint8Array>)[Symbol.iterator]();
-  for (;;) {
-    let next: IteratorResult<Uint8Array>;
-    try {
-      next = await iterator.next();
-    } catch (err) {
-      // A failing source (e.g. a corrupt gzip stream) is located at the record being read.
-      throw isTfrecordError(err) ? err.withLocation(parser.location()) : err;
+  // Whether the source has ended or thrown; otherwise, when this generator
+  // stops early (a consumer that breaks off, a corrupt record), the source is
+  // told to finish, so a file source closes its handle.
+  let sourceDone = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<Uint8Array>;
+      try {
+        next = await iterator.next();
+      } catch (err) {
+        sourceDone = true;
+        // A failing source (e.g. a corrupt gzip stream) is located at the record being read.
+        throw isTfrecordError(err) ? err.withLocation(parser.location()) : err;
+      }
+      if (next.done) {
+        sourceDone = true;
+        break;
+      }
+      const chunk = next.value;
+      let failure: unknown;
+      try {
+        parser.push(chunk, ready);
+      } catch (err) {
+        failure = err;
+      }
+      for (let i = 0; i < ready.length; i++) yield ready[i]!;
+      ready.length = 0;
+      if (failure !== undefined) throw failure;
     }
-    if (next.done) break;
-    const chunk = next.value;
-    let failure: unknown;
-    try {
-      parser.push(chunk, ready);
-    } catch (err) {
-      failure = err;
-    }
-    for (let i = 0; i < ready.length; i++) yield ready[i]!;
-    ready.length = 0;
-    if (failure !== undefined) throw failure;
+    parser.finish();
+  } finally {
+    if (!sourceDone) await iterator.return?.();
   }
-  parser.finish();
 }
 
 /**

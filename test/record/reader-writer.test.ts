@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -371,5 +371,32 @@ describe('damage', () => {
       const { error: e3 } = await drain(readRecords(p));
       expect((e3 as TfrecordError).message).toContain('permission denied');
     }
+  });
+});
+
+describe('file handles', () => {
+  const openFds = () => readdirSync('/proc/self/fd').length;
+  it.skipIf(!existsSync('/proc/self/fd'))('are closed when a reader stops early or a record is corrupt, not left to the garbage collector', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tfrecord-od-fds-'));
+    const good = join(dir, 'good.tfrecord');
+    await writeRecords(good, Array.from({ length: 50 }, (_, i) => new Uint8Array(100_000).fill(i)));
+    const bytes = await readFile(good);
+    bytes[100_000 * 3] ^= 0xff; // inside record 2 or 3: a data CRC mismatch
+    const bad = join(dir, 'bad.tfrecord');
+    await writeFile(bad, bytes);
+    const gz = join(dir, 'good.tfrecord.gz');
+    await writeFile(gz, gzipSync(await readFile(good)));
+    const before = openFds();
+    for (let round = 0; round < 10; round++) {
+      for (const file of [good, gz]) {
+        for await (const _ of readRecordEntries(file, { chunkSize: 4096 })) break;
+      }
+      await expect(async () => {
+        for await (const _ of readRecordEntries(bad, { chunkSize: 4096 })) void _;
+      }).rejects.toThrow(/CRC/);
+    }
+    // Give closes in flight a moment; leaked handles would stay open until a GC.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(openFds()).toBe(before);
   });
 });

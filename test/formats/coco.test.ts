@@ -261,6 +261,32 @@ describe.each([
     expect(turns).toBeGreaterThan(0);
   });
 
+  it('gives the boxes of a repeated image id to its first entry that gets that far, and none to the others', async () => {
+    const text = coco(
+      [
+        { id: 1, file_name: '' },
+        { id: 1, file_name: 'a.jpg' },
+        { id: 1, file_name: 'b.jpg' },
+        { id: 2, file_name: 'c.jpg' },
+      ],
+      [
+        { image_id: 2, category_id: 3, bbox: [5, 5, 1, 1] },
+        { image_id: 1, category_id: 7, bbox: [1, 1, 1, 1] },
+        { image_id: 1, category_id: 3, bbox: [2, 2, 1, 1] },
+      ],
+    );
+    const dir = await makeTree({ 'ann.json': text, 'a.jpg': IMG, 'b.jpg': IMG, 'c.jpg': IMG });
+    const { items, errors } = await collectImport(await read({ annotations: path.join(dir, 'ann.json') }));
+    expect(errors.map((e) => [e.code, e.source.pointer])).toEqual([
+      ['malformed-annotation', '/images/0'],
+      ['duplicate-item', '/images/2'],
+    ]);
+    expect(items.map((i) => [i.id, i.objects.map((o) => [o.className, o.xmin])])).toEqual([
+      ['a.jpg', [['cat', 1], ['dog', 2]]],
+      ['c.jpg', [['dog', 5]]],
+    ]);
+  });
+
   it('counts a repeated top-level key once, the last one, as JSON.parse does', async () => {
     const text = `{"images": [{"id": 9, "file_name": "old.jpg"}], "categories": [{"id": 1, "name": "a"}],
       "images": [{"id": 1, "file_name": "a.jpg"}], "annotations": "nope", "annotations": [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1]}]}`;

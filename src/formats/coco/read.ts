@@ -72,17 +72,23 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
   const images = indexImages(file, rawImages);
   const imagesRoot = options.images !== undefined ? path.resolve(options.images) : await defaultImagesRoot(file, images);
 
-  // image id -> annotation positions, built once.
-  const byImage = new Map<CocoId, number[]>();
+  // Annotations grouped by image id, built once: each distinct id has a slot,
+  // and the annotations of slot s are order[start[s]..start[s + 1]), in file
+  // order. (Typed arrays rather than a Map of arrays: 8 bytes an annotation
+  // instead of ~30.)
+  const slotOf = new Map<CocoId, number>();
+  for (const im of images) if (im.id !== undefined && !slotOf.has(im.id)) slotOf.set(im.id, slotOf.size);
+  const slots = slotOf.size;
+  const annotationCount = annotations?.length ?? 0;
+  const owner = new Int32Array(annotationCount);
+  const start = new Int32Array(slots + 1);
   const orphanErrors: ItemError[] = [];
-  const imageIds = new Set<CocoId>();
-  for (const im of images) if (im.id !== undefined) imageIds.add(im.id);
-  for (let i = 0; i < (annotations?.length ?? 0); i++) {
+  for (let i = 0; i < annotationCount; i++) {
     const imageId = annotations!.imageId(i);
-    if (isId(imageId) && imageIds.has(imageId)) {
-      let list = byImage.get(imageId);
-      if (!list) byImage.set(imageId, (list = []));
-      list.push(i);
+    const slot = isId(imageId) ? slotOf.get(imageId) : undefined;
+    owner[i] = slot ?? -1;
+    if (slot !== undefined) {
+      start[slot + 1]!++;
       continue;
     }
     orphanErrors.push({
@@ -90,6 +96,13 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
       code: isId(imageId) ? 'unknown-image' : 'malformed-annotation',
       reason: isId(imageId) ? `annotation refers to image_id ${JSON.stringify(imageId)}, which is not in "images"` : 'annotation has no valid "image_id"',
     });
+  }
+  for (let s = 0; s < slots; s++) start[s + 1]! += start[s]!;
+  const order = new Int32Array(start[slots]!);
+  const fill = start.slice(0, slots);
+  for (let i = 0; i < annotationCount; i++) {
+    const slot = owner[i]!;
+    if (slot >= 0) order[fill[slot]!++] = i;
   }
 
   const seenIds = new Set<string>();
@@ -121,7 +134,11 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
 
     const objects: SourceObject[] = [];
     // Annotations of a repeated id are attached to its first entry only.
-    for (const ai of firstOfId ? (byImage.get(image.id!) ?? []) : []) {
+    const slot = firstOfId ? (slotOf.get(image.id!) as number) : -1;
+    const from = slot >= 0 ? start[slot]! : 0;
+    const to = slot >= 0 ? start[slot + 1]! : 0;
+    for (let k = from; k < to; k++) {
+      const ai = order[k]!;
       const built = buildObject(file, ai, annotations!.get(ai), categoryName, declaredSet);
       if ('error' in built) errors.push({ ...built.error, itemId });
       else if (!(built.object.isCrowd && options.crowd === 'drop')) objects.push(built.object);

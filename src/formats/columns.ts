@@ -52,3 +52,24 @@ export class Column<T extends TypedColumn> {
 export const float64s = (n: number): Float64Array => new Float64Array(n);
 export const int32s = (n: number): Int32Array => new Int32Array(n);
 export const uint8s = (n: number): Uint8Array => new Uint8Array(n);
+
+/**
+ * Items 0..count-1 grouped by `groupOf` (a group number below `groups`, or
+ * -1 for none), keeping their order within each group: the items of group
+ * g are order[start[g]..start[g + 1]). A counting sort, 4 bytes an item.
+ */
+export function groupIndex(count: number, groups: number, groupOf: (item: number) => number): { start: Int32Array; order: Int32Array } {
+  const start = new Int32Array(groups + 1);
+  for (let i = 0; i < count; i++) {
+    const g = groupOf(i);
+    if (g >= 0) start[g + 1]!++;
+  }
+  for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
+  const order = new Int32Array(start[groups]!);
+  const fill = start.slice(0, groups);
+  for (let i = 0; i < count; i++) {
+    const g = groupOf(i);
+    if (g >= 0) order[fill[g]!++] = i;
+  }
+  return { start, order };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Column, float64s, int32s, uint8s } from '../../src/formats/columns.js';
+import { Column, float64s, groupIndex, int32s, uint8s } from '../../src/formats/columns.js';
 
 describe('Column', () => {
   it('keeps every value across chunk boundaries, starting new rows at the initial value', () => {
@@ -25,5 +25,14 @@ describe('Column', () => {
     flags.grow();
     flags.push(1);
     expect([flags.get(0), flags.get(1)]).toEqual([0, 1]);
+  });
+});
+
+describe('groupIndex', () => {
+  it('groups items by number, keeping their order, and leaves out items of no group', () => {
+    const groupOf = [2, 0, -1, 2, 0, 2, -1];
+    const { start, order } = groupIndex(groupOf.length, 4, (i) => groupOf[i]!);
+    expect([...start]).toEqual([0, 2, 2, 5, 5]);
+    expect([...order]).toEqual([1, 4, 0, 3, 5]);
   });
 });

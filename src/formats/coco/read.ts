@@ -6,6 +6,7 @@ import { isDirectory, isFile, isFileSync, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
 import { type RawAnnotation, type ScanOptions, scanCocoFile } from './scan.js';
+import { groupIndex } from '../columns.js';
 
 /**
  * Options used: `annotations` (the JSON file), `images`, `classes`, `crowd`,
@@ -81,29 +82,19 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
   const slots = slotOf.size;
   const annotationCount = annotations?.length ?? 0;
   const owner = new Int32Array(annotationCount);
-  const start = new Int32Array(slots + 1);
   const orphanErrors: ItemError[] = [];
   for (let i = 0; i < annotationCount; i++) {
     const imageId = annotations!.imageId(i);
     const slot = isId(imageId) ? slotOf.get(imageId) : undefined;
     owner[i] = slot ?? -1;
-    if (slot !== undefined) {
-      start[slot + 1]!++;
-      continue;
-    }
+    if (slot !== undefined) continue;
     orphanErrors.push({
       source: { file, index: i, pointer: `/annotations/${i}` },
       code: isId(imageId) ? 'unknown-image' : 'malformed-annotation',
       reason: isId(imageId) ? `annotation refers to image_id ${JSON.stringify(imageId)}, which is not in "images"` : 'annotation has no valid "image_id"',
     });
   }
-  for (let s = 0; s < slots; s++) start[s + 1]! += start[s]!;
-  const order = new Int32Array(start[slots]!);
-  const fill = start.slice(0, slots);
-  for (let i = 0; i < annotationCount; i++) {
-    const slot = owner[i]!;
-    if (slot >= 0) order[fill[slot]!++] = i;
-  }
+  const { start, order } = groupIndex(annotationCount, slots, (i) => owner[i]!);
 
   const seenIds = new Set<string>();
   const seenImageIds = new Set<CocoId>();

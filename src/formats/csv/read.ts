@@ -4,7 +4,7 @@ import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
-import { Column as NumberColumn, float64s, int32s } from '../columns.js';
+import { Column as NumberColumn, float64s, groupIndex, int32s } from '../columns.js';
 import { isFile, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { BOX_COLUMNS, type Column, REQUIRED_COLUMNS } from './format.js';
@@ -69,13 +69,7 @@ class BoxRows {
 
   /** Box indices grouped by image, each group in row order: group g is order[start[g]..start[g + 1]). */
   byGroup(groups: number): { start: Int32Array; order: Int32Array } {
-    const start = new Int32Array(groups + 1);
-    for (let b = 0; b < this.length; b++) start[this.group.get(b) + 1]!++;
-    for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
-    const next = start.slice(0, groups);
-    const order = new Int32Array(this.length);
-    for (let b = 0; b < this.length; b++) order[next[this.group.get(b)]!++] = b;
-    return { start, order };
+    return groupIndex(this.length, groups, (b) => this.group.get(b));
   }
 
   object(b: number, file: string): SourceObject {

@@ -2,22 +2,24 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AnnotationError } from '../../errors.js';
 import { describeFsError } from '../../io/read.js';
 import { JsonScanner, JsonSyntaxError } from '../json-scan.js';
-import { CROWD_FLAG } from './format.js';
 import { Column, float64s, uint8s } from '../columns.js';
+import { CROWD_FLAG } from './format.js';
 
-/**
+/*
  * One pass over a COCO instances file that keeps only what the converter
  * uses: per image its id, file_name, width and height; per annotation its
- * image_id, category_id, bbox, iscrowd and area (in typed-array columns,
- * 57 bytes an annotation); the categories as written. Segmentation polygons, RLE
- * masks, licences and the rest are checked as JSON and dropped as they are
- * read, so memory follows the number of boxes, not the size of the file.
+ * image_id, category_id, bbox, iscrowd and area (in typed-array columns, 57
+ * bytes an annotation); the categories as written. Segmentation polygons,
+ * RLE masks, licences and the rest are checked as JSON and dropped as they
+ * are read, so memory follows the number of boxes, not the size of the file.
  *
  * Files up to WHOLE_PARSE_BYTES are parsed whole with JSON.parse instead:
- * for them native parsing is ten times quicker than a scanner the JIT has
- * not warmed up yet, and the memory it takes is small. Both ways give the
- * same ScannedCoco, and a syntax error is always reported by the scanner.
+ * for them native parsing is about seven times quicker than a scanner the
+ * JIT has not warmed up yet, and the memory it takes is small. Both ways
+ * give the same ScannedCoco, and a syntax error is always reported by the
+ * scanner.
  */
+
 /** The image fields the reader needs, as written (other keys are not kept). */
 export type RawImage = unknown;
 

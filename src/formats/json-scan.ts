@@ -178,10 +178,7 @@ export class JsonScanner {
    * nextMember consumes the `,` before the next member or the closing `}`.
    */
   openObject(): boolean {
-    this.expect(LBRACE);
-    if (this.peek() !== RBRACE) return true;
-    this.pos++;
-    return false;
+    return this.open(LBRACE, RBRACE);
   }
 
   memberKey(): string {
@@ -191,37 +188,16 @@ export class JsonScanner {
   }
 
   nextMember(): boolean {
-    const c = this.peek();
-    if (c === COMMA) {
-      this.pos++;
-      return true;
-    }
-    if (c === RBRACE) {
-      this.pos++;
-      return false;
-    }
-    return this.unexpected("',' or '}'");
+    return this.next(RBRACE);
   }
 
   /** The same for an array: `if (s.openArray()) do { ...consume an element... } while (s.nextElement());` */
   openArray(): boolean {
-    this.expect(LBRACKET);
-    if (this.peek() !== RBRACKET) return true;
-    this.pos++;
-    return false;
+    return this.open(LBRACKET, RBRACKET);
   }
 
   nextElement(): boolean {
-    const c = this.peek();
-    if (c === COMMA) {
-      this.pos++;
-      return true;
-    }
-    if (c === RBRACKET) {
-      this.pos++;
-      return false;
-    }
-    return this.unexpected("',' or ']'");
+    return this.next(RBRACKET);
   }
 
   /**
@@ -274,11 +250,7 @@ export class JsonScanner {
       // A value is expected here.
       const c = this.peek();
       if (c === LBRACE || c === LBRACKET) {
-        this.pos++;
-        const close = c === LBRACE ? RBRACE : RBRACKET;
-        if (this.peek() === close) {
-          this.pos++;
-        } else {
+        if (this.open(c, c === LBRACE ? RBRACE : RBRACKET)) {
           if (depth === this.stack.length) {
             const grown = new Uint8Array(depth * 2);
             grown.set(this.stack);
@@ -299,18 +271,11 @@ export class JsonScanner {
       for (;;) {
         if (depth === 0) return;
         const inObject = this.stack[depth - 1] === 1;
-        const next = this.peek();
-        if (next === COMMA) {
-          this.pos++;
+        if (this.next(inObject ? RBRACE : RBRACKET)) {
           if (inObject) this.skipKey();
           break;
         }
-        if (next === (inObject ? RBRACE : RBRACKET)) {
-          this.pos++;
-          depth--;
-          continue;
-        }
-        this.unexpected(inObject ? "',' or '}'" : "',' or ']'");
+        depth--;
       }
     }
   }
@@ -498,6 +463,24 @@ export class JsonScanner {
       if (!this.more()) return -1;
     }
     return this.buf[this.pos + rel] as number;
+  }
+
+  /** Consumes the opening byte of a container (and its close, when it is empty); true when it has a first member or element. */
+  private open(openByte: number, closeByte: number): boolean {
+    this.expect(openByte);
+    if (this.peek() !== closeByte) return true;
+    this.pos++;
+    return false;
+  }
+
+  /** After a member or element: consumes a `,` (true: another follows) or the container's closing byte (false). */
+  private next(closeByte: number): boolean {
+    const c = this.peek();
+    if (c === COMMA || c === closeByte) {
+      this.pos++;
+      return c === COMMA;
+    }
+    return this.unexpected(`',' or '${String.fromCharCode(closeByte)}'`);
   }
 
   private expect(byte: number): void {

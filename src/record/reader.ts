@@ -37,13 +37,7 @@ export async function* parseRecordStream(
         sourceDone = true;
         break;
       }
-      const chunk = next.value;
-      let failure: unknown;
-      try {
-        parser.push(chunk, ready);
-      } catch (err) {
-        failure = err;
-      }
+      const failure = pushChunk(parser, next.value, ready);
       for (let i = 0; i < ready.length; i++) yield ready[i]!;
       ready.length = 0;
       if (failure !== undefined) throw failure;
@@ -62,15 +56,24 @@ export function* parseRecords(chunks: Iterable<Uint8Array>, options: ParserOptio
   const parser = new RecordParser(options);
   const ready: RecordEntry[] = [];
   for (const chunk of chunks) {
-    let failure: unknown;
-    try {
-      parser.push(chunk, ready);
-    } catch (err) {
-      failure = err;
-    }
+    const failure = pushChunk(parser, chunk, ready);
     for (let i = 0; i < ready.length; i++) yield ready[i]!;
     ready.length = 0;
     if (failure !== undefined) throw failure;
   }
   parser.finish();
+}
+
+/**
+ * Feeds one chunk to the parser, which appends the records it completes to
+ * `ready`. A damaged record's error is returned rather than thrown, so the
+ * caller hands out the good records before it and then throws.
+ */
+function pushChunk(parser: RecordParser, chunk: Uint8Array, ready: RecordEntry[]): unknown {
+  try {
+    parser.push(chunk, ready);
+    return undefined;
+  } catch (err) {
+    return err;
+  }
 }

@@ -298,20 +298,14 @@ async function peek(source: AsyncIterable<Uint8Array>, want: number, file?: stri
   const rest = (async function* () {
     try {
       yield* buffered;
-      if (done) return;
-      try {
-        for (;;) {
-          const r = await iterator.next();
-          if (r.done) {
-            done = true;
-            return;
-          }
-          yield toUint8(r.value);
-        }
-      } catch (err) {
-        done = true; // a source that threw is finished
-        throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+      while (!done) {
+        const r = await iterator.next();
+        if (r.done) done = true;
+        else yield toUint8(r.value);
       }
+    } catch (err) {
+      done = true; // a source that threw is finished
+      throw new TfrecordError('io', describeFsError(err), { file, cause: err });
     } finally {
       // A reader that stops early (an error in a record, a --limit) must
       // still let the source finish: a file source closes its handle then.

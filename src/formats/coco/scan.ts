@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { AnnotationError } from '../../errors.js';
 import { describeFsError } from '../../io/read.js';
 import { JsonScanner, JsonSyntaxError } from '../json-scan.js';
@@ -40,7 +40,6 @@ export interface RawAnnotation {
  * in a side map, with NaN in the column.
  */
 export class AnnotationTable {
-  private count = 0;
   private readonly imageIds = new Column(float64s, Number.NaN);
   private readonly otherImageIds = new Map<number, unknown>();
   private readonly categoryIds = new Column(float64s, Number.NaN);
@@ -60,7 +59,7 @@ export class AnnotationTable {
   private readonly box = new Float64Array(4);
 
   get length(): number {
-    return this.count;
+    return this.imageIds.length;
   }
 
   /** Adds an annotation parsed whole (any JSON value; a non-object has none of the fields). */
@@ -132,8 +131,7 @@ export class AnnotationTable {
     this.w.grow();
     this.h.grow();
     this.crowd.grow();
-    this.areas.grow();
-    return this.count++;
+    return this.areas.grow();
   }
 
   /** The last value of a repeated key wins, as with JSON.parse. */
@@ -222,30 +220,31 @@ export interface ScanOptions {
  * read. A repeated top-level key counts once, the last, as with JSON.parse.
  */
 export async function scanCocoFile(file: string, options: ScanOptions = {}): Promise<ScannedCoco> {
+  const cannotRead = (cause: unknown) =>
+    new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
   let fd: number;
   try {
     fd = openSync(file, 'r');
   } catch (cause) {
-    throw new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
+    throw cannotRead(cause);
   }
-  const readAt = (target: Buffer, offset: number, length: number, position: number | null): number => {
+  const readAt = (target: Buffer, offset: number, length: number, position: number): number => {
     try {
       return readSync(fd, target, offset, length, position);
     } catch (cause) {
-      throw new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
+      throw cannotRead(cause);
     }
   };
   try {
     const size = fstatSync(fd).size;
     if (size <= (options.wholeParseBytes ?? WHOLE_PARSE_BYTES)) {
-      const whole = Buffer.allocUnsafe(size);
-      let filled = 0;
-      while (filled < size) {
-        const n = readAt(whole, filled, size - filled, filled);
-        if (n === 0) break;
-        filled += n;
+      let whole: Buffer;
+      try {
+        whole = readFileSync(fd);
+      } catch (cause) {
+        throw cannotRead(cause);
       }
-      const parsed = parseWhole(whole.subarray(0, filled));
+      const parsed = parseWhole(whole);
       if (parsed !== undefined) return fromParsed(parsed.value);
       // Not valid JSON: the scan below says where.
     }

@@ -44,6 +44,12 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'tfrecord-od preview PATH... --out DIR [--limit N] [--filter CODE] [--label-map FILE] [--compression auto|none|gzip|zlib]',
     load: () => import('./commands/preview.js'),
   },
+  {
+    name: 'job-args',
+    summary: "print a built-in training job's data arguments for a converted dataset",
+    usage: 'tfrecord-od job-args OUT [--bucket gs://BUCKET/PATH] [--json]',
+    load: () => import('./commands/job-args.js'),
+  },
 ];
 
 function helpText(): string {

@@ -55,6 +55,12 @@ export interface SourceItem {
   height?: number;
   coords: 'pixel' | 'normalized';
   objects: SourceObject[];
+  /**
+   * YOLO: why an image has no boxes. 'missing' (no label file: a forgotten
+   * label is the usual cause) is told apart from 'empty' (an empty label
+   * file: a deliberate negative), so the report can list the first kind.
+   */
+  labelFile?: 'missing' | 'empty';
 }
 
 /**

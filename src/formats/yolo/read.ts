@@ -91,6 +91,9 @@ export async function readYolo(options: YoloReadOptions): Promise<ImportResult> 
           text = '';
         }
         parseLabelLines(text, labelPath, rel, classOrder, item, errors);
+        if (item.objects.length === 0 && errors.length === 0) item.labelFile = 'empty';
+      } else {
+        item.labelFile = 'missing';
       }
       yield* finishItem(item, errors, options.empty);
     }

@@ -335,7 +335,13 @@ function concat(parts: Uint8Array[], limit: number): Uint8Array {
 
 function decompress(source: AsyncIterable<Uint8Array>, compression: Compression, file?: string): AsyncIterable<Uint8Array> {
   const inflater = compression === 'gzip' ? createGunzip() : createInflate();
-  pipeline(Readable.from(source, { objectMode: false }), inflater, () => {
+  // The stream machinery reads ahead and the inflater queues what it has not
+  // consumed yet, while a file source hands out chunks in two buffers that it
+  // refills in turn (readFileChunks): without a copy, the inflater later reads
+  // bytes of a newer chunk in place of the queued one, and any compressed file
+  // larger than a few read-aheads (about 3 MiB) came out "corrupt". The copy
+  // is of compressed bytes, small beside the inflating itself.
+  pipeline(Readable.from(ownedChunks(source), { objectMode: false }), inflater, () => {
     // Errors surface through iteration of `inflater` below.
   });
   return (async function* () {
@@ -345,6 +351,11 @@ function decompress(source: AsyncIterable<Uint8Array>, compression: Compression,
       throw mapZlibError(err, compression, file);
     }
   })();
+}
+
+/** Each chunk copied into memory of its own, for consumers that keep chunks past the next one. */
+async function* ownedChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) yield Uint8Array.prototype.slice.call(chunk);
 }
 
 function mapZlibError(err: unknown, compression: Compression, file?: string): unknown {

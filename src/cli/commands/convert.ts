@@ -1,9 +1,9 @@
 /**
  * `tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH --out DIR [options]`
  */
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { convertDataset, type ConvertOptions, type ConvertProgress, type ConvertReport } from '../../convert/convert.js';
+import { CONVERT_DEFAULTS } from '../../convert/options.js';
 import { parseSplits } from '../../convert/split.js';
 import { isTfrecordError } from '../../errors.js';
 import { FORMATS, type FormatName } from '../../formats/registry.js';
@@ -69,14 +69,14 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     ...(values['label-map'] !== undefined ? { labelMap: at(values['label-map']) } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(split ? { split } : {}),
-    crowd: parseChoice(values.crowd, 'crowd', ['keep', 'drop'] as const) ?? 'keep',
-    empty: parseChoice(values.empty, 'empty', ['keep', 'drop'] as const) ?? 'keep',
-    compression: parseChoice(values.compression, 'compression', ['none', 'gzip', 'zlib'] as const) ?? 'none',
-    bbox: parseChoice(values.bbox, 'bbox', ['clip', 'drop', 'fail'] as const) ?? 'clip',
-    onError: parseChoice(values['on-error'], 'on-error', ['fail', 'skip'] as const) ?? 'fail',
-    format: parseChoice(values.format, 'format', ['jpeg', 'png'] as const) ?? 'jpeg',
-    seed: parseIntOption(values.seed, 'seed') ?? 0,
-    workers: parseIntOption(values.workers, 'workers') ?? availableParallelism(),
+    crowd: parseChoice(values.crowd, 'crowd', ['keep', 'drop'] as const) ?? CONVERT_DEFAULTS.crowd,
+    empty: parseChoice(values.empty, 'empty', ['keep', 'drop'] as const) ?? CONVERT_DEFAULTS.empty,
+    compression: parseChoice(values.compression, 'compression', ['none', 'gzip', 'zlib'] as const) ?? CONVERT_DEFAULTS.compression,
+    bbox: parseChoice(values.bbox, 'bbox', ['clip', 'drop', 'fail'] as const) ?? CONVERT_DEFAULTS.bbox,
+    onError: parseChoice(values['on-error'], 'on-error', ['fail', 'skip'] as const) ?? CONVERT_DEFAULTS.onError,
+    format: parseChoice(values.format, 'format', ['jpeg', 'png'] as const) ?? CONVERT_DEFAULTS.format,
+    seed: parseIntOption(values.seed, 'seed') ?? CONVERT_DEFAULTS.seed,
+    workers: parseIntOption(values.workers, 'workers') ?? CONVERT_DEFAULTS.workers,
   };
   const shards = parseIntOption(values.shards, 'shards', 1);
   if (shards !== undefined) options.shards = shards;

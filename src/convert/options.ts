@@ -1,0 +1,170 @@
+/**
+ * What `convertDataset` accepts, and the one place its defaults live. The CLI
+ * fills its unset flags from CONVERT_DEFAULTS and the manifest records the
+ * resolved options, so a default changed here changes everywhere at once.
+ *
+ * Kept free of runtime imports beyond Node's own (types only otherwise): the
+ * CLI's entry point reads the defaults for its usage text without loading the
+ * importers or sharp.
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import type { LabelMap } from '../detection/label-map.js';
+import type { FormatName } from '../formats/registry.js';
+import type { ImportOptions } from '../formats/types.js';
+import type { TargetFormat } from '../image/prepare.js';
+import type { Compression } from '../record/compression.js';
+import { TfrecordError } from '../errors.js';
+import type { BboxPolicy } from './boxes.js';
+import type { ItemJobConfig } from './item-job.js';
+import type { SplitSpec } from './split.js';
+
+export const DEFAULT_SHARD_SIZE = 200 * 1000 * 1000;
+
+/**
+ * Defaults of the options left unset. JPEG quality and the pixel limit are
+ * not here: they belong to image/prepare.ts, and the manifest records them as
+ * `null` (not given) rather than as a number.
+ */
+export const CONVERT_DEFAULTS = {
+  /** Shard prefix without splits (with splits, the split name). */
+  name: 'data',
+  shardSize: DEFAULT_SHARD_SIZE,
+  compression: 'none' as Compression,
+  seed: 0,
+  bbox: 'clip' as BboxPolicy,
+  onError: 'fail' as 'fail' | 'skip',
+  crowd: 'keep' as 'keep' | 'drop',
+  empty: 'keep' as 'keep' | 'drop',
+  format: 'jpeg' as TargetFormat,
+  /**
+   * Up to this many items (annotations only, ~1 KB each) are kept from pass 1
+   * for pass 2; larger datasets are read twice instead, so memory stays bounded.
+   */
+  itemCacheLimit: 25_000,
+  /** One image worker per CPU; read when asked, as the CPUs available can change. */
+  get workers(): number {
+    return availableParallelism();
+  },
+} as const;
+
+export interface ConvertOptions {
+  from: FormatName;
+  annotations: string;
+  images?: string;
+  /** Class list file (data.yaml, classes.txt, obj.names) or names. */
+  classes?: string | readonly string[];
+  imageSet?: string;
+  crowd?: 'keep' | 'drop';
+  empty?: 'keep' | 'drop';
+  /** A label_map.pbtxt path (or a parsed map) fixing name → id. */
+  labelMap?: string | LabelMap;
+  out: string;
+  /** Shard prefix (default 'data', or the split name when splitting). */
+  name?: string;
+  shards?: number;
+  shardSize?: number;
+  compression?: Compression;
+  split?: SplitSpec[];
+  seed?: number;
+  bbox?: BboxPolicy;
+  onError?: 'fail' | 'skip';
+  /** Target format when an image must be re-encoded. */
+  format?: TargetFormat;
+  quality?: number;
+  maxSize?: number;
+  maxPixels?: number;
+  /**
+   * How many items (annotations only) pass 1 may keep for pass 2 instead of
+   * reading the annotations again (default 25,000; 0 always reads twice).
+   */
+  itemCacheLimit?: number;
+  /** Worker threads for images (default: CPU count; 0 = in this thread). */
+  workers?: number;
+  onProgress?: (p: ConvertProgress) => void;
+}
+
+export interface ConvertProgress {
+  phase: 'scan' | 'convert' | 'verify';
+  done: number;
+  total: number;
+  bytes: number;
+  /** While a large annotation file is read, before its first item (phase 'scan'): bytes read and the file's size. */
+  file?: { read: number; size: number };
+}
+
+/** ConvertOptions with every default applied, in the shapes the stages use. */
+export interface ResolvedConvertOptions {
+  from: FormatName;
+  /** Absolute. */
+  out: string;
+  /** For the importer: the annotation and image paths, class list, image set, crowd and empty policies. */
+  importOptions: ImportOptions;
+  /** As given (a path, a parsed map, or none); loaded by the pipeline. */
+  labelMap: string | LabelMap | undefined;
+  /** As given; see `shardPrefix`. */
+  name: string | undefined;
+  /** Exactly one of the two, as ShardedWriter takes it. */
+  layout: { shards: number } | { shardSize: number };
+  compression: Compression;
+  /** As given, for the manifest. */
+  split: SplitSpec[] | undefined;
+  /** The splits to make, or undefined for one unsplit set. */
+  splits: SplitSpec[] | undefined;
+  /** One output set per name; `[undefined]` when not splitting. */
+  splitNames: Array<string | undefined>;
+  seed: number;
+  onError: 'fail' | 'skip';
+  /** What every image job is told: the target format and limits, and the box policy. */
+  job: ItemJobConfig;
+  itemCacheLimit: number;
+  workers: number;
+  onProgress: (p: ConvertProgress) => void;
+}
+
+/** Applies the defaults. Throws 'bad-argument' for a shard count given together with a shard size. */
+export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertOptions {
+  if (options.shards !== undefined && options.shardSize !== undefined) {
+    throw new TfrecordError('bad-argument', 'give either a shard count or a shard size, not both');
+  }
+  const splits = options.split && options.split.length > 0 ? options.split : undefined;
+  return {
+    from: options.from,
+    out: resolve(options.out),
+    importOptions: {
+      annotations: options.annotations,
+      ...(options.images !== undefined ? { images: options.images } : {}),
+      ...(options.classes !== undefined ? { classes: options.classes } : {}),
+      ...(options.imageSet !== undefined ? { imageSet: options.imageSet } : {}),
+      crowd: options.crowd ?? CONVERT_DEFAULTS.crowd,
+      empty: options.empty ?? CONVERT_DEFAULTS.empty,
+    },
+    labelMap: options.labelMap,
+    name: options.name,
+    layout: options.shards !== undefined ? { shards: options.shards } : { shardSize: options.shardSize ?? CONVERT_DEFAULTS.shardSize },
+    compression: options.compression ?? CONVERT_DEFAULTS.compression,
+    split: options.split,
+    splits,
+    splitNames: splits ? splits.map((s) => s.name) : [undefined],
+    seed: options.seed ?? CONVERT_DEFAULTS.seed,
+    onError: options.onError ?? CONVERT_DEFAULTS.onError,
+    job: {
+      prepare: {
+        format: options.format ?? CONVERT_DEFAULTS.format,
+        ...(options.quality !== undefined ? { quality: options.quality } : {}),
+        ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
+        ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+      },
+      policy: options.bbox ?? CONVERT_DEFAULTS.bbox,
+    },
+    itemCacheLimit: options.itemCacheLimit ?? CONVERT_DEFAULTS.itemCacheLimit,
+    workers: options.workers ?? CONVERT_DEFAULTS.workers,
+    onProgress: options.onProgress ?? (() => undefined),
+  };
+}
+
+/** The shard file prefix of a split (`undefined`: not splitting). */
+export function shardPrefix(opts: Pick<ResolvedConvertOptions, 'name'>, split: string | undefined): string {
+  if (split === undefined) return opts.name ?? CONVERT_DEFAULTS.name;
+  return opts.name ? `${opts.name}-${split}` : split;
+}

@@ -1,0 +1,109 @@
+/**
+ * Pass 1: the annotations alone, read once for the classes in use (labels
+ * must be 1..N over the classes actually used) and every annotation error,
+ * before a single image is opened.
+ *
+ * A function of its own, so the importer's state (a large COCO file's
+ * tables, say) is released before pass 2 reads the annotations again.
+ */
+import type { LabelMap } from '../detection/label-map.js';
+import type { FormatSpec } from '../formats/registry.js';
+import type { SourceItem } from '../formats/types.js';
+import { labelMapId } from './labels.js';
+import type { ResolvedConvertOptions } from './options.js';
+import { toProblem, type ConvertReport, type ItemProblem } from './report.js';
+
+export interface AnnotationScan {
+  /** Classes in the order they were first used. */
+  usedInOrder: string[];
+  /** Items with a class outside the user's label map. */
+  excluded: Set<string>;
+  /** Items the importer accepted. */
+  scanned: number;
+  /** The accepted items themselves, when there are few enough to keep. */
+  cached: SourceItem[] | undefined;
+  /** Items the importer refused: they never reach pass 2 but count in the total. */
+  refused: ItemProblem[];
+  classOrder?: string[];
+}
+
+/** Reads the annotations once; every annotation error is added to `report.errors`. */
+export async function scanAnnotations(
+  spec: FormatSpec,
+  opts: ResolvedConvertOptions,
+  userLabelMap: LabelMap | undefined,
+  report: ConvertReport,
+): Promise<AnnotationScan> {
+  const progress = opts.onProgress;
+  const scan = await spec.read({
+    ...opts.importOptions,
+    onFileProgress: (read, size) => progress({ phase: 'scan', done: 0, total: 0, bytes: 0, file: { read, size } }),
+  });
+  const usedInOrder: string[] = [];
+  const used = new Set<string>();
+  const excluded = new Set<string>();
+  let scanned = 0;
+  // Items are kept between the passes only for a source known to be small:
+  // keeping them even for a while would make V8 allocate every later item
+  // of those shapes straight into the old generation (pretenuring), where
+  // the garbage of a large dataset piles up between full collections.
+  const cacheLimit = opts.itemCacheLimit;
+  let cached: SourceItem[] | undefined = [];
+  let sized = false;
+  const refused: ItemProblem[] = [];
+  for await (const entry of scan.entries) {
+    if (!sized) {
+      // CSV learns its size only once reading has begun, so this is decided here.
+      sized = true;
+      if (scan.expectedItems !== undefined && scan.expectedItems > cacheLimit) cached = undefined;
+    }
+    if (!entry.ok) {
+      const problem = toProblem(entry.error);
+      refused.push(problem);
+      report.errors.push(problem);
+      continue;
+    }
+    scanned++;
+    const item = entry.item;
+    // Small datasets keep their items from pass 1 rather than parse the
+    // annotations a second time; past the cap, pass 2 reads them again.
+    if (cached) {
+      if (cached.length < cacheLimit) cached.push(item);
+      else cached = undefined;
+    }
+    if (!noteClasses(item, userLabelMap, used, usedInOrder, report)) excluded.add(item.id);
+    if (scanned % 1000 === 0) progress({ phase: 'scan', done: scanned, total: 0, bytes: 0 });
+  }
+  return { usedInOrder, excluded, scanned, cached, refused, ...(scan.classOrder ? { classOrder: scan.classOrder } : {}) };
+}
+
+/**
+ * Adds the item's classes to `usedInOrder` on first use. With a user's label
+ * map, a class missing from it is an error on the item; returns false then.
+ */
+function noteClasses(
+  item: SourceItem,
+  userLabelMap: LabelMap | undefined,
+  used: Set<string>,
+  usedInOrder: string[],
+  report: ConvertReport,
+): boolean {
+  let known = true;
+  for (const o of item.objects) {
+    if (userLabelMap && labelMapId(userLabelMap, o.className) === undefined) {
+      known = false;
+      report.errors.push({
+        code: 'unknown-class',
+        itemId: item.id,
+        source: o.source ?? item.source,
+        reason: `class '${o.className}' is not in the label map`,
+      });
+      continue;
+    }
+    if (!used.has(o.className)) {
+      used.add(o.className);
+      usedInOrder.push(o.className);
+    }
+  }
+  return known;
+}

@@ -1,0 +1,187 @@
+/**
+ * The writing side of a conversion: one ShardedWriter per split, all under
+ * staging names, and the ShardVerifier reading back what they write (see
+ * verify.ts). Nothing here is published until `publish` is called, and
+ * `abort` removes every file written so far.
+ */
+import { mkdir } from 'node:fs/promises';
+import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
+import type { WorkerPool } from '../shard/workers.js';
+import { DatasetValidator } from '../validate/validate.js';
+import type { Finding } from '../validate/findings.js';
+import type { RecordCheckOptions } from '../validate/record-check.js';
+import type { RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
+import type { ConvertJob } from './item-job.js';
+import { shardPrefix, type ConvertProgress, type ResolvedConvertOptions } from './options.js';
+import { ShardVerifier } from './verify.js';
+
+/** Written records' buffers kept for reuse (see `takeSpares`). */
+const MAX_SPARES = 256;
+
+/** Written bytes of a shard read back per worker job during the conversion (see verify.ts). */
+const VERIFY_RANGE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A read-back request's weight for the pool, in batches of images (see
+ * PoolOptions): reading back, checking and hashing a megabyte of shard took
+ * about as long as 1.5 batches of four ~100 KB images (measured on workers).
+ */
+function checkCost(request: RecordCheckRequest): number {
+  const bytes = request.range ? request.range.end - request.range.start : VERIFY_RANGE_BYTES;
+  return Math.max(1, Math.round(bytes / CHECK_BYTES_PER_BATCH));
+}
+
+const CHECK_BYTES_PER_BATCH = 640 * 1024;
+
+export interface VerifiedOutput {
+  /** Every shard, still under its staging name. */
+  staged: ShardInfo[];
+  valid: boolean;
+  /** The read-back's findings, naming the shards by their final paths. */
+  findings: Finding[];
+  /** SHA-256 (hex) of every shard, by staged path. */
+  sha256: Map<string, string>;
+}
+
+export class ShardSink {
+  private readonly writers = new Map<string | undefined, ShardedWriter>();
+  /**
+   * Memory of written records, handed back to the workers for new ones (see
+   * createJobRunner). Only with workers: in this thread the allocator reuses
+   * freed memory by itself.
+   */
+  private readonly spares: ArrayBuffer[] = [];
+  private readonly recycle: ((parts: Uint8Array[]) => void) | undefined;
+  private writing: boolean;
+
+  private constructor(
+    private readonly opts: ResolvedConvertOptions,
+    private readonly pool: WorkerPool<ConvertJob, unknown>,
+    private verifier: ShardVerifier,
+    writing: boolean,
+  ) {
+    this.writing = writing;
+    this.recycle = pool.size > 0 ? (parts) => this.keepSpares(parts) : undefined;
+  }
+
+  /**
+   * Creates the output folder and, when `writing`, a writer per split. Not
+   * writing, records are counted but go nowhere (a run already known to fail
+   * still reads every image, to report all the problems at once).
+   */
+  static async open(
+    opts: ResolvedConvertOptions,
+    pool: WorkerPool<ConvertJob, unknown>,
+    checkOptions: RecordCheckOptions,
+    writing: boolean,
+  ): Promise<ShardSink> {
+    await mkdir(opts.out, { recursive: true });
+    const sink = new ShardSink(opts, pool, await newVerifier(opts, pool, checkOptions), writing);
+    if (!writing) return sink;
+    try {
+      for (const s of opts.splitNames) sink.writers.set(s, await sink.createWriter(s));
+    } catch (err) {
+      await sink.abort();
+      throw err;
+    }
+    return sink;
+  }
+
+  private createWriter(split: string | undefined): Promise<ShardedWriter> {
+    return ShardedWriter.create({
+      dir: this.opts.out,
+      prefix: shardPrefix(this.opts, split),
+      compression: this.opts.compression,
+      listener: this.verifier,
+      ...(this.recycle ? { release: this.recycle } : {}),
+      ...this.opts.layout,
+    });
+  }
+
+  private keepSpares(parts: Uint8Array[]): void {
+    for (const p of parts) {
+      if (this.spares.length >= MAX_SPARES) break;
+      if (p.byteOffset === 0) this.spares.push(p.buffer as ArrayBuffer);
+    }
+  }
+
+  /** Up to `n` buffers of written records, for a worker to build new records in. */
+  takeSpares(n: number): ArrayBuffer[] {
+    return this.spares.splice(0, n);
+  }
+
+  get isWriting(): boolean {
+    return this.writing;
+  }
+
+  /** Writes a framed record to the split's shards (nothing, once writing has stopped). */
+  async write(split: string | undefined, record: Uint8Array): Promise<void> {
+    if (this.writing) await this.writers.get(split)!.writeFramed(record);
+  }
+
+  /** Stops writing for good and discards what was written. */
+  async stopWriting(): Promise<void> {
+    this.writing = false;
+    await this.abort();
+  }
+
+  /** Discards everything written and stops the read-back. */
+  async abort(): Promise<void> {
+    this.verifier.cancel();
+    for (const w of this.writers.values()) await w.abort();
+  }
+
+  /**
+   * Rewrites every record through `map` once all are written; the read-back
+   * starts over with `checkOptions`, as what it had checked no longer exists.
+   */
+  async rewrite(map: (payload: Uint8Array) => Uint8Array, checkOptions: RecordCheckOptions): Promise<void> {
+    this.verifier.cancel();
+    for (const w of this.writers.values()) await w.rewrite(map);
+    this.verifier = await newVerifier(this.opts, this.pool, checkOptions);
+  }
+
+  /**
+   * Closes the shards and finishes the read-back. Most of every shard was
+   * read back (both CRCs) and checked while later records were still being
+   * written. The image digests inside were computed from the very bytes
+   * written, and the CRCs prove those bytes unchanged, so they are trusted
+   * rather than recomputed.
+   */
+  async verify(progress: (p: ConvertProgress) => void): Promise<VerifiedOutput> {
+    const finished = new Map<string | undefined, ShardInfo[]>();
+    for (const [s, w] of this.writers) finished.set(s, await w.finish());
+    const staged = [...finished.values()].flat();
+    const finalName = new Map(staged.map((sh) => [sh.stagedPath, sh.path]));
+    progress({ phase: 'verify', done: 0, total: staged.length, bytes: 0 });
+    const { report, sha256 } = await this.verifier.finish(staged);
+    const findings = report.findings.map((f) => {
+      const name = finalName.get(f.file);
+      return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
+    });
+    return { staged, valid: report.valid, findings, sha256 };
+  }
+
+  /** Renames the split's shards to their final names. */
+  publish(split: string | undefined): Promise<ShardInfo[]> {
+    return this.writers.get(split)!.publish();
+  }
+}
+
+async function newVerifier(
+  opts: ResolvedConvertOptions,
+  pool: WorkerPool<ConvertJob, unknown>,
+  options: RecordCheckOptions,
+): Promise<ShardVerifier> {
+  return new ShardVerifier({
+    // Weighed against a batch of images (~0.5 MB, read and hashed) so
+    // images go to the other workers while one reads back a stretch.
+    check: (request, pin) => pool.run({ kind: 'check', request }, pin, checkCost(request)) as Promise<RecordCheckResult>,
+    // A worker runs its jobs one at a time, in the order sent.
+    inOrder: pool.size > 0,
+    validator: await DatasetValidator.create({ ...options, compression: opts.compression }),
+    options,
+    compression: opts.compression,
+    rangeBytes: VERIFY_RANGE_BYTES,
+  });
+}

@@ -10,7 +10,7 @@ import type { BoxChange } from './boxes.js';
 import type { ConvertJob, ItemJobOk, ItemJobResult } from './item-job.js';
 import type { ResolvedConvertOptions } from './options.js';
 import { countRecord, type ConvertReport, type ItemProblem, type Tally } from './report.js';
-import type { AnnotationScan } from './scan.js';
+import type { AnnotationScan, ScanChecks } from './scan.js';
 import type { ShardSink } from './sink.js';
 import { assignSplit } from './split.js';
 
@@ -33,6 +33,8 @@ export interface ConvertItemsOptions {
   tally: Tally;
   /** Filled with the items' problems, box changes and warnings. */
   report: ConvertReport;
+  /** Pass 1's checks: a second read of the annotations cleans class names the same way. */
+  checks: ScanChecks;
 }
 
 /** How far pass 2 has got. */
@@ -71,14 +73,16 @@ export async function convertItems(c: ConvertItemsOptions): Promise<void> {
 }
 
 /** Pass 1's kept items, or a second read of the annotations; either way without the excluded ones. */
-async function* itemsToConvert({ scan, spec, opts }: ConvertItemsOptions): AsyncGenerator<SourceItem> {
+async function* itemsToConvert({ scan, spec, opts, checks }: ConvertItemsOptions): AsyncGenerator<SourceItem> {
   if (scan.cached) {
     for (const item of scan.cached) if (!scan.excluded.has(item.id)) yield item;
     return;
   }
   const second = await spec.read(opts.importOptions);
   for await (const entry of second.entries) {
-    if (entry.ok && !scan.excluded.has(entry.item.id)) yield entry.item;
+    if (!entry.ok || scan.excluded.has(entry.item.id)) continue;
+    checks.classNames.clean(entry.item);
+    yield entry.item;
   }
 }
 
@@ -111,12 +115,18 @@ async function consumeItem(c: ConvertItemsOptions, progress: Progress, item: Sou
     reportChanges(c.report, item, result);
     progress.bytes += result.imageBytes;
     progress.largest = Math.max(progress.largest, result.record.length);
-    const split = c.opts.splits ? assignSplit(item.id, c.opts.seed, c.opts.splits) : undefined;
+    // By content, not path: byte-identical images under two names land in
+    // the same split, so validation never scores the model on a training image.
+    const split = c.opts.splits ? assignSplit(result.sha256, c.opts.seed, c.opts.splits) : undefined;
     countRecord(c.tally, split, result.labels);
     const items = c.report.items;
     items.converted++;
     if (result.reencoded) items.reencoded++;
     if (result.labels.length === 0) items.withoutBoxes++;
+    if (item.labelFile === 'missing') {
+      items.withoutLabelFile++;
+      c.report.withoutLabelFile.push(item.id);
+    }
     await c.sink.write(split, result.record);
   }
   c.opts.onProgress({ phase: 'convert', done: progress.done, total: progress.total, bytes: progress.bytes });

@@ -9,6 +9,9 @@
  * shard writers (sink.ts). Then labels are renumbered if a class lost all its
  * boxes (renumber.ts), the shards are verified, and published (publish.ts).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { LABEL_MAP_FILE, readManifest, type DatasetManifest } from '../dataset/manifest.js';
 import { findFormat, type FormatSpec } from '../formats/registry.js';
 import { TfrecordError } from '../errors.js';
 import type { LabelMap } from '../detection/label-map.js';
@@ -17,16 +20,18 @@ import { createWorkerPool, workerScript, type WorkerPool } from '../shard/worker
 import type { RecordCheckOptions } from '../validate/record-check.js';
 import { convertItems } from './convert-items.js';
 import { createJobRunner, type ConvertJob } from './item-job.js';
-import { assignLabels } from './labels.js';
-import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
+import { ClassNameCheck } from './class-names.js';
+import { CoordinateScaleCheck } from './coords-check.js';
+import { assignLabels, labelMapGaps, reconcileLabelMaps } from './labels.js';
+import { resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
 import { publishOutput } from './publish.js';
 import { renumberLabels } from './renumber.js';
-import { countItems, emptyReport, emptyTally, reportClasses, type ConvertReport } from './report.js';
+import { countItems, emptyReport, emptyTally, reportClasses, type ConvertReport, type RunNote } from './report.js';
 import { scanAnnotations } from './scan.js';
 import { ShardSink } from './sink.js';
 
 export { DEFAULT_SHARD_SIZE, type ConvertOptions, type ConvertProgress } from './options.js';
-export type { BoxReport, ClassReport, ConvertReport, ConvertWarning, ItemProblem, ShardReport, SplitReport } from './report.js';
+export type { BoxReport, ClassReport, ConvertReport, ConvertWarning, ItemProblem, RunNote, ShardReport, SplitReport } from './report.js';
 
 /**
  * See PoolOptions.youngGenerationMb. Since record memory is recycled, 16 MB
@@ -61,6 +66,67 @@ function startPool(opts: ResolvedConvertOptions): WorkerPool<ConvertJob, unknown
   });
 }
 
+/** The dataset already in the output folder, and the label map this run must agree with. */
+interface DatasetContext {
+  existing: DatasetManifest | undefined;
+  /** The user's map reconciled with the output folder's: the ids this run must keep. */
+  fixedMap: LabelMap | undefined;
+}
+
+/**
+ * Reads what an earlier run left in the output folder and reconciles it with
+ * the user's label map, before a single image is read: a label map that
+ * disagrees with the dataset, or ids with gaps for the built-in algorithm,
+ * are refused at once.
+ */
+async function openDataset(opts: ResolvedConvertOptions, userLabelMap: LabelMap | undefined): Promise<DatasetContext> {
+  const existing = await readManifest(opts.out);
+  const mapFile = join(opts.out, LABEL_MAP_FILE);
+  // The folder's ids bind this run only while records keep them: sets of
+  // other prefixes that stay. A run that replaces every set (the same
+  // command again, say) numbers its classes afresh. A label map without a
+  // manifest was put there on purpose and is always honoured.
+  const mine = new Set(opts.splitNames.map((s) => shardPrefix(opts, s)));
+  const binding = !existing || existing.splits.some((s) => !mine.has(s.prefix));
+  const existingMap = !binding ? undefined : existsSync(mapFile) ? await readLabelMapFile(mapFile) : existing ? { items: existing.labelMap } : undefined;
+  const fixedMap = reconcileLabelMaps(userLabelMap, existingMap && existingMap.items.length > 0 ? existingMap : undefined, mapFile);
+  if (fixedMap && opts.target === 'ai-platform') {
+    const gaps = labelMapGaps(fixedMap);
+    if (gaps.length > 0) {
+      const shown = gaps.length > 8 ? `${gaps.slice(0, 8).join(', ')}, … (${gaps.length} in all)` : gaps.join(', ');
+      throw new TfrecordError(
+        'label-map',
+        `the label map's ids skip ${shown}; Google's built-in training needs ids 1..N without gaps. ` +
+          'Keep these ids for the OD API with --target od-api, or give a label map numbered 1..N',
+        { file: typeof opts.labelMap === 'string' && userLabelMap ? opts.labelMap : mapFile },
+      );
+    }
+  }
+  return { existing, fixedMap };
+}
+
+/** Notes about the run as a whole, known before any image is read. */
+function runNotes(opts: ResolvedConvertOptions, dataset: DatasetContext): RunNote[] {
+  const notes: RunNote[] = [];
+  if (opts.compression !== 'none') {
+    notes.push({
+      code: 'compressed-shards',
+      message:
+        `the shards are ${opts.compression}-compressed; the OD API's input reader and Google's built-in training read ` +
+        'uncompressed TFRecords unless told otherwise (the OD API: input_reader compression_type), so a compressed dataset fails or reads as garbage there',
+    });
+  }
+  const mine = new Set(opts.splitNames.map((s) => shardPrefix(opts, s)));
+  const others = (dataset.existing?.splits ?? []).filter((s) => !mine.has(s.prefix));
+  if (others.length > 0) {
+    notes.push({
+      code: 'other-sets',
+      message: `the output folder already holds ${others.map((s) => `'${s.prefix}' (${s.records} records)`).join(', ')} from an earlier run; they stay part of this dataset and share its label map`,
+    });
+  }
+  return notes;
+}
+
 async function runStages(
   opts: ResolvedConvertOptions,
   spec: FormatSpec,
@@ -68,13 +134,24 @@ async function runStages(
   pool: WorkerPool<ConvertJob, unknown>,
 ): Promise<ConvertReport> {
   const report = emptyReport(opts.out);
-  const scan = await scanAnnotations(spec, opts, userLabelMap, report);
+  report.target = opts.target;
+  const dataset = await openDataset(opts, userLabelMap);
+  report.notes.push(...runNotes(opts, dataset));
+  const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };
+  const scan = await scanAnnotations(spec, opts, userLabelMap ? dataset.fixedMap : undefined, report, checks);
+  for (const n of checks.classNames.notes()) report.notes.push({ code: n.code, message: n.message });
+  report.items.total = scan.scanned + countItems(scan.refused);
+  const scaleProblem = checks.coordinates.verdict();
+  if (scaleProblem) {
+    report.failure = `${scaleProblem}; nothing was written`;
+    return report;
+  }
   const labels = assignLabels(scan.usedInOrder, {
     ...(scan.classOrder ? { classOrder: scan.classOrder } : {}),
-    ...(userLabelMap ? { labelMap: userLabelMap } : {}),
+    ...(dataset.fixedMap ? { fixedMap: dataset.fixedMap } : {}),
+    userGiven: userLabelMap !== undefined,
   });
   report.labelOrder = labels.order;
-  report.items.total = scan.scanned + countItems(scan.refused);
 
   // With errors already found under --on-error fail we still read every image,
   // without writing, so the user gets the complete list of problems at once.
@@ -85,10 +162,17 @@ async function runStages(
   const sink = await ShardSink.open(opts, pool, checkOptions, !failing());
   try {
     const tally = emptyTally(opts.splitNames);
-    await convertItems({ opts, spec, pool, scan, labelIds: labels.ids, sink, tally, report });
+    await convertItems({ opts, spec, pool, scan, labelIds: labels.ids, sink, tally, report, checks });
     report.items.skipped = countItems(report.errors);
     report.boxes.clipped = report.clipped.length;
     report.boxes.dropped = report.dropped.length;
+    if (report.items.withoutLabelFile > 0) {
+      const n = report.items.withoutLabelFile;
+      report.notes.push({
+        code: 'images-without-label-file',
+        message: `${n} image${n === 1 ? ' has' : 's have'} no label file and became negatives (images without objects); an empty label file marks a deliberate negative`,
+      });
+    }
     if (failing()) {
       reportClasses(report, labels.labelMap, tally.classes);
       await sink.abort();
@@ -96,7 +180,13 @@ async function runStages(
       report.failure = `${n} item${n === 1 ? '' : 's'} could not be converted (--on-error fail); nothing was written`;
       return report;
     }
-    const labelMap = await renumberLabels(labels, tally.classes, sink, checkOptions);
+    if (report.items.converted === 0) {
+      reportClasses(report, labels.labelMap, tally.classes);
+      await sink.abort();
+      report.failure = 'no image was converted, so the dataset would be empty; nothing was written';
+      return report;
+    }
+    const labelMap = await renumberLabels(labels, tally, sink, checkOptions);
     reportClasses(report, labelMap, tally.classes);
     const verified = await sink.verify(opts.onProgress);
     report.findings = verified.findings;
@@ -105,7 +195,7 @@ async function runStages(
       report.failure = 'the converted shards did not pass validation; nothing was published';
       return report;
     }
-    await publishOutput(opts, sink, verified, tally, labelMap, report);
+    await publishOutput(opts, sink, verified, tally, labelMap, report, dataset.existing);
     return report;
   } catch (err) {
     await sink.abort();

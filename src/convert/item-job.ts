@@ -39,6 +39,8 @@ export interface ItemJobOk {
   labels: number[];
   imageBytes: number;
   reencoded: boolean;
+  /** SHA-256 (hex) of the stored image: decides the split, so identical images never straddle two. */
+  sha256: string;
   clipped: BoxChange[];
   dropped: BoxChange[];
   warnings: ItemWarning[];
@@ -247,6 +249,7 @@ function buildRecord(
     labels.push(d.label);
   }
   if (image.reencoded) warnings.push({ code: 'image-reencoded', message: `re-encoded as ${image.format}: ${image.reasons.join(', ')}` });
+  const sha256 = createHash('sha256').update(image.bytes).digest('hex');
   const features = toExample({
     image: image.bytes,
     format: image.format,
@@ -254,7 +257,7 @@ function buildRecord(
     height: image.height,
     filename: item.id,
     sourceId: item.id,
-    sha256: createHash('sha256').update(image.bytes).digest('hex'),
+    sha256,
     objects,
   });
   // Encoded with room for the frame, which is then filled in place: the image
@@ -266,6 +269,7 @@ function buildRecord(
     labels,
     imageBytes: image.bytes.length,
     reencoded: image.reencoded,
+    sha256,
     clipped: placed.clipped,
     dropped: placed.dropped,
     warnings,

@@ -1,22 +1,35 @@
 /**
- * Class names → label ids. Google's training service wants the labels used in
- * a dataset to be exactly 1..N, so ids are given to the classes actually used,
- * in a documented order:
- *   1. with a label map (--label-map): its ids, unchanged (a class missing
- *      from it is an item error; gaps are then reported by the validator);
- *   2. else in the declared order (COCO categories as listed in the file,
- *      the YOLO names list, --classes), skipping declared classes no box uses;
- *   3. else in order of first appearance in the annotations.
+ * Class names → label ids, for a whole dataset rather than one run.
+ *
+ * Google's built-in training wants the labels used across the dataset to be
+ * 1..N; the OD API accepts any ids of its label map. Train and val are often
+ * converted in two runs into one output folder, so the ids must agree across
+ * runs: the label map already in the output folder (written by the first
+ * run) fixes the ids of the classes it knows, and a later run only appends.
+ *
+ * Ids come from, in this order:
+ *   1. the user's --label-map and the output folder's label map (they must
+ *      agree where they overlap; their union is the dataset's map). With a
+ *      user map, a class outside it is an item error;
+ *   2. for classes neither map knows, the next free ids after the largest
+ *      fixed one, in the declared order (COCO categories as listed in the
+ *      file, the YOLO names list, --classes), skipping declared classes no
+ *      box uses, else in order of first appearance.
  */
-import type { LabelMap } from '../detection/label-map.js';
+import { TfrecordError } from '../errors.js';
+import type { LabelMap, LabelMapItem } from '../detection/label-map.js';
+
+export type LabelOrder = 'label-map' | 'dataset' | 'declared' | 'first-appearance';
 
 export interface LabelAssignment {
   /** class name → label id */
   ids: Map<string, number>;
-  /** The label map written next to the shards. */
+  /** The dataset's label map after this run (fixed items, then the new ones). */
   labelMap: LabelMap;
-  /** How the order was chosen, for the manifest. */
-  order: 'label-map' | 'declared' | 'first-appearance';
+  /** Ids that belong to the user's or the output folder's map: never renumbered. */
+  fixed: ReadonlySet<number>;
+  /** How the ids of this run's classes were chosen, for the manifest. */
+  order: LabelOrder;
 }
 
 /** Looks a class up in a label map by `name`, then by `display_name`. */
@@ -26,26 +39,107 @@ export function labelMapId(map: LabelMap, className: string): number | undefined
   return undefined;
 }
 
-export function assignLabels(usedInOrder: readonly string[], options: { classOrder?: readonly string[]; labelMap?: LabelMap }): LabelAssignment {
-  if (options.labelMap) {
-    const ids = new Map<string, number>();
-    for (const name of usedInOrder) {
-      const id = labelMapId(options.labelMap, name);
-      if (id !== undefined) ids.set(name, id);
-    }
-    return { ids, labelMap: options.labelMap, order: 'label-map' };
+/**
+ * The union of the user's label map and the one already in the output
+ * folder, or an error naming every entry on which they disagree (the same
+ * name with two ids, or one id with two names). Called before any image is
+ * read, so a mismatch costs the user nothing.
+ */
+export function reconcileLabelMaps(user: LabelMap | undefined, existing: LabelMap | undefined, existingFile: string): LabelMap | undefined {
+  if (!user) return existing;
+  if (!existing) return user;
+  const conflicts: string[] = [];
+  const byId = new Map<number, LabelMapItem>();
+  for (const it of existing.items) byId.set(it.id, it);
+  for (const it of user.items) {
+    const other = byId.get(it.id);
+    if (other && other.name !== it.name) conflicts.push(`id ${it.id} is '${it.name}' in --label-map but '${other.name}' in the output folder`);
+    const sameName = existing.items.find((e) => e.name === it.name);
+    if (sameName && sameName.id !== it.id) conflicts.push(`'${it.name}' is id ${it.id} in --label-map but id ${sameName.id} in the output folder`);
   }
-  const used = new Set(usedInOrder);
-  let names: string[];
-  let order: LabelAssignment['order'];
-  if (options.classOrder) {
-    names = options.classOrder.filter((n) => used.has(n));
-    for (const n of usedInOrder) if (!names.includes(n)) names.push(n);
-    order = 'declared';
-  } else {
-    names = [...usedInOrder];
-    order = 'first-appearance';
+  if (conflicts.length > 0) {
+    const shown = conflicts.slice(0, 5).join('; ');
+    const more = conflicts.length > 5 ? ` (and ${conflicts.length - 5} more)` : '';
+    throw new TfrecordError(
+      'label-map',
+      `--label-map disagrees with the label map of the dataset already in the output folder: ${shown}${more}. ` +
+        'Records converted with different ids cannot be mixed; use that label map, or another --out',
+      { file: existingFile },
+    );
   }
-  const ids = new Map(names.map((n, i) => [n, i + 1] as const));
-  return { ids, labelMap: { items: names.map((name, i) => ({ id: i + 1, name })) }, order };
+  const merged = new Map<number, LabelMapItem>();
+  for (const it of existing.items) merged.set(it.id, it);
+  for (const it of user.items) if (!merged.has(it.id)) merged.set(it.id, it);
+  return { items: [...merged.values()].sort((a, b) => a.id - b.id) };
+}
+
+/**
+ * Ids for the classes a run uses. `fixedMap` is the reconciled map (user's
+ * and output folder's); `userGiven` says whether the user supplied one, in
+ * which case every used class is already in it (pass 1 refused the others).
+ */
+export function assignLabels(
+  usedInOrder: readonly string[],
+  options: { classOrder?: readonly string[]; fixedMap?: LabelMap; userGiven?: boolean },
+): LabelAssignment {
+  const fixedItems = options.fixedMap?.items ?? [];
+  const fixed = new Set(fixedItems.map((it) => it.id));
+  const ids = new Map<string, number>();
+  const fresh: string[] = [];
+  for (const name of usedInOrder) {
+    const id = options.fixedMap ? labelMapId(options.fixedMap, name) : undefined;
+    if (id !== undefined) ids.set(name, id);
+    else fresh.push(name);
+  }
+  let names: string[] = fresh;
+  let order: LabelOrder;
+  if (options.userGiven) order = 'label-map';
+  else if (fixedItems.length > 0 && fresh.length === 0) order = 'dataset';
+  else if (options.classOrder) {
+    const freshSet = new Set(fresh);
+    names = options.classOrder.filter((n) => freshSet.has(n));
+    for (const n of fresh) if (!names.includes(n)) names.push(n);
+    order = fixedItems.length > 0 ? 'dataset' : 'declared';
+  } else order = fixedItems.length > 0 ? 'dataset' : 'first-appearance';
+  let next = fixedItems.reduce((m, it) => Math.max(m, it.id), 0);
+  const added: LabelMapItem[] = [];
+  for (const name of names) {
+    ids.set(name, ++next);
+    added.push({ id: next, name });
+  }
+  return { ids, labelMap: { items: [...fixedItems, ...added] }, fixed, order };
+}
+
+/**
+ * After pass 2: classes this run added that ended with no box (their items
+ * were skipped, their boxes dropped) leave the map, and the added classes
+ * after them move down so the ids stay consecutive. Fixed ids never move.
+ * Returns the old → new id mapping of the ids that changed, and the new map.
+ */
+export function dropUnusedAdded(
+  labels: LabelAssignment,
+  boxesOf: (id: number) => number,
+): { labelMap: LabelMap; moved: Map<number, number> } {
+  const items = labels.labelMap.items;
+  const fixedItems = items.filter((it) => labels.fixed.has(it.id));
+  const added = items.filter((it) => !labels.fixed.has(it.id));
+  const keptAdded = added.filter((it) => boxesOf(it.id) > 0);
+  if (keptAdded.length === added.length) return { labelMap: labels.labelMap, moved: new Map() };
+  let next = fixedItems.reduce((m, it) => Math.max(m, it.id), 0);
+  const moved = new Map<number, number>();
+  const renumbered = keptAdded.map((it) => {
+    const id = ++next;
+    if (id !== it.id) moved.set(it.id, id);
+    return { ...it, id };
+  });
+  return { labelMap: { items: [...fixedItems, ...renumbered] }, moved };
+}
+
+/** Ids missing from 1..max of a label map (Google's built-in training wants none). */
+export function labelMapGaps(map: LabelMap): number[] {
+  const ids = new Set(map.items.map((it) => it.id));
+  const max = map.items.reduce((m, it) => Math.max(m, it.id), 0);
+  const gaps: number[] = [];
+  for (let id = 1; id <= max; id++) if (!ids.has(id)) gaps.push(id);
+  return gaps;
 }

@@ -14,6 +14,7 @@ import type { FormatName } from '../formats/registry.js';
 import type { ImportOptions } from '../formats/types.js';
 import type { TargetFormat } from '../image/prepare.js';
 import type { Compression } from '../record/compression.js';
+import type { Target } from '../dataset/manifest.js';
 import { TfrecordError } from '../errors.js';
 import type { BboxPolicy } from './boxes.js';
 import type { ItemJobConfig } from './item-job.js';
@@ -37,6 +38,8 @@ export const CONVERT_DEFAULTS = {
   crowd: 'keep' as 'keep' | 'drop',
   empty: 'keep' as 'keep' | 'drop',
   format: 'jpeg' as TargetFormat,
+  /** Google's built-in training: labels 1..N over the dataset. */
+  target: 'ai-platform' as Target,
   /**
    * Up to this many items (annotations only, ~1 KB each) are kept from pass 1
    * for pass 2; larger datasets are read twice instead, so memory stays bounded.
@@ -81,6 +84,12 @@ export interface ConvertOptions {
   itemCacheLimit?: number;
   /** Worker threads for images (default: CPU count; 0 = in this thread). */
   workers?: number;
+  /**
+   * Whose rules the dataset must meet: 'ai-platform' (default; Google's
+   * built-in algorithm: label ids 1..N without gaps) or 'od-api' (the OD API:
+   * the label map's ids, gaps allowed).
+   */
+  target?: Target;
   onProgress?: (p: ConvertProgress) => void;
 }
 
@@ -119,6 +128,7 @@ export interface ResolvedConvertOptions {
   job: ItemJobConfig;
   itemCacheLimit: number;
   workers: number;
+  target: Target;
   onProgress: (p: ConvertProgress) => void;
 }
 
@@ -159,6 +169,7 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
     },
     itemCacheLimit: options.itemCacheLimit ?? CONVERT_DEFAULTS.itemCacheLimit,
     workers: options.workers ?? CONVERT_DEFAULTS.workers,
+    target: options.target ?? CONVERT_DEFAULTS.target,
     onProgress: options.onProgress ?? (() => undefined),
   };
 }

@@ -3,14 +3,19 @@
  * final names, the removal of shards an earlier run left under the same
  * prefixes, and last the manifest, which so only ever describes a complete
  * set. Every file appears by rename, never half-written.
+ *
+ * The output folder is one dataset: the manifest written here keeps the
+ * sets of earlier runs under other prefixes (train from one run, val from
+ * another) and replaces those of the prefixes this run wrote.
  */
 import { join, relative } from 'node:path';
 import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
+import { crc32cToBase64, LABEL_MAP_FILE, MANIFEST_FILE, mergeRun, type DatasetManifest } from '../dataset/manifest.js';
 import { shardExtension } from '../shard/naming.js';
 import { version } from '../version.js';
 import { shardPrefix, type ResolvedConvertOptions } from './options.js';
 import { removeLeftovers, writeFileAtomic } from './output.js';
-import type { ConvertReport, ShardReport, Tally } from './report.js';
+import { classTable, type ConvertReport, type ShardReport, type Tally } from './report.js';
 import type { ShardSink, VerifiedOutput } from './sink.js';
 
 /** Publishes the sink's shards and the files beside them, and completes the report (`ok` is set). */
@@ -21,39 +26,58 @@ export async function publishOutput(
   tally: Tally,
   labelMap: LabelMap,
   report: ConvertReport,
-): Promise<void> {
-  const labelMapPath = join(opts.out, 'label_map.pbtxt');
+  existing: DatasetManifest | undefined,
+): Promise<DatasetManifest> {
+  const labelMapPath = join(opts.out, LABEL_MAP_FILE);
   await writeFileAtomic(labelMapPath, formatLabelMap(labelMap));
   const prefixes = new Set(opts.splitNames.map((s) => shardPrefix(opts, s)));
   const keep = new Set(verified.staged.map((sh) => sh.name));
   for (const s of opts.splitNames) {
     const shards = await sink.publish(s);
     const st = tally.splits.get(s)!;
-    const shardReports: ShardReport[] = shards.map((sh) => ({
-      name: sh.name,
-      path: sh.path,
-      records: sh.records,
-      bytes: sh.bytes,
-      sha256: verified.sha256.get(sh.stagedPath)!,
-    }));
-    report.splits.push({ name: s ?? shardPrefix(opts, undefined), records: st.records, boxes: st.boxes, shards: shardReports });
+    const shardReports: ShardReport[] = shards.map((sh) => {
+      const digest = verified.digests.get(sh.stagedPath)!;
+      return {
+        name: sh.name,
+        path: sh.path,
+        records: sh.records,
+        bytes: digest.bytes,
+        uncompressedBytes: sh.bytes,
+        sha256: digest.sha256,
+        crc32c: crc32cToBase64(digest.crc32c),
+      };
+    });
+    report.splits.push({
+      name: s ?? shardPrefix(opts, undefined),
+      prefix: shardPrefix(opts, s),
+      records: st.records,
+      boxes: st.boxes,
+      classes: classTable(labelMap, st.classes),
+      shards: shardReports,
+    });
   }
   // Shards left by an earlier run with another shard count would be picked up
   // by a `PREFIX-*` glob together with the new ones: remove them.
   report.replaced = await removeLeftovers(opts.out, prefixes, keep);
   report.labelMapPath = labelMapPath;
-  report.manifestPath = join(opts.out, 'manifest.json');
+  report.manifestPath = join(opts.out, MANIFEST_FILE);
   report.ok = true;
-  await writeFileAtomic(report.manifestPath, JSON.stringify(buildManifest(opts, report, labelMap), null, 2) + '\n');
+  const manifest = buildManifest(opts, report, labelMap, existing);
+  await writeFileAtomic(report.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  return manifest;
 }
 
-/** manifest.json: the options as resolved (`null` where not given and without a default), then the report. */
-export function buildManifest(opts: ResolvedConvertOptions, report: ConvertReport, labelMap: LabelMap) {
+/**
+ * manifest.json: every set in the output folder, this run's (its options as
+ * resolved, `null` where not given and without a default, then its report)
+ * merged with those earlier runs left under other prefixes.
+ */
+export function buildManifest(opts: ResolvedConvertOptions, report: ConvertReport, labelMap: LabelMap, existing: DatasetManifest | undefined): DatasetManifest {
   const rel = (p: string) => relative(opts.out, p) || '.';
   const given = opts.importOptions;
   const prepare = opts.job.prepare;
-  return {
-    tool: { name: 'tfrecord-od', version },
+  const run = {
+    prefixes: report.splits.map((s) => s.prefix),
     options: {
       from: opts.from,
       annotations: given.annotations,
@@ -75,22 +99,39 @@ export function buildManifest(opts: ResolvedConvertOptions, report: ConvertRepor
       quality: prepare.quality ?? null,
       maxSize: prepare.maxSize ?? null,
       maxPixels: prepare.maxPixels ?? null,
+      target: opts.target,
       extension: shardExtension(opts.compression),
     },
     labelOrder: report.labelOrder,
-    labelMap: labelMap.items,
-    splits: report.splits.map((s) => ({
-      name: s.name,
-      records: s.records,
-      boxes: s.boxes,
-      shards: s.shards.map((sh) => ({ name: rel(sh.path), records: sh.records, bytes: sh.bytes, sha256: sh.sha256 })),
-    })),
     classes: report.classes,
     items: report.items,
     boxes: report.boxes,
+    notes: report.notes,
     skipped: report.errors,
     clipped: report.clipped,
     dropped: report.dropped,
+    withoutLabelFile: report.withoutLabelFile,
     warnings: report.warnings,
   };
+  return mergeRun(existing, {
+    tool: { name: 'tfrecord-od', version },
+    target: opts.target,
+    labelMap: labelMap.items,
+    run,
+    splits: report.splits.map((s) => ({
+      name: s.name,
+      prefix: s.prefix,
+      records: s.records,
+      boxes: s.boxes,
+      classes: s.classes,
+      shards: s.shards.map((sh) => ({
+        name: rel(sh.path),
+        records: sh.records,
+        bytes: sh.bytes,
+        uncompressedBytes: sh.uncompressedBytes,
+        sha256: sh.sha256,
+        crc32c: sh.crc32c,
+      })),
+    })),
+  });
 }

@@ -31,15 +31,35 @@ export interface ShardReport {
   name: string;
   path: string;
   records: number;
+  /** Size of the file on disk. */
   bytes: number;
+  /** Framed records before compression (= bytes when uncompressed). */
+  uncompressedBytes: number;
+  /** SHA-256 (hex) of the file on disk. */
   sha256: string;
+  /** CRC32C of the file on disk in Cloud Storage's form (base64, big-endian). */
+  crc32c: string;
 }
 
 export interface SplitReport {
   name: string;
+  /** Shard file prefix. */
+  prefix: string;
   records: number;
   boxes: number;
+  /** Boxes and images per class in this split alone. */
+  classes: ClassReport[];
   shards: ShardReport[];
+}
+
+/**
+ * A note about the run as a whole rather than one item: compression that the
+ * training readers do not expect, class names that differ only in case, other
+ * shard sets already in the output folder.
+ */
+export interface RunNote {
+  code: 'compressed-shards' | 'class-name-trimmed' | 'class-name-case' | 'other-sets' | 'images-without-label-file';
+  message: string;
 }
 
 export interface ClassReport {
@@ -57,10 +77,21 @@ export interface ConvertReport {
   labelMapPath?: string;
   manifestPath?: string;
   splits: SplitReport[];
-  items: { total: number; converted: number; skipped: number; reencoded: number; withoutBoxes: number };
+  /**
+   * `withoutLabelFile`: YOLO images with no label file at all (converted as
+   * negatives, but often a forgotten label), counted apart from images whose
+   * label file is empty; they are also among `withoutBoxes`.
+   */
+  items: { total: number; converted: number; skipped: number; reencoded: number; withoutBoxes: number; withoutLabelFile: number };
   boxes: { total: number; clipped: number; dropped: number };
+  /** Per class, this run's records only. */
   classes: ClassReport[];
   labelOrder: string;
+  /** Whose rules the dataset was checked against. */
+  target: string;
+  /** The YOLO images without a label file (ids). */
+  withoutLabelFile: string[];
+  notes: RunNote[];
   errors: ItemProblem[];
   clipped: BoxReport[];
   dropped: BoxReport[];
@@ -76,10 +107,13 @@ export function emptyReport(outDir: string): ConvertReport {
     ok: false,
     outDir,
     splits: [],
-    items: { total: 0, converted: 0, skipped: 0, reencoded: 0, withoutBoxes: 0 },
+    items: { total: 0, converted: 0, skipped: 0, reencoded: 0, withoutBoxes: 0, withoutLabelFile: 0 },
     boxes: { total: 0, clipped: 0, dropped: 0 },
     classes: [],
     labelOrder: '',
+    target: '',
+    withoutLabelFile: [],
+    notes: [],
     errors: [],
     clipped: [],
     dropped: [],
@@ -110,14 +144,29 @@ export interface ClassCount {
   images: number;
 }
 
-/** What pass 2 converted: records and boxes per split, boxes and images per label id. */
+export interface SplitTally {
+  records: number;
+  boxes: number;
+  classes: Map<number, ClassCount>;
+}
+
+/** What pass 2 converted: records, boxes and classes per split, and boxes and images per label id overall. */
 export interface Tally {
-  splits: Map<string | undefined, { records: number; boxes: number }>;
+  splits: Map<string | undefined, SplitTally>;
   classes: Map<number, ClassCount>;
 }
 
 export function emptyTally(splitNames: ReadonlyArray<string | undefined>): Tally {
-  return { splits: new Map(splitNames.map((s) => [s, { records: 0, boxes: 0 }] as const)), classes: new Map() };
+  return { splits: new Map(splitNames.map((s) => [s, { records: 0, boxes: 0, classes: new Map() }] as const)), classes: new Map() };
+}
+
+function countClasses(classes: Map<number, ClassCount>, labels: readonly number[]): void {
+  for (const l of labels) {
+    const c = classes.get(l) ?? { boxes: 0, images: 0 };
+    c.boxes++;
+    classes.set(l, c);
+  }
+  for (const l of new Set(labels)) classes.get(l)!.images++;
 }
 
 /** Counts one converted record of `split` with the label ids of its boxes. */
@@ -125,21 +174,22 @@ export function countRecord(tally: Tally, split: string | undefined, labels: rea
   const st = tally.splits.get(split)!;
   st.records++;
   st.boxes += labels.length;
-  for (const l of labels) {
-    const c = tally.classes.get(l) ?? { boxes: 0, images: 0 };
-    c.boxes++;
-    tally.classes.set(l, c);
-  }
-  for (const l of new Set(labels)) tally.classes.get(l)!.images++;
+  countClasses(st.classes, labels);
+  countClasses(tally.classes, labels);
 }
 
-/** Fills the per-class lines (and the box total) for the classes of `labelMap`. */
-export function reportClasses(report: ConvertReport, labelMap: LabelMap, counts: ReadonlyMap<number, ClassCount>): void {
-  report.classes = labelMap.items.map((it) => ({
+/** The class table of `labelMap` with the counts given (zero for classes without any). */
+export function classTable(labelMap: LabelMap, counts: ReadonlyMap<number, ClassCount>): ClassReport[] {
+  return labelMap.items.map((it) => ({
     label: it.id,
     name: it.name,
     boxes: counts.get(it.id)?.boxes ?? 0,
     images: counts.get(it.id)?.images ?? 0,
   }));
+}
+
+/** Fills the per-class lines (and the box total) for the classes of `labelMap`. */
+export function reportClasses(report: ConvertReport, labelMap: LabelMap, counts: ReadonlyMap<number, ClassCount>): void {
+  report.classes = classTable(labelMap, counts);
   report.boxes.total = report.classes.reduce((n, c) => n + c.boxes, 0);
 }

@@ -9,6 +9,8 @@
 import type { LabelMap } from '../detection/label-map.js';
 import type { FormatSpec } from '../formats/registry.js';
 import type { SourceItem } from '../formats/types.js';
+import type { ClassNameCheck } from './class-names.js';
+import type { CoordinateScaleCheck } from './coords-check.js';
 import { labelMapId } from './labels.js';
 import type { ResolvedConvertOptions } from './options.js';
 import { toProblem, type ConvertReport, type ItemProblem } from './report.js';
@@ -27,12 +29,23 @@ export interface AnnotationScan {
   classOrder?: string[];
 }
 
-/** Reads the annotations once; every annotation error is added to `report.errors`. */
+/** Checks pass 1 runs over every accepted item (class names are cleaned in place). */
+export interface ScanChecks {
+  classNames: ClassNameCheck;
+  coordinates: CoordinateScaleCheck;
+}
+
+/**
+ * Reads the annotations once; every annotation error is added to
+ * `report.errors`. `userLabelMap` (the user's map, reconciled with the
+ * output folder's) makes classes outside it item errors.
+ */
 export async function scanAnnotations(
   spec: FormatSpec,
   opts: ResolvedConvertOptions,
   userLabelMap: LabelMap | undefined,
   report: ConvertReport,
+  checks: ScanChecks,
 ): Promise<AnnotationScan> {
   const progress = opts.onProgress;
   const scan = await spec.read({
@@ -65,6 +78,8 @@ export async function scanAnnotations(
     }
     scanned++;
     const item = entry.item;
+    checks.classNames.clean(item);
+    checks.coordinates.observe(item);
     // Small datasets keep their items from pass 1 rather than parse the
     // annotations a second time; past the cap, pass 2 reads them again.
     if (cached) {
@@ -74,7 +89,9 @@ export async function scanAnnotations(
     if (!noteClasses(item, userLabelMap, used, usedInOrder, report)) excluded.add(item.id);
     if (scanned % 1000 === 0) progress({ phase: 'scan', done: scanned, total: 0, bytes: 0 });
   }
-  return { usedInOrder, excluded, scanned, cached, refused, ...(scan.classOrder ? { classOrder: scan.classOrder } : {}) };
+  // Declared names get the same trimming as the boxes' names, so the declared order still finds them.
+  const classOrder = scan.classOrder?.map((n) => n.trim());
+  return { usedInOrder, excluded, scanned, cached, refused, ...(classOrder ? { classOrder } : {}) };
 }
 
 /**

@@ -10,7 +10,7 @@ import type { WorkerPool } from '../shard/workers.js';
 import { DatasetValidator } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
 import type { RecordCheckOptions } from '../validate/record-check.js';
-import type { RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
+import type { FileDigest, RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
 import type { ConvertJob } from './item-job.js';
 import { shardPrefix, type ConvertProgress, type ResolvedConvertOptions } from './options.js';
 import { ShardVerifier } from './verify.js';
@@ -39,8 +39,8 @@ export interface VerifiedOutput {
   valid: boolean;
   /** The read-back's findings, naming the shards by their final paths. */
   findings: Finding[];
-  /** SHA-256 (hex) of every shard, by staged path. */
-  sha256: Map<string, string>;
+  /** Every shard file's SHA-256, CRC32C and size on disk, by staged path. */
+  digests: Map<string, FileDigest>;
 }
 
 export class ShardSink {
@@ -154,12 +154,12 @@ export class ShardSink {
     const staged = [...finished.values()].flat();
     const finalName = new Map(staged.map((sh) => [sh.stagedPath, sh.path]));
     progress({ phase: 'verify', done: 0, total: staged.length, bytes: 0 });
-    const { report, sha256 } = await this.verifier.finish(staged);
+    const { report, digests } = await this.verifier.finish(staged);
     const findings = report.findings.map((f) => {
       const name = finalName.get(f.file);
       return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
     });
-    return { staged, valid: report.valid, findings, sha256 };
+    return { staged, valid: report.valid, findings, digests };
   }
 
   /** Renames the split's shards to their final names. */

@@ -1,8 +1,10 @@
 /**
- * Train/val/test splits. An image's split is decided by a hash of its
- * identity (its path relative to the images root) and the seed, never by its
+ * Train/val/test splits. An image's split is decided by a hash of its content
+ * (convert passes the SHA-256 of the stored image) and the seed, never by its
  * position in the input: adding, removing or reordering other images does not
- * move it, and the same inputs always give the same split.
+ * move it, the same inputs always give the same split, and byte-identical
+ * images under different names always share a split (a copy in both train
+ * and val would score the model on an image it trained on).
  */
 import { createHash } from 'node:crypto';
 import { TfrecordError } from '../errors.js';

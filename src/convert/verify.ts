@@ -18,7 +18,7 @@ import { TfrecordError } from '../errors.js';
 import type { Compression } from '../record/compression.js';
 import type { ShardInfo, ShardListener } from '../shard/sharded-writer.js';
 import type { CheckedRecord, RecordCheckOptions } from '../validate/record-check.js';
-import type { RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
+import type { FileDigest, RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
 import type { DatasetValidator, ValidationReport } from '../validate/validate.js';
 
 export interface VerifierOptions {
@@ -55,7 +55,8 @@ interface ShardProgress {
 export interface VerifyResult {
   report: ValidationReport;
   /** SHA-256 (hex) of every shard file, by staged path. */
-  sha256: Map<string, string>;
+  /** Each shard file's digests, by staged path. */
+  digests: Map<string, FileDigest>;
 }
 
 export class ShardVerifier implements ShardListener {
@@ -63,7 +64,7 @@ export class ShardVerifier implements ShardListener {
   /** Checked records waiting for earlier ones, by sequence number. */
   private readonly ready = new Map<number, { file: string; entries: CheckedRecord[] }>();
   private readonly jobs: Array<Promise<void>> = [];
-  private readonly digests = new Map<string, string>();
+  private readonly digests = new Map<string, FileDigest>();
   private nextSeq = 0;
   private applied = 0;
   private failure: unknown;
@@ -107,7 +108,7 @@ export class ShardVerifier implements ShardListener {
     const job = result.then(
       (r) => {
         if (this.cancelled) return;
-        if (r.sha256 !== undefined) this.digests.set(path, r.sha256);
+        if (r.digest !== undefined) this.digests.set(path, r.digest);
         this.accept(path, firstIndex, seqs, r.records);
       },
       (err: unknown) => {
@@ -164,7 +165,7 @@ export class ShardVerifier implements ShardListener {
     }
     const missing = shards.find((s) => !this.digests.has(s.stagedPath));
     if (missing) throw new Error(`no digest for ${missing.stagedPath}`);
-    return { report: this.config.validator.finish(shards.length), sha256: this.digests };
+    return { report: this.config.validator.finish(shards.length), digests: this.digests };
   }
 
   /** Ignores every result from now on (the shards are being discarded or rewritten). */

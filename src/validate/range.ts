@@ -8,6 +8,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { CompressionOption } from '../record/compression.js';
+import { crc32c } from '../record/crc32c.js';
 import { type FileRange, type ReadOptions, readRecordEntries, readRecordEntriesSync } from '../io/read.js';
 import type { RecordEntry } from '../record/parser.js';
 import { type CheckedRecord, checkRecordDetached, framingRecord, isFramingError, recordCheckContext, type RecordCheckOptions } from './record-check.js';
@@ -31,12 +32,27 @@ export interface RecordCheckRequest {
 
 export interface RecordCheckResult {
   records: CheckedRecord[];
-  /** SHA-256 (hex) of the whole file, on the request marked `last`. */
-  sha256?: string;
+  /** Digests of the whole file, on the request marked `last`. */
+  digest?: FileDigest;
+}
+
+/** What a publisher needs to know of a file's bytes: the manifest's SHA-256, Cloud Storage's CRC32C, the size. */
+export interface FileDigest {
+  /** Hex. */
+  sha256: string;
+  /** Plain (unmasked) CRC32C of the file, as Cloud Storage computes it for an object. */
+  crc32c: number;
+  bytes: number;
+}
+
+interface DigestInProgress {
+  sha256: Hash;
+  crc32c: number;
+  bytes: number;
 }
 
 /** Digests in progress for files hashed across several requests, by path. */
-export type FileHashes = Map<string, Hash>;
+export type FileHashes = Map<string, DigestInProgress>;
 
 /**
  * Reads the records (both CRCs checked) and checks each on its own. A bad
@@ -54,9 +70,9 @@ const SYNC_READ_BYTES = 1024 * 1024;
 export async function checkRecords(request: RecordCheckRequest, hashes: FileHashes = new Map()): Promise<RecordCheckResult> {
   const context = recordCheckContext(request.options);
   const out: CheckedRecord[] = [];
-  let hash: Hash | undefined;
+  let hash: DigestInProgress | undefined;
   if (request.hash) {
-    if (request.hash.first) hashes.set(request.path, createHash('sha256'));
+    if (request.hash.first) hashes.set(request.path, { sha256: createHash('sha256'), crc32c: 0, bytes: 0 });
     hash = hashes.get(request.path);
     if (!hash) throw new Error(`no digest in progress for ${request.path}`);
   }
@@ -66,7 +82,15 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
     ...(request.range ? { range: request.range } : {}),
     ...(request.maxRecordBytes !== undefined ? { maxRecordBytes: request.maxRecordBytes } : {}),
     onCorrupt: (err) => out.push(framingRecord(err, false)),
-    ...(hash ? { onChunk: (chunk: Uint8Array) => hash.update(chunk) } : {}),
+    ...(hash
+      ? {
+          onChunk: (chunk: Uint8Array) => {
+            hash.sha256.update(chunk);
+            hash.crc32c = crc32c(chunk, hash.crc32c);
+            hash.bytes += chunk.length;
+          },
+        }
+      : {}),
   };
   const check = (entry: RecordEntry) => out.push(checkRecordDetached(entry.index, entry.offset, entry.data, context));
   const uncompressed = request.range !== undefined || request.compression === 'none';
@@ -84,7 +108,7 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
   }
   if (hash && request.hash!.last) {
     hashes.delete(request.path);
-    return { records: out, sha256: hash.digest('hex') };
+    return { records: out, digest: { sha256: hash.sha256.digest('hex'), crc32c: hash.crc32c, bytes: hash.bytes } };
   }
   return { records: out };
 }

@@ -18,14 +18,33 @@ describe('convert: output', () => {
     expect(r.stderr).toBe('');
     const report = JSON.parse(r.stdout);
     expect(Object.keys(report).sort()).toEqual(
-      ['boxes', 'classes', 'clipped', 'dropped', 'errors', 'findings', 'items', 'labelMapPath', 'labelOrder', 'manifestPath', 'ok', 'outDir', 'replaced', 'splits', 'warnings'].sort(),
+      [
+        'boxes',
+        'classes',
+        'clipped',
+        'dropped',
+        'errors',
+        'findings',
+        'items',
+        'labelMapPath',
+        'labelOrder',
+        'manifestPath',
+        'notes',
+        'ok',
+        'outDir',
+        'replaced',
+        'splits',
+        'target',
+        'warnings',
+        'withoutLabelFile',
+      ].sort(),
     );
     expect(report).toMatchObject({
       ok: true,
       outDir: out,
       labelMapPath: path.join(out, 'label_map.pbtxt'),
       manifestPath: path.join(out, 'manifest.json'),
-      items: { total: 12, converted: 12, skipped: 0, reencoded: 2, withoutBoxes: 1 },
+      items: { total: 12, converted: 12, skipped: 0, reencoded: 2, withoutBoxes: 1, withoutLabelFile: 0 },
       boxes: { total: 27, clipped: 1, dropped: 0 },
       labelOrder: 'first-appearance',
       errors: [],
@@ -35,14 +54,18 @@ describe('convert: output', () => {
     expect(report.splits).toEqual([
       {
         name: 'data',
+        prefix: 'data',
         records: 12,
         boxes: 27,
+        classes: report.classes,
         shards: [0, 1].map((i) => ({
           name: `data-0000${i}-of-00002.tfrecord`,
           path: path.join(out, `data-0000${i}-of-00002.tfrecord`),
           records: 6,
           bytes: expect.any(Number),
+          uncompressedBytes: expect.any(Number),
           sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+          crc32c: expect.stringMatching(/^[A-Za-z0-9+/]{6}==$/),
         })),
       },
     ]);
@@ -189,6 +212,6 @@ describe('convert: inputs are never modified', () => {
     const r = await runCli(['convert', ...CSV, '--out', out, '--split', 'a=1,b=1', '--max-size', '64', '--quiet']);
     expect(r.code).toBe(0);
     expect(await hashTree(SAMPLE)).toEqual(before);
-    expect(JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')).items.converted).toBe(12);
+    expect(JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8')).runs[0].items.converted).toBe(12);
   });
 });

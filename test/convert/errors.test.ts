@@ -102,8 +102,8 @@ describe('every item error kind, from a CSV', () => {
       [1, 'circle'],
       [2, 'triangle'],
     ]);
-    expect(output.manifest.skipped).toEqual(EXPECTED_ERRORS(csv).map((e) => expect.objectContaining(e)));
-    expect(output.manifest.items).toMatchObject({ total: 8, converted: 2, skipped: 6 });
+    expect(output.manifest.runs[0].skipped).toEqual(EXPECTED_ERRORS(csv).map((e) => expect.objectContaining(e)));
+    expect(output.manifest.runs[0].items).toMatchObject({ total: 8, converted: 2, skipped: 6 });
     expect(await listTree(out)).toEqual(['data-00000-of-00001.tfrecord', 'label_map.pbtxt', 'manifest.json']);
   });
 });

@@ -52,7 +52,7 @@ describe('COCO', () => {
     ]);
     expect(labelsByText(output)).toEqual({ triangle: 1, circle: 2, square: 3 });
     expect(output.manifest.labelMap).toEqual(output.labelMap.items);
-    expect(output.manifest.labelOrder).toBe('declared');
+    expect(output.manifest.runs[0].labelOrder).toBe('declared');
   });
 });
 
@@ -210,7 +210,7 @@ describe('--label-map', () => {
       { id: 4, name: 'hexagon' },
     ]);
     expect(labelsByText(output)).toEqual({ triangle: 1, square: 2, circle: 3 });
-    expect(output.manifest.options.labelMap).toBe(labelMap);
+    expect(output.manifest.runs[0].options.labelMap).toBe(labelMap);
   });
 
   it('a class missing from the label map is an item error at the box that uses it', async () => {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32c } from '../../src/record/crc32c.js';
 import { describe, expect, it } from 'vitest';
 import { convertDataset, type ConvertOptions } from '../../src/convert/convert.js';
 import { readRecords } from '../../src/io/read.js';
@@ -64,7 +65,7 @@ describe('shards', () => {
       expect((await readFile(path.join(out, files[0]!)))[0]).toBe(magic);
       const output = await readOutput(out);
       expect(output.examples.map((e) => sha256(e.image))).toEqual(plain.examples.map((e) => sha256(e.image)));
-      expect(output.manifest.options).toMatchObject({ compression, extension: ext });
+      expect(output.manifest.runs[0].options).toMatchObject({ compression, extension: ext });
       expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
     }
   });
@@ -109,19 +110,23 @@ describe('--split', () => {
 
   /**
    * The documented rule, written out independently: the first 48 bits of
-   * SHA-256("<seed>\0<image id>") as a fraction, compared with the running sum
-   * of the split fractions.
+   * SHA-256("<seed>\0<hex SHA-256 of the stored image>") as a fraction,
+   * compared with the running sum of the split fractions.
    */
-  function expectedSplit(id: string, seed: number): string {
-    const u = createHash('sha256').update(`${seed}\u0000${id}`).digest().readUIntBE(0, 6) / 2 ** 48;
+  function expectedSplit(imageDigest: string, seed: number): string {
+    const u = createHash('sha256').update(`${seed}\u0000${imageDigest}`).digest().readUIntBE(0, 6) / 2 ** 48;
     return u < 0.5 ? 'train' : 'val';
   }
 
+  const digests = new Map<string, string>();
   async function assignment(out: string): Promise<Record<string, string>> {
     const result: Record<string, string> = {};
     for (const split of ['train', 'val']) {
       const files = (await shardFiles(out)).filter((f) => f.startsWith(`${split}-`));
-      for (const e of (await readOutput(out, files)).examples) result[e.filename] = split;
+      for (const e of (await readOutput(out, files)).examples) {
+        result[e.filename] = split;
+        digests.set(e.filename, sha256(e.image));
+      }
     }
     return result;
   }
@@ -131,7 +136,7 @@ describe('--split', () => {
     expect(await shardFiles(out)).toEqual(['train-00000-of-00001.tfrecord', 'val-00000-of-00001.tfrecord']);
     const first = await assignment(out);
     expect(Object.keys(first).sort()).toEqual([...CSV_ORDER].sort());
-    for (const [file, split] of Object.entries(first)) expect(split, file).toBe(expectedSplit(file, 1));
+    for (const [file, split] of Object.entries(first)) expect(split, file).toBe(expectedSplit(digests.get(file)!, 1));
     expect(report.splits.map((s) => [s.name, s.records])).toEqual([
       ['train', Object.values(first).filter((s) => s === 'train').length],
       ['val', Object.values(first).filter((s) => s === 'val').length],
@@ -151,7 +156,7 @@ describe('--split', () => {
     const { out: a } = await convert({ split: splits, seed: 1 });
     const { out: b } = await convert({ split: splits, seed: 2 });
     const [one, two] = [await assignment(a), await assignment(b)];
-    for (const [file, split] of Object.entries(two)) expect(split, file).toBe(expectedSplit(file, 2));
+    for (const [file, split] of Object.entries(two)) expect(split, file).toBe(expectedSplit(digests.get(file)!, 2));
     expect(two).not.toEqual(one);
   });
 
@@ -167,7 +172,7 @@ describe('manifest.json', () => {
     const manifest = JSON.parse(await readFile(path.join(out, 'manifest.json'), 'utf8'));
     const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8'));
     expect(manifest.tool).toEqual({ name: 'tfrecord-od', version: pkg.version });
-    expect(manifest.options).toEqual({
+    expect(manifest.runs[0].options).toEqual({
       from: 'csv',
       annotations: path.join(SAMPLE, 'csv', 'annotations.csv'),
       images: path.join(SAMPLE, 'images'),
@@ -188,6 +193,7 @@ describe('manifest.json', () => {
       quality: null,
       maxSize: null,
       maxPixels: null,
+      target: 'ai-platform',
       extension: '.tfrecord',
     });
     expect(manifest.splits).toHaveLength(1);
@@ -197,6 +203,11 @@ describe('manifest.json', () => {
       const bytes = await readFile(path.join(out, sh.name));
       expect(sh.sha256).toBe(sha256(bytes));
       expect(sh.bytes).toBe(bytes.length);
+      expect(sh.uncompressedBytes).toBe(bytes.length);
+      // Cloud Storage's crc32c_hash: base64 of the big-endian CRC32C of the object.
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(crc32c(bytes));
+      expect(sh.crc32c).toBe(crc.toString('base64'));
       let records = 0;
       for await (const _ of readRecords(path.join(out, sh.name))) records++;
       expect(sh.records).toBe(records);
@@ -216,12 +227,12 @@ describe('manifest.json', () => {
       { id: 2, name: 'square' },
       { id: 3, name: 'triangle' },
     ]);
-    expect(manifest.labelOrder).toBe('first-appearance');
-    expect(manifest.items).toEqual({ total: 12, converted: 12, skipped: 0, reencoded: 2, withoutBoxes: 1 });
-    expect(manifest.boxes).toEqual({ total: 27, clipped: 1, dropped: 0 });
-    expect(manifest.skipped).toEqual([]);
-    expect(manifest.dropped).toEqual([]);
-    expect(manifest.clipped).toEqual([
+    expect(manifest.runs[0].labelOrder).toBe('first-appearance');
+    expect(manifest.runs[0].items).toEqual({ total: 12, converted: 12, skipped: 0, reencoded: 2, withoutBoxes: 1, withoutLabelFile: 0 });
+    expect(manifest.runs[0].boxes).toEqual({ total: 27, clipped: 1, dropped: 0 });
+    expect(manifest.runs[0].skipped).toEqual([]);
+    expect(manifest.runs[0].dropped).toEqual([]);
+    expect(manifest.runs[0].clipped).toEqual([
       {
         index: 1,
         className: 'square',
@@ -232,7 +243,7 @@ describe('manifest.json', () => {
         source: { file: path.join(SAMPLE, 'csv', 'annotations.csv'), line: 14 },
       },
     ]);
-    expect(manifest.warnings.map((w: { code: string; itemId: string }) => [w.code, w.itemId])).toEqual([
+    expect(manifest.runs[0].warnings.map((w: { code: string; itemId: string }) => [w.code, w.itemId])).toEqual([
       ['image-reencoded', 'img05.jpg'],
       ['image-reencoded', 'img06.webp'],
     ]);

@@ -67,7 +67,7 @@ describe.each(FORMATS)('the sample as %s', (from) => {
     expect(report.ok).toBe(true);
     expect(report.errors).toEqual([]);
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
-    expect(report.items).toEqual({ total: 12, converted: 12, skipped: 0, reencoded: 2, withoutBoxes: 1 });
+    expect(report.items).toEqual({ total: 12, converted: 12, skipped: 0, reencoded: 2, withoutBoxes: 1, withoutLabelFile: 0 });
     expect(report.boxes).toEqual({ total: 27, clipped: 1, dropped: 0 });
     expect(output.examples.map((e) => e.filename).sort()).toEqual(truth.images.map((i) => i.file));
   });
@@ -124,7 +124,7 @@ describe.each(FORMATS)('the sample as %s', (from) => {
     const [ymin, ymax] = from === 'yolo' ? [0.833334, 1.020001] : [0.833333, 1.02];
     const entry = { itemId: 'img07.jpg', index: 1, className: 'square', before: [0.85, ymin, 1.015, ymax], after: [0.85, ymin, 1, 1], reason: 'clipped to the image' };
     expect(report.clipped).toMatchObject([entry]);
-    expect(output.manifest.clipped).toMatchObject([entry]);
+    expect(output.manifest.runs[0].clipped).toMatchObject([entry]);
     // Each form points at where the box is written.
     const source = report.clipped[0]!.source;
     if (from === 'csv') expect(source).toEqual({ file: path.join(SAMPLE, 'csv', 'annotations.csv'), line: 14 });
@@ -233,7 +233,7 @@ describe('images', () => {
       expect(e.source.file).toBe(path.join(SAMPLE, 'csv', 'annotations.csv'));
       expect(e.source.line).toBeGreaterThan(1);
     }
-    expect(output.manifest.skipped.map((s: { itemId: string }) => s.itemId)).toContain('img07.jpg');
+    expect(output.manifest.runs[0].skipped.map((s: { itemId: string }) => s.itemId)).toContain('img07.jpg');
   });
 });
 
@@ -251,8 +251,8 @@ describe('--bbox on the box past img07\'s border', () => {
     const entry = { itemId: 'img07.jpg', index: 1, className: 'square', before: [0.85, 0.833333, 1.015, 1.02], reason: 'extends outside the image' };
     expect(report.dropped).toMatchObject([entry]);
     expect(report.dropped[0]).not.toHaveProperty('after');
-    expect(output.manifest.dropped).toMatchObject([entry]);
-    expect(output.manifest.clipped).toEqual([]);
+    expect(output.manifest.runs[0].dropped).toMatchObject([entry]);
+    expect(output.manifest.runs[0].clipped).toEqual([]);
   });
 
   it('fail: img07 becomes an item error (the whole run fails under --on-error fail)', async () => {
@@ -268,7 +268,7 @@ describe('--bbox on the box past img07\'s border', () => {
     expect(skipped.ok).toBe(true);
     expect(output.examples).toHaveLength(11);
     expect(output.byFile.has('img07.jpg')).toBe(false);
-    expect(output.manifest.skipped).toMatchObject([{ code: 'box-outside-image', itemId: 'img07.jpg' }]);
+    expect(output.manifest.runs[0].skipped).toMatchObject([{ code: 'box-outside-image', itemId: 'img07.jpg' }]);
   });
 });
 
@@ -320,7 +320,7 @@ describe('other options', () => {
   it('--empty drop leaves out img04, the image without objects', async () => {
     const { report, output } = await convertSample('voc', { empty: 'drop' });
     expect(output.examples.map((e) => e.filename)).not.toContain('img04.jpg');
-    expect(report.items).toMatchObject({ total: 11, converted: 11, withoutBoxes: 0 });
+    expect(report.items).toMatchObject({ total: 11, converted: 11, withoutBoxes: 0, withoutLabelFile: 0 });
   });
 
   it('reports progress through scan, convert and verify', async () => {

@@ -71,7 +71,7 @@ describe('ShardVerifier', () => {
         expect(ranges[0]!.start).toBe(0);
         ranges.slice(1).forEach((r, i) => expect(r.start).toBe(ranges[i]!.end));
         expect(ranges.at(-1)!.end).toBe(s.bytes);
-        expect(result.sha256.get(s.stagedPath)).toBe(sha(await readFile(s.stagedPath)));
+        expect(result.digests.get(s.stagedPath)?.sha256).toBe(sha(await readFile(s.stagedPath)));
       }
       const whole = await validateDataset(shards.map((s) => s.stagedPath));
       expect(result.report).toEqual(whole);
@@ -88,7 +88,7 @@ describe('ShardVerifier', () => {
     const first = result.report.findings.find((f) => f.code === 'duplicate-image')!;
     expect(first).toMatchObject({ file: shards[0]!.stagedPath, record: 1 });
     expect(first.message).toContain(`${shards[0]!.stagedPath} record 0`);
-    for (const s of shards) expect(result.sha256.get(s.stagedPath)).toBe(sha(await readFile(s.stagedPath)));
+    for (const s of shards) expect(result.digests.get(s.stagedPath)?.sha256).toBe(sha(await readFile(s.stagedPath)));
     await out.remove();
   });
 
@@ -97,7 +97,7 @@ describe('ShardVerifier', () => {
     const { out, shards, result } = await run({ shards: 2, compression: 'gzip' }, workers.check);
     expect(workers.requests.every((r) => r.range === undefined && r.hash?.first && r.hash.last)).toBe(true);
     expect(result.report.records).toBe(30);
-    for (const s of shards) expect(result.sha256.get(s.stagedPath)).toBe(sha(await readFile(s.stagedPath)));
+    for (const s of shards) expect(result.digests.get(s.stagedPath)?.sha256).toBe(sha(await readFile(s.stagedPath)));
     await out.remove();
   });
 
@@ -144,7 +144,7 @@ describe('ShardVerifier', () => {
     const shards = await writer.finish();
     const result = await verifier.finish(shards);
     expect(most).toBe(1);
-    expect(result.sha256.get(shards[0]!.stagedPath)).toBe(sha(await readFile(shards[0]!.stagedPath)));
+    expect(result.digests.get(shards[0]!.stagedPath)?.sha256).toBe(sha(await readFile(shards[0]!.stagedPath)));
     await out.remove();
   });
 });

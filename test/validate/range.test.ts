@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crc32c } from '../../src/record/crc32c.js';
 import { bytesFeature, int64Feature } from '../../src/example/features.js';
 import { toExample } from '../../src/detection/to-example.js';
 import { readRecordEntries, readRecordEntriesSync } from '../../src/io/read.js';
@@ -42,7 +43,7 @@ async function inRanges(file: string, cuts: number[], options = {}): Promise<{ r
   for (const [i, range] of parts.entries()) {
     const result = await checkRecords({ path: file, range, options, hash: { first: i === 0, last: i === parts.length - 1 } }, hashes);
     for (const r of result.records) validator.add(file, r);
-    sha256 = result.sha256 ?? sha256;
+    sha256 = result.digest?.sha256 ?? sha256;
   }
   expect(hashes.size).toBe(0);
   return { report: validator.finish(1), sha256 };
@@ -143,7 +144,10 @@ describe('checkRecords + DatasetValidator.add', () => {
   it('checks and hashes a whole compressed file', async () => {
     const file = await dir.write('whole.tfrecord.gz', payloads, 'gzip');
     const result = await checkRecords({ path: file, options: {}, hash: { first: true, last: true } });
-    expect(result.sha256).toBe(sha(await readFile(file)));
+    expect(result.digest?.sha256).toBe(sha(await readFile(file)));
+    const bytes = await readFile(file);
+    expect(result.digest?.bytes).toBe(bytes.length);
+    expect(result.digest?.crc32c).toBe(crc32c(bytes));
     const validator = await DatasetValidator.create();
     for (const r of result.records) validator.add(file, r);
     expect(validator.finish(1)).toEqual(await validateDataset([file]));

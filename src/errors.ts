@@ -103,3 +103,23 @@ export function isTfrecordError(value: unknown): value is TfrecordError {
     value instanceof Error
   );
 }
+
+/**
+ * A short reason for a failed file-system call, for error messages: the
+ * common errno codes in words (the path is given separately, as the error's
+ * `file`), anything else by its own message. Pure: it only looks at `code`.
+ */
+export function describeFsError(err: unknown): string {
+  const code = (err as { code?: string })?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}

@@ -5,7 +5,17 @@
  * detection (OD API schema, label maps) → formats / validate / convert → cli.
  * Each layer also has its own subpath export (`tfrecord-od/record`, …).
  */
-export * from './errors.js';
+// Listed rather than `export *`: errors.ts also holds internal helpers (describeFsError, the worker error transfer).
+export {
+  TfrecordError,
+  TruncatedRecordError,
+  CorruptRecordError,
+  AnnotationError,
+  isTfrecordError,
+  type ErrorCode,
+  type ErrorLocation,
+  type TfrecordErrorOptions,
+} from './errors.js';
 export * from './record/index.js';
 export * from './example/index.js';
 export { readRecords, readRecordEntries, type ReadOptions, type RecordSource } from './io/read.js';

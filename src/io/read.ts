@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip, createInflate } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
-import { isTfrecordError, TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
+import { describeFsError, isTfrecordError, TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
 import { type Compression, type CompressionOption, DETECT_BYTES, detectCompression } from '../record/compression.js';
 import type { ParserOptions, RecordEntry } from '../record/parser.js';
 import { parseRecordStream, parseRecords } from '../record/reader.js';
@@ -358,19 +358,4 @@ function mapZlibError(err: unknown, compression: Compression, file?: string): un
     return new CorruptRecordError('crc-mismatch', `${compression} stream is corrupt (${message})`, { file, cause: err });
   }
   return err;
-}
-
-export function describeFsError(err: unknown): string {
-  const code = (err as { code?: string })?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory, not a file';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
 }

@@ -9,11 +9,10 @@ import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip, createDeflate, constants as zlibConstants } from 'node:zlib';
 import type { Writable } from 'node:stream';
-import { TfrecordError } from '../errors.js';
+import { describeFsError, TfrecordError } from '../errors.js';
 import { crc32c, maskCrc } from '../record/crc32c.js';
 import { FOOTER_BYTES, HEADER_BYTES, writeHeader } from '../record/frame.js';
 import type { Compression } from '../record/compression.js';
-import { describeFsError } from './read.js';
 
 export interface WriteOptions {
   compression?: Compression;

@@ -10,6 +10,7 @@ import { describeFsError, isTfrecordError, TfrecordError, TruncatedRecordError, 
 import { type Compression, type CompressionOption, DETECT_BYTES, detectCompression } from '../record/compression.js';
 import type { ParserOptions, RecordEntry } from '../record/parser.js';
 import { parseRecordStream, parseRecords } from '../record/reader.js';
+import { crc32cFast } from './native-crc.js';
 
 export type RecordSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
 
@@ -106,6 +107,7 @@ export async function* readRecordEntries(
     maxRecordBytes: options.maxRecordBytes,
     onCorrupt: options.onCorrupt,
     borrow: options.borrow,
+    crc32c: options.crc32c ?? crc32cFast,
   };
   yield* parseRecordStream(body, parserOptions);
 }
@@ -151,6 +153,7 @@ function parserOptions(file: string | undefined, range: FileRange, options: Read
     maxRecordBytes: options.maxRecordBytes,
     onCorrupt: options.onCorrupt,
     borrow: options.borrow,
+    crc32c: options.crc32c ?? crc32cFast,
   };
 }
 

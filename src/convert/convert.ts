@@ -23,7 +23,7 @@ import type { TargetFormat } from '../image/prepare.js';
 import type { Compression } from '../record/compression.js';
 import { shardExtension } from '../shard/naming.js';
 import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
-import { createWorkerPool, orderedPipeline, workerScript, type WorkerPool } from '../shard/workers.js';
+import { createWorkerPool, orderedPipeline, workerScript, type WorkerPool } from '../pool/workers.js';
 import { DatasetValidator } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
 import type { RecordCheckOptions } from '../validate/record-check.js';

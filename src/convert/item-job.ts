@@ -18,7 +18,7 @@ import { prepareImage, type PrepareOptions, type PreparedImage } from '../image/
 import { probeImage } from '../image/probe.js';
 import { FOOTER_BYTES, HEADER_BYTES, frameInPlace } from '../record/frame.js';
 import { crc32cFast } from '../io/native-crc.js';
-import type { Handled } from '../shard/worker-host.js';
+import type { Handled } from '../pool/worker-host.js';
 import { checkRecords, type FileHashes, type RecordCheckRequest } from '../validate/range.js';
 import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
 

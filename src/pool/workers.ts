@@ -9,7 +9,7 @@
  * Jobs should be tagged unions when a worker does more than one kind of work.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type ErrorData, fromErrorData } from '../errors.js';
@@ -47,12 +47,12 @@ export function assertBuildCurrent(srcDir: string, distDir: string): void {
     const source = join(srcDir, rel);
     const compiled = join(distDir, rel.replace(/\.ts$/, '.js'));
     const compiledTime = existsSync(compiled) ? statSync(compiled).mtimeMs : -Infinity;
-    if (statSync(source).mtimeMs > compiledTime) stale.push(rel);
+    if (statSync(source).mtimeMs > compiledTime) stale.push(join(basename(srcDir), rel));
   }
   if (stale.length === 0) return;
   const shown = stale.slice(0, 3).join(', ') + (stale.length > 3 ? ` and ${stale.length - 3} more` : '');
   throw new Error(
-    `dist/ is out of date: ${shown} changed after the last build (or were never built). ` +
+    `dist/ is out of date for ${shown} (edited since the last build, or never built). ` +
       'Worker threads run the compiled code in dist/, so they would run old code; run `npm run build`.',
   );
 }

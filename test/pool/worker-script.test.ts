@@ -53,7 +53,7 @@ describe('workerScript', () => {
     built();
     // Not the worker's own file: a module it imports changed after the build.
     file('src/errors.ts', T + 20);
-    expect(fromSource).toThrow(/dist\/ is out of date: errors\.ts changed after the last build.*npm run build/);
+    expect(fromSource).toThrow(/dist\/ is out of date for src[/\\]errors\.ts \(edited since the last build.*npm run build/);
   });
 
   it('refuses a source module that was never compiled', () => {

@@ -5,8 +5,21 @@
  * detection (OD API schema, label maps) → formats / validate / convert → cli.
  * Each layer also has its own subpath export (`tfrecord-od/record`, …).
  */
-export * from './errors.js';
+// Listed rather than `export *`: errors.ts also holds internal helpers (describeFsError, the worker error transfer).
+export {
+  TfrecordError,
+  TruncatedRecordError,
+  CorruptRecordError,
+  AnnotationError,
+  isTfrecordError,
+  type ErrorCode,
+  type ErrorLocation,
+  type TfrecordErrorOptions,
+} from './errors.js';
 export * from './record/index.js';
+// At the root, `crc32c` is the fastest implementation available (native when
+// the optional @node-rs/crc32 is installed); tfrecord-od/record's is pure JS.
+export { crc32cFast as crc32c, crc32cNative, crc32cImplementation } from './io/native-crc.js';
 export * from './example/index.js';
 export { readRecords, readRecordEntries, type ReadOptions, type RecordSource } from './io/read.js';
 export { RecordWriter, writeRecords, temporaryPath, type WriteOptions, type RecordTarget } from './io/write.js';

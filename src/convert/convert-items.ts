@@ -5,7 +5,7 @@
  */
 import type { FormatSpec } from '../formats/registry.js';
 import type { SourceItem } from '../formats/types.js';
-import { orderedPipeline, type WorkerPool } from '../shard/workers.js';
+import { orderedPipeline, type WorkerPool } from '../pool/workers.js';
 import type { BoxChange } from './boxes.js';
 import type { ConvertJob, ItemJobOk, ItemJobResult } from './item-job.js';
 import type { ResolvedConvertOptions } from './options.js';

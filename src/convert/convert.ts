@@ -16,7 +16,7 @@ import { findFormat, type FormatSpec } from '../formats/registry.js';
 import { TfrecordError } from '../errors.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
-import { createWorkerPool, workerScript, type WorkerPool } from '../shard/workers.js';
+import { createWorkerPool, workerScript, type WorkerPool } from '../pool/workers.js';
 import type { RecordCheckOptions } from '../validate/record-check.js';
 import { convertItems } from './convert-items.js';
 import { createJobRunner, type ConvertJob } from './item-job.js';

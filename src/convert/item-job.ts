@@ -17,7 +17,8 @@ import type { SourceItem } from '../formats/types.js';
 import { prepareImage, type PrepareOptions, type PreparedImage } from '../image/prepare.js';
 import { probeImage } from '../image/probe.js';
 import { FOOTER_BYTES, HEADER_BYTES, frameInPlace } from '../record/frame.js';
-import type { Handled } from '../shard/worker-host.js';
+import { crc32cFast } from '../io/native-crc.js';
+import type { Handled } from '../pool/worker-host.js';
 import { checkRecords, type FileHashes, type RecordCheckRequest } from '../validate/range.js';
 import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
 
@@ -262,7 +263,7 @@ function buildRecord(
   });
   // Encoded with room for the frame, which is then filled in place: the image
   // bytes are copied exactly once, into the record.
-  const record = frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES, allocate));
+  const record = frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES, allocate), crc32cFast);
   return {
     ok: true,
     record,

@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
-import type { WorkerPool } from '../shard/workers.js';
+import type { WorkerPool } from '../pool/workers.js';
 import { DatasetValidator } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
 import type { RecordCheckOptions } from '../validate/record-check.js';

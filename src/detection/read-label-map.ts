@@ -1,7 +1,6 @@
 /** Reading a label_map.pbtxt file from disk, with errors that name it. */
 import { readFile } from 'node:fs/promises';
-import { TfrecordError } from '../errors.js';
-import { describeFsError } from '../io/read.js';
+import { describeFsError, TfrecordError } from '../errors.js';
 import { type LabelMap, parseLabelMap } from './label-map.js';
 
 /**

@@ -13,10 +13,9 @@
  * Anything fancier (anchors, multi-line scalars, tags) is refused with a line
  * number rather than guessed at.
  */
-import { describeFsError } from '../io/read.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AnnotationError } from '../errors.js';
+import { AnnotationError, describeFsError } from '../errors.js';
 
 /** Loads a class list from a path (yaml by extension, otherwise lines) or returns a given list. */
 export async function loadClassList(classes: string | readonly string[]): Promise<string[]> {

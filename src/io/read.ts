@@ -6,10 +6,11 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { createGunzip, createInflate } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
-import { isTfrecordError, TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
+import { describeFsError, isTfrecordError, TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
 import { type Compression, type CompressionOption, DETECT_BYTES, detectCompression } from '../record/compression.js';
 import type { ParserOptions, RecordEntry } from '../record/parser.js';
 import { parseRecordStream, parseRecords } from '../record/reader.js';
+import { crc32cFast } from './native-crc.js';
 
 export type RecordSource = string | AsyncIterable<Uint8Array> | Iterable<Uint8Array> | NodeJS.ReadableStream;
 
@@ -106,6 +107,7 @@ export async function* readRecordEntries(
     maxRecordBytes: options.maxRecordBytes,
     onCorrupt: options.onCorrupt,
     borrow: options.borrow,
+    crc32c: options.crc32c ?? crc32cFast,
   };
   yield* parseRecordStream(body, parserOptions);
 }
@@ -151,6 +153,7 @@ function parserOptions(file: string | undefined, range: FileRange, options: Read
     maxRecordBytes: options.maxRecordBytes,
     onCorrupt: options.onCorrupt,
     borrow: options.borrow,
+    crc32c: options.crc32c ?? crc32cFast,
   };
 }
 
@@ -369,19 +372,4 @@ function mapZlibError(err: unknown, compression: Compression, file?: string): un
     return new CorruptRecordError('crc-mismatch', `${compression} stream is corrupt (${message})`, { file, cause: err });
   }
   return err;
-}
-
-export function describeFsError(err: unknown): string {
-  const code = (err as { code?: string })?.code;
-  switch (code) {
-    case 'ENOENT':
-      return 'no such file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EISDIR':
-      return 'is a directory, not a file';
-    default:
-      return err instanceof Error ? err.message : String(err);
-  }
 }

@@ -9,11 +9,11 @@ import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip, createDeflate, constants as zlibConstants } from 'node:zlib';
 import type { Writable } from 'node:stream';
-import { TfrecordError } from '../errors.js';
-import { crc32c, maskCrc } from '../record/crc32c.js';
+import { describeFsError, TfrecordError } from '../errors.js';
+import { maskCrc } from '../record/crc32c.js';
 import { FOOTER_BYTES, HEADER_BYTES, writeHeader } from '../record/frame.js';
 import type { Compression } from '../record/compression.js';
-import { describeFsError } from './read.js';
+import { crc32cFast } from './native-crc.js';
 
 export interface WriteOptions {
   compression?: Compression;
@@ -261,7 +261,7 @@ export class RecordWriter {
     const header = new Uint8Array(HEADER_BYTES + FOOTER_BYTES);
     writeHeader(payload.length, header, 0);
     const footer = header.subarray(HEADER_BYTES);
-    new DataView(header.buffer).setUint32(HEADER_BYTES, maskCrc(crc32c(payload)), true);
+    new DataView(header.buffer).setUint32(HEADER_BYTES, maskCrc(crc32cFast(payload)), true);
     this.parts.push(header.subarray(0, HEADER_BYTES), payload, footer);
     this.partsBytes += payload.length + HEADER_BYTES + FOOTER_BYTES;
     this.records++;

@@ -1,47 +1,25 @@
 /**
- * CRC32C (Castagnoli) as TFRecord framing uses it.
+ * CRC32C (Castagnoli) as TFRecord framing uses it: the pure-JS,
+ * table-driven implementation from `crc-32`, so this layer runs anywhere
+ * (no Node APIs).
  *
- * The pure-JS implementation from `crc-32` is always available. When the
- * optional `@node-rs/crc32` package is installed (it ships a prebuilt binary
- * that uses the CPU's CRC32 instruction) we use it instead: on the reference
- * machine it runs at ~4.7 GB/s against ~0.6–1.4 GB/s for the table-driven JS,
- * and the CRC is the largest cost of reading a TFRecord file once the bytes
- * are in memory. Both produce identical results (tested).
+ * Faster implementations are passed in, not installed: every record-layer
+ * function that CRCs a payload takes an optional `Crc32c` (ParserOptions.crc32c,
+ * frameInPlace's second argument). The io layer
+ * (io/native-crc.ts) loads the optional `@node-rs/crc32` binary and hands it
+ * down, so readRecords, RecordWriter and convert use the CPU's CRC instruction
+ * when it is installed. Both give identical results (tested).
  */
-import { createRequire } from 'node:module';
+import crcJs from 'crc-32/crc32c.js';
 
-type CrcFn = (data: Uint8Array, seed?: number) => number;
+/** CRC32C of `data`; `seed` continues a previous CRC (pass its result). */
+export type Crc32c = (data: Uint8Array, seed?: number) => number;
 
-// Both packages are CommonJS. Loaded with require(), not import: an import of
-// CommonJS makes Node scan the module's source for its export names, and
-// that scan (with its JIT compilation) cost ~20 ms in every worker thread.
-const require = createRequire(import.meta.url);
-const crcJs = require('crc-32/crc32c.js') as { buf(data: Uint8Array, seed?: number): number };
+/** Table-driven CRC32C. */
+export const crc32cJs: Crc32c = (data, seed = 0) => crcJs.buf(data, seed) >>> 0;
 
-/** Table-driven CRC32C; `seed` continues a previous CRC (pass its result). */
-export const crc32cJs: CrcFn = (data, seed = 0) => crcJs.buf(data, seed) >>> 0;
-
-function loadNative(): CrcFn | undefined {
-  try {
-    const mod = require('@node-rs/crc32') as { crc32c?: (d: Uint8Array, s?: number) => number };
-    const fn = mod.crc32c;
-    if (typeof fn !== 'function') return undefined;
-    // Self-check against the well-known check value before trusting it.
-    if (fn(new TextEncoder().encode('123456789')) >>> 0 !== 0xe3069283) return undefined;
-    return (data, seed = 0) => (data.length === 0 ? seed >>> 0 : fn(data, seed) >>> 0);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The hardware-accelerated CRC32C, or undefined when the optional package is absent. */
-export const crc32cNative: CrcFn | undefined = loadNative();
-
-/** The fastest CRC32C available in this process. */
-export const crc32c: CrcFn = crc32cNative ?? crc32cJs;
-
-/** Which implementation `crc32c` is ('native' or 'js'), for benchmarks and diagnostics. */
-export const crc32cImplementation: 'native' | 'js' = crc32cNative ? 'native' : 'js';
+/** The record layer's default CRC32C (the pure-JS one). */
+export const crc32c: Crc32c = crc32cJs;
 
 /**
  * TFRecord stores CRCs "masked" so that a CRC computed over data that itself

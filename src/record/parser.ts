@@ -7,7 +7,7 @@
  * overwrite it, so a caller may keep every record of a file.
  */
 import { CorruptRecordError, TfrecordError, TruncatedRecordError } from '../errors.js';
-import { crc32c, maskCrc } from './crc32c.js';
+import { type Crc32c, crc32c, maskCrc } from './crc32c.js';
 import { FOOTER_BYTES, HEADER_BYTES, parseHeader } from './frame.js';
 
 export interface RecordEntry {
@@ -51,6 +51,11 @@ export interface ParserOptions {
    */
   startOffset?: number;
   startIndex?: number;
+  /**
+   * CRC32C for payloads (default: the pure-JS one). The io layer's readers
+   * pass the native one when it is installed (io/native-crc.ts).
+   */
+  crc32c?: Crc32c;
 }
 
 export const DEFAULT_MAX_RECORD_BYTES = 2 * 1024 * 1024 * 1024;
@@ -76,6 +81,7 @@ export class RecordParser {
   private readonly totalBytes: number | undefined;
   private readonly onCorrupt: ((error: TfrecordError) => void) | undefined;
   private readonly borrow: boolean;
+  private readonly crc32c: Crc32c;
 
   private state = State.Header;
   /** Absolute offset of the next byte to be consumed. */
@@ -102,6 +108,7 @@ export class RecordParser {
     this.totalBytes = options.totalBytes;
     this.onCorrupt = options.onCorrupt;
     this.borrow = options.borrow ?? false;
+    this.crc32c = options.crc32c ?? crc32c;
     this.position = options.startOffset ?? 0;
     this.index = options.startIndex ?? 0;
   }
@@ -145,7 +152,7 @@ export class RecordParser {
           // Whole record (payload and CRC) inside this chunk: lend a view.
           const data = chunk.subarray(pos, pos + this.length);
           this.footer.set(chunk.subarray(pos + this.length, pos + this.length + FOOTER_BYTES));
-          if (this.verify) this.crc = crc32c(data);
+          if (this.verify) this.crc = this.crc32c(data);
           this.payload = data;
           this.pieces = undefined;
           pos += this.length + FOOTER_BYTES;
@@ -160,7 +167,7 @@ export class RecordParser {
         // A real copy: on a Node Buffer, slice() would only be another view.
         else this.pieces!.push(Uint8Array.prototype.slice.call(piece));
         // CRC while the bytes are still in cache rather than in a second pass.
-        if (this.verify) this.crc = crc32c(piece, this.crc);
+        if (this.verify) this.crc = this.crc32c(piece, this.crc);
         this.payloadFill += take;
         pos += take;
         this.position += take;

@@ -8,7 +8,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { CompressionOption } from '../record/compression.js';
-import { crc32c } from '../record/crc32c.js';
+import { crc32cFast } from '../io/native-crc.js';
 import { type FileRange, type ReadOptions, readRecordEntries, readRecordEntriesSync } from '../io/read.js';
 import type { RecordEntry } from '../record/parser.js';
 import { type CheckedRecord, checkRecordDetached, framingRecord, isFramingError, recordCheckContext, type RecordCheckOptions } from './record-check.js';
@@ -86,7 +86,7 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
       ? {
           onChunk: (chunk: Uint8Array) => {
             hash.sha256.update(chunk);
-            hash.crc32c = crc32c(chunk, hash.crc32c);
+            hash.crc32c = crc32cFast(chunk, hash.crc32c);
             hash.bytes += chunk.length;
           },
         }

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32c } from '../../src/record/crc32c.js';
 import { bytesFeature, int64Feature } from '../../src/example/features.js';
 import { toExample } from '../../src/detection/to-example.js';
-import { readRecordEntries, readRecordEntriesSync } from '../../src/io/read.js';
 import { checkRecords, type FileHashes } from '../../src/validate/range.js';
 import { DatasetValidator, validateDataset, type ValidationReport } from '../../src/validate/validate.js';
 import { offsetsOf, payload, tempDir, validRecords, type TempDir } from './helpers.js';
@@ -48,56 +47,6 @@ async function inRanges(file: string, cuts: number[], options = {}): Promise<{ r
   expect(hashes.size).toBe(0);
   return { report: validator.finish(1), sha256 };
 }
-
-describe('reading a byte range', () => {
-  it('yields the records of the range with their file indexes and offsets', async () => {
-    const file = await dir.write('range.tfrecord', payloads);
-    const all = [];
-    for await (const e of readRecordEntries(file)) all.push({ index: e.index, offset: e.offset, length: e.length });
-    const [, middle] = ranges([2, 4], payloads.length);
-    for (const sync of [false, true]) {
-      const got = [];
-      for await (const e of readRecordEntries(file, { range: middle!, sync, chunkSize: 1000 })) got.push({ index: e.index, offset: e.offset, length: e.length });
-      expect(got).toEqual(all.slice(2, 4));
-    }
-  });
-
-  it('reads the same entries synchronously, whole or in a range, showing every byte read', async () => {
-    const file = await dir.write('range-sync.tfrecord', payloads);
-    const all = [];
-    for await (const e of readRecordEntries(file)) all.push({ index: e.index, offset: e.offset, data: Buffer.from(e.data) });
-    const seen: Uint8Array[] = [];
-    const whole = [...readRecordEntriesSync(file, { chunkSize: 777, onChunk: (c) => seen.push(Uint8Array.prototype.slice.call(c)) })];
-    expect(whole.map((e) => ({ index: e.index, offset: e.offset, data: Buffer.from(e.data) }))).toEqual(all);
-    expect(Buffer.concat(seen)).toEqual(await readFile(file));
-    const [, middle] = ranges([1, 4], payloads.length);
-    const part = [...readRecordEntriesSync(file, { range: middle!, buffer: new Uint8Array(500) })];
-    expect(part.map((e) => e.index)).toEqual([1, 2, 3]);
-    expect(part.map((e) => e.offset)).toEqual(all.slice(1, 4).map((e) => e.offset));
-  });
-
-  it('reports a range that ends inside a record as truncated, at that record', async () => {
-    const file = await dir.write('range-cut.tfrecord', payloads);
-    const offsets = offsetsOf(payloads);
-    const range = { start: offsets[1]!, end: offsets[2]! + 20, firstIndex: 1 };
-    const seen: number[] = [];
-    await expect(
-      (async () => {
-        for await (const e of readRecordEntries(file, { range })) seen.push(e.index);
-      })(),
-    ).rejects.toMatchObject({ code: 'truncated', record: 2, offset: offsets[2] });
-    expect(seen).toEqual([1]);
-  });
-
-  it('refuses ranges of compressed files and of streams', async () => {
-    const file = await dir.write('range.tfrecord.gz', payloads, 'gzip');
-    const read = (source: string | Uint8Array[], compression?: 'gzip') => async () => {
-      for await (const e of readRecordEntries(source, { range: { start: 0, end: 10, firstIndex: 0 }, ...(compression ? { compression } : {}) })) void e;
-    };
-    await expect(read(file, 'gzip')()).rejects.toMatchObject({ code: 'bad-argument' });
-    await expect(read([new Uint8Array(4)])()).rejects.toMatchObject({ code: 'bad-argument' });
-  });
-});
 
 describe('checkRecords + DatasetValidator.add', () => {
   it('gives the report validateDataset gives, however the file is cut into ranges', async () => {

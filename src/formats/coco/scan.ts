@@ -1,6 +1,5 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { AnnotationError } from '../../errors.js';
-import { describeFsError } from '../../io/read.js';
+import { AnnotationError, describeFsError } from '../../errors.js';
 import { JsonScanner, JsonSyntaxError } from '../json-scan.js';
 import { Column, float64s, uint8s } from '../columns.js';
 import { CROWD_FLAG } from './format.js';

@@ -1,7 +1,6 @@
-import { describeFsError } from '../../io/read.js';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { AnnotationError } from '../../errors.js';
+import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
 import { Column as NumberColumn, float64s, groupIndex, int32s } from '../columns.js';

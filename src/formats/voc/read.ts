@@ -1,7 +1,6 @@
-import { describeFsError } from '../../io/read.js';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AnnotationError, isTfrecordError } from '../../errors.js';
+import { AnnotationError, describeFsError, isTfrecordError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
 import { compareCodeUnits, isDirectory, isFile, resolveImagePath } from '../paths.js';

@@ -1,7 +1,6 @@
-import { describeFsError } from '../../io/read.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AnnotationError } from '../../errors.js';
+import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
 import { isDirectory, isFile, walkFiles } from '../paths.js';

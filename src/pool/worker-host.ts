@@ -1,9 +1,11 @@
 /**
  * The worker-thread side of workers.ts: answers `{id, job}` with the
  * handler's result (transferring the buffers it names, so image bytes are not
- * copied between threads).
+ * copied between threads), or with the error it threw as data (toErrorData),
+ * which the pool turns back into the same kind of error.
  */
 import { parentPort } from 'node:worker_threads';
+import { toErrorData } from '../errors.js';
 
 export interface Handled<R> {
   result: R;
@@ -28,7 +30,7 @@ export function serveJobs<J, R>(handle: (job: J) => Promise<Handled<R>>): void {
         const { result, transfer } = await handle(msg.job);
         port.postMessage({ id: msg.id, result }, transfer ?? []);
       } catch (err) {
-        port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) });
+        port.postMessage({ id: msg.id, error: toErrorData(err) });
       }
     });
   });

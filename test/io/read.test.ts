@@ -1,15 +1,18 @@
-import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, writeFile, chmod } from 'node:fs/promises';
+/**
+ * io/read.ts: reading TFRecord files, streams and iterables (plain, gzip,
+ * zlib), with damage located by file, record and offset, and file handles
+ * closed however reading stops.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { gzipSync, deflateSync } from 'node:zlib';
-import { readRecordEntries, readRecords } from '../../src/io/read.js';
-import { RecordWriter, writeRecords } from '../../src/io/write.js';
+import { readRecordEntries, readRecordEntriesSync, readRecords } from '../../src/io/read.js';
+import { writeRecords } from '../../src/io/write.js';
 import { frameRecord } from '../../src/record/frame.js';
-import { parseRecordStream } from '../../src/record/reader.js';
 import { isTfrecordError, type TfrecordError } from '../../src/errors.js';
 import { chunked, collect, concatBytes, drain } from '../helpers/streams.js';
 
@@ -20,39 +23,7 @@ async function tempDir() {
   return mkdtemp(join(tmpdir(), 'tfrecord-od-rw-'));
 }
 
-describe('write → read round trips', () => {
-  it('property: any payloads survive write then read, for any chunking', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 12 }),
-        fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 5 }),
-        async (records, sizes) => {
-          const file = concatBytes(records.map(frameRecord));
-          const got = await collect(parseRecordStream(chunked(file, sizes)));
-          expect(got.map((e) => [...e.data])).toEqual(records.map((r) => [...r]));
-        },
-      ),
-      { numRuns: 150 },
-    );
-  });
-
-  it('property: borrow mode yields the same records, for any chunking', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(fc.uint8Array({ maxLength: 200 }), { maxLength: 12 }),
-        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 5 }),
-        async (records, sizes) => {
-          const file = concatBytes(records.map(frameRecord));
-          const got: number[][] = [];
-          // Copy each record before asking for the next: that is the borrow contract.
-          for await (const e of parseRecordStream(chunked(file, sizes), { borrow: true })) got.push([...e.data]);
-          expect(got).toEqual(records.map((r) => [...r]));
-        },
-      ),
-      { numRuns: 150 },
-    );
-  });
-
+describe('reading', () => {
   it('borrow mode still detects damage', async () => {
     const recs = payloads(3, 40);
     const bad = concatBytes(recs.map(frameRecord));
@@ -79,27 +50,6 @@ describe('write → read round trips', () => {
         expect(seen, `borrow chunk ${chunkSize} sync ${sync}`).toEqual(recs.map((r) => [...r]));
       }
     }
-  });
-
-  it('writes to a path atomically and reads back with offsets', async () => {
-    const dir = await tempDir();
-    const path = join(dir, 'a.tfrecord');
-    const recs = payloads(5);
-    const writer = await RecordWriter.create(path);
-    for (const r of recs) await writer.write(r);
-    // Before close nothing exists under the final name.
-    expect((await readdir(dir)).filter((f) => f === 'a.tfrecord')).toEqual([]);
-    await writer.close();
-    expect(await readdir(dir)).toEqual(['a.tfrecord']);
-    const entries = await collect(readRecordEntries(path));
-    expect(entries.map((e) => e.index)).toEqual([0, 1, 2, 3, 4]);
-    let offset = 0;
-    entries.forEach((e, i) => {
-      expect(e.offset).toBe(offset);
-      expect(e.length).toBe(recs[i]!.length);
-      expect([...e.data]).toEqual([...recs[i]!]);
-      offset += e.length + 16;
-    });
   });
 
   it('every yielded payload owns its bytes (keeping all records is safe)', async () => {
@@ -129,107 +79,6 @@ describe('write → read round trips', () => {
     }
     const keptFromBuffer = await collect(readRecords(reusingBuffer()));
     expect(keptFromBuffer.map((r) => [...r])).toEqual(recs.map((r) => [...r]));
-  });
-
-  it('new RecordWriter(path) opens lazily; close() with no records gives a valid empty file', async () => {
-    const dir = await tempDir();
-    const empty = new RecordWriter(join(dir, 'empty.tfrecord'));
-    await empty.close();
-    expect((await readFile(join(dir, 'empty.tfrecord'))).length).toBe(0);
-    const w = new RecordWriter(join(dir, 'n.tfrecord'), { compression: 'gzip' });
-    await w.write(new Uint8Array([1, 2, 3]));
-    await w.close();
-    expect((await collect(readRecords(join(dir, 'n.tfrecord')))).map((r) => [...r])).toEqual([[1, 2, 3]]);
-  });
-
-  it('an unwritable target is an io error naming the file', async () => {
-    await expect(RecordWriter.create('/nonexistent-dir/x.tfrecord')).rejects.toThrow('/nonexistent-dir/x.tfrecord: cannot create output: no such file');
-    const lazy = new RecordWriter('/nonexistent-dir/y.tfrecord');
-    await expect(lazy.close()).rejects.toMatchObject({ code: 'io', file: '/nonexistent-dir/y.tfrecord' });
-  });
-
-  it('abort() leaves nothing behind', async () => {
-    const dir = await tempDir();
-    const writer = await RecordWriter.create(join(dir, 'b.tfrecord'));
-    await writer.write(new Uint8Array(10));
-    await writer.abort();
-    expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('onWritten reports whole records once they are in the file, which a reader can then read', async () => {
-    const dir = await tempDir();
-    const path = join(dir, 'w.tfrecord');
-    const reports: Array<[number, number]> = [];
-    const seenOnDisk: number[] = [];
-    const writer = await RecordWriter.create(path, {
-      atomic: false,
-      onWritten: (records, bytes) => {
-        reports.push([records, bytes]);
-        seenOnDisk.push(statSync(path).size);
-      },
-    });
-    // ~300 KB records: the writer sends a batch to the file about every 1 MiB.
-    const big = Array.from({ length: 10 }, (_, i) => new Uint8Array(300_000 + i).fill(i));
-    for (const p of big) await writer.write(p);
-    // Written straight to the final name (no temporary), and already readable.
-    expect(await readdir(dir)).toEqual(['w.tfrecord']);
-    await writer.close();
-    expect(reports.length).toBeGreaterThan(1);
-    let records = 0;
-    let bytes = 0;
-    for (const [i, [r, b]] of reports.entries()) {
-      expect(r).toBeGreaterThan(records);
-      // Whole records: exactly the frames of the first r payloads.
-      expect(b).toBe(big.slice(0, r).reduce((n, p) => n + p.length + 16, 0));
-      expect(seenOnDisk[i]).toBeGreaterThanOrEqual(b);
-      records = r;
-      bytes = b;
-    }
-    expect([records, bytes]).toEqual([writer.records, writer.bytes]);
-  });
-
-  it('onWritten is not called for compressed output (its bytes are not records)', async () => {
-    const dir = await tempDir();
-    let calls = 0;
-    const writer = await RecordWriter.create(join(dir, 'z.tfrecord.gz'), { compression: 'gzip', onWritten: () => calls++ });
-    for (let i = 0; i < 8; i++) await writer.write(new Uint8Array(300_000));
-    await writer.close();
-    expect(calls).toBe(0);
-  });
-
-  it('atomic: false aborts by removing the file itself', async () => {
-    const dir = await tempDir();
-    const writer = await RecordWriter.create(join(dir, 'd.tfrecord'), { atomic: false });
-    await writer.write(new Uint8Array(10));
-    await writer.abort();
-    expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('writeRecords discards the partial file when the source throws', async () => {
-    const dir = await tempDir();
-    async function* failing() {
-      yield new Uint8Array(3);
-      throw new Error('source broke');
-    }
-    await expect(writeRecords(join(dir, 'c.tfrecord'), failing())).rejects.toThrow('source broke');
-    expect(await readdir(dir)).toEqual([]);
-  });
-
-  it('writes to a Writable honouring backpressure', async () => {
-    const sink = new PassThrough({ highWaterMark: 16 });
-    const recs = payloads(200, 500);
-    const chunks: Buffer[] = [];
-    const reading = (async () => {
-      for await (const c of sink) {
-        chunks.push(c as Buffer);
-        await new Promise((r) => setImmediate(r));
-      }
-    })();
-    await writeRecords(sink, recs);
-    await reading;
-    const got = await collect(readRecords(Readable.from(chunks)));
-    expect(got.length).toBe(200);
-    expect([...got[199]!]).toEqual([...recs[199]!]);
   });
 
   it('reads from a Node Readable, a sync iterable and a path alike', async () => {
@@ -398,5 +247,94 @@ describe('file handles', () => {
     // Give closes in flight a moment; leaked handles would stay open until a GC.
     await new Promise((r) => setTimeout(r, 50));
     expect(openFds()).toBe(before);
+  });
+});
+
+/**
+ * ReadOptions.range and readRecordEntriesSync (moved here from
+ * test/validate/range.test.ts, where they read Example payloads: any payloads
+ * will do, and these are larger, so the chunk and buffer sizes below still
+ * cut records into pieces).
+ */
+describe('reading a byte range', () => {
+  let root: string;
+  let payloads: Uint8Array[];
+  const dir = {
+    async write(name: string, records: Uint8Array[], compression?: 'gzip') {
+      const file = join(root, name);
+      await writeRecords(file, records, compression ? { compression } : {});
+      return file;
+    },
+  };
+  beforeAll(async () => {
+    root = await tempDir();
+    payloads = Array.from({ length: 6 }, (_, i) => Uint8Array.from({ length: 900 + 337 * i }, (_, j) => (i * 131 + j * 17) & 0xff));
+  });
+  afterAll(() => rm(root, { recursive: true, force: true }));
+
+  /** Header offsets of the records when these payloads are written one after another. */
+  const offsetsOf = (records: readonly Uint8Array[]) => {
+    const out: number[] = [];
+    let at = 0;
+    for (const p of records) {
+      out.push(at);
+      at += p.length + 16;
+    }
+    return out;
+  };
+
+  /** Byte ranges that split the file after records `cuts` (record-aligned). */
+  function ranges(cuts: number[], count: number): Array<{ start: number; end: number; firstIndex: number }> {
+    const offsets = [...offsetsOf(payloads), offsetsOf(payloads).at(-1)! + payloads.at(-1)!.length + 16];
+    const bounds = [0, ...cuts, count];
+    return bounds.slice(1).map((to, i) => ({ start: offsets[bounds[i]!]!, end: offsets[to]!, firstIndex: bounds[i]! }));
+  }
+
+  it('yields the records of the range with their file indexes and offsets', async () => {
+    const file = await dir.write('range.tfrecord', payloads);
+    const all = [];
+    for await (const e of readRecordEntries(file)) all.push({ index: e.index, offset: e.offset, length: e.length });
+    const [, middle] = ranges([2, 4], payloads.length);
+    for (const sync of [false, true]) {
+      const got = [];
+      for await (const e of readRecordEntries(file, { range: middle!, sync, chunkSize: 1000 })) got.push({ index: e.index, offset: e.offset, length: e.length });
+      expect(got).toEqual(all.slice(2, 4));
+    }
+  });
+
+  it('reads the same entries synchronously, whole or in a range, showing every byte read', async () => {
+    const file = await dir.write('range-sync.tfrecord', payloads);
+    const all = [];
+    for await (const e of readRecordEntries(file)) all.push({ index: e.index, offset: e.offset, data: Buffer.from(e.data) });
+    const seen: Uint8Array[] = [];
+    const whole = [...readRecordEntriesSync(file, { chunkSize: 777, onChunk: (c) => seen.push(Uint8Array.prototype.slice.call(c)) })];
+    expect(whole.map((e) => ({ index: e.index, offset: e.offset, data: Buffer.from(e.data) }))).toEqual(all);
+    expect(Buffer.concat(seen)).toEqual(await readFile(file));
+    const [, middle] = ranges([1, 4], payloads.length);
+    const part = [...readRecordEntriesSync(file, { range: middle!, buffer: new Uint8Array(500) })];
+    expect(part.map((e) => e.index)).toEqual([1, 2, 3]);
+    expect(part.map((e) => e.offset)).toEqual(all.slice(1, 4).map((e) => e.offset));
+  });
+
+  it('reports a range that ends inside a record as truncated, at that record', async () => {
+    const file = await dir.write('range-cut.tfrecord', payloads);
+    const offsets = offsetsOf(payloads);
+    const range = { start: offsets[1]!, end: offsets[2]! + 20, firstIndex: 1 };
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const e of readRecordEntries(file, { range })) seen.push(e.index);
+      })(),
+    ).rejects.toMatchObject({ code: 'truncated', record: 2, offset: offsets[2] });
+    expect(seen).toEqual([1]);
+  });
+
+  it('refuses ranges of compressed files and of streams', async () => {
+    const file = await dir.write('range.tfrecord.gz', payloads, 'gzip');
+    const read = (source: string | Uint8Array[], compression?: 'gzip') => async () => {
+      for await (const e of readRecordEntries(source, { range: { start: 0, end: 10, firstIndex: 0 }, ...(compression ? { compression } : {}) })) void e;
+    };
+    await expect(read(file, 'gzip')()).rejects.toMatchObject({ code: 'bad-argument' });
+    await expect(read([new Uint8Array(4)])()).rejects.toMatchObject({ code: 'bad-argument' });
   });
 });

@@ -8,22 +8,53 @@
  * worker-host.ts); with size 0 the same handler runs in the calling thread.
  * Jobs should be tagged unions when a worker does more than one kind of work.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { type ErrorData, fromErrorData } from '../errors.js';
 
 /**
- * The compiled worker script `name` next to `base` (an import.meta.url).
- * When running from TypeScript sources (the test runner), the compiled copy in
- * dist/ is used instead: worker threads on Node 20 cannot load .ts files. The
- * test setup builds dist/ first.
+ * The compiled worker script `name` next to `base` (an import.meta.url of a
+ * module one folder below src/ or dist/; `layer` is that folder).
+ *
+ * Running from TypeScript sources (the test runner), the compiled copy in
+ * dist/ is used instead, because worker threads on Node 20 cannot load .ts
+ * files. That is a trap: edit src/, forget to build, and the workers quietly
+ * run yesterday's code while the main thread runs today's. So the dist/ copy
+ * is only used when it is current (see assertBuildCurrent); the test suite's
+ * global setup builds dist/ before every run.
  */
 export function workerScript(base: string, name: string, layer: string): URL {
   const local = new URL(`./${name}`, base);
   if (existsSync(fileURLToPath(local))) return local;
   const built = new URL(`../../dist/${layer}/${name}`, base);
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new Error(`worker script ${name} not found; run \`npm run build\` first`);
+  if (!existsSync(fileURLToPath(built))) throw new Error(`worker script ${name} not found; run \`npm run build\` first`);
+  assertBuildCurrent(fileURLToPath(new URL('../', base)), fileURLToPath(new URL('../../dist/', base)));
+  return built;
+}
+
+/**
+ * Throws unless every `.ts` module under `srcDir` has a compiled `.js` in
+ * `distDir` at least as new as itself. The whole tree, not only the worker's
+ * entry file: a worker imports most of the library, and a stat per module
+ * (~100, well under a millisecond) is cheaper than working out its imports.
+ */
+export function assertBuildCurrent(srcDir: string, distDir: string): void {
+  const stale: string[] = [];
+  for (const rel of readdirSync(srcDir, { recursive: true, encoding: 'utf8' })) {
+    if (!rel.endsWith('.ts') || rel.endsWith('.d.ts')) continue;
+    const source = join(srcDir, rel);
+    const compiled = join(distDir, rel.replace(/\.ts$/, '.js'));
+    const compiledTime = existsSync(compiled) ? statSync(compiled).mtimeMs : -Infinity;
+    if (statSync(source).mtimeMs > compiledTime) stale.push(join(basename(srcDir), rel));
+  }
+  if (stale.length === 0) return;
+  const shown = stale.slice(0, 3).join(', ') + (stale.length > 3 ? ` and ${stale.length - 3} more` : '');
+  throw new Error(
+    `dist/ is out of date for ${shown} (edited since the last build, or never built). ` +
+      'Worker threads run the compiled code in dist/, so they would run old code; run `npm run build`.',
+  );
 }
 
 export interface WorkerPool<J, R> {
@@ -54,7 +85,7 @@ export interface PoolOptions<J, R> {
   youngGenerationMb?: number;
 }
 
-type Reply = { id: number; result: unknown } | { id: number; error: string };
+type Reply = { id: number; result: unknown } | { id: number; error: ErrorData };
 
 interface Slot {
   worker: Worker;
@@ -82,7 +113,8 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
       slot.busy -= p?.cost ?? 0;
       pending.delete(msg.id);
       if ('result' in msg) p?.resolve(msg.result);
-      else p?.reject(new Error(msg.error));
+      // Rebuilt as the class it was (a TfrecordError keeps code, file, record, offset).
+      else p?.reject(fromErrorData(msg.error));
     });
     worker.on('error', (err) => {
       failure ??= err;

@@ -6,6 +6,7 @@ import { convertDataset, type ConvertOptions, type ConvertProgress, type Convert
 import { CONVERT_DEFAULTS } from '../../convert/options.js';
 import { parseSplits } from '../../convert/split.js';
 import { isTfrecordError } from '../../errors.js';
+import { TARGETS } from '../../dataset/manifest.js';
 import { FORMATS, type FormatName } from '../../formats/registry.js';
 import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
 import { type CliIo, displayPath, formatBytes, plural, UsageError, writeOut } from '../io.js';
@@ -36,6 +37,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     'max-size': { type: 'string' },
     'max-pixels': { type: 'string' },
     workers: { type: 'string' },
+    target: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
@@ -77,6 +79,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     format: parseChoice(values.format, 'format', ['jpeg', 'png'] as const) ?? CONVERT_DEFAULTS.format,
     seed: parseIntOption(values.seed, 'seed') ?? CONVERT_DEFAULTS.seed,
     workers: parseIntOption(values.workers, 'workers') ?? CONVERT_DEFAULTS.workers,
+    target: parseChoice(values.target, 'target', TARGETS) ?? CONVERT_DEFAULTS.target,
   };
   const shards = parseIntOption(values.shards, 'shards', 1);
   if (shards !== undefined) options.shards = shards;
@@ -133,6 +136,15 @@ function renderReport(r: ConvertReport, cwd: string): string {
     r.warnings.filter((w) => w.code !== 'image-reencoded'),
     (w) => `${w.itemId}: ${w.message}`,
   );
+  // Duplicates are warnings of the read-back; named here because a copy in
+  // two splits, or twice in one, is worth a look before training.
+  listed(
+    'Duplicate images',
+    r.findings.filter((f) => f.code === 'duplicate-image' || f.code === 'duplicate-source-id'),
+    (f) => f.message,
+  );
+  listed('Images without a label file (converted as negatives)', r.withoutLabelFile, (id) => id);
+  listed('Notes', r.notes, (n) => n.message);
   const problems = r.findings.filter((f) => f.severity === 'error');
   listed('Validation errors', problems, (f) => `${f.file ? `${displayPath(cwd, f.file)}: ` : ''}${f.record !== undefined ? `record ${f.record} @ byte ${f.offset}: ` : ''}${f.code}: ${f.message}`);
   if (!r.ok) {

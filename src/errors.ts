@@ -28,7 +28,11 @@ export interface TfrecordErrorOptions extends ErrorLocation {
   cause?: unknown;
 }
 
-function describeLocation(loc: ErrorLocation): string {
+/**
+ * "file: record 17 line 3 at byte 40212" — the one wording of a location,
+ * for error messages and for problems reported as data (problem.ts).
+ */
+export function describeLocation(loc: ErrorLocation): string {
   const parts: string[] = [];
   if (loc.file !== undefined) parts.push(loc.file);
   const where: string[] = [];

@@ -18,14 +18,15 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import * as K from '../detection/keys.js';
 import { indexLabelMap, type LabelMap } from '../detection/label-map.js';
-import { type ErrorCode, isTfrecordError, TfrecordError } from '../errors.js';
+import { describeLocation, isTfrecordError, TfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';
 import type { Feature, Features } from '../example/features.js';
-import { readRecordEntries } from '../io/read.js';
+import { formatProblem } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
 import { checkFeatures, checkImage, type CheckOptions, type Emit } from '../validate/checks.js';
-import { FINDING_CODES, type FindingCode } from '../validate/findings.js';
-import { listTfrecordFiles, validateDataset } from '../validate/validate.js';
+import { FINDING_CODES, type Finding, type FindingCode } from '../validate/findings.js';
+import { validateDataset } from '../validate/validate.js';
+import { isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
 import { drawDetections, drawPlaceholder, escapeXml, PLACEHOLDER_SIZE, type PreviewBox } from './draw.js';
 
 export const DEFAULT_PREVIEW_LIMIT = 100;
@@ -64,14 +65,6 @@ export interface PreviewTile {
   placeholder?: string;
 }
 
-export interface PreviewError {
-  code: ErrorCode;
-  file: string;
-  record?: number;
-  offset?: number;
-  message: string;
-}
-
 export interface PreviewResult {
   outDir: string;
   /** Path of the contact sheet. */
@@ -79,8 +72,8 @@ export interface PreviewResult {
   tiles: PreviewTile[];
   /** With a filter: records that have a finding of that code (may exceed `tiles.length`). */
   matched?: number;
-  /** Framing damage met while reading (the rest of that file is not previewed). */
-  errors: PreviewError[];
+  /** Framing damage that ended the reading of a file (the rest of that file is not previewed). */
+  errors: Finding[];
 }
 
 /** Codes of records seen recently, before we know whether they will be selected. */
@@ -105,7 +98,7 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
 
   const names = new TileNamer();
   const tiles: PreviewTile[] = [];
-  const errors: PreviewError[] = [];
+  const errors: Finding[] = [];
   const checkOptions: CheckOptions = options.labelMap ? { labelIndex: indexLabelMap(options.labelMap) } : {};
   const labelNames = options.labelMap ? indexLabelMap(options.labelMap).byId : undefined;
 
@@ -117,84 +110,79 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
   const placeholder = async (file: string, record: number, offset: number | undefined, reason: string, codes: FindingCode[], boxes = 0) => {
     const tile: PreviewTile = { file, record, image: names.name(file, record), boxes, codes, placeholder: reason };
     if (offset !== undefined) tile.offset = offset;
-    const where = `record ${record}${offset !== undefined ? ` @ byte ${offset}` : ''}`;
+    const where = describeLocation({ record, offset });
     await addTile(tile, await drawPlaceholder([display(options, file), where, reason, ...(codes.length ? [codes.join(', ')] : [])]));
   };
 
-  for (const file of files) {
-    if (selection === undefined && tiles.length >= limit) break;
-    const wanted = selection?.byFile.get(file);
-    if (selection !== undefined && wanted === undefined) continue;
-    // A loop, not Math.max(...keys): a large --limit would overflow the argument list.
-    let lastWanted = wanted ? -1 : Infinity;
-    for (const k of wanted?.keys() ?? []) if (k > lastWanted) lastWanted = k;
-    const skipped: Array<{ record: number; offset?: number; reason: string }> = [];
-    const entries = readRecordEntries(file, {
-      file,
-      compression: options.compression ?? 'auto',
-      onCorrupt: (err) => {
-        if (err.record !== undefined) skipped.push({ record: err.record, ...(err.offset !== undefined ? { offset: err.offset } : {}), reason: err.reason });
-      },
-    });
-    /** Codes for a record the reader could not deliver, or undefined when it is not to be shown. */
-    const framingCodes = (record: number, code: FindingCode): Set<FindingCode> | undefined => {
-      if (selection !== undefined) return wanted?.get(record);
-      return tiles.length < limit ? new Set([code]) : undefined;
-    };
-    const flushSkipped = async () => {
-      // Records dropped for a bad data CRC have no payload to draw; they get a tile only when selected.
-      for (const s of skipped.splice(0)) {
-        const codes = framingCodes(s.record, 'crc-mismatch');
-        if (codes) await placeholder(file, s.record, s.offset, `record skipped: ${s.reason}`, sortedCodes(codes));
-      }
-    };
-    try {
-      for await (const entry of entries) {
-        await flushSkipped();
-        if (wanted !== undefined && !wanted.has(entry.index)) {
-          if (entry.index > lastWanted) break;
-          continue;
-        }
-        if (selection === undefined && tiles.length >= limit) break;
-        const codes = new Set<FindingCode>(wanted?.get(entry.index) ?? []);
-        let features: Features;
-        try {
-          features = decodeExample(entry.data);
-        } catch (err) {
-          if (!isTfrecordError(err)) throw err;
-          if (selection === undefined) codes.add('not-an-example');
-          await placeholder(file, entry.index, entry.offset, `not a tf.Example: ${err.reason}`, sortedCodes(codes));
-          continue;
-        }
-        if (selection === undefined) {
-          // Per-record checks only: the dataset-wide ones need a full pass (use a filter for those).
-          const emit: Emit = (code) => void codes.add(code);
-          await checkImage(checkFeatures(features, checkOptions, emit), undefined, emit);
-        }
-        const boxes = readBoxes(features, labelNames);
-        const image = bytesValue(features[K.IMAGE_ENCODED]);
-        const base = { file, record: entry.index, offset: entry.offset, image: names.name(file, entry.index), boxes: boxes.length, codes: sortedCodes(codes) };
-        if (image === undefined || image.length === 0) {
-          await placeholder(file, entry.index, entry.offset, image === undefined ? `no '${K.IMAGE_ENCODED}'` : `'${K.IMAGE_ENCODED}' is empty`, base.codes, boxes.length);
-          continue;
-        }
-        let drawn;
-        try {
-          drawn = await drawDetections(image, boxes);
-        } catch (err) {
-          await placeholder(file, entry.index, entry.offset, `image does not decode: ${err instanceof Error ? err.message : String(err)}`, base.codes, boxes.length);
-          continue;
-        }
-        await addTile({ ...base, width: drawn.width, height: drawn.height }, drawn.png);
-      }
-      await flushSkipped();
-    } catch (err) {
-      if (!isTfrecordError(err) || err.code === 'io') throw err;
-      await flushSkipped();
-      errors.push({ code: err.code, file, ...(err.record !== undefined ? { record: err.record } : {}), ...(err.offset !== undefined ? { offset: err.offset } : {}), message: err.message });
-      const codes = err.record !== undefined ? framingCodes(err.record, err.code as FindingCode) : undefined;
-      if (codes && err.record !== undefined) await placeholder(file, err.record, err.offset, err.reason, sortedCodes(codes));
+  // The files are listed already (above, before anything was written), so no folder is expanded twice.
+  const walk = walkRecords(files, { compression: options.compression ?? 'auto' });
+  let file = '';
+  /** With a selection: the records chosen in this file, and the last of them. */
+  let wanted: Map<number, Set<FindingCode>> | undefined;
+  let lastWanted = Infinity;
+  /** Codes for a record the reader could not deliver, or undefined when it is not to be shown. */
+  const framingCodes = (record: number, code: FindingCode): Set<FindingCode> | undefined => {
+    if (selection !== undefined) return wanted?.get(record);
+    return tiles.length < limit ? new Set([code]) : undefined;
+  };
+  for await (const ev of walk) {
+    if (ev.kind === 'file') {
+      if (selection === undefined && tiles.length >= limit) break;
+      file = ev.file;
+      wanted = selection?.byFile.get(file);
+      // A file with nothing selected is not even opened.
+      if (selection !== undefined && wanted === undefined) walk.skipFile();
+      // A loop, not Math.max(...keys): a large --limit would overflow the argument list.
+      lastWanted = wanted ? -1 : Infinity;
+      for (const k of wanted?.keys() ?? []) if (k > lastWanted) lastWanted = k;
+      continue;
     }
+    if (ev.kind === 'problem') {
+      if (!isFramingProblem(ev.problem)) throw ev.error;
+      const { record, offset } = ev.problem;
+      if (ev.fatal) errors.push(ev.problem);
+      // A record dropped for a bad data CRC has no payload to draw; it gets a tile only when selected.
+      const codes = record !== undefined ? framingCodes(record, ev.fatal ? ev.problem.code : 'crc-mismatch') : undefined;
+      if (codes && record !== undefined) {
+        await placeholder(file, record, offset, ev.fatal ? ev.error.reason : `record skipped: ${ev.error.reason}`, sortedCodes(codes));
+      }
+      continue;
+    }
+    if (wanted !== undefined && !wanted.has(ev.index)) {
+      if (ev.index > lastWanted) walk.skipFile();
+      continue;
+    }
+    if (selection === undefined && tiles.length >= limit) break;
+    const codes = new Set<FindingCode>(wanted?.get(ev.index) ?? []);
+    let features: Features;
+    try {
+      features = decodeExample(ev.payload);
+    } catch (err) {
+      if (!isTfrecordError(err)) throw err;
+      if (selection === undefined) codes.add('not-an-example');
+      await placeholder(file, ev.index, ev.offset, `not a tf.Example: ${err.reason}`, sortedCodes(codes));
+      continue;
+    }
+    if (selection === undefined) {
+      // Per-record checks only: the dataset-wide ones need a full pass (use a filter for those).
+      const emit: Emit = (code) => void codes.add(code);
+      await checkImage(checkFeatures(features, checkOptions, emit), undefined, emit);
+    }
+    const boxes = readBoxes(features, labelNames);
+    const image = bytesValue(features[K.IMAGE_ENCODED]);
+    const base = { file, record: ev.index, offset: ev.offset, image: names.name(file, ev.index), boxes: boxes.length, codes: sortedCodes(codes) };
+    if (image === undefined || image.length === 0) {
+      await placeholder(file, ev.index, ev.offset, image === undefined ? `no '${K.IMAGE_ENCODED}'` : `'${K.IMAGE_ENCODED}' is empty`, base.codes, boxes.length);
+      continue;
+    }
+    let drawn;
+    try {
+      drawn = await drawDetections(image, boxes);
+    } catch (err) {
+      await placeholder(file, ev.index, ev.offset, `image does not decode: ${err instanceof Error ? err.message : String(err)}`, base.codes, boxes.length);
+      continue;
+    }
+    await addTile({ ...base, width: drawn.width, height: drawn.height }, drawn.png);
   }
 
   const index = join(options.outDir, 'index.html');
@@ -403,7 +391,7 @@ function contactSheet(result: PreviewResult, options: PreviewOptions): string {
       `<div>record ${t.record} · ${t.boxes} box${t.boxes === 1 ? '' : 'es'}${size}</div>${codes ? `<div>${codes}</div>` : ''}${note}</figcaption></figure>`
     );
   });
-  const errors = result.errors.map((e) => `<li>${h(e.message)}</li>`).join('');
+  const errors = result.errors.map((e) => `<li>${h(formatProblem({ ...e, file: display(options, e.file) }))}</li>`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${h(title)}</title>
 <style>

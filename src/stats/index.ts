@@ -12,6 +12,5 @@ export {
   type HistogramBucket,
   type ImageSizeCount,
   type ImageSizes,
-  type StatsError,
   type StatsOptions,
 } from './stats.js';

@@ -15,16 +15,16 @@
  * damage to the framing is reported, in `errors`, and reading goes on with
  * the next record (bad data CRC) or the next file (truncation, bad length).
  */
-import { stat } from 'node:fs/promises';
 import * as K from '../detection/keys.js';
 import type { LabelMap } from '../detection/label-map.js';
-import { isTfrecordError, type ErrorCode } from '../errors.js';
+import { isTfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';
 import type { Feature, Features } from '../example/features.js';
-import { readRecordEntries } from '../io/read.js';
+import { makeProblem } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
 import { FRAME_OVERHEAD } from '../record/frame.js';
-import { listTfrecordFiles } from '../validate/validate.js';
+import type { Finding } from '../validate/findings.js';
+import { isFramingProblem, walkRecords } from '../walk/walk-records.js';
 
 export interface StatsOptions {
   /** Class names come from this map (and its classes with no boxes are listed too). */
@@ -106,15 +106,6 @@ export interface FormatCount {
   count: number;
 }
 
-export interface StatsError {
-  code: ErrorCode;
-  file: string;
-  record?: number;
-  offset?: number;
-  /** The full message, location included. */
-  message: string;
-}
-
 export interface DatasetStats {
   files: FileStats[];
   /** Records read (a record skipped for a bad data CRC is not counted). */
@@ -133,8 +124,11 @@ export interface DatasetStats {
   /** Most common first. */
   imageFormats: FormatCount[];
   imageSizes: ImageSizes;
-  /** Framing damage, at most MAX_STORED_ERRORS of them; `errorCount` counts all. */
-  errors: StatsError[];
+  /**
+   * Framing damage and records that are not tf.Examples (severity 'error'),
+   * at most MAX_STORED_ERRORS of them; `errorCount` counts all.
+   */
+  errors: Finding[];
   errorCount: number;
 }
 
@@ -383,61 +377,46 @@ export class StatsAccumulator {
  * everything that could be read.
  */
 export async function datasetStats(paths: string[], options: StatsOptions = {}): Promise<DatasetStats> {
-  const files = await listTfrecordFiles(paths);
   const acc = new StatsAccumulator(options.labelMap);
   const fileStats: FileStats[] = [];
-  const errors: StatsError[] = [];
+  const errors: Finding[] = [];
   let errorCount = 0;
   let records = 0;
-  const report = (err: { code: ErrorCode; file?: string; record?: number; offset?: number; message: string }, file: string) => {
+  const report = (problem: Finding) => {
     errorCount++;
-    if (errors.length >= MAX_STORED_ERRORS) return;
-    const e = { code: err.code, file: err.file ?? file } as StatsError;
-    if (err.record !== undefined) e.record = err.record;
-    if (err.offset !== undefined) e.offset = err.offset;
-    e.message = err.message;
-    errors.push(e);
+    if (errors.length < MAX_STORED_ERRORS) errors.push(problem);
   };
 
-  for (const file of files) {
-    // Stat first, so a missing file fails before any partial output is built.
-    let bytes: number;
-    try {
-      bytes = (await stat(file)).size;
-    } catch {
-      bytes = 0; // the reader below reports the missing file with its usual message
-    }
-    const fs: FileStats = { file, bytes, records: 0, recordBytes: 0 };
-    fileStats.push(fs);
-    const entries = readRecordEntries(file, {
-      file,
-      compression: options.compression ?? 'auto',
-      // Each record is fully processed before the next is read: lend, don't copy.
-      borrow: true,
-      ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
-      // A bad data CRC leaves the framing intact: skip that record, keep reading.
-      onCorrupt: (err) => report({ code: err.code, file: err.file, record: err.record, offset: err.offset, message: `${err.message}; the record is skipped` }, file),
-    });
-    try {
-      for await (const entry of entries) {
-        records++;
-        fs.records++;
-        fs.recordBytes += entry.length + FRAME_OVERHEAD;
-        let features: Features;
-        try {
-          features = decodeExample(entry.data);
-        } catch (err) {
-          if (!isTfrecordError(err)) throw err;
-          acc.addNotExample();
-          report({ code: err.code, file, record: entry.index, offset: entry.offset, message: `${file}: record ${entry.index} at byte ${entry.offset}: ${err.reason}` }, file);
-          continue;
-        }
-        acc.add(features);
+  const walk = walkRecords(paths, {
+    compression: options.compression ?? 'auto',
+    // Each record is fully processed before the next is read: lend, don't copy.
+    borrow: true,
+    ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
+  });
+  let fs: FileStats | undefined;
+  for await (const ev of walk) {
+    if (ev.kind === 'file') {
+      fs = { file: ev.file, bytes: ev.bytes, records: 0, recordBytes: 0 };
+      fileStats.push(fs);
+    } else if (ev.kind === 'problem') {
+      // I/O failures (missing file, permissions) are not data and stop the run;
+      // damaged framing skips one record or the rest of its file.
+      if (!isFramingProblem(ev.problem)) throw ev.error;
+      report(ev.problem);
+    } else {
+      records++;
+      fs!.records++;
+      fs!.recordBytes += ev.length + FRAME_OVERHEAD;
+      let features: Features;
+      try {
+        features = decodeExample(ev.payload);
+      } catch (err) {
+        if (!isTfrecordError(err) || err.code !== 'not-an-example') throw err;
+        acc.addNotExample();
+        report(makeProblem('not-an-example', err.reason, { file: ev.file, record: ev.index, offset: ev.offset }));
+        continue;
       }
-    } catch (err) {
-      // I/O failures (missing file, permissions) are not data and stop the run.
-      if (!isTfrecordError(err) || err.code === 'io') throw err;
-      report({ code: err.code, file: err.file, record: err.record, offset: err.offset, message: `${err.message}; the rest of the file is not read` }, file);
+      acc.add(features);
     }
   }
 

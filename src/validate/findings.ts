@@ -34,7 +34,9 @@
  * | `sha256-mismatch`          | error           | `image/key/sha256` is present but is not the SHA-256 of `image/encoded` |
  */
 
-export type Severity = 'error' | 'warning';
+import { describeProblemLocation, type Problem, type ProblemLocation, type Severity } from '../problem.js';
+
+export type { Severity } from '../problem.js';
 
 export const FINDING_CODES = [
   'truncated',
@@ -89,17 +91,12 @@ export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   'sha256-mismatch': 'error',
 };
 
-export interface Finding {
-  severity: Severity;
-  code: FindingCode;
-  /** The file as given; '' for findings about the dataset as a whole (labels, class count). */
-  file: string;
-  /** 0-based record index within the file. */
-  record?: number;
-  /** Byte offset of the record's header in the (uncompressed) file. */
-  offset?: number;
-  message: string;
-}
+/**
+ * One finding: a Problem with one of the codes above. `file` is '' for
+ * findings about the dataset as a whole (labels, class count); the message
+ * leaves the location out (see formatProblem).
+ */
+export type Finding = Problem<FindingCode>;
 
 export interface CodeSummary {
   /** The most severe level this code was raised at. */
@@ -110,14 +107,9 @@ export interface CodeSummary {
 
 export type FindingSummary = Partial<Record<FindingCode, CodeSummary>>;
 
-/** "file: record 3 @ byte 1234" — the location part of a finding, for messages and the CLI. */
-export function describeFindingLocation(f: Pick<Finding, 'file' | 'record' | 'offset'>): string {
-  const parts = [f.file === '' ? 'dataset' : f.file];
-  const where: string[] = [];
-  if (f.record !== undefined) where.push(`record ${f.record}`);
-  if (f.offset !== undefined) where.push(`@ byte ${f.offset}`);
-  if (where.length > 0) parts.push(where.join(' '));
-  return parts.join(': ');
+/** "file: record 3 at byte 1234" — the location part of a finding, for messages and the CLI. */
+export function describeFindingLocation(f: ProblemLocation): string {
+  return describeProblemLocation(f);
 }
 
 /**

@@ -9,9 +9,9 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { CompressionOption } from '../record/compression.js';
 import { crc32cFast } from '../io/native-crc.js';
-import { type FileRange, type ReadOptions, readRecordEntries, readRecordEntriesSync } from '../io/read.js';
-import type { RecordEntry } from '../record/parser.js';
-import { type CheckedRecord, checkRecordDetached, framingRecord, isFramingError, recordCheckContext, type RecordCheckOptions } from './record-check.js';
+import type { FileRange } from '../io/read.js';
+import { isFramingProblem, type ProblemEvent, type RecordEvent, walkFile, type WalkFileOptions, walkFileSync } from '../walk/walk-records.js';
+import { type CheckedRecord, checkRecordDetached, framingRecord, recordCheckContext, type RecordCheckOptions } from './record-check.js';
 
 export interface RecordCheckRequest {
   path: string;
@@ -76,12 +76,11 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
     hash = hashes.get(request.path);
     if (!hash) throw new Error(`no digest in progress for ${request.path}`);
   }
-  const options: Omit<ReadOptions, 'compression' | 'sync'> = {
+  const options: Omit<WalkFileOptions, 'compression' | 'sync'> = {
     // Each record is checked before the next is read: lend, don't copy.
     borrow: true,
     ...(request.range ? { range: request.range } : {}),
     ...(request.maxRecordBytes !== undefined ? { maxRecordBytes: request.maxRecordBytes } : {}),
-    onCorrupt: (err) => out.push(framingRecord(err, false)),
     ...(hash
       ? {
           onChunk: (chunk: Uint8Array) => {
@@ -92,19 +91,18 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
         }
       : {}),
   };
-  const check = (entry: RecordEntry) => out.push(checkRecordDetached(entry.index, entry.offset, entry.data, context));
+  const take = (ev: RecordEvent | ProblemEvent) => {
+    if (ev.kind === 'record') out.push(checkRecordDetached(ev.index, ev.offset, ev.payload, context));
+    else if (!isFramingProblem(ev.problem)) throw ev.error;
+    else out.push(framingRecord(ev.error, ev.fatal));
+  };
   const uncompressed = request.range !== undefined || request.compression === 'none';
-  try {
-    if (request.sync && uncompressed) {
-      // The common case on a worker: no promise per record.
-      for (const entry of readRecordEntriesSync(request.path, { ...options, buffer: (syncBuffer ??= new Uint8Array(SYNC_READ_BYTES)) })) check(entry);
-    } else {
-      const compression = uncompressed ? 'none' : (request.compression ?? 'auto');
-      for await (const entry of readRecordEntries(request.path, { ...options, compression })) check(entry);
-    }
-  } catch (err) {
-    if (!isFramingError(err)) throw err;
-    out.push(framingRecord(err, true));
+  if (request.sync && uncompressed) {
+    // The common case on a worker: no promise per record.
+    for (const ev of walkFileSync(request.path, { ...options, buffer: (syncBuffer ??= new Uint8Array(SYNC_READ_BYTES)) })) take(ev);
+  } else {
+    const compression = uncompressed ? 'none' : (request.compression ?? 'auto');
+    for await (const ev of walkFile(request.path, { ...options, compression })) take(ev);
   }
   if (hash && request.hash!.last) {
     hashes.delete(request.path);

@@ -112,14 +112,6 @@ export function checkRecordDetached(index: number, offset: number, payload: Uint
   return { kind: 'record', index, offset, findings, summary };
 }
 
-/** Framing errors from the reader that become findings; anything else (I/O) is thrown. */
-const FRAMING_CODES: ReadonlySet<string> = new Set(['truncated', 'crc-mismatch', 'record-too-large']);
-
-/** True for reader errors that become findings (anything else, e.g. I/O, is thrown). */
-export function isFramingError(err: unknown): err is TfrecordError {
-  return isTfrecordError(err) && FRAMING_CODES.has(err.code);
-}
-
 /** A reader's framing error as a CheckedRecord (see DatasetValidator.add). */
 export function framingRecord(err: TfrecordError, fatal: boolean): CheckedRecord {
   return { kind: 'framing', index: err.record ?? 0, offset: err.offset ?? 0, code: err.code as FindingCode, reason: err.reason, fatal };

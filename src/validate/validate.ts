@@ -6,35 +6,26 @@
  * for duplicate detection 128-bit fingerprints of each record's image and
  * source id (fingerprints.ts: about 70 bytes a record for both).
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { TfrecordError } from '../errors.js';
 import type { LabelMap } from '../detection/label-map.js';
+import { makeProblem } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
-import { readRecordEntries } from '../io/read.js';
+import { describeFramingLoss, isFramingProblem, walkRecords } from '../walk/walk-records.js';
 import { FingerprintTable } from './fingerprints.js';
 import type { Emit } from './checks.js';
 import {
   type CheckedRecord,
   checkRecord,
   framingRecord,
-  isFramingError,
   recordCheckContext,
   type RecordCheckContext,
   type RecordSummary,
 } from './record-check.js';
-
-export { isFramingError } from './record-check.js';
-import {
-  DEFAULT_SEVERITY,
-  describeFindingLocation,
-  type Finding,
-  FindingCollector,
-  type FindingCode,
-  type FindingSummary,
-  type Severity,
-} from './findings.js';
+import { DEFAULT_SEVERITY, type Finding, FindingCollector, type FindingCode, type FindingSummary, type Severity } from './findings.js';
 import { validateOptionsSchema } from './schemas.js';
+
+/** Exported from here as before; the walker owns it now. */
+export { listTfrecordFiles } from '../walk/walk-records.js';
 
 export interface ValidateOptions {
   /** Labels must be ids of this map, and texts must match its names. */
@@ -70,36 +61,6 @@ export interface ValidationReport {
   boxes: number;
   findings: Finding[];
   summary: FindingSummary;
-}
-
-/** A path ending like this (train.tfrecord, x.tfrecord.gz, x.tfrecord-00001-of-00010) counts as a record file. */
-const TFRECORD_NAME = /\.tfrecords?(?:$|[.-])/i;
-
-/**
- * Expands directories to the `*.tfrecord*` files directly inside them
- * (sorted by name); other paths are passed through as given.
- */
-export async function listTfrecordFiles(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const path of paths) {
-    let isDir = false;
-    try {
-      isDir = (await stat(path)).isDirectory();
-    } catch {
-      // Let the reader report a missing file with its usual message.
-    }
-    if (!isDir) {
-      out.push(path);
-      continue;
-    }
-    const names = (await readdir(path, { withFileTypes: true }))
-      .filter((d) => d.isFile() && TFRECORD_NAME.test(d.name))
-      .map((d) => d.name)
-      .sort();
-    if (names.length === 0) throw new TfrecordError('io', 'directory contains no *.tfrecord* files', { file: path });
-    for (const name of names) out.push(join(path, name));
-  }
-  return out;
 }
 
 /**
@@ -173,12 +134,7 @@ export class DatasetValidator {
 
   emitter(file: string, record?: number, offset?: number): Emit {
     return (code: FindingCode, message: string, severity: Severity = DEFAULT_SEVERITY[code]) => {
-      // Keys in a fixed order and absent (not undefined) when unknown, for tidy JSON.
-      const f = { severity, code, file } as Finding;
-      if (record !== undefined) f.record = record;
-      if (offset !== undefined) f.offset = offset;
-      f.message = message;
-      this.collector.add(f);
+      this.collector.add(makeProblem(code, message, { file, record, offset }, severity));
     };
   }
 
@@ -197,7 +153,7 @@ export class DatasetValidator {
   add(file: string, checked: CheckedRecord): void {
     if (checked.kind === 'framing') {
       const emit = this.emitter(file, checked.index, checked.offset);
-      emit(checked.code, checked.fatal ? `${checked.reason}; the rest of the file is not read` : `${checked.reason}; the record is skipped`);
+      emit(checked.code, describeFramingLoss(checked.reason, checked.fatal));
       return;
     }
     const emit = this.emitter(file, checked.index, checked.offset);
@@ -246,25 +202,21 @@ export class DatasetValidator {
  */
 export async function validateDataset(paths: string[], options: ValidateOptions = {}): Promise<ValidationReport> {
   const validator = await DatasetValidator.create(options);
-  const files = await listTfrecordFiles(paths);
-  for (const file of files) {
-    const entries = readRecordEntries(file, {
-      file,
-      compression: options.compression ?? 'auto',
-      // Each record is fully processed before the next is read: lend, don't copy.
-      borrow: true,
-      ...(options.syncReads ? { sync: true } : {}),
-      ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
-      onCorrupt: (err) => validator.framingError(file, err, true),
-    });
-    try {
-      for await (const entry of entries) await validator.record(file, entry.index, entry.offset, entry.data);
-    } catch (err) {
-      if (!isFramingError(err)) throw err;
-      validator.framingError(file, err, false);
-    }
+  const walk = walkRecords(paths, {
+    compression: options.compression ?? 'auto',
+    // Each record is fully processed before the next is read: lend, don't copy.
+    borrow: true,
+    sync: options.syncReads ?? false,
+    ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
+  });
+  let files = 0;
+  for await (const ev of walk) {
+    if (ev.kind === 'record') await validator.record(ev.file, ev.index, ev.offset, ev.payload);
+    else if (ev.kind === 'file') files++;
+    else if (!isFramingProblem(ev.problem)) throw ev.error;
+    else validator.framingError(ev.problem.file, ev.error, !ev.fatal);
   }
-  return validator.finish(files.length);
+  return validator.finish(files);
 }
 
 /** Cross-record state: kept small (see the file comment). */

@@ -36,7 +36,7 @@ describe('tfrecord-od inspect', () => {
     const path = await fileWith([encodeExample({ 'image/encoded': bytesFeature(png), 'image/height': int64Feature(3), 'image/format': bytesFeature('png') })]);
     const res = await runCli(['inspect', path]);
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('record 0 @ byte 0');
+    expect(res.stdout).toContain('record 0 at byte 0');
     expect(res.stdout).toMatch(/image\/encoded\s+bytes \[1\]\s+<29 bytes, png, sha256 [0-9a-f]{12}>/);
     expect(res.stdout).toMatch(/image\/format\s+bytes \[1\]\s+"png"/);
     expect(res.stdout).toMatch(/image\/height\s+int64 \[1\]\s+3/);

@@ -8,6 +8,7 @@ import { parseSplits } from '../../convert/split.js';
 import { isTfrecordError } from '../../errors.js';
 import { TARGETS } from '../../dataset/manifest.js';
 import { FORMATS, type FormatName } from '../../formats/registry.js';
+import { formatProblem } from '../../problem.js';
 import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
 import { type CliIo, displayPath, formatBytes, plural, UsageError, writeOut } from '../io.js';
 
@@ -146,7 +147,7 @@ function renderReport(r: ConvertReport, cwd: string): string {
   listed('Images without a label file (converted as negatives)', r.withoutLabelFile, (id) => id);
   listed('Notes', r.notes, (n) => n.message);
   const problems = r.findings.filter((f) => f.severity === 'error');
-  listed('Validation errors', problems, (f) => `${f.file ? `${displayPath(cwd, f.file)}: ` : ''}${f.record !== undefined ? `record ${f.record} @ byte ${f.offset}: ` : ''}${f.code}: ${f.message}`);
+  listed('Validation errors', problems, (f) => formatProblem({ ...f, file: f.file === '' ? '' : displayPath(cwd, f.file), message: `${f.code}: ${f.message}` }));
   if (!r.ok) {
     lines.push(`FAILED: ${r.failure}`);
     return lines.join('\n') + '\n';

@@ -6,11 +6,12 @@
  */
 import { decodeExample } from '../../example/codec.js';
 import type { Feature } from '../../example/features.js';
-import { isTfrecordError } from '../../errors.js';
+import { describeLocation, isTfrecordError } from '../../errors.js';
 import { sniffFormat } from '../../image/probe.js';
 import { featuresToJson, sha256Hex } from '../../inspect/json.js';
-import { readRecordEntries } from '../../io/read.js';
+import { formatProblem, makeProblem } from '../../problem.js';
 import { parseCompression } from '../../record/compression.js';
+import { walkRecords } from '../../walk/walk-records.js';
 import { parseCommandArgs, parseIntOption } from '../args.js';
 import { type CliIo, UsageError, writeOut } from '../io.js';
 
@@ -30,43 +31,56 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
 
   let failed = false;
-  for (const file of positionals) {
-    if (!values.json) await writeOut(io.stdout, `${file}\n`);
-    let count = 0;
-    try {
-      for await (const entry of readRecordEntries(file, { compression, file })) {
-        if (limit !== undefined && count >= limit) break;
-        count++;
-        let features;
-        try {
-          features = decodeExample(entry.data);
-        } catch (err) {
-          if (!isTfrecordError(err)) throw err;
-          failed = true;
-          io.stderr.write(`${file}: record ${entry.index} at byte ${entry.offset}: ${err.reason}\n`);
-          continue;
-        }
-        if (values.json) {
-          const line = { file, index: entry.index, offset: entry.offset, length: entry.length, features: featuresToJson(features) };
-          await writeOut(io.stdout, `${JSON.stringify(line)}\n`);
-        } else {
-          await writeOut(io.stdout, renderRecord(entry.index, entry.offset, entry.length, features));
-        }
-      }
-      if (!values.json) await writeOut(io.stdout, `  ${count} record${count === 1 ? '' : 's'}${limit !== undefined && count >= limit ? ' shown (--limit)' : ''}\n`);
-    } catch (err) {
-      if (!isTfrecordError(err)) throw err;
+  // Files only, as named: a folder is reported as unreadable rather than expanded.
+  const walk = walkRecords(positionals, { compression, expandDirectories: false });
+  /** Records shown of the file being read; undefined once the file failed (it then gets no count line). */
+  let count: number | undefined;
+  const endFile = async () => {
+    if (count !== undefined && !values.json) {
+      await writeOut(io.stdout, `  ${count} record${count === 1 ? '' : 's'}${limit !== undefined && count >= limit ? ' shown (--limit)' : ''}\n`);
+    }
+    count = undefined;
+  };
+  for await (const ev of walk) {
+    if (ev.kind === 'file') {
+      await endFile();
+      if (!values.json) await writeOut(io.stdout, `${ev.file}\n`);
+      count = 0;
+    } else if (ev.kind === 'problem') {
+      // Even a record the reader could skip ends the file here: inspect shows a file up to its first damage.
       failed = true;
-      io.stderr.write(`tfrecord-od inspect: ${err.message}\n`);
+      count = undefined;
+      io.stderr.write(`tfrecord-od inspect: ${ev.error.message}\n`);
+      walk.skipFile();
+    } else if (limit !== undefined && count! >= limit) {
+      walk.skipFile();
+    } else {
+      count!++;
+      let features;
+      try {
+        features = decodeExample(ev.payload);
+      } catch (err) {
+        if (!isTfrecordError(err)) throw err;
+        failed = true;
+        io.stderr.write(`${formatProblem(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }))}\n`);
+        continue;
+      }
+      if (values.json) {
+        const line = { file: ev.file, index: ev.index, offset: ev.offset, length: ev.length, features: featuresToJson(features) };
+        await writeOut(io.stdout, `${JSON.stringify(line)}\n`);
+      } else {
+        await writeOut(io.stdout, renderRecord(ev.index, ev.offset, ev.length, features));
+      }
     }
   }
+  await endFile();
   return failed ? 1 : 0;
 }
 
 function renderRecord(index: number, offset: number, length: number, features: Record<string, Feature>): string {
   // Sorted so related keys (image/object/bbox/*) sit together; --json keeps wire order.
   const keys = Object.keys(features).sort();
-  const lines = [`  record ${index} @ byte ${offset} · ${length} bytes · ${keys.length} feature${keys.length === 1 ? '' : 's'}`];
+  const lines = [`  ${describeLocation({ record: index, offset })} · ${length} bytes · ${keys.length} feature${keys.length === 1 ? '' : 's'}`];
   const width = Math.min(40, Math.max(0, ...keys.map((k) => k.length)));
   for (const key of keys) {
     const f = features[key]!;

@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
 import { DEFAULT_PREVIEW_LIMIT, previewDataset } from '../../preview/preview.js';
+import { formatProblem } from '../../problem.js';
 import { parseCompression } from '../../record/compression.js';
 import { FINDING_CODES, type FindingCode } from '../../validate/findings.js';
 import { parseChoice, parseCommandArgs, parseIntOption } from '../args.js';
@@ -44,7 +45,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     },
   );
 
-  for (const e of result.errors) io.stderr.write(`tfrecord-od preview: ${e.message.split(e.file).join(shown(e.file))}\n`);
+  for (const e of result.errors) io.stderr.write(`tfrecord-od preview: ${formatProblem({ ...e, file: shown(e.file) })}\n`);
   const placeholders = result.tiles.filter((t) => t.placeholder !== undefined).length;
   const what = filter
     ? `${result.tiles.length} of ${result.matched} record${result.matched === 1 ? '' : 's'} with ${filter}`

@@ -9,6 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
+import { formatProblem } from '../../problem.js';
 import { parseCompression } from '../../record/compression.js';
 import { type DatasetStats, datasetStats, type HistogramBucket } from '../../stats/stats.js';
 import { parseCommandArgs } from '../args.js';
@@ -35,13 +36,13 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   );
   const shown = (file: string) => displayPath(io.cwd, file);
   const files = stats.files.map((f) => ({ ...f, file: shown(f.file) }));
-  const errors = stats.errors.map((e) => ({ ...e, file: shown(e.file), message: e.message.split(e.file).join(shown(e.file)) }));
+  const errors = stats.errors.map((e) => ({ ...e, file: shown(e.file) }));
   const view: DatasetStats = { ...stats, files, errors };
 
   if (values.json) await writeOut(io.stdout, `${JSON.stringify(view)}\n`);
   else await writeOut(io.stdout, renderStats(view, { labelMap: labelMap !== undefined }));
 
-  for (const e of errors) io.stderr.write(`tfrecord-od stats: ${e.message}\n`);
+  for (const e of errors) io.stderr.write(`tfrecord-od stats: ${formatProblem(e)}\n`);
   if (stats.errorCount > errors.length) io.stderr.write(`tfrecord-od stats: … and ${stats.errorCount - errors.length} more errors\n`);
   return stats.errorCount > 0 ? 1 : 0;
 }

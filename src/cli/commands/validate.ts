@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import type { LabelMap } from '../../detection/label-map.js';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
 import { parseCompression } from '../../record/compression.js';
-import { describeFindingLocation, FINDING_CODES, type Finding, type FindingCode } from '../../validate/findings.js';
+import { formatProblem } from '../../problem.js';
+import { FINDING_CODES, type Finding, type FindingCode } from '../../validate/findings.js';
 import { validateDataset, type ValidationReport } from '../../validate/validate.js';
 import { parseCommandArgs, parseIntOption } from '../args.js';
 import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
@@ -91,7 +92,7 @@ export function renderReport(report: ValidationReport, tally: { errors: number; 
     const s = report.summary[code]!;
     lines.push(`${s.severity.padEnd(7)} ${code} (${s.count})`);
     const stored = byCode.get(code) ?? [];
-    for (const f of stored.slice(0, SHOWN_PER_CODE)) lines.push(`  ${describeFindingLocation(f)}: ${f.message}`);
+    for (const f of stored.slice(0, SHOWN_PER_CODE)) lines.push(`  ${formatProblem(f)}`);
     const more = s.count - Math.min(stored.length, SHOWN_PER_CODE);
     if (more > 0) lines.push(`  … and ${more} more`);
   }

@@ -158,7 +158,7 @@ async function runStages(
   const failing = () => report.errors.length > 0 && opts.onError === 'fail';
   // The read-back follows the writers. It checks labels against pass 1's map;
   // should the labels be renumbered, it starts over with the new one.
-  const checkOptions: RecordCheckOptions = { labelMap: labels.labelMap, trustImageHashes: true };
+  const checkOptions: RecordCheckOptions = { labelMap: labels.labelMap, trustImageHashes: true, target: opts.target };
   const sink = await ShardSink.open(opts, pool, checkOptions, !failing());
   try {
     const tally = emptyTally(opts.splitNames);

@@ -91,6 +91,8 @@ export interface RecordFacts {
   /** Declared `image/key/sha256`, lower-cased, when present and non-empty. */
   sha256?: string;
   sourceId?: string;
+  /** `image/filename`, to name the record in messages about other records. */
+  filename?: string;
   /** Labels >= 1 of this record (duplicates included), for dataset-wide label checks. */
   labels: number[];
   /** (label, text) for every box with a non-empty text, for dataset-wide consistency. */
@@ -236,6 +238,8 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
   if (sha) facts.sha256 = sha.trim().toLowerCase();
   const sourceId = scalarText(K.IMAGE_SOURCE_ID);
   if (sourceId) facts.sourceId = sourceId;
+  const filename = scalarText(K.IMAGE_FILENAME);
+  if (filename) facts.filename = filename;
   return facts;
 }
 

@@ -32,6 +32,14 @@
  * | `duplicate-image`          | warning         | two records carry byte-identical images |
  * | `duplicate-source-id`      | warning         | two records share an `image/source_id` |
  * | `sha256-mismatch`          | error           | `image/key/sha256` is present but is not the SHA-256 of `image/encoded` |
+ * | `tf-parse-divergence`      | error           | TensorFlow's own Example parser fails on the record, or reads other values than protobuf does (see example/tf-view.ts) |
+ * | `no-records`               | error           | the dataset holds no record at all |
+ * | `unlisted-shard`           | error           | a folder with a manifest holds shard files the manifest does not list (left by an earlier run, or an interrupted one) |
+ * | `missing-shard`            | error           | a shard the manifest lists is not there |
+ * | `shard-mismatch`           | error           | a shard's size differs from the manifest's: changed or cut after it was written |
+ *
+ * Whose rule each code enforces is in FINDING_RULES, so a report can tell
+ * TensorFlow's parser apart from the built-in algorithm's 1..N labels.
  */
 
 import { describeProblemLocation, type Problem, type ProblemLocation, type Severity } from '../problem.js';
@@ -61,6 +69,11 @@ export const FINDING_CODES = [
   'duplicate-image',
   'duplicate-source-id',
   'sha256-mismatch',
+  'tf-parse-divergence',
+  'no-records',
+  'unlisted-shard',
+  'missing-shard',
+  'shard-mismatch',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -89,6 +102,51 @@ export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   'duplicate-image': 'warning',
   'duplicate-source-id': 'warning',
   'sha256-mismatch': 'error',
+  'tf-parse-divergence': 'error',
+  'no-records': 'error',
+  'unlisted-shard': 'error',
+  'missing-shard': 'error',
+  'shard-mismatch': 'error',
+};
+
+/**
+ * Who would trip over each finding: 'tfrecord' (the file format itself),
+ * 'tensorflow' (TensorFlow's Example parser and image decoders, so every
+ * consumer), 'od-api' (the OD API's detection schema, which the built-in
+ * algorithm reads too), 'ai-platform' (rules of Google's built-in algorithm
+ * only, such as labels 1..N), 'dataset' (sound data: duplicates, stale
+ * files, nothing empty).
+ */
+export type FindingRule = 'tfrecord' | 'tensorflow' | 'od-api' | 'ai-platform' | 'dataset';
+
+export const FINDING_RULES: Readonly<Record<FindingCode, FindingRule>> = {
+  truncated: 'tfrecord',
+  'crc-mismatch': 'tfrecord',
+  'record-too-large': 'tfrecord',
+  'not-an-example': 'tensorflow',
+  'tf-parse-divergence': 'tensorflow',
+  'missing-feature': 'od-api',
+  'wrong-feature-type': 'od-api',
+  'list-length-mismatch': 'od-api',
+  'image-empty': 'tensorflow',
+  'image-undecodable': 'tensorflow',
+  'image-format-mismatch': 'tensorflow',
+  'image-size-mismatch': 'od-api',
+  'image-format-unsupported': 'tensorflow',
+  'bbox-out-of-range': 'od-api',
+  'bbox-inverted': 'od-api',
+  'bbox-degenerate': 'od-api',
+  'label-out-of-range': 'od-api',
+  'labels-not-consecutive': 'ai-platform',
+  'text-label-mismatch': 'od-api',
+  'num-classes-mismatch': 'ai-platform',
+  'duplicate-image': 'dataset',
+  'duplicate-source-id': 'dataset',
+  'sha256-mismatch': 'od-api',
+  'no-records': 'dataset',
+  'unlisted-shard': 'dataset',
+  'missing-shard': 'dataset',
+  'shard-mismatch': 'dataset',
 };
 
 /**

@@ -22,6 +22,8 @@ export interface RecordSummary {
   /** SHA-256 (hex) of a non-empty `image/encoded`. */
   digest?: string;
   sourceId?: string;
+  /** `image/filename`, else nothing (the source id names the record then). */
+  filename?: string;
   /** Labels >= 1, duplicates included. */
   labels: number[];
   /** (label, text) for every box with a non-empty text. */
@@ -79,6 +81,7 @@ function checkSchema(payload: Uint8Array, ctx: RecordCheckContext, emit: Emit): 
 function summarize(facts: RecordFacts, ctx: RecordCheckContext, emit: Emit): RecordSummary {
   const summary: RecordSummary = { boxes: facts.boxes, labels: facts.labels, labelTexts: facts.labelTexts };
   if (facts.sourceId !== undefined) summary.sourceId = facts.sourceId;
+  if (facts.filename !== undefined) summary.filename = facts.filename;
   const image = facts.image;
   if (image !== undefined && image.length > 0) {
     const declared = facts.sha256;
@@ -122,6 +125,8 @@ export interface RecordCheckOptions {
   labelMap?: LabelMap;
   numClasses?: number;
   trustImageHashes?: boolean;
+  /** Dataset-wide rules only (see ValidateOptions.target); the per-record checks are the same for both. */
+  target?: 'ai-platform' | 'od-api';
 }
 
 /**

@@ -19,6 +19,7 @@ export const validateOptionsSchema = z.object({
   maxRecordBytes: z.number().int().min(1).optional(),
   trustImageHashes: z.boolean().optional(),
   syncReads: z.boolean().optional(),
+  target: z.enum(['ai-platform', 'od-api']).optional(),
   onFinding: z.custom<(f: unknown) => void>((v) => typeof v === 'function', { message: 'expected a function' }).optional(),
 });
 

@@ -6,11 +6,15 @@
  * for duplicate detection 128-bit fingerprints of each record's image and
  * source id (fingerprints.ts: about 70 bytes a record for both).
  */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { TfrecordError } from '../errors.js';
+import { LABEL_MAP_FILE, readManifest } from '../dataset/manifest.js';
+import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { makeProblem } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
-import { describeFramingLoss, isFramingProblem, walkRecords } from '../walk/walk-records.js';
+import { describeFramingLoss, isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
 import { FingerprintTable } from './fingerprints.js';
 import type { Emit } from './checks.js';
 import {
@@ -50,6 +54,12 @@ export interface ValidateOptions {
   syncReads?: boolean;
   /** Called for every finding as it is found, including those not stored. */
   onFinding?: (finding: Finding) => void;
+  /**
+   * Whose rules apply: 'ai-platform' (default; Google's built-in algorithm,
+   * labels 1..N) or 'od-api' (the label map's ids, gaps allowed). A folder
+   * with a manifest sets it from the manifest unless given.
+   */
+  target?: 'ai-platform' | 'od-api';
 }
 
 export interface ValidationReport {
@@ -64,32 +74,65 @@ export interface ValidationReport {
 }
 
 /**
- * Records are remembered (for "same image as …" messages) as one number:
- * file number × 2^32 + record index, rather than as strings, to stay small.
+ * Records are remembered (for "same image as …" messages) by their ordinal,
+ * with their file, index and name (image/filename, else source id) in flat
+ * typed arrays and one byte arena rather than as objects: about 12 bytes a
+ * record plus its name, so a million records cost tens of megabytes at most.
  */
-const FILE_STRIDE = 2 ** 32;
-
 class RecordLocator {
   private readonly files: string[] = [];
-  private readonly ids = new Map<string, number>();
+  private readonly fileIds = new Map<string, number>();
+  private fileOf = new Uint32Array(1024);
+  private indexOf = new Uint32Array(1024);
+  private nameEnd = new Uint32Array(1024);
+  private names = new Uint8Array(16 * 1024);
+  private count = 0;
+  private static readonly encoder = new TextEncoder();
+  private static readonly decoder = new TextDecoder();
 
-  fileId(file: string): number {
-    let id = this.ids.get(file);
+  /** Remembers a record; returns its ordinal. */
+  add(file: string, record: number, name: string | undefined): number {
+    let id = this.fileIds.get(file);
     if (id === undefined) {
       id = this.files.length;
       this.files.push(file);
-      this.ids.set(file, id);
+      this.fileIds.set(file, id);
     }
-    return id;
+    const n = this.count++;
+    if (n === this.fileOf.length) {
+      this.fileOf = grow(this.fileOf);
+      this.indexOf = grow(this.indexOf);
+      this.nameEnd = grow(this.nameEnd);
+    }
+    this.fileOf[n] = id;
+    this.indexOf[n] = record;
+    let end = n === 0 ? 0 : this.nameEnd[n - 1]!;
+    if (name) {
+      const bytes = RecordLocator.encoder.encode(name.length > MAX_NAME ? name.slice(0, MAX_NAME) : name);
+      while (end + bytes.length > this.names.length) this.names = grow(this.names);
+      this.names.set(bytes, end);
+      end += bytes.length;
+    }
+    this.nameEnd[n] = end;
+    return n;
   }
 
-  key(file: string, record: number): number {
-    return this.fileId(file) * FILE_STRIDE + record;
+  /** "NAME (FILE record N)", or "FILE record N" for a record without a name. */
+  describe(ordinal: number): string {
+    const where = `${this.files[this.fileOf[ordinal]!]} record ${this.indexOf[ordinal]}`;
+    const start = ordinal === 0 ? 0 : this.nameEnd[ordinal - 1]!;
+    const end = this.nameEnd[ordinal]!;
+    return end > start ? `${RecordLocator.decoder.decode(this.names.subarray(start, end))} (${where})` : where;
   }
+}
 
-  describe(key: number): string {
-    return `${this.files[Math.floor(key / FILE_STRIDE)]} record ${key % FILE_STRIDE}`;
-  }
+/** Names longer than this are cut in messages: they only have to be recognisable. */
+const MAX_NAME = 256;
+
+function grow<T extends Uint8Array | Uint32Array>(a: T): T {
+  const bigger = new (a.constructor as new (n: number) => T)(a.length * 2);
+  bigger.set(a);
+  return bigger;
 }
 
 /**
@@ -166,7 +209,7 @@ export class DatasetValidator {
     if (summary === undefined) return;
     this.boxes += summary.boxes;
     const emit = this.emitter(file, index, offset);
-    const key = this.locator.key(file, index);
+    const key = this.locator.add(file, index, summary.filename ?? summary.sourceId);
     this.state.checkIdentity(summary, key, this.locator, emit);
     this.state.addLabels(summary, key, this.locator, emit);
   }
@@ -178,7 +221,7 @@ export class DatasetValidator {
 
   /** Dataset-wide checks; returns the report. */
   finish(files: number): ValidationReport {
-    this.state.finish(this.options, this.emitter(''));
+    this.state.finish(this.options, this.emitter(''), this.records);
     return {
       valid: !this.collector.hasErrors,
       files,
@@ -201,8 +244,10 @@ export class DatasetValidator {
  * data itself is returned as findings.
  */
 export async function validateDataset(paths: string[], options: ValidateOptions = {}): Promise<ValidationReport> {
-  const validator = await DatasetValidator.create(options);
-  const walk = walkRecords(paths, {
+  const inputs = await resolveInputs(paths, options);
+  const validator = await DatasetValidator.create(inputs.options);
+  for (const [file, code, message] of inputs.findings) validator.emitter(file)(code, message);
+  const walk = walkRecords(inputs.paths, {
     compression: options.compression ?? 'auto',
     // Each record is fully processed before the next is read: lend, don't copy.
     borrow: true,
@@ -217,6 +262,87 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
     else validator.framingError(ev.problem.file, ev.error, !ev.fatal);
   }
   return validator.finish(files);
+}
+
+interface ResolvedInputs {
+  paths: string[];
+  options: ValidateOptions;
+  /** Findings about the folder itself, known before any record is read. */
+  findings: Array<[file: string, code: FindingCode, message: string]>;
+}
+
+/**
+ * A folder written by `convert` holds a manifest: then the dataset is
+ * exactly the shards it lists (a shard-like file it does not list is stale,
+ * from an earlier or interrupted run, and an error: a `PREFIX-*` glob in the
+ * training job would pick it up), its label map is the folder's
+ * label_map.pbtxt and its target the manifest's, unless given. Other paths
+ * are taken as they are.
+ */
+async function resolveInputs(paths: readonly string[], options: ValidateOptions): Promise<ResolvedInputs> {
+  const out: ResolvedInputs = { paths: [], options: { ...options }, findings: [] };
+  for (const path of paths) {
+    const manifest = (await isDirectory(path)) ? await readManifest(path) : undefined;
+    if (!manifest) {
+      out.paths.push(path);
+      continue;
+    }
+    const listed = new Set<string>();
+    for (const split of manifest.splits) {
+      for (const shard of split.shards) {
+        const file = join(path, shard.name);
+        listed.add(file);
+        let size: number;
+        try {
+          size = (await stat(file)).size;
+        } catch {
+          out.findings.push([file, 'missing-shard', `the manifest lists this shard of '${split.name}' (${shard.records} records), but it is not there`]);
+          continue;
+        }
+        if (size !== shard.bytes) {
+          out.findings.push([file, 'shard-mismatch', `the manifest says ${shard.bytes} bytes but the file has ${size}: it was changed or cut after it was written`]);
+        }
+        out.paths.push(file);
+      }
+    }
+    let present: string[] = [];
+    try {
+      present = await listTfrecordFiles([path]);
+    } catch {
+      // A folder without any TFRecord file: the missing shards say it all.
+    }
+    for (const file of present) {
+      if (!listed.has(file)) {
+        out.findings.push([file, 'unlisted-shard', 'this file is not in the manifest: left by an earlier or interrupted run? A PREFIX-* pattern would train on it too; remove it, or convert again']);
+      }
+    }
+    const mapFile = join(path, LABEL_MAP_FILE);
+    if (out.options.labelMap === undefined && (await isFile(mapFile))) out.options.labelMap = await readLabelMapFile(mapFile);
+    if (out.options.target === undefined) out.options.target = manifest.target;
+  }
+  return out;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** "NAME: " for messages about a record that has a name. */
+function nameOf(facts: RecordSummary): string {
+  const name = facts.filename ?? facts.sourceId;
+  return name ? `${name}: ` : '';
 }
 
 /** Cross-record state: kept small (see the file comment). */
@@ -236,12 +362,12 @@ class DatasetState {
     const digest = facts.digest;
     if (digest !== undefined) {
       const first = this.imageDigests.claimHexDigest(digest, key);
-      if (first !== undefined) emit('duplicate-image', `same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
+      if (first !== undefined) emit('duplicate-image', `${nameOf(facts)}same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
     }
     // Checked for records without image bytes too.
     if (facts.sourceId !== undefined) {
       const firstSource = this.sourceIds.claimText(facts.sourceId, key);
-      if (firstSource !== undefined) emit('duplicate-source-id', `'image/source_id' ${JSON.stringify(facts.sourceId)} is also used by ${locator.describe(firstSource)}`, 'warning');
+      if (firstSource !== undefined) emit('duplicate-source-id', `${nameOf(facts)}'image/source_id' ${JSON.stringify(facts.sourceId)} is also used by ${locator.describe(firstSource)}`, 'warning');
     }
   }
 
@@ -274,16 +400,34 @@ class DatasetState {
   }
 
   /** Dataset-wide label checks, once every record has been seen. */
-  finish(options: ValidateOptions, emit: Emit): void {
+  finish(options: ValidateOptions, emit: Emit, records: number): void {
+    if (records === 0) emit('no-records', 'the dataset holds no record: there is nothing to train or evaluate on');
     const used = [...this.labelCounts.keys()].sort((a, b) => a - b);
     const max = used.length > 0 ? (used[used.length - 1] as number) : 0;
-    if (used.length > 0 && max !== used.length) {
-      emit(
-        'labels-not-consecutive',
-        `the labels used are ${formatNumbers(used)} but must be exactly 1..N with none missing; ` +
-          `missing ${formatGaps(used)}. Remap the classes to 1..${used.length} and update the label map ` +
-          '(e.g. re-run `tfrecord-od convert`, which numbers classes consecutively from 1)',
-      );
+    // Consecutive ids are the built-in algorithm's rule; the OD API takes
+    // whatever ids the label map has. With a label map, the map is what must
+    // be 1..N: a split that lacks a rare class still uses ids of that map.
+    if ((options.target ?? 'ai-platform') === 'ai-platform') {
+      const map = options.labelMap;
+      if (map) {
+        const ids = [...new Set(map.items.map((it) => it.id))].sort((a, b) => a - b);
+        const top = ids.length > 0 ? (ids[ids.length - 1] as number) : 0;
+        if (top !== ids.length) {
+          emit(
+            'labels-not-consecutive',
+            `the label map's ids are ${formatNumbers(ids)} but Google's built-in training needs 1..N with none missing; ` +
+              `missing ${formatGaps(ids)}. Renumber the label map and the records (\`tfrecord-od convert\` numbers classes 1..N), ` +
+              'or check with --target od-api if the dataset is for the OD API',
+          );
+        }
+      } else if (used.length > 0 && max !== used.length) {
+        emit(
+          'labels-not-consecutive',
+          `the labels used are ${formatNumbers(used)} but must be exactly 1..N with none missing; ` +
+            `missing ${formatGaps(used)}. Remap the classes to 1..${used.length} and update the label map ` +
+            '(e.g. re-run `tfrecord-od convert`, which numbers classes consecutively from 1), or give the label map if these ids are its own',
+        );
+      }
     }
     const n = options.numClasses;
     if (n === undefined) return;

@@ -39,7 +39,7 @@ describe('tfrecord-od validate', () => {
     const res = await runCli(['validate', 'bad.tfrecord'], dir.path);
     expect(res.code).toBe(1);
     const lines = res.stdout.split('\n');
-    expect(lines[0]).toBe('error   label-out-of-range (2)');
+    expect(lines[0]).toBe('error   label-out-of-range (2) [OD API schema]');
     expect(lines[1]).toMatch(/^ {2}bad\.tfrecord: record 0 at byte 0: box 0: label 0 /);
     expect(lines[2]).toMatch(/^ {2}bad\.tfrecord: record 0 at byte 0: box 1: label 0 /);
     expect(lines[3]).toBe('error   labels-not-consecutive (1)');
@@ -49,7 +49,7 @@ describe('tfrecord-od validate', () => {
 
   it('--max-findings limits the locations kept, and the rest is counted', async () => {
     const res = await runCli(['validate', 'bad.tfrecord', '--max-findings', '1'], dir.path);
-    expect(res.stdout).toContain('error   label-out-of-range (2)\n  bad.tfrecord: record 0 at byte 0: box 0');
+    expect(res.stdout).toContain('error   label-out-of-range (2) [OD API schema]\n  bad.tfrecord: record 0 at byte 0: box 0');
     expect(res.stdout).toContain('  … and 1 more\n');
   });
 

@@ -23,9 +23,10 @@ describe.skipIf(!present)(`interop corpus${suffix}`, () => {
     }
   });
 
-  it('golden/empty.tfrecord: no records, nothing to complain about', async () => {
+  it('golden/empty.tfrecord: a valid file, but a dataset of no records is an error', async () => {
     const r = await validateDataset([join(interop, 'golden/empty.tfrecord')]);
-    expect(r).toMatchObject({ valid: true, files: 1, records: 0, boxes: 0 });
+    expect(r).toMatchObject({ valid: false, files: 1, records: 0, boxes: 0 });
+    expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['no-records', 'error']]);
   });
 
   it("Datumaro's tf_detection_api_dataset: a label 0 and labels {3, 4} not consecutive from 1", async () => {

@@ -11,9 +11,19 @@ import type { LabelMap } from '../../detection/label-map.js';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
 import { parseCompression } from '../../record/compression.js';
 import { formatProblem } from '../../problem.js';
-import { FINDING_CODES, type Finding, type FindingCode } from '../../validate/findings.js';
+import { FINDING_CODES, FINDING_RULES, type Finding, type FindingCode, type FindingRule } from '../../validate/findings.js';
+
+/** How the report names whose rule a finding breaks. */
+const RULE_LABEL: Record<FindingRule, string> = {
+  tfrecord: 'TFRecord framing',
+  tensorflow: "TensorFlow's parser",
+  'od-api': 'OD API schema',
+  'ai-platform': 'built-in training',
+  dataset: 'dataset',
+};
 import { validateDataset, type ValidationReport } from '../../validate/validate.js';
-import { parseCommandArgs, parseIntOption } from '../args.js';
+import { TARGETS } from '../../dataset/manifest.js';
+import { parseChoice, parseCommandArgs, parseIntOption } from '../args.js';
 import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
 
 /** Locations printed per code in the human report; the rest are counted. */
@@ -33,6 +43,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     json: { type: 'boolean', default: false },
     'max-findings': { type: 'string' },
     compression: { type: 'string', default: 'auto' },
+    target: { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('no input files or directories');
   const numClasses = parseIntOption(values['num-classes'], 'num-classes', 1);
@@ -59,6 +70,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     compression,
     ...(labelMap ? { labelMap } : {}),
     ...(numClasses !== undefined ? { numClasses } : {}),
+    ...(values.target !== undefined ? { target: parseChoice(values.target, 'target', TARGETS)! } : {}),
   });
   // When run for another directory (tests, embedding), show paths relative to it.
   const shown = (file: string) => (file === '' ? '' : displayPath(io.cwd, file));
@@ -90,7 +102,7 @@ export function renderReport(report: ValidationReport, tally: { errors: number; 
   codes.sort((a, b) => rank(a) - rank(b));
   for (const code of codes) {
     const s = report.summary[code]!;
-    lines.push(`${s.severity.padEnd(7)} ${code} (${s.count})`);
+    lines.push(`${s.severity.padEnd(7)} ${code} (${s.count}) [${RULE_LABEL[FINDING_RULES[code]]}]`);
     const stored = byCode.get(code) ?? [];
     for (const f of stored.slice(0, SHOWN_PER_CODE)) lines.push(`  ${formatProblem(f)}`);
     const more = s.count - Math.min(stored.length, SHOWN_PER_CODE);

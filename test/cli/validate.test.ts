@@ -42,7 +42,7 @@ describe('tfrecord-od validate', () => {
     expect(lines[0]).toBe('error   label-out-of-range (2) [OD API schema]');
     expect(lines[1]).toMatch(/^ {2}bad\.tfrecord: record 0 at byte 0: box 0: label 0 /);
     expect(lines[2]).toMatch(/^ {2}bad\.tfrecord: record 0 at byte 0: box 1: label 0 /);
-    expect(lines[3]).toBe('error   labels-not-consecutive (1)');
+    expect(lines[3]).toBe('error   labels-not-consecutive (1) [built-in training]');
     expect(lines[4]).toMatch(/^ {2}dataset: the labels used are 2 .*missing 1/);
     expect(res.stdout).toMatch(/\nINVALID: 1 file, 3 records, 5 boxes; 3 errors, 0 warnings\n$/);
   });

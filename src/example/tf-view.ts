@@ -51,11 +51,12 @@
  * Field-level failures happen only when the spec names the key; we report
  * them all, because a training spec may name any key `validate` checked.
  *
- * Cost: one structural pass over the framing that allocates no values (bytes
- * values are skipped by length, packed runs by their length). Only when that
- * pass sees something unusual — a duplicate key, a Feature or list with more
- * than one field, a skipped block, a field TensorFlow rejects — does a second,
- * slow step decode the affected keys both ways and compare them.
+ * Cost: a fast path (isPlainRecord) accepts, in one pass over the framing
+ * that allocates no values (bytes values and packed runs are skipped by their
+ * length), the shape every normal writer produces. Anything else goes to the
+ * full model (Scan), and only when that sees something unusual (a duplicate
+ * key, a Feature or list with more than one field, a skipped block, a field
+ * TensorFlow rejects) are the affected keys decoded both ways and compared.
  */
 import { decodeExample } from './codec.js';
 import type { Feature, Features, Int64Value } from './features.js';
@@ -138,6 +139,12 @@ class Reject {
  * then reported).
  */
 export function tfParseVerdict(payload: Uint8Array, protobufFeatures?: Features): TfParseVerdict {
+  if (isPlainRecord(payload)) return { ok: true, divergences: [] };
+  return scanVerdict(payload, protobufFeatures);
+}
+
+/** tfParseVerdict without the fast path (exported for the test that checks the fast path against it). */
+export function scanVerdict(payload: Uint8Array, protobufFeatures?: Features): TfParseVerdict {
   const scan = new Scan(payload);
   try {
     scan.example();
@@ -149,6 +156,145 @@ export function tfParseVerdict(payload: Uint8Array, protobufFeatures?: Features)
     return { ok: true, divergences: [] };
   }
   return compareSlowly(scan, protobufFeatures);
+}
+
+/** Duplicate keys are checked pairwise up to this many entries; beyond, the full scan's hash table does it. */
+const PLAIN_MAX_ENTRIES = 32;
+
+/**
+ * The fast path: true only for the shape normal writers produce, which both
+ * parsers read alike: Features blocks (tag 0x0a) of map entries written key
+ * then value, each Feature empty or one list filling it, a BytesList of 0x0a
+ * values only, a numeric list empty or one packed run filling it, at most 32
+ * distinct keys of under 128 bytes. Anything else returns false and the full
+ * Scan decides, so this must never say "plain" where the Scan would find
+ * something (tf-view.test.ts checks that on every generated payload).
+ * Everything lives in locals and one-byte varints are read inline: with
+ * object fields and `2 ** shift` in the varint loop the same pass cost 3-4x
+ * more (bench/tf-view.js: ~0.4 us for a 100 KB, 3-box OD record, ~5% of
+ * decodeExample).
+ */
+export function isPlainRecord(buf: Uint8Array): boolean {
+  const n = buf.length;
+  let pos = 0;
+  let keys: number[] | undefined;
+  while (pos < n) {
+    if (buf[pos++] !== TAG_1_LEN) return false;
+    // Features block length.
+    if (pos >= n) return false;
+    let len = buf[pos++]!;
+    if (len >= 0x80) {
+      len = longLength(buf, pos - 1, n);
+      if (len < 0) return false;
+      while (buf[pos++]! >= 0x80);
+    }
+    const featuresEnd = pos + len;
+    if (featuresEnd > n) return false;
+    while (pos < featuresEnd) {
+      // Map entry: 0x0a len, then 0x0a key, 0x12 value, nothing else.
+      if (buf[pos++] !== TAG_1_LEN) return false;
+      if (pos >= featuresEnd) return false;
+      let entryLen = buf[pos++]!;
+      if (entryLen >= 0x80) {
+        entryLen = longLength(buf, pos - 1, featuresEnd);
+        if (entryLen < 0) return false;
+        while (buf[pos++]! >= 0x80);
+      }
+      const entryEnd = pos + entryLen;
+      if (entryEnd > featuresEnd || pos >= entryEnd || buf[pos++] !== TAG_1_LEN) return false;
+      const keyLen = pos < entryEnd ? buf[pos++]! : 0x80;
+      if (keyLen >= 0x80) return false; // keys over 127 bytes: leave them to the full scan
+      const keyStart = pos;
+      pos += keyLen;
+      if (pos >= entryEnd || buf[pos++] !== TAG_2_LEN) return false;
+      if (pos >= entryEnd) return false;
+      let featLen = buf[pos++]!;
+      if (featLen >= 0x80) {
+        featLen = longLength(buf, pos - 1, entryEnd);
+        if (featLen < 0) return false;
+        while (buf[pos++]! >= 0x80);
+      }
+      if (pos + featLen !== entryEnd) return false;
+      if (featLen > 0) {
+        const kindTag = buf[pos++];
+        if (kindTag !== TAG_1_LEN && kindTag !== TAG_2_LEN && kindTag !== TAG_3_LEN) return false;
+        if (pos >= entryEnd) return false;
+        let listLen = buf[pos++]!;
+        if (listLen >= 0x80) {
+          listLen = longLength(buf, pos - 1, entryEnd);
+          if (listLen < 0) return false;
+          while (buf[pos++]! >= 0x80);
+        }
+        if (pos + listLen !== entryEnd) return false;
+        if (kindTag === TAG_1_LEN) {
+          // BytesList: 0x0a len bytes, to the end.
+          while (pos < entryEnd) {
+            if (buf[pos++] !== TAG_1_LEN) return false;
+            if (pos >= entryEnd) return false;
+            let vlen = buf[pos++]!;
+            if (vlen >= 0x80) {
+              vlen = longLength(buf, pos - 1, entryEnd);
+              if (vlen < 0) return false;
+              while (buf[pos++]! >= 0x80);
+            }
+            pos += vlen;
+            if (pos > entryEnd) return false;
+          }
+        } else if (pos < entryEnd) {
+          // One packed run filling the list; unpacked lists go to the full scan.
+          if (buf[pos++] !== TAG_1_LEN) return false;
+          if (pos >= entryEnd) return false;
+          let runLen = buf[pos++]!;
+          if (runLen >= 0x80) {
+            runLen = longLength(buf, pos - 1, entryEnd);
+            if (runLen < 0) return false;
+            while (buf[pos++]! >= 0x80);
+          }
+          if (pos + runLen !== entryEnd) return false;
+          if (kindTag === TAG_3_LEN) {
+            // Each int64 varint ends inside the run and is at most 10 bytes.
+            let cont = 0;
+            for (; pos < entryEnd; pos++) {
+              if (buf[pos]! < 0x80) cont = 0;
+              else if (++cont === 10) return false;
+            }
+            if (cont !== 0) return false;
+          } else if (runLen % 4 !== 0) {
+            return false;
+          }
+        }
+      }
+      pos = entryEnd;
+      keys ??= [];
+      if (keys.length >= 2 * PLAIN_MAX_ENTRIES) return false;
+      // Distinct keys: compare with every earlier key, from the last byte back
+      // (keys of one record tend to share their beginnings).
+      for (let k = 0; k < keys.length; k += 2) {
+        const other = keys[k]!;
+        if (keys[k + 1]! - other !== keyLen) continue;
+        let i = keyLen - 1;
+        while (i >= 0 && buf[other + i] === buf[keyStart + i]) i--;
+        if (i < 0) return false;
+      }
+      keys.push(keyStart, keyStart + keyLen);
+    }
+  }
+  return true;
+}
+
+/**
+ * A length varint of 2 to 5 bytes starting at `pos` (its first byte has the
+ * continuation bit); -1 if it does not end before `end` or exceeds 5 bytes.
+ */
+function longLength(buf: Uint8Array, pos: number, end: number): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 5 && pos < end; i++, scale *= 128) {
+    const b = buf[pos++]!;
+    value += (b & 0x7f) * scale;
+    if (b < 0x80) return value;
+  }
+  return -1;
 }
 
 function reject(reason: string, byteOffset: number, key?: string): TfParseVerdict {
@@ -173,13 +319,27 @@ class Scan {
 
   /** A varint as TensorFlow reads lengths and tags (ReadVarint32 keeps the low 32 bits). */
   varint(end: number, what: string): number {
+    // Tags and most lengths are one byte: no loop for them.
+    const pos = this.pos;
+    if (pos < end) {
+      const b = this.buf[pos]!;
+      if (b < 0x80) {
+        this.pos = pos + 1;
+        return b;
+      }
+    }
+    return this.longVarint(end, what);
+  }
+
+  longVarint(end: number, what: string): number {
     const buf = this.buf;
     let result = 0;
-    for (let i = 0, shift = 0; i < 10; i++, shift += 7) {
+    let scale = 1;
+    for (let i = 0; i < 10; i++, scale *= 128) {
       if (this.pos >= end) throw new Reject(`${what} is cut off`, this.pos);
       const b = buf[this.pos++]!;
-      if (shift < 32) result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result >>> 0 === result ? result : result % 2 ** 32;
+      if (i < 5) result += (b & 0x7f) * scale;
+      if (b < 0x80) return result % 2 ** 32;
     }
     throw new Reject(`${what} is a varint longer than 10 bytes`, this.pos);
   }
@@ -277,10 +437,12 @@ class Scan {
       const third = this.pos;
       throw new Reject(this.describeLongEntry(start, end), third);
     }
-    // FNV-1a over the key bytes, for the duplicate-key check.
+    // Hash for the duplicate-key check: the length, the first 4 and the last
+    // 8 bytes (OD keys share long prefixes); equal hashes are compared in full.
     const buf = this.buf;
-    let h = 0x811c9dc5;
-    for (let i = keyStart; i < keyEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    let h = Math.imul(0x811c9dc5 ^ (keyEnd - keyStart), 0x01000193);
+    for (let i = keyStart, stop = Math.min(keyEnd, keyStart + 4); i < stop; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    for (let i = Math.max(keyStart + 4, keyEnd - 8); i < keyEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     const index = this.entries.length / E_STRIDE;
     const flags = (values === 2 ? F_VALUE_TWICE : 0) | (featStart < featEnd ? this.feature(index, featStart, featEnd) : 0);
     if (flags !== 0) this.unusual = true;

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeExample, encodeExample, tfParseVerdict, type FeatureInput } from '../../src/example/index.js';
 import { readRecordEntries } from '../../src/io/read.js';
+// Internal: the fast path and the full model, to check one against the other.
+import { isPlainRecord, scanVerdict } from '../../src/example/tf-view.js';
 import { HAVE_INTEROP, INTEROP_SKIP_MESSAGE, interopPath, loadExpected } from '../helpers/interop.js';
 import { HAND_CASES, generatedCases } from './tf-cases.js';
-import { bytesList, bytesValues, cat, entry, example, fromHex, int64List, packedInt64, unknownField } from './wire-builder.js';
+import { bytesList, bytesValues, cat, entry, example, fromHex, hex, int64List, packedInt64, unknownField } from './wire-builder.js';
 
 function safeDecode(payload: Uint8Array) {
   try {
@@ -144,5 +146,51 @@ describe('tfParseVerdict never throws', () => {
         expect(v, c.name).toEqual({ ok: true, divergences: [] });
       }
     }
+  });
+});
+
+describe('the fast path (isPlainRecord)', () => {
+  const plainFeatureArb: fc.Arbitrary<FeatureInput> = fc.oneof(
+    fc.record({ kind: fc.constant('bytes_list' as const), values: fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 4 }) }),
+    fc.record({ kind: fc.constant('float_list' as const), values: fc.array(fc.float(), { maxLength: 40 }) }),
+    fc.record({ kind: fc.constant('int64_list' as const), values: fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { maxLength: 40 }) }),
+    fc.constant({ kind: 'empty' as const }),
+  );
+
+  it('takes every record encodeExample writes (up to 32 keys)', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 40 }), plainFeatureArb, { maxKeys: 32 }), (features) => {
+        expect(isPlainRecord(encodeExample(features))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never takes a payload the full model finds something in', () => {
+    const payloads: Uint8Array[] = [
+      ...HAND_CASES.map((c) => c.payload),
+      ...generatedCases(1000, 7).map((c) => c.payload),
+      ...fc.sample(fc.uint8Array({ maxLength: 60 }), { numRuns: 3000, seed: 3 }),
+    ];
+    // Single-byte changes of plain records: the edits most likely to slip through.
+    const plain = encodeExample({ a: { kind: 'int64_list', values: [1, 300] }, b: { kind: 'bytes_list', values: [new Uint8Array([1, 2])] }, c: { kind: 'float_list', values: [0.5] } });
+    for (let i = 0; i < plain.length; i++) {
+      for (let b = 0; b < 256; b++) {
+        const p = plain.slice();
+        p[i] = b;
+        payloads.push(p);
+      }
+    }
+    let taken = 0;
+    for (const p of payloads) {
+      if (!isPlainRecord(p)) continue;
+      taken++;
+      expect(scanVerdict(p, safeDecode(p)), hex(p)).toEqual({ ok: true, divergences: [] });
+    }
+    expect(taken).toBeGreaterThan(100);
+  });
+
+  it('agrees with the full model on every hand-built case', () => {
+    for (const c of HAND_CASES) expect(tfParseVerdict(c.payload), c.name).toEqual(scanVerdict(c.payload));
   });
 });

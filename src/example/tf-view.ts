@@ -152,7 +152,7 @@ export function scanVerdict(payload: Uint8Array, protobufFeatures?: Features): T
     if (err instanceof Reject) return reject(err.reason, err.byteOffset);
     throw err;
   }
-  if (!scan.unusual && scan.skippedBlocks.length === 0 && !scan.hasDuplicateKeys()) {
+  if (!scan.unusual && !scan.nonAsciiKeys && scan.skippedBlocks.length === 0 && !scan.hasDuplicateKeys()) {
     return { ok: true, divergences: [] };
   }
   return compareSlowly(scan, protobufFeatures);
@@ -166,13 +166,13 @@ const PLAIN_MAX_ENTRIES = 32;
  * parsers read alike: Features blocks (tag 0x0a) of map entries written key
  * then value, each Feature empty or one list filling it, a BytesList of 0x0a
  * values only, a numeric list empty or one packed run filling it, at most 32
- * distinct keys of under 128 bytes. Anything else returns false and the full
+ * distinct ASCII keys of under 128 bytes. Anything else returns false and the full
  * Scan decides, so this must never say "plain" where the Scan would find
  * something (tf-view.test.ts checks that on every generated payload).
  * Everything lives in locals and one-byte varints are read inline: with
  * object fields and `2 ** shift` in the varint loop the same pass cost 3-4x
- * more (bench/tf-view.js: ~0.4 us for a 100 KB, 3-box OD record, ~5% of
- * decodeExample).
+ * more. bench/tf-view.js: ~0.65 us for a 100 KB, 3-box OD record (~7% of
+ * decodeExample), of which ~0.2 us is the ASCII check of the keys.
  */
 export function isPlainRecord(buf: Uint8Array): boolean {
   const n = buf.length;
@@ -205,6 +205,10 @@ export function isPlainRecord(buf: Uint8Array): boolean {
       const keyLen = pos < entryEnd ? buf[pos++]! : 0x80;
       if (keyLen >= 0x80) return false; // keys over 127 bytes: leave them to the full scan
       const keyStart = pos;
+      // ASCII keys only: others go to the full scan, which checks how protobuf names them.
+      let high = 0;
+      for (let i = 0; i < keyLen; i++) high |= buf[keyStart + i]!;
+      if (high >= 0x80) return false;
       pos += keyLen;
       if (pos >= entryEnd || buf[pos++] !== TAG_2_LEN) return false;
       if (pos >= entryEnd) return false;
@@ -312,6 +316,8 @@ class Scan {
   readonly skippedBlocks: number[] = [];
   /** Some entry has a flag set. */
   unusual = false;
+  /** Some key has a byte >= 0x80: the slow step checks how protobuf names it. */
+  nonAsciiKeys = false;
   /** First reason per entry index for F_BAD_KIND / F_BAD_LIST (made on the first one). */
   problems: Map<number, { reason: string; byteOffset: number }> | undefined;
 
@@ -443,6 +449,9 @@ class Scan {
     let h = Math.imul(0x811c9dc5 ^ (keyEnd - keyStart), 0x01000193);
     for (let i = keyStart, stop = Math.min(keyEnd, keyStart + 4); i < stop; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     for (let i = Math.max(keyStart + 4, keyEnd - 8); i < keyEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    if (!this.nonAsciiKeys) {
+      for (let i = keyStart; i < keyEnd; i++) if (buf[i]! >= 0x80) this.nonAsciiKeys = true;
+    }
     const index = this.entries.length / E_STRIDE;
     const flags = (values === 2 ? F_VALUE_TWICE : 0) | (featStart < featEnd ? this.feature(index, featStart, featEnd) : 0);
     if (flags !== 0) this.unusual = true;
@@ -606,7 +615,8 @@ class Scan {
   }
 }
 
-const utf8 = new TextDecoder('utf-8');
+/** Keys as TensorFlow matches them: byte for byte, so no BOM stripping and no replacement. */
+const exactUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * The slow step: resolve each key as FastParseSingleExample does, decode the
@@ -615,10 +625,23 @@ const utf8 = new TextDecoder('utf-8');
 function compareSlowly(scan: Scan, given: Features | undefined): TfParseVerdict {
   const e = scan.entries;
   const buf = scan.buf;
+  // Entries by the string a spec must hold to match their key's bytes.
+  // decodeExample names keys leniently (invalid UTF-8 becomes U+FFFD, a
+  // leading byte-order mark is dropped); a spec key is a string TensorFlow
+  // compares as UTF-8 bytes, so such a key cannot be asked for by the name
+  // protobuf gives it, and entries whose bytes are not UTF-8 by no name at all.
   const byKey = new Map<string, number[]>();
+  let misnamed = false;
   for (let i = 0; i < e.length / E_STRIDE; i++) {
-    // Decoded as decodeExample decodes keys, so the two views line up.
-    const key = utf8.decode(buf.subarray(e[i * E_STRIDE + E_KEY_START]!, e[i * E_STRIDE + E_KEY_END]!));
+    const bytes = buf.subarray(e[i * E_STRIDE + E_KEY_START]!, e[i * E_STRIDE + E_KEY_END]!);
+    let key: string;
+    try {
+      key = exactUtf8.decode(bytes);
+    } catch {
+      misnamed = true;
+      continue;
+    }
+    if (key.charCodeAt(0) === 0xfeff) misnamed = true;
     const list = byKey.get(key);
     if (list) list.push(i);
     else byKey.set(key, [i]);
@@ -665,22 +688,34 @@ function compareSlowly(scan: Scan, given: Features | undefined): TfParseVerdict 
     if (flags & F_VALUE_TWICE) reasons.push('its map entry holds two values and no key; TensorFlow reads only the second, protobuf merges both');
     if (flags & F_FEATURE_TAIL) reasons.push('its Feature holds more than one list field; TensorFlow reads only the first');
     if (flags & F_LIST_TAIL) reasons.push(`its ${tf.kind === 'float_list' ? 'FloatList' : 'Int64List'} has more after its first packed run; TensorFlow reads only that run`);
-    if (reasons.length === 0 && scan.skippedBlocks.length > 0) reasons.push(skippedReason(scan.skippedBlocks[0]!));
-    if (reasons.length === 0) reasons.push('TensorFlow reads its entries differently');
+    if (reasons.length === 0) reasons.push(...unseenReasons(scan, misnamed));
     divergences.push(divergence(key, tf, protobuf, reasons.join('; '), e[(chosen >= 0 ? chosen : last) * E_STRIDE + E_OFFSET]!));
   }
-  if (pb !== undefined && scan.skippedBlocks.length > 0) {
-    const where = scan.skippedBlocks[0]!;
+  if (pb !== undefined && (scan.skippedBlocks.length > 0 || misnamed)) {
+    // Keys protobuf reads that TensorFlow never sees under that name.
     for (const key of Object.keys(pb)) {
       if (byKey.has(key) || pb[key]!.kind === 'empty') continue;
-      divergences.push(divergence(key, EMPTY, pb[key]!, skippedReason(where), where));
+      divergences.push(divergence(key, EMPTY, pb[key]!, unseenReasons(scan, misnamed).join('; '), scan.skippedBlocks[0] ?? 0));
     }
   }
   return { ok: true, divergences };
 }
 
-function skippedReason(where: number): string {
-  return `a Features block (byte ${where}) starts with a tag written in more than one byte, which TensorFlow skips as an unknown field`;
+/** Why protobuf sees entries TensorFlow does not. */
+function unseenReasons(scan: Scan, misnamed: boolean): string[] {
+  const reasons: string[] = [];
+  if (scan.skippedBlocks.length > 0) {
+    reasons.push(
+      `a Features block (byte ${scan.skippedBlocks[0]}) starts with a tag written in more than one byte, which TensorFlow skips as an unknown field`,
+    );
+  }
+  if (misnamed) {
+    reasons.push(
+      'a key is not valid UTF-8 or starts with a byte-order mark: protobuf names it differently from its bytes, and TensorFlow matches spec keys byte for byte',
+    );
+  }
+  if (reasons.length === 0) reasons.push('TensorFlow reads its entries differently');
+  return reasons;
 }
 
 function failOn(scan: Scan, index: number, key: string): TfParseVerdict {

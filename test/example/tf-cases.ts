@@ -100,6 +100,11 @@ export const HAND_CASES: HandCase[] = [
   { name: 'field 1 of the Example with the varint wire type (skipped by both)', payload: cat(tag(1, WIRE.varint), varint(7), example(k1)), expect: same },
   { name: 'a group in the Example', payload: cat(example(k1), tag(2, WIRE.group), tag(2, 4)), expect: fails(/wire type 3 \(a group\)/) },
   { name: 'Features holding field 1 with the varint wire type', payload: ld(1, cat(k1, tag(1, WIRE.varint), varint(1))), expect: fails(/field 1 with wire type 0 inside a Features message/) },
+  { name: 'a key that is not valid UTF-8', payload: example(rawEntry(cat(ld(1, [0x6b, 0xff]), ld(2, int64List(packedInt64(1)))))), expect: diverges({ 'k\uFFFD': ['no value', '[1]'] }) },
+  { name: 'a key with a leading byte-order mark', payload: example(entry('\uFEFFk', int64List(packedInt64(1)))), expect: diverges({ k: ['no value', '[1]'], '\uFEFFk': ['[1]', 'no value'] }) },
+  { name: 'a BOM key and the plain key: TensorFlow reads the plain one', payload: example(entry('k', int64List(packedInt64(2))), entry('\uFEFFk', int64List(packedInt64(1)))), expect: diverges({ k: ['[2]', '[1]'], '\uFEFFk': ['[1]', 'no value'] }) },
+  { name: 'a bad list under a key that is not UTF-8 (no spec can name it)', payload: example(rawEntry(cat(ld(1, [0xff]), ld(2, int64List(unknownField(9, 0)))))), expect: diverges({ '\uFFFD': ['no value', '[]'] }) },
+  { name: 'unicode keys (valid UTF-8)', payload: example(entry('图像/编码', bytesList(bytesValues('x'))), entry('ключ', int64List(packedInt64(3)))), expect: same },
   { name: 'negative and large int64s', payload: example(entry('k', int64List(packedInt64(-1, 2n ** 63n - 1n, -(2n ** 63n), 0)))), expect: same },
   { name: 'floats: NaN, -0, infinities', payload: example(entry('k', floatList(packedFloat(Number.NaN, -0, Infinity, -Infinity)))), expect: same },
 ];

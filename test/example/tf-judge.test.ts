@@ -1,6 +1,6 @@
 /**
- * TensorFlow as the judge of tfParseVerdict: every hand-built case, ~200
- * generated mutations and every interop record go through
+ * TensorFlow as the judge of tfParseVerdict: every hand-built case, 200
+ * generated mutations, 1000 single-byte changes and every interop record go through
  * tf.io.parse_single_example in one Python process (test/judge/tf_parse.py),
  * and our verdict must agree with it: TensorFlow fails exactly when we say so,
  * and otherwise reads, for every key, the values we predict (protobuf's, or
@@ -21,13 +21,50 @@ import { hex } from './wire-builder.js';
 
 const PYTHON = process.env.TFRECORD_OD_JUDGE_PYTHON ?? '/tmp/judge/bin/python';
 const SCRIPT = fileURLToPath(new URL('../judge/tf_parse.py', import.meta.url));
-const GENERATED = 200;
+// More or other generated cases for a deeper run:
+// TFRECORD_OD_JUDGE_GENERATED=5000 TFRECORD_OD_JUDGE_FLIPS=70000 TFRECORD_OD_JUDGE_SEED=2.
+const GENERATED = Number(process.env.TFRECORD_OD_JUDGE_GENERATED ?? 200);
+const SEED = Number(process.env.TFRECORD_OD_JUDGE_SEED ?? 16);
+const FLIPS = Number(process.env.TFRECORD_OD_JUDGE_FLIPS ?? 1000);
+
+/**
+ * Single-byte changes of the small hand-built cases that protobuf still
+ * accepts: tags, lengths and wire types off by one field, which the
+ * structured mutations do not reach. A seeded sample of `count`.
+ */
+function byteFlips(count: number, seed: number): Array<{ name: string; payload: Uint8Array }> {
+  const all: Array<{ name: string; payload: Uint8Array }> = [];
+  for (const h of HAND_CASES) {
+    if (h.payload.length > 48) continue;
+    for (let i = 0; i < h.payload.length; i++) {
+      for (let b = 0; b < 256; b++) {
+        if (b === h.payload[i]) continue;
+        const p = h.payload.slice();
+        p[i] = b;
+        try {
+          decodeExample(p);
+        } catch {
+          continue;
+        }
+        all.push({ name: `${h.name}, byte ${i} = 0x${b.toString(16)}`, payload: p });
+      }
+    }
+  }
+  // A small linear congruential generator: the same sample on every run.
+  let x = seed >>> 0;
+  const out: Array<{ name: string; payload: Uint8Array }> = [];
+  for (let k = 0; k < count && all.length > 0; k++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out.push(all.splice(x % all.length, 1)[0]!);
+  }
+  return out;
+}
 
 type Dtype = 'int64' | 'float' | 'string';
 const DTYPE: Record<Exclude<Feature['kind'], 'empty'>, Dtype> = { int64_list: 'int64', float_list: 'float', bytes_list: 'string' };
 
 interface JudgeCase {
-  group: 'hand' | 'generated' | 'interop';
+  group: 'hand' | 'generated' | 'flips' | 'interop';
   name: string;
   payload: Uint8Array;
   verdict: TfParseVerdict;
@@ -74,12 +111,21 @@ function makeCase(group: JudgeCase['group'], name: string, payload: Uint8Array):
     spec[key] = DTYPE[kind];
     predicted[key] = encodeValues(tfFeature);
   }
+  // Keys TensorFlow can be asked for that protobuf names otherwise (a leading BOM).
+  for (const d of verdict.ok ? verdict.divergences : []) {
+    if (d.key in spec) continue;
+    spec[d.key] = DTYPE[d.tf.kind === 'empty' ? 'bytes_list' : d.tf.kind];
+    predicted[d.key] = encodeValues(d.tf);
+  }
+  // A failure tied to a key happens only when the spec names it (with any dtype).
+  if (!verdict.ok && verdict.key !== undefined && !(verdict.key in spec)) spec[verdict.key] = 'string';
   return { group, name, payload, verdict, spec, predicted };
 }
 
 async function buildCases(): Promise<JudgeCase[]> {
   const cases = HAND_CASES.map((c) => makeCase('hand', c.name, c.payload));
-  for (const g of generatedCases(GENERATED)) cases.push(makeCase('generated', g.name, g.payload));
+  for (const g of generatedCases(GENERATED, SEED)) cases.push(makeCase('generated', g.name, g.payload));
+  for (const f of byteFlips(FLIPS, SEED)) cases.push(makeCase('flips', f.name, f.payload));
   if (HAVE_INTEROP) {
     for (const file of [...new Set(loadExpected().map((e) => e.file))]) {
       for await (const r of readRecordEntries(interopPath(file))) cases.push(makeCase('interop', `${file} record ${r.index}`, r.data));
@@ -108,6 +154,11 @@ const cases = await buildCases();
 const judged = runJudge(cases);
 if (!judged.available) console.warn(`TensorFlow judge skipped: ${judged.why}`);
 
+/** Float32 hex with every NaN written as 'NaN': JS numbers do not keep NaN payloads, so neither side's payload bits count. */
+function sameNaN(values: string[] | undefined): string[] | undefined {
+  return values?.map((v) => (/^[0-9a-f]{8}$/.test(v) && (parseInt(v.slice(6, 8) + v.slice(4, 6), 16) & 0x7f80) === 0x7f80 && (parseInt(v.slice(0, 6), 16) & 0xffff7f) !== 0 ? 'NaN' : v));
+}
+
 /** Where our verdict and TensorFlow disagree on one case ('' when they agree). */
 function disagreement(c: JudgeCase, a: JudgeAnswer): string {
   if (c.verdict.ok !== a.ok) {
@@ -116,8 +167,9 @@ function disagreement(c: JudgeCase, a: JudgeAnswer): string {
   }
   if (!a.ok) return '';
   for (const key of Object.keys(c.spec)) {
-    const want = c.predicted[key];
-    const got = a.values?.[key];
+    const float = c.spec[key] === 'float';
+    const want = float ? sameNaN(c.predicted[key]) : c.predicted[key];
+    const got = float ? sameNaN(a.values?.[key]) : a.values?.[key];
     if (JSON.stringify(want) !== JSON.stringify(got)) {
       return `${c.name} [${hex(c.payload).slice(0, 400)}]: key '${key}': we predict ${JSON.stringify(want)}, TensorFlow reads ${JSON.stringify(got)}`;
     }
@@ -152,6 +204,14 @@ describe.skipIf(!judged.available)(`TensorFlow ${judged.available ? judged.versi
     expect(fails, 'cases TensorFlow fails').toBeGreaterThanOrEqual(30);
     expect(diverges, 'cases with divergences').toBeGreaterThanOrEqual(20);
     expect(plain, 'cases read alike').toBeGreaterThanOrEqual(20);
+  });
+
+  it(`agrees on ${FLIPS} single-byte changes of the hand-built cases`, () => {
+    const pairs = byGroup('flips');
+    expect(pairs.length).toBe(FLIPS);
+    const wrong = pairs.map(([c, a]) => disagreement(c, a!)).filter((s) => s !== '');
+    expect(wrong).toEqual([]);
+    expect(pairs.filter(([c]) => !c.verdict.ok).length, 'cases TensorFlow fails').toBeGreaterThanOrEqual(100);
   });
 
   it.skipIf(!HAVE_INTEROP)('agrees on every interop record (all parse, no divergence)', () => {

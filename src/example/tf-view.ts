@@ -72,7 +72,7 @@ export interface TfDivergence {
   /** Short renderings, e.g. "[1]" and "[1, 2]". */
   tfValues: string;
   pbValues: string;
-  /** Why they differ, e.g. "the Int64List has a second packed run; TensorFlow reads only the first". */
+  /** Why they differ, e.g. "its Int64List has more after its first packed run; TensorFlow reads only that run". */
   reason: string;
   /** "TensorFlow reads k as [1], not [1, 2]". */
   message: string;
@@ -90,7 +90,7 @@ export type TfParseVerdict =
       message: string;
       /** Where in the payload the offending field starts. */
       byteOffset: number;
-      /** Set when TensorFlow fails only if its spec names this key. */
+      /** Set when TensorFlow fails only if its spec names this key (with any dtype; for a kind set twice, with protobuf's). */
       key?: string;
     };
 

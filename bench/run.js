@@ -18,7 +18,7 @@ try {
     console.log(`\nSingle ${fmtMB(b.imageBytes)} record: encode+write ${b.writeS.toFixed(1)} s, read+CRC+decode ${b.readS.toFixed(1)} s, ` +
       `peak RSS ${fmtMB(b.peakRss)} (${(b.peakRss / b.imageBytes).toFixed(2)}x the image; the image and the encoded record are each held once), read back ${b.ok ? 'intact' : 'WRONG'}`);
   }
-  for (const extra of ['validate', 'convert', 'coco']) {
+  for (const extra of ['validate', 'convert', 'coco', 'tf-view']) {
     if (only && only !== extra) continue;
     let mod;
     try {

@@ -78,6 +78,21 @@ function perBoxMultiplicity(key: string, f: Feature): 'one' | 'multiple' | 'skip
   return 'one';
 }
 
+/**
+ * Per-box lists the OD API's decoder treats as optional: an empty one (or a
+ * Feature with no kind) is read as absent and each box gets the default.
+ */
+const OPTIONAL_WHEN_EMPTY: ReadonlyMap<string, string> = new Map([
+  ['image/object/difficult', 'no box is difficult'],
+  ['image/object/is_crowd', 'no box is a crowd'],
+  ['image/object/area', "each box's area is computed from its coordinates"],
+  ['image/object/truncated', 'no box is truncated'],
+  ['image/object/group_of', 'no box is a group'],
+  ['image/object/weight', 'every box weighs 1'],
+  ['image/object/view', 'no view'],
+  ['image/object/class/text', 'the labels alone name the classes'],
+]);
+
 /** What the image and dataset-wide checks need from a record. */
 export interface RecordFacts {
   /** Number of boxes (entries of the label list, or of a bbox list when labels are unusable). */
@@ -180,6 +195,17 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
     const mult = perBoxMultiplicity(key, features[key] as Feature);
     if (mult === 'skip') continue;
     if (mult === 'one' ? len === boxes : boxes === 0 ? len === 0 : len % boxes === 0) continue;
+    if (len === 0 && OPTIONAL_WHEN_EMPTY.has(key)) {
+      // The OD API's decoder fills an empty optional list with its default
+      // for every box, so this trains; but a writer that meant to give it
+      // probably dropped the values.
+      emit(
+        'list-length-mismatch',
+        `${fmtKey(key)} is empty on a record with ${boxes} box${boxes === 1 ? '' : 'es'}: TensorFlow and the OD API read it as not given (${OPTIONAL_WHEN_EMPTY.get(key)})`,
+        'warning',
+      );
+      continue;
+    }
     const want = mult === 'one' ? `one per box` : `a multiple of the box count`;
     const by = reference === undefined ? 'there are no box lists' : `there are ${boxes} boxes (${fmtKey(reference)})`;
     emit('list-length-mismatch', `${fmtKey(key)} has ${len} entries but ${by}; expected ${want}`);

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { isTfrecordError, type TfrecordError } from '../errors.js';
 import { indexLabelMap, type LabelMap } from '../detection/label-map.js';
 import { decodeExample } from '../example/codec.js';
+import { tfParseVerdict } from '../example/tf-view.js';
 import type { Features } from '../example/features.js';
 import { checkFeatures, checkImage, checkImageHeader, type CheckOptions, type Emit, type ImageDecoder, type RecordFacts } from './checks.js';
 import type { FindingCode, Severity } from './findings.js';
@@ -74,6 +75,12 @@ function checkSchema(payload: Uint8Array, ctx: RecordCheckContext, emit: Emit): 
     }
     throw err;
   }
+  // TensorFlow's own parser can read a legal protobuf payload differently
+  // (or not at all); the verdict walks the payload once more only when the
+  // record is not laid out the usual way (see example/tf-view.ts).
+  const verdict = tfParseVerdict(payload, features);
+  if (!verdict.ok) emit('tf-parse-divergence', `${verdict.message} (at byte ${verdict.byteOffset} of the payload)`);
+  else for (const d of verdict.divergences) emit('tf-parse-divergence', `${d.message}: ${d.reason}`);
   return checkFeatures(features, ctx.options, emit);
 }
 

@@ -5,6 +5,7 @@
  * the interop corpus's conventions (see inspect/json.ts).
  */
 import { decodeExample } from '../../example/codec.js';
+import { tfParseVerdict } from '../../example/tf-view.js';
 import type { Feature } from '../../example/features.js';
 import { describeLocation, isTfrecordError } from '../../errors.js';
 import { sniffFormat } from '../../image/probe.js';
@@ -65,11 +66,21 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
         io.stderr.write(`${formatProblem(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }))}\n`);
         continue;
       }
+      // What TensorFlow's own parser would make of this record, when it differs from what is shown.
+      const verdict = tfParseVerdict(ev.payload, features);
+      const notes = verdict.ok ? verdict.divergences.map((d) => `${d.message}: ${d.reason}`) : [`${verdict.message} (at byte ${verdict.byteOffset} of the payload)`];
       if (values.json) {
-        const line = { file: ev.file, index: ev.index, offset: ev.offset, length: ev.length, features: featuresToJson(features) };
+        const line = {
+          file: ev.file,
+          index: ev.index,
+          offset: ev.offset,
+          length: ev.length,
+          features: featuresToJson(features),
+          ...(notes.length > 0 ? { tensorflow: notes } : {}),
+        };
         await writeOut(io.stdout, `${JSON.stringify(line)}\n`);
       } else {
-        await writeOut(io.stdout, renderRecord(ev.index, ev.offset, ev.length, features));
+        await writeOut(io.stdout, renderRecord(ev.index, ev.offset, ev.length, features) + notes.map((n) => `    note: ${n}\n`).join(''));
       }
     }
   }

@@ -4,8 +4,10 @@
  * Layers, bottom up: record (framing, CRC32C) → example (tf.Example codec) →
  * detection (OD API schema, label maps) → formats / validate / convert → cli.
  * Each layer also has its own subpath export (`tfrecord-od/record`, …).
+ *
+ * The root exports what the README's Library section documents, and nothing
+ * else: internals can then move between files without breaking anyone.
  */
-// Listed rather than `export *`: errors.ts also holds internal helpers (describeFsError, the worker error transfer).
 export {
   TfrecordError,
   TruncatedRecordError,
@@ -16,20 +18,50 @@ export {
   type ErrorLocation,
   type TfrecordErrorOptions,
 } from './errors.js';
-export * from './record/index.js';
+export { readRecords, readRecordEntries, type ReadOptions, type RecordSource } from './io/read.js';
+export { RecordWriter, writeRecords, type WriteOptions, type RecordTarget } from './io/write.js';
+export type { RecordEntry } from './record/parser.js';
+export type { Compression, CompressionOption } from './record/compression.js';
 // At the root, `crc32c` is the fastest implementation available (native when
 // the optional @node-rs/crc32 is installed); tfrecord-od/record's is pure JS.
-export { crc32cFast as crc32c, crc32cNative, crc32cImplementation } from './io/native-crc.js';
-export * from './example/index.js';
-export { readRecords, readRecordEntries, type ReadOptions, type RecordSource } from './io/read.js';
-export { RecordWriter, writeRecords, temporaryPath, type WriteOptions, type RecordTarget } from './io/write.js';
-export { featuresToJson, featureToJson, type JsonFeature } from './inspect/json.js';
-export * from './detection/index.js';
-export * from './validate/index.js';
-export * from './formats/index.js';
-export * from './stats/index.js';
-export * from './image/index.js';
-export * from './convert/index.js';
-export { ShardedWriter, type ShardedWriterOptions, type ShardInfo } from './shard/sharded-writer.js';
-export { shardName } from './shard/naming.js';
+export { crc32cFast as crc32c, crc32cImplementation } from './io/native-crc.js';
+export {
+  encodeExample,
+  decodeExample,
+  encodeSequenceExample,
+  decodeSequenceExample,
+  bytesFeature,
+  floatFeature,
+  int64Feature,
+  tfParseVerdict,
+  type Feature,
+  type Features,
+  type FeatureInput,
+  type SequenceExample,
+  type TfParseVerdict,
+  type TfDivergence,
+} from './example/index.js';
+export {
+  toExample,
+  fromExample,
+  parseLabelMap,
+  formatLabelMap,
+  type DetectionExample,
+  type DetectionObject,
+  type LabelMap,
+  type LabelMapItem,
+} from './detection/index.js';
+export {
+  validateDataset,
+  DatasetValidator,
+  FINDING_CODES,
+  type ValidateOptions,
+  type ValidationReport,
+  type Finding,
+  type FindingCode,
+  type Severity,
+} from './validate/index.js';
+export { datasetStats, type DatasetStats, type StatsOptions } from './stats/index.js';
+export { convertDataset, parseSplits, type ConvertOptions, type ConvertProgress, type ConvertReport } from './convert/index.js';
+export { readManifest, computeJobArgs, type DatasetManifest, type JobArgs, type Target } from './dataset/index.js';
 export { version } from './version.js';

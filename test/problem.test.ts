@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TfrecordError } from '../src/errors.js';
+import { TfrecordError } from 'tfrecord-od';
 import { describeProblemLocation, formatProblem, makeProblem, problemFromError } from '../src/problem.js';
 
 describe('problems', () => {

@@ -1,6 +1,6 @@
 export { convertDataset } from './convert.js';
 export { DEFAULT_SHARD_SIZE, type ConvertOptions, type ConvertProgress } from './options.js';
-export type { BoxReport, ClassReport, ConvertReport, ConvertWarning, ItemProblem, ShardReport, SplitReport } from './report.js';
-export { parseSplits, assignSplit, type SplitSpec } from './split.js';
-export { assignLabels, type LabelAssignment } from './labels.js';
-export { placeBoxes, type BboxPolicy, type BoxChange, type PlacementResult } from './boxes.js';
+export { CONVERT_DEFAULTS } from './options.js';
+export type { BoxReport, ClassReport, ConvertReport, ConvertWarning, ItemProblem, RunNote, ShardReport, SplitReport } from './report.js';
+export { parseSplits, type SplitSpec } from './split.js';
+export type { BboxPolicy, BoxChange } from './boxes.js';

@@ -1,5 +1,4 @@
 export * from './features.js';
 export { encodeExample, decodeExample } from './codec.js';
 export { encodeSequenceExample, decodeSequenceExample, type SequenceExample, type SequenceExampleInput } from './sequence.js';
-export { tfExampleRoot, ExampleType, SequenceExampleType, FeatureType } from './proto-schema.js';
 export { tfParseVerdict, type TfParseVerdict, type TfDivergence } from './tf-view.js';

@@ -13,4 +13,3 @@ export {
   type PrepareOptions,
   type TargetFormat,
 } from './prepare.js';
-export { decodeBmp, type RawPixels } from './bmp.js';

@@ -1,8 +1,6 @@
 /** Stats layer: a streaming description of a TFRecord detection dataset. */
 export {
   datasetStats,
-  StatsAccumulator,
-  MAX_DISTINCT,
   type BoxSizes,
   type BoxesPerImage,
   type ClassStats,

@@ -1,15 +1,15 @@
 /** Validation layer: checks TFRecord detection datasets before training. */
-export { validateDataset, listTfrecordFiles, type ValidateOptions, type ValidationReport } from './validate.js';
+export { validateDataset, DatasetValidator, listTfrecordFiles, type ValidateOptions, type ValidationReport } from './validate.js';
 export {
   FINDING_CODES,
   DEFAULT_SEVERITY,
+  FINDING_RULES,
   describeFindingLocation,
-  FindingCollector,
+  type FindingRule,
   type Finding,
   type FindingCode,
   type FindingSummary,
   type CodeSummary,
   type Severity,
 } from './findings.js';
-export { checkFeatures, checkImage, normalizeFormatName, type RecordFacts, type CheckOptions, type Emit, type ImageDecoder } from './checks.js';
-export { validateOptionsSchema, findingSchema, validationReportSchema } from './schemas.js';
+export { findingSchema, validationReportSchema } from './schemas.js';

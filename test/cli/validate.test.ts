@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { validationReportSchema } from '../../src/validate/schemas.js';
+import { validationReportSchema } from 'tfrecord-od/validate';
 import { payload, tempDir, validRecords, type TempDir } from '../validate/helpers.js';
 
 const interop = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/interop');

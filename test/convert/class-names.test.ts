@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClassNameCheck } from '../../src/convert/class-names.js';
-import type { SourceItem } from '../../src/formats/types.js';
+import type { SourceItem } from 'tfrecord-od/formats';
 
 const item = (...names: string[]): SourceItem => ({
   id: 'a.jpg',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CoordinateScaleCheck } from '../../src/convert/coords-check.js';
-import type { SourceItem } from '../../src/formats/types.js';
+import type { SourceItem } from 'tfrecord-od/formats';
 
 function item(id: string, boxes: number[][], size: [number, number] | undefined = [500, 375], coords: SourceItem['coords'] = 'pixel'): SourceItem {
   return {

@@ -8,7 +8,7 @@
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertDataset } from '../../src/convert/convert.js';
+import { convertDataset } from 'tfrecord-od/convert';
 import { listTree, readOutput, SAMPLE, tempDir } from './helpers.js';
 
 const IMAGES = path.join(SAMPLE, 'images');

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertDataset, type ConvertOptions } from '../../src/convert/convert.js';
+import { convertDataset, type ConvertOptions } from 'tfrecord-od/convert';
 import { hashTree, listTree, sampleSource, tempDir } from './helpers.js';
 
 const CASES: Array<[string, Partial<ConvertOptions>]> = [

@@ -8,8 +8,8 @@
 import { copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { DatasetValidator } from '../../src/validate/validate.js';
-import { convertDataset } from '../../src/convert/convert.js';
+import { DatasetValidator } from 'tfrecord-od/validate';
+import { convertDataset } from 'tfrecord-od/convert';
 import { runCli } from '../helpers/cli.js';
 import { hashTree, listTree, readOutput, SAMPLE, sampleSource, tempDir } from './helpers.js';
 

@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import type { ConvertOptions } from '../../src/convert/convert.js';
-import { parseLabelMap, type LabelMap } from '../../src/detection/label-map.js';
-import { fromExample } from '../../src/detection/from-example.js';
-import type { DetectionExample } from '../../src/detection/schema.js';
-import { decodeExample } from '../../src/example/codec.js';
-import { readRecords } from '../../src/io/read.js';
+import type { ConvertOptions } from 'tfrecord-od/convert';
+import { parseLabelMap, type LabelMap } from 'tfrecord-od/detection';
+import { fromExample } from 'tfrecord-od/detection';
+import type { DetectionExample } from 'tfrecord-od/detection';
+import { decodeExample } from 'tfrecord-od/example';
+import { readRecords } from 'tfrecord-od';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SAMPLE = path.join(ROOT, 'fixtures', 'sample');

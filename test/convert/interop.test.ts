@@ -7,8 +7,8 @@
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertDataset, type ConvertOptions } from '../../src/convert/convert.js';
-import { validateDataset } from '../../src/validate/validate.js';
+import { convertDataset, type ConvertOptions } from 'tfrecord-od/convert';
+import { validateDataset } from 'tfrecord-od/validate';
 import { HAVE_INTEROP, interopPath, INTEROP_SKIP_MESSAGE } from '../helpers/interop.js';
 import { FLOAT32_TOLERANCE, listTree, readOutput, shardFiles, tempDir } from './helpers.js';
 

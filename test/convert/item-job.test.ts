@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createJobRunner, type ItemJobResult } from '../../src/convert/item-job.js';
-import type { SourceItem } from '../../src/formats/types.js';
+import type { SourceItem } from 'tfrecord-od/formats';
 
 const images = fileURLToPath(new URL('../../fixtures/sample/images/', import.meta.url));
 

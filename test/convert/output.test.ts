@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { crc32c } from '../../src/record/crc32c.js';
+import { crc32c } from 'tfrecord-od/record';
 import { describe, expect, it } from 'vitest';
-import { convertDataset, type ConvertOptions } from '../../src/convert/convert.js';
-import { readRecords } from '../../src/io/read.js';
+import { convertDataset, type ConvertOptions } from 'tfrecord-od/convert';
+import { readRecords } from 'tfrecord-od';
 import { listTree, readOutput, ROOT, SAMPLE, sampleSource, sha256, shardFiles, tempDir, truth } from './helpers.js';
 
 /** CSV order of the sample's images (the order records are written in). */

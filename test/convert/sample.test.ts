@@ -11,8 +11,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { convertDataset, type ConvertReport } from '../../src/convert/convert.js';
-import { probeImage } from '../../src/image/probe.js';
+import { convertDataset, type ConvertReport } from 'tfrecord-od/convert';
+import { probeImage } from 'tfrecord-od/image';
 import {
   expectedBoxes,
   FLOAT32_TOLERANCE,

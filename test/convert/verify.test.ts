@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShardVerifier } from '../../src/convert/verify.js';
 import { ShardedWriter, type ShardInfo } from '../../src/shard/sharded-writer.js';
 import { checkRecords, type FileHashes, type RecordCheckRequest, type RecordCheckResult } from '../../src/validate/range.js';
-import { DatasetValidator, validateDataset } from '../../src/validate/validate.js';
+import { DatasetValidator, validateDataset } from 'tfrecord-od/validate';
 import { tempDir, validRecords, type TempDir } from '../validate/helpers.js';
 
 let dir: TempDir;

@@ -3,9 +3,9 @@
  * job arguments' shard patterns, and the Cloud Storage form of a CRC32C.
  */
 import { describe, expect, it } from 'vitest';
-import { computeJobArgs, splitPattern } from '../../src/dataset/job-args.js';
+import { computeJobArgs, splitPattern } from 'tfrecord-od/dataset';
 import { crc32cToBase64, listedShards, mergeRun, upgradeManifest, type ManifestSplit } from '../../src/dataset/manifest.js';
-import { crc32c } from '../../src/record/crc32c.js';
+import { crc32c } from 'tfrecord-od/record';
 
 const tool = { name: 'tfrecord-od', version: 'test' };
 const labelMap = [

@@ -1,6 +1,6 @@
 /** fast-check generators for detection examples, shared by the mapping tests. */
 import fc from 'fast-check';
-import type { DetectionExample, DetectionObject } from '../../src/detection/schema.js';
+import type { DetectionExample, DetectionObject } from 'tfrecord-od/detection';
 
 // Property: detection -> features -> detection is the identity up to float32
 // rounding of the coordinates and area, and up to the neutral defaults that

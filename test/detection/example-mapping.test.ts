@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesFeature, createFeatures, floatFeature, int64Feature, type Features } from '../../src/example/features.js';
-import { fromExample } from '../../src/detection/from-example.js';
-import { toExample } from '../../src/detection/to-example.js';
+import { bytesFeature, createFeatures, floatFeature, int64Feature, type Features } from 'tfrecord-od/example';
+import { fromExample } from 'tfrecord-od/detection';
+import { toExample } from 'tfrecord-od/detection';
 import { detectionExampleSchema, type DetectionExample } from '../../src/detection/schema.js';
-import { decodeExample, encodeExample } from '../../src/example/codec.js';
+import { decodeExample, encodeExample } from 'tfrecord-od/example';
 import { detectionArb, expectedAfterRoundTrip } from './arbitraries.js';
-import { isTfrecordError } from '../../src/errors.js';
+import { isTfrecordError } from 'tfrecord-od';
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 

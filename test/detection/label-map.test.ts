@@ -11,8 +11,8 @@ import {
   labelMapFromNames,
   parseLabelMap,
   type LabelMap,
-} from '../../src/detection/label-map.js';
-import { isTfrecordError } from '../../src/errors.js';
+} from 'tfrecord-od/detection';
+import { isTfrecordError } from 'tfrecord-od';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const interop = resolve(projectRoot, '../shared/interop');

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeExample, encodeExample } from '../../src/example/codec.js';
+import { decodeExample, encodeExample } from 'tfrecord-od/example';
 import { ExampleType } from '../../src/example/proto-schema.js';
-import { bytesFeature, floatFeature, int64Feature, emptyFeature, type FeatureInput } from '../../src/example/features.js';
-import { decodeSequenceExample, encodeSequenceExample } from '../../src/example/sequence.js';
-import { isTfrecordError } from '../../src/errors.js';
+import { bytesFeature, floatFeature, int64Feature, emptyFeature, type FeatureInput } from 'tfrecord-od/example';
+import { decodeSequenceExample, encodeSequenceExample } from 'tfrecord-od/example';
+import { isTfrecordError } from 'tfrecord-od';
 
 const f32 = (v: number) => Math.fround(v);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decodeExample, encodeExample, tfParseVerdict, type FeatureInput } from '../../src/example/index.js';
-import { readRecordEntries } from '../../src/io/read.js';
+import { decodeExample, encodeExample, tfParseVerdict, type FeatureInput } from 'tfrecord-od/example';
+import { readRecordEntries } from 'tfrecord-od';
 // Internal: the fast path and the full model, to check one against the other.
 import { isPlainRecord, scanVerdict } from '../../src/example/tf-view.js';
 import { HAVE_INTEROP, INTEROP_SKIP_MESSAGE, interopPath, loadExpected } from '../helpers/interop.js';

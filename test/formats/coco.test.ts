@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectImport } from '../../src/formats/common.js';
-import { readCoco } from '../../src/formats/coco/read.js';
-import { detectCoco } from '../../src/formats/coco/detect.js';
+import { readCoco } from 'tfrecord-od/formats';
+import { detectCoco } from 'tfrecord-od/formats';
 import { fromParsed, scanDocument } from '../../src/formats/coco/scan.js';
 import { IMG, makeTree, scannerOver } from './helpers.js';
 

@@ -3,9 +3,9 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { collectImport } from '../../src/formats/common.js';
-import { detectCsv } from '../../src/formats/csv/detect.js';
+import { detectCsv } from 'tfrecord-od/formats';
 import { createCsvParser, parseCsvStream, parseCsvText } from '../../src/formats/csv/parse.js';
-import { readCsv } from '../../src/formats/csv/read.js';
+import { readCsv } from 'tfrecord-od/formats';
 import { IMG, makeTree } from './helpers.js';
 
 const HEADER = 'filename,width,height,class,xmin,ymin,xmax,ymax';

@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectImport } from '../../src/formats/common.js';
-import { readCoco } from '../../src/formats/coco/read.js';
-import { detectFormat } from '../../src/formats/registry.js';
-import type { SourceItem } from '../../src/formats/types.js';
-import { readVoc } from '../../src/formats/voc/read.js';
-import { readYolo } from '../../src/formats/yolo/read.js';
+import { readCoco } from 'tfrecord-od/formats';
+import { detectFormat } from 'tfrecord-od/formats';
+import type { SourceItem } from 'tfrecord-od/formats';
+import { readVoc } from 'tfrecord-od/formats';
+import { readYolo } from 'tfrecord-od/formats';
 import { INTEROP } from './helpers.js';
 
 const DATUMARO = path.join(INTEROP, 'datumaro');

@@ -2,7 +2,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveImagePath } from '../../src/formats/paths.js';
-import { FORMATS, findFormat } from '../../src/formats/registry.js';
+import { FORMATS, findFormat } from 'tfrecord-od/formats';
 
 describe('resolveImagePath', () => {
   const root = path.resolve('/data/images');

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectImport } from '../../src/formats/common.js';
-import { detectVoc } from '../../src/formats/voc/detect.js';
-import { readVoc } from '../../src/formats/voc/read.js';
+import { detectVoc } from 'tfrecord-od/formats';
+import { readVoc } from 'tfrecord-od/formats';
 import { IMG, makeTree } from './helpers.js';
 
 function voc(filename: string, objects: string, size = '<size><width>64</width><height>48</height><depth>3</depth></size>'): string {

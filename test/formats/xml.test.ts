@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { childElements, childText, firstChild, parseXml, textContent } from '../../src/formats/xml.js';
-import { isTfrecordError } from '../../src/errors.js';
+import { isTfrecordError } from 'tfrecord-od';
 
 function errorOf(fn: () => unknown): { line?: number; message: string } {
   try {

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectImport } from '../../src/formats/common.js';
-import { detectYolo } from '../../src/formats/yolo/detect.js';
-import { readYolo } from '../../src/formats/yolo/read.js';
+import { detectYolo } from 'tfrecord-od/formats';
+import { readYolo } from 'tfrecord-od/formats';
 import { IMG, makeTree } from './helpers.js';
 
 describe('readYolo', () => {

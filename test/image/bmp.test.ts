@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeBmp } from '../../src/image/bmp.js';
-import { probeImage } from '../../src/image/probe.js';
+import { probeImage } from 'tfrecord-od/image';
 import { bmp24 } from './make-images.js';
 
 /** A BMP with a 40- or 56-byte info header and arbitrary pixel rows (already padded). */

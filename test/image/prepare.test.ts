@@ -1,8 +1,8 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { isTfrecordError } from '../../src/errors.js';
-import { prepareImage } from '../../src/image/prepare.js';
-import { probeImage } from '../../src/image/probe.js';
+import { isTfrecordError } from 'tfrecord-od';
+import { prepareImage } from 'tfrecord-od/image';
+import { probeImage } from 'tfrecord-od/image';
 import { bmp24, solid, twoToneJpeg } from './make-images.js';
 
 async function pixel(bytes: Uint8Array, x: number, y: number): Promise<number[]> {

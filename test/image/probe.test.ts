@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { displaySize, probeImage, sniffFormat, TF_DECODABLE_FORMATS } from '../../src/image/probe.js';
+import { displaySize, probeImage, sniffFormat, TF_DECODABLE_FORMATS } from 'tfrecord-od/image';
 import {
   bmp24,
   exifOrientationPayload,

@@ -9,7 +9,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRecords, writeRecords } from '../../src/index.js';
+import { readRecords, writeRecords } from 'tfrecord-od';
 
 /** Deterministic bytes that gzip cannot shrink much, so file size follows record size. */
 function noise(length: number, seed: number): Uint8Array {

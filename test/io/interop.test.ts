@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readRecordEntries } from '../../src/io/read.js';
-import { decodeExample } from '../../src/example/codec.js';
+import { readRecordEntries } from 'tfrecord-od';
+import { decodeExample } from 'tfrecord-od/example';
 import { featuresToJson } from '../../src/inspect/json.js';
 import { HAVE_INTEROP, INTEROP_SKIP_MESSAGE, interopPath, loadExpected } from '../helpers/interop.js';
 

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { crc32cFast, crc32cImplementation, crc32cNative } from '../../src/io/native-crc.js';
-import { crc32cJs } from '../../src/record/crc32c.js';
+import { crc32cJs } from 'tfrecord-od/record';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 

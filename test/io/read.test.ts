@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync, deflateSync } from 'node:zlib';
 import { readRecordEntries, readRecordEntriesSync, readRecords } from '../../src/io/read.js';
-import { writeRecords } from '../../src/io/write.js';
-import { frameRecord } from '../../src/record/frame.js';
-import { isTfrecordError, type TfrecordError } from '../../src/errors.js';
+import { writeRecords } from 'tfrecord-od';
+import { frameRecord } from 'tfrecord-od/record';
+import { isTfrecordError, type TfrecordError } from 'tfrecord-od';
 import { chunked, collect, concatBytes, drain } from '../helpers/streams.js';
 
 const payloads = (n: number, size = 37) =>

@@ -9,8 +9,8 @@ import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { readRecordEntries, readRecords } from '../../src/io/read.js';
-import { RecordWriter, writeRecords } from '../../src/io/write.js';
+import { readRecordEntries, readRecords } from 'tfrecord-od';
+import { RecordWriter, writeRecords } from 'tfrecord-od';
 import { collect } from '../helpers/streams.js';
 
 const payloads = (n: number, size = 37) =>

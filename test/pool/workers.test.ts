@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AnnotationError, CorruptRecordError, isTfrecordError } from '../../src/errors.js';
+import { AnnotationError, CorruptRecordError, isTfrecordError } from 'tfrecord-od';
 import { createWorkerPool, orderedPipeline, workerScript, type WorkerPool } from '../../src/pool/workers.js';
 
 /**

@@ -2,9 +2,9 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLabelMap } from '../../src/detection/label-map.js';
+import { parseLabelMap } from 'tfrecord-od/detection';
 import { labelColour, overlaySvg, drawDetections, strokeWidth, escapeXml } from '../../src/preview/draw.js';
-import { previewDataset } from '../../src/preview/preview.js';
+import { previewDataset } from 'tfrecord-od/preview';
 import { box, example, greyImage, type Scratch, scratch } from '../stats/helpers.js';
 
 /** Pixels of a PNG as RGB(A) rows. */

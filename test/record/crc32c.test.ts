@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { crc32c, crc32cJs, maskCrc, unmaskCrc, CRC_MASK_DELTA } from '../../src/record/crc32c.js';
+import { crc32c, crc32cJs, maskCrc, unmaskCrc, CRC_MASK_DELTA } from 'tfrecord-od/record';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 

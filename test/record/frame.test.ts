@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { frameRecord, encodeHeader, parseHeader } from '../../src/record/frame.js';
-import { crc32c, maskCrc } from '../../src/record/crc32c.js';
-import { detectCompression } from '../../src/record/compression.js';
+import { frameRecord, encodeHeader, parseHeader } from 'tfrecord-od/record';
+import { crc32c, maskCrc } from 'tfrecord-od/record';
+import { detectCompression } from 'tfrecord-od/record';
 
 describe('framing', () => {
   it('frames a known payload byte for byte', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type Crc32c, crc32cJs, maskCrc } from '../../src/record/crc32c.js';
+import { type Crc32c, crc32cJs, maskCrc } from 'tfrecord-od/record';
 import { FOOTER_BYTES, frameInPlace, frameRecord, HEADER_BYTES } from '../../src/record/frame.js';
-import { type RecordEntry, RecordParser } from '../../src/record/parser.js';
-import { isTfrecordError } from '../../src/errors.js';
+import { type RecordEntry, RecordParser } from 'tfrecord-od/record';
+import { isTfrecordError } from 'tfrecord-od';
 
 const payloads = [new Uint8Array([1, 2, 3]), new Uint8Array(500).fill(9), new Uint8Array(0), new Uint8Array([7])];
 const file = () => {

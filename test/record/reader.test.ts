@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { frameRecord } from '../../src/record/frame.js';
-import { parseRecordStream } from '../../src/record/reader.js';
+import { frameRecord } from 'tfrecord-od/record';
+import { parseRecordStream } from 'tfrecord-od/record';
 import { chunked, collect, concatBytes } from '../helpers/streams.js';
 
 describe('write → read round trips', () => {

@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import sharp from 'sharp';
-import type { DetectionExample, DetectionObject } from '../../src/detection/schema.js';
-import { toExample } from '../../src/detection/to-example.js';
-import { encodeExample } from '../../src/example/codec.js';
-import type { Features } from '../../src/example/features.js';
-import { writeRecords } from '../../src/io/write.js';
+import type { DetectionExample, DetectionObject } from 'tfrecord-od/detection';
+import { toExample } from 'tfrecord-od/detection';
+import { encodeExample } from 'tfrecord-od/example';
+import type { Features } from 'tfrecord-od/example';
+import { writeRecords } from 'tfrecord-od';
 
 /** A solid grey image, so any coloured pixel in a preview was drawn by us. */
 export async function greyImage(format: 'jpeg' | 'png', width: number, height: number): Promise<Uint8Array> {

@@ -1,8 +1,8 @@
 import { readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseLabelMap } from '../../src/detection/label-map.js';
-import { bytesFeature, createFeatures, int64Feature } from '../../src/example/features.js';
+import { parseLabelMap } from 'tfrecord-od/detection';
+import { bytesFeature, createFeatures, int64Feature } from 'tfrecord-od/example';
 import { formatProblem } from '../../src/problem.js';
 import { datasetStats, MAX_DISTINCT, StatsAccumulator } from '../../src/stats/stats.js';
 import { HAVE_INTEROP, INTEROP_SKIP_MESSAGE, interopPath } from '../helpers/interop.js';

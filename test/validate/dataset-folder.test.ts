@@ -6,8 +6,8 @@
 import { copyFile, rm, truncate, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertDataset } from '../../src/convert/convert.js';
-import { validateDataset } from '../../src/validate/validate.js';
+import { convertDataset } from 'tfrecord-od/convert';
+import { validateDataset } from 'tfrecord-od/validate';
 import { runCli } from '../helpers/cli.js';
 import { SAMPLE, sampleSource, tempDir } from '../convert/helpers.js';
 

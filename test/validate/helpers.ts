@@ -4,14 +4,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { toExample } from '../../src/detection/to-example.js';
-import type { DetectionExample } from '../../src/detection/schema.js';
-import { encodeExample } from '../../src/example/codec.js';
-import type { Features } from '../../src/example/features.js';
-import { writeRecords } from '../../src/io/write.js';
+import { toExample } from 'tfrecord-od/detection';
+import type { DetectionExample } from 'tfrecord-od/detection';
+import { encodeExample } from 'tfrecord-od/example';
+import type { Features } from 'tfrecord-od/example';
+import { writeRecords } from 'tfrecord-od';
 
 /** Record framing: 8-byte length + 4-byte length CRC before the payload, 4-byte data CRC after. */
-import { FRAME_OVERHEAD } from '../../src/record/frame.js';
+import { FRAME_OVERHEAD } from 'tfrecord-od/record';
 
 export { FRAME_OVERHEAD };
 

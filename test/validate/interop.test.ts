@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseLabelMap } from '../../src/detection/label-map.js';
-import { validateDataset } from '../../src/validate/validate.js';
+import { parseLabelMap } from 'tfrecord-od/detection';
+import { validateDataset } from 'tfrecord-od/validate';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const interop = resolve(projectRoot, '../shared/interop');

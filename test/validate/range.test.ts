@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32c } from '../../src/record/crc32c.js';
-import { bytesFeature, int64Feature } from '../../src/example/features.js';
-import { toExample } from '../../src/detection/to-example.js';
+import { crc32c } from 'tfrecord-od/record';
+import { bytesFeature, int64Feature } from 'tfrecord-od/example';
+import { toExample } from 'tfrecord-od/detection';
 import { checkRecords, type FileHashes } from '../../src/validate/range.js';
-import { DatasetValidator, validateDataset, type ValidationReport } from '../../src/validate/validate.js';
+import { DatasetValidator, validateDataset, type ValidationReport } from 'tfrecord-od/validate';
 import { offsetsOf, payload, tempDir, validRecords, type TempDir } from './helpers.js';
 
 let dir: TempDir;

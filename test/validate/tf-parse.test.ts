@@ -5,10 +5,10 @@
  * optional per-box list is a warning that says how it is read.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toExample } from '../../src/detection/to-example.js';
-import { encodeExample } from '../../src/example/codec.js';
-import { int64Feature } from '../../src/example/features.js';
-import { validateDataset } from '../../src/validate/validate.js';
+import { toExample } from 'tfrecord-od/detection';
+import { encodeExample } from 'tfrecord-od/example';
+import { int64Feature } from 'tfrecord-od/example';
+import { validateDataset } from 'tfrecord-od/validate';
 import { runCli } from '../helpers/cli.js';
 import { cat, entry, example, int64List, packedInt64, unknownField } from '../example/wire-builder.js';
 import { detection, makeImage, offsetsOf, tempDir, type TempDir } from './helpers.js';

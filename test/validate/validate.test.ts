@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesFeature, floatFeature, int64Feature, type Features } from '../../src/example/features.js';
-import { toExample } from '../../src/detection/to-example.js';
-import { labelMapFromNames } from '../../src/detection/label-map.js';
-import { encodeHeader } from '../../src/record/frame.js';
-import { validateDataset, type ValidationReport } from '../../src/validate/validate.js';
-import { validationReportSchema } from '../../src/validate/schemas.js';
-import type { Finding, FindingCode } from '../../src/validate/findings.js';
+import { bytesFeature, floatFeature, int64Feature, type Features } from 'tfrecord-od/example';
+import { toExample } from 'tfrecord-od/detection';
+import { labelMapFromNames } from 'tfrecord-od/detection';
+import { encodeHeader } from 'tfrecord-od/record';
+import { validateDataset, type ValidationReport } from 'tfrecord-od/validate';
+import { validationReportSchema } from 'tfrecord-od/validate';
+import type { Finding, FindingCode } from 'tfrecord-od/validate';
 import { detection, makeImage, offsetsOf, payload, sha256Hex, tempDir, validRecords, type TempDir } from './helpers.js';
 
 let dir: TempDir;

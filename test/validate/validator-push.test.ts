@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DatasetValidator } from '../../src/validate/validate.js';
-import { TfrecordError } from '../../src/errors.js';
+import { DatasetValidator } from 'tfrecord-od/validate';
+import { TfrecordError } from 'tfrecord-od';
 import { validRecords } from './helpers.js';
 
 describe('DatasetValidator (push API)', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatProblem } from '../../src/problem.js';
-import { frameRecord } from '../../src/record/frame.js';
+import { frameRecord } from 'tfrecord-od/record';
 import {
   isFramingProblem,
   listTfrecordFiles,

@@ -37,6 +37,7 @@ if (hasPreview) {
   step('Render previews with boxes drawn', ['preview', 'demo-out/shards', '--out', 'demo-out/preview', '--label-map', 'demo-out/shards/label_map.pbtxt']);
 }
 step('Look at one record', ['inspect', '--limit', '1', 'demo-out/shards/train-00000-of-00002.tfrecord']);
+step("The built-in training job's data arguments for this dataset", ['job-args', 'demo-out/shards', '--bucket', 'gs://YOUR_BUCKET/shapes']);
 
 console.log('\n== Done');
 console.log(`Shards and label map: ${rel(join(out, 'shards'))}/`);

@@ -84,6 +84,8 @@ export interface ConvertOptions {
   itemCacheLimit?: number;
   /** Worker threads for images (default: CPU count; 0 = in this thread). */
   workers?: number;
+  /** Read images (and YOLO labels) reached through symlinks that lead outside their folder (default false: item errors). */
+  allowSymlinksOutside?: boolean;
   /**
    * Whose rules the dataset must meet: 'ai-platform' (default; Google's
    * built-in algorithm: label ids 1..N without gaps) or 'od-api' (the OD API:
@@ -146,6 +148,7 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
       ...(options.images !== undefined ? { images: options.images } : {}),
       ...(options.classes !== undefined ? { classes: options.classes } : {}),
       ...(options.imageSet !== undefined ? { imageSet: options.imageSet } : {}),
+      ...(options.allowSymlinksOutside ? { allowSymlinksOutside: true } : {}),
       crowd: options.crowd ?? CONVERT_DEFAULTS.crowd,
       empty: options.empty ?? CONVERT_DEFAULTS.empty,
     },

@@ -3,7 +3,8 @@
  * untrusted input: a `file_name` of `../../etc/passwd` must never make the
  * converter read (and embed into a TFRecord) a file outside the dataset.
  */
-import { statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { describeFsError } from '../errors.js';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -52,6 +53,60 @@ export function resolveImagePath(root: string, written: string): ResolvedImage {
 }
 
 /**
+ * Why the image at `imagePath` (already resolved under `root` by
+ * resolveImagePath) cannot be used, or undefined when it can: it is missing
+ * or not a regular file, its path cannot even be looked up (too long, say),
+ * or a symlink on the way leads outside the images root. The last is refused
+ * unless `allowOutside`: the README promises that every image lies inside
+ * `--images`, and a link in a downloaded dataset must not pull a private
+ * file into a TFRecord that is then uploaded.
+ */
+export function imageFileProblem(
+  root: string,
+  imagePath: string,
+  allowOutside = false,
+): { code: 'missing-image' | 'image-outside-root'; reason: string } | undefined {
+  try {
+    // One lstat per image; the folders' real paths are looked up once each.
+    const link = lstatSync(imagePath, { throwIfNoEntry: false });
+    if (!link) return { code: 'missing-image', reason: `image file not found: ${imagePath}` };
+    let real: string;
+    if (link.isSymbolicLink()) {
+      if (!statSync(imagePath, { throwIfNoEntry: false })?.isFile()) return { code: 'missing-image', reason: `image file not found: ${imagePath} (a broken symlink)` };
+      if (allowOutside) return undefined;
+      real = realpathSync.native(imagePath);
+    } else {
+      if (!link.isFile()) return { code: 'missing-image', reason: `image file not found: ${imagePath} (not a regular file)` };
+      if (allowOutside) return undefined;
+      real = path.join(realPathOf(path.dirname(imagePath)), path.basename(imagePath));
+    }
+    const realRoot = realPathOf(root);
+    const rel = path.relative(realRoot, real);
+    if (rel === '' || rel === '..' || rel.startsWith('..' + path.sep) || path.isAbsolute(rel)) {
+      return {
+        code: 'image-outside-root',
+        reason: `${imagePath} leads through a symlink to ${real}, outside ${realRoot}; not read (pass --allow-symlinks-outside-images to read such files)`,
+      };
+    }
+    return undefined;
+  } catch (err) {
+    return { code: 'missing-image', reason: `cannot use the image path: ${describeFsError(err)} (${imagePath.length} characters)` };
+  }
+}
+
+/** Real paths of folders, each looked up once (bounded by the number of folders, not of images). */
+const realPaths = new Map<string, string>();
+
+function realPathOf(dir: string): string {
+  let real = realPaths.get(dir);
+  if (real === undefined) {
+    real = realpathSync.native(dir);
+    realPaths.set(dir, real);
+  }
+  return real;
+}
+
+/**
  * True when `p` names an existing regular file. Uses stat only; the bytes are
  * read by a later stage. Synchronous on purpose: importers check one image per
  * item in sequence, and an async stat's thread-pool round trip (~50 µs) costs
@@ -79,9 +134,9 @@ export function compareCodeUnits(a: string, b: string): number {
 }
 
 /**
- * Every regular file under `dir`, as '/'-separated paths relative to it, in
- * code-unit order. Symlinked directories are not entered (Dirent reports them
- * as links), which also rules out cycles.
+ * Every regular file under `dir` (and every symlink to one), as
+ * '/'-separated paths relative to it, in code-unit order. Symlinked
+ * directories are not entered, which also rules out cycles.
  */
 export async function walkFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -93,6 +148,10 @@ export async function walkFiles(dir: string): Promise<string[]> {
       const child = rel === '' ? e.name : `${rel}/${e.name}`;
       if (e.isDirectory()) pending.push(child);
       else if (e.isFile()) out.push(child);
+      // A link to a file is listed (its target is checked against the root
+      // where it is used); ignoring it made a linked YOLO label vanish and
+      // its image pass for a negative without a word.
+      else if (e.isSymbolicLink() && isFileSync(path.join(dir, ...child.split('/')))) out.push(child);
     }
   }
   return out.sort(compareCodeUnits);

@@ -159,6 +159,11 @@ export interface ImportOptions {
   /** Default 'keep': images without objects are kept as negatives. */
   empty?: EmptyPolicy;
   /**
+   * Read images reached through a symlink that leads outside the images
+   * root (default false: such an image is an item error, never read).
+   */
+  allowSymlinksOutside?: boolean;
+  /**
    * Called now and then, with the bytes read and the file's size, while a
    * large annotation file is read before the first item comes out (COCO:
    * above 16 MB). Lets a caller show progress during those seconds.

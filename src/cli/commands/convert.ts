@@ -39,6 +39,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     'max-pixels': { type: 'string' },
     workers: { type: 'string' },
     target: { type: 'string' },
+    'allow-symlinks-outside-images': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
@@ -81,6 +82,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     seed: parseIntOption(values.seed, 'seed') ?? CONVERT_DEFAULTS.seed,
     workers: parseIntOption(values.workers, 'workers') ?? CONVERT_DEFAULTS.workers,
     target: parseChoice(values.target, 'target', TARGETS) ?? CONVERT_DEFAULTS.target,
+    ...(values['allow-symlinks-outside-images'] ? { allowSymlinksOutside: true } : {}),
   };
   const shards = parseIntOption(values.shards, 'shards', 1);
   if (shards !== undefined) options.shards = shards;

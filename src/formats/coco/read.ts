@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
-import { isDirectory, isFile, isFileSync, resolveImagePath } from '../paths.js';
+import { isDirectory, isFile, isFileSync, imageFileProblem, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
 import { type RawAnnotation, type ScanOptions, scanCocoFile } from './scan.js';
@@ -12,7 +12,7 @@ import { groupIndex } from '../columns.js';
  * Options used: `annotations` (the JSON file), `images`, `classes`, `crowd`,
  * `empty`, `onFileProgress`, `wholeParseBytes` (see scan.ts). `imageSet` is ignored.
  */
-export type CocoReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'crowd' | 'empty'> & ScanOptions;
+export type CocoReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'crowd' | 'empty' | 'allowSymlinksOutside'> & ScanOptions;
 
 type CocoId = number | string;
 
@@ -134,9 +134,8 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
       if ('error' in built) errors.push({ ...built.error, itemId });
       else if (!(built.object.isCrowd && options.crowd === 'drop')) objects.push(built.object);
     }
-    if (!isFileSync(resolved.imagePath)) {
-      errors.push({ source, itemId, code: 'missing-image', reason: `image file not found: ${resolved.imagePath}` });
-    }
+    const unusable = imageFileProblem(imagesRoot, resolved.imagePath, options.allowSymlinksOutside);
+    if (unusable) errors.push({ source, itemId, ...unusable });
     const item = {
       id: itemId,
       source,

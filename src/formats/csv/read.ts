@@ -4,7 +4,7 @@ import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
 import { Column as NumberColumn, float64s, groupIndex, int32s } from '../columns.js';
-import { isFile, resolveImagePath } from '../paths.js';
+import { isFile, imageFileProblem, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { BOX_COLUMNS, type Column, REQUIRED_COLUMNS } from './format.js';
 import { type CsvRecord, parseCsvStream } from './parse.js';
@@ -18,7 +18,7 @@ import { type CsvRecord, parseCsvStream } from './parse.js';
  * image need not be adjacent. A row whose class and four coordinates are all
  * blank marks an image with no objects.
  */
-export type CsvReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty'>;
+export type CsvReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty' | 'allowSymlinksOutside'>;
 
 interface Group {
   filename: string;
@@ -195,9 +195,8 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
         continue;
       }
       const errors = (group.errors ?? []).map((e) => ({ ...e, itemId: resolved.id }));
-      if (!(await isFile(resolved.imagePath))) {
-        errors.push({ source, itemId: resolved.id, code: 'missing-image', reason: `image file not found: ${resolved.imagePath}` });
-      }
+      const unusable = imageFileProblem(imagesRoot, resolved.imagePath, options.allowSymlinksOutside);
+      if (unusable) errors.push({ source, itemId: resolved.id, ...unusable });
       const objects: SourceObject[] = [];
       for (let k = start[g] as number; k < (start[g + 1] as number); k++) objects.push(boxes.object(order[k] as number, file));
       const item: SourceItem = {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AnnotationError, describeFsError, isTfrecordError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
-import { compareCodeUnits, isDirectory, isFile, resolveImagePath } from '../paths.js';
+import { compareCodeUnits, isDirectory, isFile, imageFileProblem, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { childElements, childText, firstChild, parseXml, type XmlElement } from '../xml.js';
 import { ANNOTATION_EXT, ANNOTATIONS_DIR, IMAGE_SET_EXT, IMAGE_SETS_DIR, IMAGES_DIR, ROOT_ELEMENT } from './format.js';
@@ -21,7 +21,7 @@ import { ANNOTATION_EXT, ANNOTATIONS_DIR, IMAGE_SET_EXT, IMAGE_SETS_DIR, IMAGES_
  * - `classes`: declared class list; objects with other names are `unknown-class`.
  * - `empty`. `crowd` is ignored (VOC has no crowd flag).
  */
-export type VocReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'imageSet' | 'empty'>;
+export type VocReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'imageSet' | 'empty' | 'allowSymlinksOutside'>;
 
 const BOX_FIELDS = ['xmin', 'ymin', 'xmax', 'ymax'] as const;
 
@@ -69,7 +69,7 @@ export async function readVoc(options: VocReadOptions): Promise<ImportResult> {
         };
         continue;
       }
-      for (const entry of await readOne(file, text, imagesRoot, declaredSet, seen)) {
+      for (const entry of await readOne(file, text, imagesRoot, declaredSet, seen, options.allowSymlinksOutside)) {
         if (entry.ok && entry.item.objects.length === 0 && options.empty === 'drop') continue;
         yield entry;
       }
@@ -133,6 +133,7 @@ async function readOne(
   imagesRoot: string,
   declared: ReadonlySet<string> | undefined,
   seen: Set<string>,
+  allowSymlinksOutside = false,
 ): Promise<ImportEntry[]> {
   const source: SourceRef = { file };
   let doc: XmlElement;
@@ -178,7 +179,8 @@ async function readOne(
     else item.objects.push(built.object);
   }
 
-  if (!(await isFile(resolved.imagePath))) err('missing-image', `image file not found: ${resolved.imagePath}`, firstChild(doc, 'filename')!.line);
+  const unusable = imageFileProblem(imagesRoot, resolved.imagePath, allowSymlinksOutside);
+  if (unusable) err(unusable.code, unusable.reason, firstChild(doc, 'filename')!.line);
   return finishItem(item, errors, 'keep');
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
-import { isDirectory, isFile, walkFiles } from '../paths.js';
+import { imageFileProblem, isDirectory, isFile, walkFiles } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceRef } from '../types.js';
 import { CLASS_FILE_NAMES, FIELDS_PER_LINE, IMAGE_EXTENSIONS, IMAGES_SEGMENT, LABEL_EXT, LABELS_SEGMENT } from './format.js';
 
@@ -24,7 +24,7 @@ import { CLASS_FILE_NAMES, FIELDS_PER_LINE, IMAGE_EXTENSIONS, IMAGES_SEGMENT, LA
  * is a negative. Boxes stay normalized (`coords: 'normalized'`) because label
  * files do not say how big the image is.
  */
-export type YoloReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty'>;
+export type YoloReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty' | 'allowSymlinksOutside'>;
 
 export async function readYolo(options: YoloReadOptions): Promise<ImportResult> {
   const labelsDir = path.resolve(options.annotations);
@@ -81,7 +81,11 @@ export async function readYolo(options: YoloReadOptions): Promise<ImportResult> 
         // a.jpg and a.png would both claim a.txt; picking one silently could label the wrong picture.
         errors.push({ source, itemId: rel, code: 'duplicate-item', reason: `images ${twins.join(', ')} share the label file ${stem}${LABEL_EXT}` });
       }
-      if (hasLabel) {
+      const outside = imageFileProblem(imagesDir, item.imagePath, options.allowSymlinksOutside);
+      if (outside) errors.push({ source, itemId: rel, ...outside });
+      const labelOutside = hasLabel ? imageFileProblem(labelsDir, labelPath, options.allowSymlinksOutside) : undefined;
+      if (labelOutside) errors.push({ source, itemId: rel, code: labelOutside.code, reason: `label file: ${labelOutside.reason}` });
+      if (hasLabel && !labelOutside) {
         let text: string;
         try {
           text = await readFile(labelPath, 'utf8');

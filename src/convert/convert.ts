@@ -10,10 +10,11 @@
  * boxes (renumber.ts), the shards are verified, and published (publish.ts).
  */
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABEL_MAP_FILE, readManifest, type DatasetManifest } from '../dataset/manifest.js';
 import { findFormat, type FormatSpec } from '../formats/registry.js';
-import { TfrecordError } from '../errors.js';
+import { describeFsError, TfrecordError } from '../errors.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import { createWorkerPool, workerScript, type WorkerPool } from '../pool/workers.js';
@@ -21,6 +22,7 @@ import type { RecordCheckOptions } from '../validate/record-check.js';
 import { convertItems } from './convert-items.js';
 import { createJobRunner, type ConvertJob } from './item-job.js';
 import { ClassNameCheck } from './class-names.js';
+import { lockOutput } from './lock.js';
 import { CoordinateScaleCheck } from './coords-check.js';
 import { assignLabels, labelMapGaps, reconcileLabelMaps } from './labels.js';
 import { resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
@@ -45,6 +47,8 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   if (!spec) throw new TfrecordError('bad-argument', `unknown input format '${options.from}'`);
   const opts = resolveConvertOptions(options);
   const userLabelMap = typeof opts.labelMap === 'string' ? await readLabelMapFile(opts.labelMap) : opts.labelMap;
+  await prepareOutput(opts.out);
+  const unlock = lockOutput(opts.out);
   // Workers start now, so they load their code while this thread reads the
   // annotations.
   const pool = startPool(opts);
@@ -52,6 +56,18 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
     return await runStages(opts, spec, userLabelMap, pool);
   } finally {
     await pool.close();
+    unlock();
+  }
+}
+
+/** Creates the output folder, or says clearly why it cannot be one. */
+async function prepareOutput(out: string): Promise<void> {
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'the output path is a file, not a folder' : `cannot create the output folder: ${describeFsError(err)}`;
+    throw new TfrecordError('io', reason, { file: out, cause: err });
   }
 }
 

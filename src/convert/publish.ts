@@ -1,8 +1,8 @@
 /**
  * Publishing a verified conversion: the label map, the shards under their
- * final names, the removal of shards an earlier run left under the same
- * prefixes, and last the manifest, which so only ever describes a complete
- * set. Every file appears by rename, never half-written.
+ * final names, the manifest (the commit point: it only ever describes a
+ * complete set), and last the removal of shards an earlier run left under
+ * the same prefixes. Every file appears by rename, never half-written.
  *
  * The output folder is one dataset: the manifest written here keeps the
  * sets of earlier runs under other prefixes (train from one run, val from
@@ -56,14 +56,18 @@ export async function publishOutput(
       shards: shardReports,
     });
   }
-  // Shards left by an earlier run with another shard count would be picked up
-  // by a `PREFIX-*` glob together with the new ones: remove them.
-  report.replaced = await removeLeftovers(opts.out, prefixes, keep);
   report.labelMapPath = labelMapPath;
   report.manifestPath = join(opts.out, MANIFEST_FILE);
   report.ok = true;
+  // The manifest is the commit point: until it is renamed into place the old
+  // manifest describes the folder, and `validate OUT` names the new shards as
+  // unlisted. Only then do the shards an earlier run left under the same
+  // prefixes (another shard count, which a `PREFIX-*` glob would pick up
+  // too) go; a run killed before that leaves them to the next run, which
+  // removes them the same way.
   const manifest = buildManifest(opts, report, labelMap, existing);
   await writeFileAtomic(report.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+  report.replaced = await removeLeftovers(opts.out, prefixes, keep);
   return manifest;
 }
 

@@ -75,7 +75,15 @@ const IDENT_PART = /[A-Za-z0-9_.\/]/;
 // Numbers as the text format writes them, plus a sign; validated later.
 const NUMBER_PART = /[0-9A-Za-z_.+\-]/;
 
+/**
+ * Unknown fields are skipped recursively; nesting deeper than this is refused
+ * (protobuf's own text parser stops at 100 too) rather than exhausting the stack.
+ */
+const MAX_NESTING = 100;
+
 class Lexer {
+  /** Messages and lists being skipped, innermost last; see MAX_NESTING. */
+  depth = 0;
   private pos = 0;
   private line = 1;
   private peeked: Token | undefined;
@@ -401,11 +409,13 @@ function skipScalar(lx: Lexer): void {
 }
 
 function skipList(lx: Lexer, line: number): void {
+  enter(lx, line);
   for (;;) {
     const t = lx.peek();
     if (t.kind === 'eof') throw lx.error(line, "list is not closed with ']'");
     if (t.kind === 'punct' && t.text === ']') {
       lx.next();
+      lx.depth--;
       return;
     }
     if (t.kind === 'punct' && t.text === ',') {
@@ -421,10 +431,18 @@ function skipList(lx: Lexer, line: number): void {
   }
 }
 
+function enter(lx: Lexer, line: number): void {
+  if (++lx.depth > MAX_NESTING) throw lx.error(line, `fields are nested more than ${MAX_NESTING} deep here; a label map needs 2 levels`);
+}
+
 function skipMessage(lx: Lexer, closer: string, line: number): void {
+  enter(lx, line);
   for (;;) {
     const t = lx.next();
-    if (t.kind === 'punct' && t.text === closer) return;
+    if (t.kind === 'punct' && t.text === closer) {
+      lx.depth--;
+      return;
+    }
     if (t.kind === 'punct' && (t.text === ',' || t.text === ';')) continue;
     if (t.kind === 'eof') throw lx.error(line, `message is not closed with '${closer}'`);
     if (t.kind === 'punct' && t.text === '[') {

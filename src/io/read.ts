@@ -79,6 +79,9 @@ export async function* readRecordEntries(
     try {
       const st = await stat(source);
       if (st.isDirectory()) throw new TfrecordError('io', 'is a directory, not a TFRecord file', { file });
+      // A FIFO or device would block the read forever or never end; a stream
+      // of one can still be passed in as a Node stream.
+      if (!st.isFile()) throw new TfrecordError('io', 'is not a regular file (a FIFO, socket or device); pass its contents as a stream instead', { file });
       size = st.size;
     } catch (err) {
       if (err instanceof TfrecordError) throw err;

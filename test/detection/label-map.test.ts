@@ -189,3 +189,12 @@ describe('interop label maps', () => {
     ]);
   });
 });
+
+describe('nesting', () => {
+  it('refuses fields nested thousands deep with the line, instead of running out of stack', () => {
+    const deep = 'item {\n  id: 1\n  name: "a"\n' + '  x {\n'.repeat(5000) + '  }\n'.repeat(5000) + '}\n';
+    expect(() => parseLabelMap(deep, 'deep.pbtxt')).toThrow(/deep\.pbtxt: line 104: fields are nested more than 100 deep here/);
+    const fine = 'item {\n  id: 1\n  name: "a"\n' + '  x {\n'.repeat(50) + '  }\n'.repeat(50) + '}\n';
+    expect(parseLabelMap(fine).items).toEqual([{ id: 1, name: 'a' }]);
+  });
+});

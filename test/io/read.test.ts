@@ -338,3 +338,13 @@ describe('reading a byte range', () => {
     await expect(read([new Uint8Array(4)])()).rejects.toMatchObject({ code: 'bad-argument' });
   });
 });
+
+describe('special files', () => {
+  it('a FIFO named like a TFRecord file is refused at once instead of blocking', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = await mkdtemp(join(tmpdir(), 'tfod-fifo-'));
+    const fifo = join(dir, 'x.tfrecord');
+    execFileSync('mkfifo', [fifo]);
+    await expect(collect(readRecords(fifo))).rejects.toThrow(/x\.tfrecord: is not a regular file \(a FIFO, socket or device\)/);
+  });
+});

@@ -23,6 +23,22 @@ describe.each([
 ])('readCoco (%s)', (_way, wholeParseBytes) => {
   const read = (options: Parameters<typeof readCoco>[0]) => readCoco({ ...options, wholeParseBytes });
 
+  it('ids beyond 2^53 - 1 are refused, never merged: 9007199254740993 and 9007199254740992 stay two problems', async () => {
+    const dir = await makeTree({ 'a.jpg': IMG, 'b.jpg': IMG });
+    const json = path.join(dir, 'instances.json');
+    // Written by hand: JSON.stringify would already have rounded them.
+    await writeFile(
+      json,
+      '{"images":[{"id":9007199254740993,"file_name":"a.jpg"},{"id":9007199254740992,"file_name":"b.jpg"},{"id":"7","file_name":"c.jpg"}],' +
+        '"annotations":[{"id":1,"image_id":9007199254740993,"category_id":1,"bbox":[1,1,2,2]}],"categories":[{"id":1,"name":"cat"}]}',
+    );
+    const r = await collectImport(await read({ annotations: json, images: dir }));
+    expect(r.items.map((i) => i.id)).toEqual([]);
+    const reasons = r.errors.map((e) => e.reason).join('\n');
+    expect(reasons).toMatch(/image "id" 9007199254740992 is beyond 2\^53 − 1/);
+    expect(reasons).toMatch(/annotation "image_id" 9007199254740992 is beyond 2\^53 − 1/);
+  });
+
   it('converts bboxes to corners, keeps crowd/area, keeps negatives, orders classes as in the file', async () => {
     const dir = await makeTree({
       'ann.json': coco(

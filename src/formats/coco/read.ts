@@ -91,7 +91,7 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     orphanErrors.push({
       source: { file, index: i, pointer: `/annotations/${i}` },
       code: isId(imageId) ? 'unknown-image' : 'malformed-annotation',
-      reason: isId(imageId) ? `annotation refers to image_id ${JSON.stringify(imageId)}, which is not in "images"` : 'annotation has no valid "image_id"',
+      reason: isId(imageId) ? `annotation refers to image_id ${JSON.stringify(imageId)}, which is not in "images"` : idProblem('annotation "image_id"', imageId),
     });
   }
   const { start, order } = groupIndex(annotationCount, slots, (i) => owner[i]!);
@@ -156,8 +156,19 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
   return { classOrder, expectedItems: images.length, entries: entries() };
 }
 
+/**
+ * A usable id: a string, or a number JSON can carry exactly. Integers beyond
+ * 2^53 − 1 are not: 9007199254740993 parses as 9007199254740992, and two
+ * images would silently become one (the second's boxes in the first's record).
+ */
 function isId(v: unknown): v is CocoId {
-  return (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v !== '');
+  return (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER) || (typeof v === 'string' && v !== '');
+}
+
+const UNSAFE_ID = 'is beyond 2^53 − 1, where JSON numbers lose digits and distinct ids collide; write such ids as strings';
+
+function idProblem(what: string, v: unknown): string {
+  return typeof v === 'number' && Number.isFinite(v) && !isId(v) ? `${what} ${v} ${UNSAFE_ID}` : `${what} is missing or not valid`;
 }
 
 function isPositive(v: unknown): v is number {
@@ -172,7 +183,7 @@ function indexImages(file: string, rawImages: unknown[]): CocoImage[] {
     if (typeof im !== 'object' || im === null) {
       return { index, fileName: '', errors: [{ source, code: 'malformed-annotation', reason: 'image entry is not an object' }] };
     }
-    if (!isId(im.id)) errors.push({ source, code: 'malformed-annotation', reason: 'image has no valid "id"' });
+    if (!isId(im.id)) errors.push({ source, code: 'malformed-annotation', reason: idProblem('image "id"', im.id) });
     const fileName = typeof im.file_name === 'string' ? im.file_name : '';
     if (fileName === '') errors.push({ source, code: 'malformed-annotation', reason: 'image has no "file_name"' });
     const image: CocoImage = { index, fileName, errors };

@@ -46,6 +46,12 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/preview.js'),
   },
   {
+    name: 'index',
+    summary: 'write tfrecord2idx index files (record offsets and lengths) next to TFRecord files',
+    usage: 'tfrecord-od index PATH... [--out DIR]',
+    load: () => import('./commands/index.js'),
+  },
+  {
     name: 'job-args',
     summary: "print a built-in training job's data arguments for a converted dataset",
     usage: 'tfrecord-od job-args OUT [--bucket gs://BUCKET/PATH] [--json]',

@@ -30,6 +30,8 @@ export * from './formats/index.js';
 export * from './stats/index.js';
 export * from './image/index.js';
 export * from './convert/index.js';
+export { exportDataset, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportReport, type Unrepresentable, type RenamedImage } from './export/export.js';
+export { writeRecordIndex, parseIndex, formatIndexLine, INDEX_EXTENSION, type IndexEntry, type IndexResult } from './record-index/record-index.js';
 export { ShardedWriter, type ShardedWriterOptions, type ShardInfo } from './shard/sharded-writer.js';
 export { shardName } from './shard/naming.js';
 export { version } from './version.js';

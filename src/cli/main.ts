@@ -46,6 +46,12 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/preview.js'),
   },
   {
+    name: 'export',
+    summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO or CSV',
+    usage: 'tfrecord-od export PATH... --to coco|voc|yolo|csv --out DIR [--label-map FILE] [--overwrite] [--json] [--compression auto|none|gzip|zlib]',
+    load: () => import('./commands/export.js'),
+  },
+  {
     name: 'index',
     summary: 'write tfrecord2idx index files (record offsets and lengths) next to TFRecord files',
     usage: 'tfrecord-od index PATH... [--out DIR]',

@@ -58,6 +58,18 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/index.js'),
   },
   {
+    name: 'reshard',
+    summary: 'rewrite TFRecord files into a new number or size of shards, compressed or not',
+    usage: 'tfrecord-od reshard PATH... --out DIR [--shards N | --shard-size SIZE] [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib] [--label-map FILE] [--json]',
+    load: () => import('./commands/reshard.js'),
+  },
+  {
+    name: 'remap',
+    summary: 'rename, merge or drop classes of TFRecord files and number them 1..N',
+    usage: 'tfrecord-od remap PATH... --out DIR [--rename OLD=NEW]... [--drop NAME]... [--label-map FILE] [--shards N | --shard-size SIZE] [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib] [--json]',
+    load: () => import('./commands/remap.js'),
+  },
+  {
     name: 'job-args',
     summary: "print a built-in training job's data arguments for a converted dataset",
     usage: 'tfrecord-od job-args OUT [--bucket gs://BUCKET/PATH] [--json]',

@@ -26,7 +26,6 @@ import { decodeExample } from '../example/codec.js';
 import { fromExample } from '../detection/from-example.js';
 import * as K from '../detection/keys.js';
 import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
-import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { DetectionExample } from '../detection/schema.js';
 import { findFormat } from '../formats/registry.js';
 import { probeImage, sniffFormat, type ImageFormat } from '../image/probe.js';
@@ -35,6 +34,7 @@ import type { CompressionOption } from '../record/compression.js';
 import { walkRecords, type RecordEvent } from '../walk/walk-records.js';
 import { buildClassTable, ClassUsage, yoloIndexNote, type Category, type ClassTable } from './classes.js';
 import { cocoTarget } from './coco.js';
+import { findLabelMap, LABEL_MAP_FILE, type LabelMapSource } from './find-label-map.js';
 import { csvTarget } from './csv.js';
 import { NameAllocator, type RenameReason } from './names.js';
 import type { ExportBox, ExportFormat, ExportTarget, ObjectField } from './target.js';
@@ -42,12 +42,11 @@ import { vocTarget } from './voc.js';
 import { yoloTarget } from './yolo.js';
 
 export { EXPORT_FORMATS, type ExportFormat } from './target.js';
+export { LABEL_MAP_FILE } from './find-label-map.js';
 export type { Category } from './classes.js';
 
 export const EXPORT_TARGETS: Readonly<Record<ExportFormat, ExportTarget>> = { coco: cocoTarget, voc: vocTarget, yolo: yoloTarget, csv: csvTarget };
 
-/** The label map looked for beside the inputs when none is given. */
-export const LABEL_MAP_FILE = 'label_map.pbtxt';
 const DEFAULT_MAX_PROBLEMS = 100;
 const MAX_RENAMED_LISTED = 100;
 
@@ -98,7 +97,7 @@ export interface ExportReport {
   boxes: number;
   imagesWithoutBoxes: number;
   /** Where the class names came from. */
-  labelMapSource: { kind: 'option' | 'beside-input' | 'class-texts'; path?: string };
+  labelMapSource: LabelMapSource;
   categories: Category[];
   unrepresentable: Unrepresentable[];
   renamed: { count: number; listed: RenamedImage[] };
@@ -394,22 +393,6 @@ async function checkOutput(out: string, paths: readonly string[], overwrite: boo
       throw new TfrecordError('bad-argument', `the output folder holds the input ${p}; overwriting it would delete what is being exported`, { file: out });
     }
   }
-}
-
-async function findLabelMap(paths: readonly string[], given: string | LabelMap | undefined): Promise<{ labelMap: LabelMap | undefined; source: ExportReport['labelMapSource'] }> {
-  if (typeof given === 'string') return { labelMap: await readLabelMapFile(given), source: { kind: 'option', path: resolve(given) } };
-  if (given) return { labelMap: given, source: { kind: 'option' } };
-  for (const p of paths) {
-    let dir: string;
-    try {
-      dir = (await stat(p)).isDirectory() ? p : dirname(p);
-    } catch {
-      continue; // the walk reports it
-    }
-    const candidate = join(dir, LABEL_MAP_FILE);
-    if (existsSync(candidate)) return { labelMap: await readLabelMapFile(candidate), source: { kind: 'beside-input', path: resolve(candidate) } };
-  }
-  return { labelMap: undefined, source: { kind: 'class-texts' } };
 }
 
 /** Moves the staged dataset into place: by one rename, after the old folder (if any) is moved aside. */

@@ -211,9 +211,9 @@ export async function remapDataset(paths: readonly string[], options: RemapOptio
     }
   }
   const classes = buildClassTable(usage, given);
-  const plan = planRemap(classes.categories, options);
-  const base = { labelMapSource: source, changes: plan.changes, labelMap: plan.labelMap, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
   if (problemCount > 0) {
+    // The classes of unreadable records are unknown, so the rules are not checked against them.
+    const base = { labelMapSource: source, changes: [], labelMap: { items: [] }, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
     return {
       ok: false,
       out: resolve(options.out),
@@ -227,6 +227,9 @@ export async function remapDataset(paths: readonly string[], options: RemapOptio
       ...base,
     };
   }
+
+  const plan = planRemap(classes.categories, options);
+  const base = { labelMapSource: source, changes: plan.changes, labelMap: plan.labelMap, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
 
   // Pass 2: rewrite and write.
   const tally = { dropped: 0, emptied: 0 };

@@ -64,4 +64,8 @@ export {
 export { datasetStats, type DatasetStats, type StatsOptions } from './stats/index.js';
 export { convertDataset, parseSplits, type ConvertOptions, type ConvertProgress, type ConvertReport } from './convert/index.js';
 export { readManifest, computeJobArgs, type DatasetManifest, type JobArgs, type Target } from './dataset/index.js';
+export { exportDataset, EXPORT_FORMATS, type ExportFormat, type ExportOptions, type ExportReport } from './export/export.js';
+export { writeRecordIndex, parseIndex, type IndexEntry, type IndexResult } from './record-index/record-index.js';
+export { reshardDataset, type ReshardOptions } from './surgery/reshard.js';
+export { remapDataset, type RemapOptions, type RemapReport } from './surgery/remap.js';
 export { version } from './version.js';

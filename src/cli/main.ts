@@ -46,6 +46,30 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/preview.js'),
   },
   {
+    name: 'export',
+    summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO or CSV',
+    usage: 'tfrecord-od export PATH... --to coco|voc|yolo|csv --out DIR [--label-map FILE] [--overwrite] [--json] [--compression auto|none|gzip|zlib]',
+    load: () => import('./commands/export.js'),
+  },
+  {
+    name: 'index',
+    summary: 'write tfrecord2idx index files (record offsets and lengths) next to TFRecord files',
+    usage: 'tfrecord-od index PATH... [--out DIR]',
+    load: () => import('./commands/index.js'),
+  },
+  {
+    name: 'reshard',
+    summary: 'rewrite TFRecord files into a new number or size of shards, compressed or not',
+    usage: 'tfrecord-od reshard PATH... --out DIR [--shards N | --shard-size SIZE] [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib] [--label-map FILE] [--json]',
+    load: () => import('./commands/reshard.js'),
+  },
+  {
+    name: 'remap',
+    summary: 'rename, merge or drop classes of TFRecord files and number them 1..N',
+    usage: 'tfrecord-od remap PATH... --out DIR [--rename OLD=NEW]... [--drop NAME]... [--label-map FILE] [--shards N | --shard-size SIZE] [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib] [--json]',
+    load: () => import('./commands/remap.js'),
+  },
+  {
     name: 'job-args',
     summary: "print a built-in training job's data arguments for a converted dataset",
     usage: 'tfrecord-od job-args OUT [--bucket gs://BUCKET/PATH] [--json]',

@@ -124,6 +124,8 @@ export function describeFramingLoss(reason: string, fatal: boolean): string {
 
 /** A path ending like this (train.tfrecord, x.tfrecord.gz, x.tfrecord-00001-of-00010) counts as a record file. */
 const TFRECORD_NAME = /\.tfrecords?(?:$|[.-])/i;
+/** …unless it is an index beside one (tfrecord2idx's `x.tfrecord.index`, DALI's `x.tfrecord.idx`): text, not records. */
+const INDEX_NAME = /\.(?:index|idx)$/i;
 
 /**
  * Expands directories to the `*.tfrecord*` files directly inside them
@@ -147,7 +149,7 @@ async function expandPath(path: string): Promise<string[]> {
   let names: string[];
   try {
     names = (await readdir(path, { withFileTypes: true }))
-      .filter((d) => d.isFile() && TFRECORD_NAME.test(d.name))
+      .filter((d) => d.isFile() && TFRECORD_NAME.test(d.name) && !INDEX_NAME.test(d.name))
       .map((d) => d.name)
       .sort();
   } catch (err) {

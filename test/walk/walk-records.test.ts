@@ -87,6 +87,15 @@ describe('walkRecords: files and folders', () => {
     expect(events.filter((e) => e.kind === 'record')).toHaveLength(4 * all.length);
   });
 
+  it('leaves out the index files written beside record files (x.tfrecord.index, x.tfrecord.idx)', async () => {
+    const d = at('indexed');
+    await fileOf('indexed/a.tfrecord', whole);
+    await fileOf('indexed/a.tfrecord.index', new TextEncoder().encode('0 46\n'));
+    await fileOf('indexed/a.tfrecord.IDX', new TextEncoder().encode('0 46\n'));
+    await fileOf('indexed/b.tfrecord-00000-of-00001', whole);
+    expect(await listTfrecordFiles([d])).toEqual([join(d, 'a.tfrecord'), join(d, 'b.tfrecord-00000-of-00001')]);
+  });
+
   it('reports a folder without record files before any file is read', async () => {
     const good = await fileOf('early/good.tfrecord', whole);
     const empty = at('early/empty');

@@ -1,0 +1,253 @@
+/**
+ * Remap: rename, merge and drop classes of an existing dataset, and number
+ * what is left 1..N, rewriting `image/object/class/label` and
+ * `image/object/class/text` together so the two never disagree.
+ *
+ * Classes are named as the label map names them (the given one, or
+ * label_map.pbtxt beside the inputs), else by their boxes' class texts, as
+ * export names them. Renaming a class to another's name merges the two.
+ * After the rules, the classes left are numbered 1..N in the order of their
+ * smallest old id, so pure renames keep every id, and a drop closes the gap
+ * (Google's built-in training and the validator want the labels used to be
+ * exactly 1..N; for the same reason a label map entry no box uses gets no
+ * id and leaves the map).
+ *
+ * A dropped box leaves every per-object list (`image/object/*`): lists with
+ * one entry per box lose that entry, lists with k entries per box (keypoint
+ * coordinates, box-major) lose that box's k. A list of any other length
+ * cannot be cut without guessing, so such a record is a problem and nothing
+ * is published. Only the label features are re-encoded; every other feature
+ * is carried over as it was. A record whose boxes are all dropped stays, as
+ * an image without objects.
+ */
+import { resolve } from 'node:path';
+import { isTfrecordError, TfrecordError } from '../errors.js';
+import { decodeExample, encodeExample } from '../example/codec.js';
+import type { Feature, Features } from '../example/features.js';
+import { fromExample } from '../detection/from-example.js';
+import * as K from '../detection/keys.js';
+import type { LabelMap } from '../detection/label-map.js';
+import { makeProblem, type Problem } from '../problem.js';
+import type { Compression, CompressionOption } from '../record/compression.js';
+import { walkRecords } from '../walk/walk-records.js';
+import { buildClassTable, ClassUsage } from '../export/classes.js';
+import { findLabelMap, type LabelMapSource } from '../export/find-label-map.js';
+import { DEFAULT_PREFIX, layoutOf } from './reshard.js';
+import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
+
+export interface RemapRules {
+  /** Old class name → new name (a name another class has, or several old names share, merges them). */
+  rename?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
+  /** Class names whose boxes are removed. */
+  drop?: readonly string[];
+}
+
+export interface RemapOptions extends RemapRules {
+  out: string;
+  /** Shard file prefix (default 'data'). */
+  name?: string;
+  /** Default: as many shards as there are input files. */
+  shards?: number;
+  shardSize?: number;
+  /** Of the new shards (default 'none'). */
+  compression?: Compression;
+  /** Of the inputs (default 'auto'). */
+  inputCompression?: CompressionOption;
+  /** Names the old ids; default: label_map.pbtxt beside the first input that has one, else the class texts. */
+  labelMap?: string | LabelMap;
+}
+
+/** What became of one old class. */
+export interface ClassChange {
+  oldId: number;
+  oldName: string;
+  /** Undefined when dropped. */
+  newId?: number;
+  newName?: string;
+  /** Boxes of the old class in the input. */
+  boxes: number;
+  /** Why it has no new id: a drop rule, or no box uses it (nor any class merged with it). */
+  gone?: 'dropped' | 'unused';
+}
+
+export interface RemapReport extends RewriteReport {
+  labelMapSource: LabelMapSource;
+  changes: ClassChange[];
+  /** The new classes, as written to label_map.pbtxt. */
+  labelMap: LabelMap;
+  droppedBoxes: number;
+  /** Records that had boxes and have none left. */
+  emptiedRecords: number;
+  /** About the old class names (texts that disagreed with their id's name, …). */
+  notes: string[];
+}
+
+/** Old id → new class, or null for a dropped one. */
+export type RemapTable = ReadonlyMap<number, { id: number; name: string } | null>;
+
+/**
+ * The new numbering for a set of classes under the rules. Throws
+ * TfrecordError 'bad-argument' for a rule naming no class, or a class both
+ * renamed and dropped.
+ */
+export function planRemap(classes: ReadonlyArray<{ id: number; name: string; boxes: number }>, rules: RemapRules): { table: RemapTable; changes: ClassChange[]; labelMap: LabelMap } {
+  const rename = rules.rename instanceof Map ? rules.rename : new Map(Object.entries(rules.rename ?? {}));
+  const drop = new Set(rules.drop ?? []);
+  const known = new Set(classes.map((c) => c.name));
+  const list = [...known].map((n) => `'${n}'`).join(', ');
+  for (const name of [...rename.keys(), ...drop]) {
+    if (!known.has(name)) throw new TfrecordError('bad-argument', `no class is called '${name}'; the classes are ${list || '(none)'}`);
+  }
+  for (const name of drop) if (rename.has(name)) throw new TfrecordError('bad-argument', `class '${name}' is both renamed and dropped`);
+  for (const [from, to] of rename) if (to.trim() === '') throw new TfrecordError('bad-argument', `class '${from}' cannot be renamed to an empty name`);
+
+  // Boxes per new name: a class no box uses (a label map entry this data
+  // never mentions) gets no id, as the labels used must be exactly 1..N.
+  const sorted = [...classes].sort((a, b) => a.id - b.id);
+  const boxesOf = new Map<string, number>();
+  for (const c of sorted) {
+    if (drop.has(c.name)) continue;
+    const to = rename.get(c.name) ?? c.name;
+    boxesOf.set(to, (boxesOf.get(to) ?? 0) + c.boxes);
+  }
+  // New names in the order of their smallest old id.
+  const newIds = new Map<string, number>();
+  for (const c of sorted) {
+    const to = rename.get(c.name) ?? c.name;
+    if (!drop.has(c.name) && boxesOf.get(to)! > 0 && !newIds.has(to)) newIds.set(to, newIds.size + 1);
+  }
+  const table = new Map<number, { id: number; name: string } | null>();
+  const changes: ClassChange[] = [];
+  for (const c of sorted) {
+    const name = rename.get(c.name) ?? c.name;
+    const id = newIds.get(name);
+    if (drop.has(c.name) || id === undefined) {
+      table.set(c.id, null);
+      changes.push({ oldId: c.id, oldName: c.name, boxes: c.boxes, gone: drop.has(c.name) ? 'dropped' : 'unused' });
+      continue;
+    }
+    table.set(c.id, { id, name });
+    changes.push({ oldId: c.id, oldName: c.name, newId: id, newName: name, boxes: c.boxes });
+  }
+  return { table, changes, labelMap: { items: [...newIds].map(([name, id]) => ({ id, name })) } };
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * One record's features under the table: boxes of dropped classes removed
+ * from every per-object list, labels and texts rewritten. Returns the number
+ * of boxes dropped; `features` is changed in place (its key order kept).
+ */
+export function remapFeatures(features: Features, table: RemapTable): { dropped: number; boxes: number } {
+  const labelFeature = features[K.CLASS_LABEL];
+  if (labelFeature === undefined || labelFeature.kind === 'empty') return { dropped: 0, boxes: 0 };
+  if (labelFeature.kind !== 'int64_list') throw new TfrecordError('annotation', `feature '${K.CLASS_LABEL}' is a ${labelFeature.kind}, expected an int64_list`);
+  const n = labelFeature.values.length;
+  const keep: boolean[] = [];
+  const labels: number[] = [];
+  const texts: Uint8Array[] = [];
+  for (const v of labelFeature.values) {
+    const to = table.get(Number(v));
+    if (to === undefined) throw new TfrecordError('annotation', `label ${v} is not one of the dataset's classes (the file changed during the run?)`);
+    keep.push(to !== null);
+    if (to) {
+      labels.push(to.id);
+      texts.push(utf8.encode(to.name));
+    }
+  }
+  const dropped = n - labels.length;
+  if (dropped > 0) {
+    for (const key of Object.keys(features)) {
+      if (!key.startsWith(K.OBJECT_KEY_PREFIX) || key === K.CLASS_LABEL || key === K.CLASS_TEXT) continue;
+      const f = features[key]!;
+      if (f.kind === 'empty') continue;
+      const len = f.values.length;
+      if (len % n !== 0) {
+        throw new TfrecordError('annotation', `cannot drop boxes: '${key}' has ${len} entries for ${n} boxes, not a whole number per box`);
+      }
+      features[key] = keepBlocks(f, keep, len / n);
+    }
+  }
+  features[K.CLASS_LABEL] = { kind: 'int64_list', values: labels };
+  features[K.CLASS_TEXT] = { kind: 'bytes_list', values: texts };
+  return { dropped, boxes: n };
+}
+
+/** The entries of the boxes kept, `per` entries a box. */
+function keepBlocks(f: Exclude<Feature, { kind: 'empty' }>, keep: readonly boolean[], per: number): Feature {
+  const values = f.values as unknown[];
+  const out: unknown[] = [];
+  keep.forEach((k, box) => {
+    if (k) for (let j = 0; j < per; j++) out.push(values[box * per + j]);
+  });
+  return { kind: f.kind, values: out } as Feature;
+}
+
+export async function remapDataset(paths: readonly string[], options: RemapOptions): Promise<RemapReport> {
+  await checkOutput(resolve(options.out));
+  const { labelMap: given, source } = await findLabelMap(paths, options.labelMap);
+  const layout = await layoutOf(options, paths);
+
+  // Pass 1: the classes in use (only names are needed, but fromExample also
+  // checks each record is a detection example before anything is written).
+  const usage = new ClassUsage();
+  const problems: Problem[] = [];
+  let problemCount = 0;
+  const files: string[] = [];
+  for await (const ev of walkRecords(paths, { compression: options.inputCompression ?? 'auto', borrow: true })) {
+    if (ev.kind === 'file') files.push(ev.file);
+    else if (ev.kind === 'problem') {
+      problemCount++;
+      if (problems.length < 100) problems.push(ev.problem);
+    } else {
+      try {
+        for (const o of fromExample(decodeExample(ev.payload)).objects) usage.add(o.label, o.text);
+      } catch (err) {
+        if (!isTfrecordError(err)) throw err;
+        problemCount++;
+        if (problems.length < 100) problems.push(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }));
+      }
+    }
+  }
+  const classes = buildClassTable(usage, given);
+  if (problemCount > 0) {
+    // The classes of unreadable records are unknown, so the rules are not checked against them.
+    const base = { labelMapSource: source, changes: [], labelMap: { items: [] }, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
+    return {
+      ok: false,
+      out: resolve(options.out),
+      files,
+      records: 0,
+      shards: [],
+      problems,
+      problemCount,
+      findings: [],
+      failure: `the input has ${problemCount} problem${problemCount === 1 ? '' : 's'}; nothing was written`,
+      ...base,
+    };
+  }
+
+  const plan = planRemap(classes.categories, options);
+  const base = { labelMapSource: source, changes: plan.changes, labelMap: plan.labelMap, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
+
+  // Pass 2: rewrite and write.
+  const tally = { dropped: 0, emptied: 0 };
+  const report = await rewriteDataset({
+    paths,
+    out: options.out,
+    prefix: options.name ?? DEFAULT_PREFIX,
+    layout,
+    compression: options.compression ?? 'none',
+    ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
+    labelMap: plan.labelMap,
+    transform: (payload) => {
+      const features = decodeExample(payload);
+      const r = remapFeatures(features, plan.table);
+      tally.dropped += r.dropped;
+      if (r.boxes > 0 && r.dropped === r.boxes) tally.emptied++;
+      return encodeExample(features);
+    },
+  });
+  return { ...report, ...base, droppedBoxes: tally.dropped, emptiedRecords: tally.emptied };
+}

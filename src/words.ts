@@ -13,13 +13,20 @@ export function isAre(n: number): string {
   return n === 1 ? 'is' : 'are';
 }
 
+/** Acronyms said as a word, not letter by letter ("a HEIF image", not "an"). */
+const SAID_AS_WORDS = new Set(['HEIF', 'JPEG', 'JSON', 'NaN']);
+
 /**
- * "a" or "an" before `word`, by its first letter: enough for the words these
- * messages put it before (feature kinds, format names), where a vowel letter
- * is a vowel sound. Digits read as their names: "an 8-bit".
+ * "a" or "an" before `word`, by how it is said: an acronym spelt letter by
+ * letter goes by its first letter's name ("an XML file", "an HTML page",
+ * "a PNG image"), anything else by its first letter ("an int64_list",
+ * "a float_list", "an empty list"). Enough for the words messages put it
+ * before: feature kinds, file kinds, format names.
  */
 export function article(word: string): string {
-  return /^[aeiou8]/i.test(word) || /^11(?!\d)/.test(word) || /^18(?!\d)/.test(word) ? 'an' : 'a';
+  const first = word.split(/[\s_-]/)[0] ?? '';
+  if (/^[A-Z][A-Z0-9]+$/.test(first) && !SAID_AS_WORDS.has(first)) return /^[AEFHILMNORSX]/.test(first) ? 'an' : 'a';
+  return /^[aeiou8]/i.test(word) ? 'an' : 'a';
 }
 
 /** `${article(word)} ${word}` */

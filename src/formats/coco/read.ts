@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
-import { isDirectory, isFile, isFileSync, resolveImagePath } from '../paths.js';
+import { isDirectory, isFile, isFileSync, MissingImageHints, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
 import { type RawAnnotation, type ScanOptions, scanCocoFile } from './scan.js';
@@ -72,6 +72,7 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
 
   const images = indexImages(file, rawImages);
   const imagesRoot = options.images !== undefined ? path.resolve(options.images) : await defaultImagesRoot(file, images);
+  const hints = new MissingImageHints(imagesRoot);
 
   // Annotations grouped by image id, built once: each distinct id has a slot,
   // and the annotations of slot s are order[start[s]..start[s + 1]), in file
@@ -135,7 +136,7 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
       else if (!(built.object.isCrowd && options.crowd === 'drop')) objects.push(built.object);
     }
     if (!isFileSync(resolved.imagePath)) {
-      errors.push({ source, itemId, code: 'missing-image', reason: `image file not found: ${resolved.imagePath}` });
+      errors.push({ source, itemId, code: 'missing-image', reason: hints.reason(resolved.imagePath) });
     }
     const item = {
       id: itemId,

@@ -31,8 +31,6 @@ const IMAGE_NAMES: Record<ImageFormat, string> = {
   heif: 'HEIF image',
 };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 /**
  * The kind of file `head` (a file's first bytes) starts like, as a noun
  * phrase ("JPEG image", "JSON file", "text file"), or undefined when it is
@@ -60,16 +58,15 @@ export function describeContent(head: Uint8Array): string | undefined {
  * the sample is forgiven.
  */
 function asText(bytes: Uint8Array): string | undefined {
-  for (let cut = 0; cut < 4 && cut < bytes.length; cut++) {
-    let text: string;
-    try {
-      text = utf8.decode(bytes.subarray(0, bytes.length - cut));
-    } catch {
-      continue;
-    }
-    return /[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.test(text) ? undefined : text;
+  let text: string;
+  try {
+    // `stream: true` holds back an incomplete sequence at the end instead of failing on it;
+    // a fresh decoder each time, as it keeps that tail as state.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
+  } catch {
+    return undefined;
   }
-  return undefined;
+  return /[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.test(text) ? undefined : text;
 }
 
 /** The first bytes of a compressed stream, inflated as far as they go; undefined when they are not a valid stream. */

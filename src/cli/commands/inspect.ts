@@ -12,7 +12,7 @@ import { featuresToJson, sha256Hex } from '../../inspect/json.js';
 import { formatProblem, makeProblem } from '../../problem.js';
 import { walkRecords } from '../../walk/walk-records.js';
 import type { INSPECT } from '../commands.js';
-import { type CliIo, plural, typedPaths, writeOut } from '../io.js';
+import { type CliIo, displayPath, plural, typedPaths, writeOut } from '../io.js';
 import type { ParsedCommand } from '../spec.js';
 
 const SHOWN_VALUES = 8;
@@ -32,16 +32,19 @@ export async function run({ values, positionals }: ParsedCommand<typeof INSPECT>
     }
     count = undefined;
   };
+  // Files named as the user would (relative to the working directory when inside it).
+  const shown = (file: string) => displayPath(io.cwd, file);
   for await (const ev of walk) {
     if (ev.kind === 'file') {
       await endFile();
-      if (!values.json) await writeOut(io.stdout, `${ev.file}\n`);
+      if (!values.json) await writeOut(io.stdout, `${shown(ev.file)}\n`);
       count = 0;
     } else if (ev.kind === 'problem') {
       // Even a record the reader could skip ends the file here: inspect shows a file up to its first damage.
       failed = true;
       count = undefined;
-      io.stderr.write(`tfrecord-od inspect: ${ev.error.message}\n`);
+      const { error } = ev;
+      io.stderr.write(`tfrecord-od inspect: ${formatProblem({ file: shown(error.file ?? ev.problem.file), record: error.record, offset: error.offset, message: error.reason })}\n`);
       walk.skipFile();
     } else if (limit !== undefined && count! >= limit) {
       walk.skipFile();
@@ -53,11 +56,11 @@ export async function run({ values, positionals }: ParsedCommand<typeof INSPECT>
       } catch (err) {
         if (!isTfrecordError(err)) throw err;
         failed = true;
-        io.stderr.write(`${formatProblem(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }))}\n`);
+        io.stderr.write(`${formatProblem(makeProblem(err.code, err.reason, { file: shown(ev.file), record: ev.index, offset: ev.offset }))}\n`);
         continue;
       }
       if (values.json) {
-        const line = { file: ev.file, index: ev.index, offset: ev.offset, length: ev.length, features: featuresToJson(features) };
+        const line = { file: shown(ev.file), index: ev.index, offset: ev.offset, length: ev.length, features: featuresToJson(features) };
         await writeOut(io.stdout, `${JSON.stringify(line)}\n`);
       } else {
         await writeOut(io.stdout, renderRecord(ev.index, ev.offset, ev.length, features));

@@ -10,10 +10,10 @@
  * only to run it (`load`).
  */
 import { CONVERT_DEFAULTS } from '../convert/options.js';
-import { parseSplits } from '../convert/split.js';
+import { parseSplits } from '../convert/split-spec.js';
 import { TARGETS } from '../dataset/manifest.js';
 import { FORMAT_NAMES } from '../formats/names.js';
-import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/prepare.js';
+import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/defaults.js';
 import { DEFAULT_PREVIEW_LIMIT } from '../preview/defaults.js';
 import { FINDING_CODES } from '../validate/findings.js';
 import type { CliIo } from './io.js';

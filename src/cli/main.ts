@@ -11,7 +11,6 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isTfrecordError } from '../errors.js';
 import { COMMANDS } from './commands.js';
-import { checkPaths } from './inputs.js';
 import { type CliIo, UsageError } from './io.js';
 import { didYouMean, formatHelp, parseCommandLine, usageLine } from './spec.js';
 
@@ -59,9 +58,12 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     // The whole command line is checked before the command's module (and
     // what it needs: sharp, the importers) is loaded.
-    const parsed = checkPaths(spec, parseCommandLine(spec, rest), io.cwd);
+    const parsed = parseCommandLine(spec, rest);
+    // The file-system checks (and glob expansion) are not needed for --help.
+    const { checkPaths } = await import('./inputs.js');
+    const checked = checkPaths(spec, parsed, io.cwd);
     const mod = await command.load();
-    return await mod.run(parsed, io);
+    return await mod.run(checked, io);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`tfrecord-od ${name}: ${err.message}\nUsage: ${usageLine(spec)}\nRun 'tfrecord-od ${name} --help' for every option.\n`);

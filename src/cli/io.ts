@@ -1,4 +1,4 @@
-import { isAbsolute, relative } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 
 /**
  * What a CLI command needs from the outside world, passed in rather than taken
@@ -13,15 +13,6 @@ export interface CliIo {
 /** A usage mistake: the CLI prints the message and the command's help, exit 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
-}
-
-export type CommandRunner = (argv: string[], io: CliIo) => Promise<number>;
-
-export interface CommandSpec {
-  name: string;
-  summary: string;
-  usage: string;
-  load: () => Promise<{ run: CommandRunner }>;
 }
 
 /** Writes and resolves once the data is handed off (respects backpressure). */
@@ -41,6 +32,15 @@ export function displayPath(cwd: string, file: string): string {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
 }
 
+/**
+ * Paths to open, kept as typed when they mean the same from the process's
+ * own directory, so messages name files the way the user did; absolute
+ * otherwise (the CLI run for another directory: tests, embedding).
+ */
+export function typedPaths(paths: readonly string[], cwd: string): string[] {
+  return paths.map((p) => (resolve(cwd, p) === resolve(p) ? p : resolve(cwd, p)));
+}
+
 /** 1234567 → "1.2 MB" (decimal units, as disks and most tools count). */
 export function formatBytes(n: number): string {
   if (n < 1000) return `${Math.round(n)} B`;
@@ -54,7 +54,4 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(1)} ${units[i]}`;
 }
 
-/** "1 record", "2 records". */
-export function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
+export { plural } from '../words.js';

@@ -1,87 +1,36 @@
 #!/usr/bin/env node
 /**
- * Entry point of the `tfrecord-od` command. Each sub-command lives in
- * `commands/<name>.ts` and is loaded only when used, so `inspect` does not pay
- * for sharp's start-up.
+ * Entry point of the `tfrecord-od` command. Each sub-command has a table in
+ * commands.ts (its flags, checks, defaults and help) and its code in
+ * `commands/<name>.ts`, loaded only once the command line has been checked,
+ * so `--help` and usage mistakes do not pay for sharp's start-up.
  *
  * Exit codes: 0 success, 1 data errors (damaged file, invalid dataset), 2 usage.
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_SHARD_SIZE } from '../convert/options.js';
 import { isTfrecordError } from '../errors.js';
-import { type CliIo, type CommandSpec, UsageError } from './io.js';
-
-export const COMMANDS: CommandSpec[] = [
-  {
-    name: 'convert',
-    summary: 'convert COCO, Pascal VOC, YOLO or CSV annotations to sharded TFRecords',
-    usage:
-      `tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH [--images DIR] [--classes FILE] [--image-set NAME] [--label-map FILE] --out DIR [--name NAME] [--shards N | --shard-size ${DEFAULT_SHARD_SIZE / 1e6}MB] [--compression none|gzip|zlib] [--split train=0.8,val=0.2] [--seed N] [--bbox clip|drop|fail] [--on-error fail|skip] [--crowd keep|drop] [--empty keep|drop] [--format jpeg|png] [--quality Q] [--max-size PX] [--max-pixels N] [--workers N] [--quiet] [--json]`,
-    load: () => import('./commands/convert.js'),
-  },
-  {
-    name: 'inspect',
-    summary: 'print the records of TFRecord files',
-    usage: 'tfrecord-od inspect FILE... [--json] [--limit N] [--compression auto|none|gzip|zlib]',
-    load: () => import('./commands/inspect.js'),
-  },
-  {
-    name: 'validate',
-    summary: 'check TFRecord detection datasets before training',
-    usage:
-      'tfrecord-od validate PATH... [--label-map FILE] [--num-classes N] [--decode] [--json] [--max-findings N] [--compression auto|none|gzip|zlib]',
-    load: () => import('./commands/validate.js'),
-  },
-  {
-    name: 'stats',
-    summary: 'describe a detection dataset: classes, boxes, image sizes, shards',
-    usage: 'tfrecord-od stats PATH... [--label-map FILE] [--json] [--compression auto|none|gzip|zlib]',
-    load: () => import('./commands/stats.js'),
-  },
-  {
-    name: 'preview',
-    summary: 'draw records with their boxes as PNGs and an index.html contact sheet',
-    usage: 'tfrecord-od preview PATH... --out DIR [--limit N] [--filter CODE] [--label-map FILE] [--compression auto|none|gzip|zlib]',
-    load: () => import('./commands/preview.js'),
-  },
-  {
-    name: 'export',
-    summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO or CSV',
-    usage: 'tfrecord-od export PATH... --to coco|voc|yolo|csv --out DIR [--label-map FILE] [--overwrite] [--json] [--compression auto|none|gzip|zlib]',
-    load: () => import('./commands/export.js'),
-  },
-  {
-    name: 'index',
-    summary: 'write tfrecord2idx index files (record offsets and lengths) next to TFRecord files',
-    usage: 'tfrecord-od index PATH... [--out DIR]',
-    load: () => import('./commands/index.js'),
-  },
-  {
-    name: 'reshard',
-    summary: 'rewrite TFRecord files into a new number or size of shards, compressed or not',
-    usage: 'tfrecord-od reshard PATH... --out DIR [--shards N | --shard-size SIZE] [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib] [--label-map FILE] [--json]',
-    load: () => import('./commands/reshard.js'),
-  },
-  {
-    name: 'remap',
-    summary: 'rename, merge or drop classes of TFRecord files and number them 1..N',
-    usage: 'tfrecord-od remap PATH... --out DIR [--rename OLD=NEW]... [--drop NAME]... [--label-map FILE] [--shards N | --shard-size SIZE] [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib] [--json]',
-    load: () => import('./commands/remap.js'),
-  },
-  {
-    name: 'job-args',
-    summary: "print a built-in training job's data arguments for a converted dataset",
-    usage: 'tfrecord-od job-args OUT [--bucket gs://BUCKET/PATH] [--json]',
-    load: () => import('./commands/job-args.js'),
-  },
-];
+import { COMMANDS } from './commands.js';
+import { type CliIo, UsageError } from './io.js';
+import { didYouMean, formatHelp, parseCommandLine, usageLine } from './spec.js';
 
 function helpText(): string {
   const lines = ['Usage: tfrecord-od <command> [options]', '', 'Commands:'];
-  for (const c of COMMANDS) lines.push(`  ${c.name.padEnd(10)} ${c.summary}`);
-  lines.push('', 'Run `tfrecord-od <command> --help` for the options of one command.');
+  for (const { spec } of COMMANDS) lines.push(`  ${spec.name.padEnd(10)} ${spec.summary}`);
+  lines.push(
+    '',
+    'Run `tfrecord-od <command> --help` for the options of one command, with examples.',
+    '`tfrecord-od --version` prints the version.',
+    '',
+    'Exit status: 0 success, 1 a problem with the data, 2 a usage mistake.',
+  );
   return lines.join('\n') + '\n';
+}
+
+/** `--help` or `-h` before any `--` (after it, they are file names). */
+function asksForHelp(argv: readonly string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === '--help' || a === '-h');
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -95,21 +44,29 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${version}\n`);
     return 0;
   }
-  const spec = COMMANDS.find((c) => c.name === name);
-  if (!spec) {
-    io.stderr.write(`tfrecord-od: unknown command '${name}'\n\n${helpText()}`);
+  const command = COMMANDS.find((c) => c.spec.name === name);
+  if (!command) {
+    const hint = didYouMean(name, COMMANDS.map((c) => c.spec.name));
+    io.stderr.write(`tfrecord-od: unknown command '${name}'${hint}\n\n${helpText()}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(`Usage: ${spec.usage}\n`);
+  const { spec } = command;
+  if (asksForHelp(rest)) {
+    io.stdout.write(formatHelp(spec));
     return 0;
   }
   try {
-    const mod = await spec.load();
-    return await mod.run(rest, io);
+    // The whole command line is checked before the command's module (and
+    // what it needs: sharp, the importers) is loaded.
+    const parsed = parseCommandLine(spec, rest);
+    // The file-system checks (and glob expansion) are not needed for --help.
+    const { checkPaths } = await import('./inputs.js');
+    const checked = checkPaths(spec, parsed, io.cwd);
+    const mod = await command.load();
+    return await mod.run(checked, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`tfrecord-od ${name}: ${err.message}\nUsage: ${spec.usage}\n`);
+      io.stderr.write(`tfrecord-od ${name}: ${err.message}\nUsage: ${usageLine(spec)}\nRun 'tfrecord-od ${name} --help' for every option.\n`);
       return 2;
     }
     if (isTfrecordError(err)) {

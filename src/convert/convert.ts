@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { LABEL_MAP_FILE, readManifest, type DatasetManifest } from '../dataset/manifest.js';
 import { findFormat, type FormatSpec } from '../formats/registry.js';
 import { describeFsError, TfrecordError } from '../errors.js';
+import { plural } from '../words.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import { createWorkerPool, workerScript, type WorkerPool } from '../pool/workers.js';
@@ -137,7 +138,7 @@ function runNotes(opts: ResolvedConvertOptions, dataset: DatasetContext): RunNot
   if (others.length > 0) {
     notes.push({
       code: 'other-sets',
-      message: `the output folder already holds ${others.map((s) => `'${s.prefix}' (${s.records} records)`).join(', ')} from an earlier run; they stay part of this dataset and share its label map`,
+      message: `the output folder already holds ${others.map((s) => `'${s.prefix}' (${plural(s.records, 'record')})`).join(', ')} from an earlier run; they stay part of this dataset and share its label map`,
     });
   }
   return notes;
@@ -193,7 +194,7 @@ async function runStages(
       reportClasses(report, labels.labelMap, tally.classes);
       await sink.abort();
       const n = report.items.skipped;
-      report.failure = `${n} item${n === 1 ? '' : 's'} could not be converted (--on-error fail); nothing was written`;
+      report.failure = `${plural(n, 'item')} could not be converted (--on-error fail); nothing was written`;
       return report;
     }
     if (report.items.converted === 0) {

@@ -11,6 +11,7 @@
  * like this.
  */
 import type { SourceItem } from '../formats/types.js';
+import { plural } from '../words.js';
 
 /** Largest coordinate that still counts as "looks normalized" (slack for boxes drawn slightly past the edge). */
 export const NORMALIZED_LOOKING_MAX = 1.5;
@@ -43,7 +44,7 @@ export class CoordinateScaleCheck {
     const ex = this.example!;
     const size = ex.item.width !== undefined ? ` on a ${ex.item.width}x${ex.item.height} image` : '';
     return (
-      `the box coordinates look normalized, not pixels: all ${this.boxes} boxes lie within [0, ${NORMALIZED_LOOKING_MAX}] ` +
+      `the box coordinates look normalized, not pixels: ${this.boxes === 1 ? 'the one box lies' : `all ${plural(this.boxes, 'box', 'boxes')} lie`} within [0, ${NORMALIZED_LOOKING_MAX}] ` +
       `(for example ${ex.box}${size}, ${ex.item.id}). This format's coordinates are pixels; ` +
       'multiply them by the image size, or export the annotations in pixels'
     );

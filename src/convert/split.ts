@@ -7,33 +7,9 @@
  * and val would score the model on an image it trained on).
  */
 import { createHash } from 'node:crypto';
-import { TfrecordError } from '../errors.js';
 
-export interface SplitSpec {
-  name: string;
-  /** Fraction of the images, normalised so the fractions sum to 1. */
-  fraction: number;
-}
-
-const SPLIT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.]*$/;
-
-/** Parses `train=0.8,val=0.2` (weights are normalised; `train=8,val=2` is the same). */
-export function parseSplits(text: string): SplitSpec[] {
-  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
-  if (parts.length === 0) throw new TfrecordError('bad-argument', 'empty --split');
-  const specs: SplitSpec[] = [];
-  for (const part of parts) {
-    const m = /^([^=]+)=\s*(\d+(?:\.\d+)?|\.\d+)$/.exec(part);
-    if (!m) throw new TfrecordError('bad-argument', `--split entry '${part}' is not NAME=FRACTION`);
-    const name = m[1]!.trim();
-    if (!SPLIT_NAME.test(name)) throw new TfrecordError('bad-argument', `split name '${name}' may use only letters, digits, '_' and '.'`);
-    if (specs.some((s) => s.name === name)) throw new TfrecordError('bad-argument', `split '${name}' is given twice`);
-    specs.push({ name, fraction: Number(m[2]) });
-  }
-  const total = specs.reduce((n, s) => n + s.fraction, 0);
-  if (!(total > 0)) throw new TfrecordError('bad-argument', '--split fractions must not all be zero');
-  return specs.map((s) => ({ name: s.name, fraction: s.fraction / total }));
-}
+export { parseSplits, type SplitSpec } from './split-spec.js';
+import type { SplitSpec } from './split-spec.js';
 
 /** A number in [0, 1) from the first 48 bits of SHA-256(seed, id). */
 export function splitPoint(id: string, seed: number): number {

@@ -6,6 +6,7 @@
  */
 import { AnnotationError } from '../errors.js';
 import { type Feature, type Features, createFeatures } from '../example/features.js';
+import { isAre, plural, withArticle } from '../words.js';
 import * as K from './keys.js';
 import type { DetectionExample, DetectionObject } from './schema.js';
 
@@ -29,14 +30,14 @@ function list<T extends keyof ListValues>(features: Features, key: string, kind:
   const f = features[key];
   if (f === undefined) return undefined;
   if (f.kind === 'empty') return [];
-  if (f.kind !== kind) fail(key, `is a ${f.kind}, expected a ${kind}`);
+  if (f.kind !== kind) fail(key, `is ${withArticle(f.kind)}, expected ${withArticle(kind)}`);
   return f.values as ListValues[T];
 }
 
 function scalarBytes(features: Features, key: string): Uint8Array | undefined {
   const values = list(features, key, 'bytes_list');
   if (values === undefined) return undefined;
-  if (values.length !== 1) fail(key, `has ${values.length} values, expected 1`);
+  if (values.length !== 1) fail(key, `has ${plural(values.length, 'value')}, expected 1`);
   return values[0];
 }
 
@@ -54,7 +55,7 @@ function toNumber(key: string, v: number | bigint): number {
 function scalarInt(features: Features, key: string): number | undefined {
   const values = list(features, key, 'int64_list');
   if (values === undefined) return undefined;
-  if (values.length !== 1) fail(key, `has ${values.length} values, expected 1`);
+  if (values.length !== 1) fail(key, `has ${plural(values.length, 'value')}, expected 1`);
   return toNumber(key, values[0] as number | bigint);
 }
 
@@ -113,7 +114,7 @@ export function fromExample(features: Features): DetectionExample {
       [K.OBJECT_VIEW, view],
     ];
     for (const [key, l] of perObject) {
-      if (l !== undefined && l.length !== n) fail(key, `has ${l.length} entries but there are ${n} labels`);
+      if (l !== undefined && l.length !== n) fail(key, `has ${plural(l.length, 'entry', 'entries')} but there ${isAre(n)} ${plural(n, 'label')}`);
     }
     for (let i = 0; i < n; i++) {
       const o: DetectionObject = {
@@ -134,7 +135,7 @@ export function fromExample(features: Features): DetectionExample {
   } else {
     // Lists that only make sense next to boxes, without any boxes.
     for (const [key, l] of [[K.CLASS_TEXT, texts], [K.OBJECT_VIEW, view]] as const) {
-      if (l !== undefined && l.length > 0) fail(key, `has ${l.length} entries but there are no boxes`);
+      if (l !== undefined && l.length > 0) fail(key, `has ${plural(l.length, 'entry', 'entries')} but there are no boxes`);
     }
   }
 

@@ -16,6 +16,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError, describeFsError } from '../errors.js';
+import { plural } from '../words.js';
 
 /** Loads a class list from a path (yaml by extension, otherwise lines) or returns a given list. */
 export async function loadClassList(classes: string | readonly string[]): Promise<string[]> {
@@ -74,7 +75,7 @@ export function parseYamlNames(text: string, file?: string): string[] {
   if (nc >= 0) {
     const declared = Number(stripComment(lines[nc]!.replace(/^nc\s*:/, '')).trim());
     if (Number.isInteger(declared) && declared !== names.length) {
-      fail(`nc is ${declared} but names lists ${names.length} classes`, nc + 1);
+      fail(`nc is ${declared} but names lists ${plural(names.length, 'class', 'classes')}`, nc + 1);
     }
   }
   return checkUnique(names, file, located.map((l) => l.line));

@@ -389,7 +389,9 @@ export class JsonScanner {
     for (;;) {
       if (i >= this.end) {
         const rel = i - this.pos;
-        if (!this.more()) this.failAt(this.base + i, 'unterminated string');
+        // more() may have moved the buffer (and base) even when it finds no
+        // more input, so the offset is taken from `rel`, not the stale `i`.
+        if (!this.more()) this.failAt(this.offset + rel, 'unterminated string');
         i = this.pos + rel;
         continue;
       }
@@ -445,8 +447,10 @@ export class JsonScanner {
       }
       if (i < this.end) break;
       const rel = i - this.pos;
-      if (!this.more()) break;
+      const more = this.more();
+      // Re-based either way: more() moves the buffer before it learns the input has ended.
       i = this.pos + rel;
+      if (!more) break;
     }
     if (!NUMBER_ACCEPTS[state]) {
       const found = i < this.end ? (this.buf[i] as number) : -1;

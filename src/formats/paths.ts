@@ -3,7 +3,7 @@
  * untrusted input: a `file_name` of `../../etc/passwd` must never make the
  * converter read (and embed into a TFRecord) a file outside the dataset.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { describeFsError } from '../errors.js';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -65,11 +65,12 @@ export function imageFileProblem(
   root: string,
   imagePath: string,
   allowOutside = false,
+  hints?: MissingImageHints,
 ): { code: 'missing-image' | 'image-outside-root'; reason: string } | undefined {
   try {
     // One lstat per image; the folders' real paths are looked up once each.
     const link = lstatSync(imagePath, { throwIfNoEntry: false });
-    if (!link) return { code: 'missing-image', reason: `image file not found: ${imagePath}` };
+    if (!link) return { code: 'missing-image', reason: hints ? hints.reason(imagePath) : `image file not found: ${imagePath}` };
     let real: string;
     if (link.isSymbolicLink()) {
       if (!statSync(imagePath, { throwIfNoEntry: false })?.isFile()) return { code: 'missing-image', reason: `image file not found: ${imagePath} (a broken symlink)` };
@@ -126,6 +127,104 @@ export async function isDirectory(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Folders whose listings MissingImageHints keeps at once (oldest dropped first). */
+const HINT_LISTINGS = 64;
+/** A folder with more entries than this is not kept for hints (COCO's train2017 has 118k). */
+const HINT_LISTING_MAX_ENTRIES = 250_000;
+
+/**
+ * The reason of a `missing-image` item error, with a hint when the image is
+ * there under another spelling or in another folder. Two mistakes account
+ * for most missing images: letter case (`Images/` for `images/`,
+ * `Raccoon-105.JPG` for `raccoon-105.jpg`: the annotation tool ran on a
+ * case-insensitive disk) and an images folder left to its default when the
+ * images sit elsewhere. One instance per read: it keeps the listings of the
+ * folders it looked in (bounded), so a dataset whose every image is missing
+ * lists each folder once, not once per item.
+ */
+export class MissingImageHints {
+  private readonly listings = new Map<string, Map<string, string[]> | null>();
+
+  /**
+   * @param root the images root the paths were resolved against
+   * @param elsewhere folders to look in when the image is not under `root`
+   *   (the usual places, when the root was a default); a hit suggests `--images`
+   */
+  constructor(
+    private readonly root: string,
+    private readonly elsewhere: readonly string[] = [],
+  ) {}
+
+  /** "image file not found: PATH", plus " (did you mean …?)" when something fits. */
+  reason(imagePath: string): string {
+    return `image file not found: ${imagePath}${this.hint(imagePath)}`;
+  }
+
+  private hint(imagePath: string): string {
+    const rel = path.relative(this.root, imagePath);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return '';
+    const segments = rel.split(path.sep);
+    const cased = this.caseVariant(this.root, segments);
+    if (cased !== undefined) return ` (did you mean ${cased}? the letter case differs)`;
+    for (const dir of this.elsewhere) {
+      if (isFileSync(path.join(dir, rel))) return ` (it is in ${dir}: pass --images ${dir})`;
+      const there = this.caseVariant(dir, segments);
+      if (there !== undefined) return ` (${there} is in ${dir}: pass --images ${dir}, and mind the letter case)`;
+    }
+    return '';
+  }
+
+  /** The path under `root` that matches `segments` ignoring letter case, '/'-separated, if it is not the same. */
+  private caseVariant(root: string, segments: string[]): string | undefined {
+    let dir = root;
+    const found: string[] = [];
+    for (const segment of segments) {
+      const names = this.listing(dir)?.get(segment.toLowerCase());
+      if (!names) return undefined;
+      const name = names.includes(segment) ? segment : names[0]!;
+      found.push(name);
+      dir = path.join(dir, name);
+    }
+    const variant = found.join('/');
+    return variant === segments.join('/') ? undefined : variant;
+  }
+
+  /** The folder's entries by lower-cased name; null when it cannot be listed or is too large. */
+  private listing(dir: string): Map<string, string[]> | null {
+    const known = this.listings.get(dir);
+    if (known !== undefined) return known;
+    let byLower: Map<string, string[]> | null = null;
+    try {
+      const names = readdirSync(dir);
+      if (names.length <= HINT_LISTING_MAX_ENTRIES) {
+        byLower = new Map();
+        for (const name of names.sort(compareCodeUnits)) {
+          const key = name.toLowerCase();
+          const list = byLower.get(key);
+          if (list) list.push(name);
+          else byLower.set(key, [name]);
+        }
+      }
+    } catch {
+      // Not a folder, or unreadable: no hint from it.
+    }
+    if (this.listings.size >= HINT_LISTINGS) this.listings.delete(this.listings.keys().next().value!);
+    this.listings.set(dir, byLower);
+    return byLower;
+  }
+}
+
+/**
+ * Where images often are when they are not in the annotations' own folder
+ * (the default images root of VOC without a VOC root, and of CSV): an
+ * `images/` or `JPEGImages/` inside it or beside it.
+ */
+export function usualImageFolders(annotationsDir: string): string[] {
+  const parent = path.dirname(annotationsDir);
+  const candidates = [annotationsDir, parent].flatMap((d) => ['images', 'JPEGImages'].map((n) => path.join(d, n)));
+  return candidates.filter((d) => d !== annotationsDir);
 }
 
 /** Sort key that is the same on every machine: plain code-unit order, no locale. */

@@ -7,13 +7,14 @@ import { detectCoco } from './coco/detect.js';
 import { readCoco } from './coco/read.js';
 import { detectCsv } from './csv/detect.js';
 import { readCsv } from './csv/read.js';
+import type { FormatName } from './names.js';
 import type { FormatReader } from './types.js';
 import { detectVoc } from './voc/detect.js';
 import { readVoc } from './voc/read.js';
 import { detectYolo } from './yolo/detect.js';
 import { readYolo } from './yolo/read.js';
 
-export type FormatName = 'coco' | 'voc' | 'yolo' | 'csv';
+export type { FormatName } from './names.js';
 
 export interface FormatSpec {
   name: FormatName;

@@ -37,6 +37,7 @@ async function loadSharp(): Promise<SharpFactory> {
 }
 import { isTfrecordError, TfrecordError } from '../errors.js';
 import { decodeBmp, pixelLimitReason } from './bmp.js';
+import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from './defaults.js';
 import { displaySize, probeImage, sniffFormat, type ImageInfo } from './probe.js';
 
 export type TargetFormat = 'jpeg' | 'png';
@@ -69,9 +70,7 @@ export interface PreparedImage {
   sourceHeight: number;
 }
 
-/** sharp's own default `limitInputPixels`: 0x3FFF × 0x3FFF. */
-export const DEFAULT_MAX_PIXELS = 268_402_689;
-export const DEFAULT_JPEG_QUALITY = 92;
+export { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from './defaults.js';
 
 interface ResolvedOptions {
   format: TargetFormat;

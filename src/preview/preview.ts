@@ -27,9 +27,10 @@ import { checkFeatures, checkImage, type CheckOptions, type Emit } from '../vali
 import { FINDING_CODES, type Finding, type FindingCode } from '../validate/findings.js';
 import { validateDataset } from '../validate/validate.js';
 import { isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
+import { DEFAULT_PREVIEW_LIMIT } from './defaults.js';
 import { drawDetections, drawPlaceholder, escapeXml, PLACEHOLDER_SIZE, type PreviewBox } from './draw.js';
 
-export const DEFAULT_PREVIEW_LIMIT = 100;
+export { DEFAULT_PREVIEW_LIMIT } from './defaults.js';
 
 export interface PreviewOptions {
   /** Output directory (created if needed). */

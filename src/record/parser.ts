@@ -224,7 +224,7 @@ export class RecordParser {
       if (h.length + FOOTER_BYTES > remaining) {
         // With a verified length CRC the header is genuine, so the file was cut short;
         // unverified, the length itself is the more likely culprit.
-        const reason = `record length ${h.length} needs ${h.length + FOOTER_BYTES} more bytes but only ${remaining} remain`;
+        const reason = `record length ${h.length} needs ${h.length + FOOTER_BYTES} more bytes but only ${remaining} ${remaining === 1 ? 'remains' : 'remain'}`;
         if (this.verify) throw new TruncatedRecordError('truncated', `file ends inside the record payload: ${reason}`, this.location());
         throw new CorruptRecordError('record-too-large', reason, this.location());
       }

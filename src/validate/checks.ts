@@ -8,6 +8,7 @@ import type { Feature, Features } from '../example/features.js';
 import * as K from '../detection/keys.js';
 import type { LabelMapIndex } from '../detection/label-map.js';
 import { displaySize, probeImage, sniffFormat, TF_DECODABLE_FORMATS } from '../image/probe.js';
+import { isAre, plural, withArticle } from '../words.js';
 import type { FindingCode, Severity } from './findings.js';
 
 export type Emit = (code: FindingCode, message: string, severity?: Severity) => void;
@@ -140,7 +141,7 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
       // A Feature with no kind parses like an empty list of whatever kind is asked for.
       lists.set(key, []);
     } else if (expected !== undefined && f.kind !== expected) {
-      emit('wrong-feature-type', `${fmtKey(key)} is a ${f.kind}, expected a ${expected}`);
+      emit('wrong-feature-type', `${fmtKey(key)} is ${withArticle(f.kind)}, expected ${withArticle(expected)}`);
       unusable.add(key);
       continue;
     } else {
@@ -207,8 +208,8 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
       continue;
     }
     const want = mult === 'one' ? `one per box` : `a multiple of the box count`;
-    const by = reference === undefined ? 'there are no box lists' : `there are ${boxes} boxes (${fmtKey(reference)})`;
-    emit('list-length-mismatch', `${fmtKey(key)} has ${len} entries but ${by}; expected ${want}`);
+    const by = reference === undefined ? 'there are no box lists' : `there ${isAre(boxes)} ${plural(boxes, 'box', 'boxes')} (${fmtKey(reference)})`;
+    emit('list-length-mismatch', `${fmtKey(key)} has ${plural(len, 'entry', 'entries')} but ${by}; expected ${want}`);
   }
 
   // 4. Boxes, for the boxes all four coordinate lists agree on.

@@ -13,6 +13,7 @@ import { LABEL_MAP_FILE, readManifest } from '../dataset/manifest.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { makeProblem } from '../problem.js';
+import { plural } from '../words.js';
 import type { CompressionOption } from '../record/compression.js';
 import { describeFramingLoss, isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
 import { FingerprintTable } from './fingerprints.js';
@@ -432,7 +433,7 @@ class DatasetState {
     const n = options.numClasses;
     if (n === undefined) return;
     if (options.labelMap && options.labelMap.items.length !== n) {
-      emit('num-classes-mismatch', `the label map has ${options.labelMap.items.length} items but the number of classes is ${n}`);
+      emit('num-classes-mismatch', `the label map has ${plural(options.labelMap.items.length, 'item')} but the number of classes is ${n}`);
     }
     if (max > n) {
       emit('num-classes-mismatch', `the largest label used is ${max} but the number of classes is ${n}`);

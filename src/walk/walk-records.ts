@@ -26,18 +26,25 @@
  * reported before any file is read, so a consumer that stops on them has
  * read nothing.
  *
+ * A file that fails before its first record and whose first bytes show it is
+ * something else (an image, JSON, text, a gzip file of something else) gets
+ * its problem worded "not a TFRecord file (it is a JPEG image)", without a
+ * record or offset, instead of the header damage the reader saw (sniff.ts).
+ *
  * `walk.skipFile()` leaves the current file (closing it) and goes on with the
  * next; called on its `file` event, the file is never opened. Problems of a
  * skipped file are not reported. A `break` out of the loop closes the file
  * being read.
  */
-import { readdir, stat } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeFsError, isTfrecordError, TfrecordError } from '../errors.js';
 import { type ReadOptions, readRecordEntries, readRecordEntriesSync } from '../io/read.js';
 import { type Problem, problemFromError } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
 import type { RecordEntry } from '../record/parser.js';
+import { NOT_TFRECORD, notTfrecordReason, SNIFF_BYTES } from './sniff.js';
 
 /** Damage to the framing of a file: reading can go on (a skipped record) or not (the rest of the file). */
 export type FramingCode = 'truncated' | 'crc-mismatch' | 'record-too-large';
@@ -117,8 +124,13 @@ export function isFramingProblem<P extends Problem<WalkProblemCode>>(p: P): p is
   return FRAMING_CODES.has(p.code);
 }
 
-/** What a framing problem costs, as the end of its message. */
+/**
+ * What a framing problem costs, as the end of its message; nothing for "not a
+ * TFRecord file (…)", which says it all. Told by the wording, not an object
+ * flag, so it holds for problems that crossed a thread as data.
+ */
 export function describeFramingLoss(reason: string, fatal: boolean): string {
+  if (NOT_TFRECORD.test(reason)) return reason;
   return fatal ? `${reason}; the rest of the file is not read` : `${reason}; the record is skipped`;
 }
 
@@ -183,9 +195,11 @@ export function walkFile(path: string, options: WalkFileOptions = {}): AsyncGene
 export function* walkFileSync(path: string, options: Omit<WalkFileOptions, 'sync' | 'compression'> = {}): Generator<RecordEvent | ProblemEvent, void, undefined> {
   const pending = new PendingProblems(path);
   let failure: unknown;
+  let records = 0;
   try {
     for (const entry of readRecordEntriesSync(path, readOptions(path, options, pending))) {
       for (let p = pending.before(entry.index); p !== undefined; p = pending.before(entry.index)) yield p;
+      records++;
       yield recordEvent(path, entry);
     }
   } catch (err) {
@@ -193,6 +207,7 @@ export function* walkFileSync(path: string, options: Omit<WalkFileOptions, 'sync
     // pending `yield` return, which runs `finally` blocks, not this.
     failure = err;
   }
+  if (failsAtStart(failure, records) && (options.range?.start ?? 0) === 0) failure = explainNotTfrecord(failure, path, readHeadSync(path), 'none');
   yield* pending.end(failure);
 }
 
@@ -232,12 +247,14 @@ async function* walkEvents(
     }
     const pending = new PendingProblems(file);
     let failure: unknown;
+    let records = 0;
     try {
       // Leaving this loop (a skip, or the consumer's break through `return`)
       // returns the reader, which closes the file.
       for await (const entry of readRecordEntries(file, { ...readOptions(file, options, pending), ...read })) {
         for (let p = pending.before(entry.index); p !== undefined && !control.skip; p = pending.before(entry.index)) yield p;
         if (control.skip) break;
+        records++;
         yield recordEvent(file, entry);
         if (control.skip) break;
       }
@@ -245,6 +262,9 @@ async function* walkEvents(
       failure = err; // the reader's, as in walkFileSync
     }
     if (control.skip) continue;
+    if (failsAtStart(failure, records) && (options.range?.start ?? 0) === 0) {
+      failure = explainNotTfrecord(failure, file, await readHead(file), read.compression);
+    }
     for (const p of pending.end(failure)) {
       yield p;
       if (control.skip) break;
@@ -299,6 +319,55 @@ class PendingProblems {
     if (failure === undefined) return;
     if (!isTfrecordError(failure) || !(FRAMING_CODES.has(failure.code) || failure.code === 'io')) throw failure;
     yield problemEvent(failure, this.file, true);
+  }
+}
+
+/** A framing failure before the file's first record: the file may not be TFRecord at all. */
+function failsAtStart(failure: unknown, records: number): failure is TfrecordError {
+  return records === 0 && isTfrecordError(failure) && FRAMING_CODES.has(failure.code) && (failure.record ?? 0) === 0;
+}
+
+/**
+ * The failure re-worded as "not a TFRecord file (it is a JPEG image)" when
+ * the file's first bytes say what it is instead; the failure as it was
+ * otherwise (a genuine header, or bytes that say nothing). Same class and
+ * code, so consumers treat it as the framing problem it is; no record or
+ * offset, as there is no record in it.
+ */
+function explainNotTfrecord(failure: TfrecordError, file: string, head: Uint8Array | undefined, compression: CompressionOption): TfrecordError {
+  const reason = head && notTfrecordReason(head, compression);
+  if (!reason) return failure;
+  const Ctor = failure.constructor as new (code: TfrecordError['code'], reason: string, o: { file?: string; cause?: unknown }) => TfrecordError;
+  return new Ctor(failure.code, reason, { file: failure.file ?? file, cause: failure });
+}
+
+/** The first SNIFF_BYTES of the file on disk, or undefined if they cannot be read. */
+async function readHead(file: string): Promise<Uint8Array | undefined> {
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const buf = new Uint8Array(SNIFF_BYTES);
+      const { bytesRead } = await handle.read(buf, 0, SNIFF_BYTES, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+function readHeadSync(file: string): Uint8Array | undefined {
+  try {
+    const fd = openSync(file, 'r');
+    try {
+      const buf = new Uint8Array(SNIFF_BYTES);
+      return buf.subarray(0, readSync(fd, buf, 0, SNIFF_BYTES, 0));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
   }
 }
 

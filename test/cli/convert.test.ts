@@ -116,11 +116,13 @@ describe('convert: output', () => {
     expect(r.stdout).toContain('Converted 7 of 12 images (5 skipped,');
   });
 
-  it('a missing annotation file is a one-line error naming it, exit 1, nothing written', async () => {
+  // A path on the command line that does not exist is a usage mistake (exit 2), named before anything is read.
+  it('a missing annotation file is a one-line error naming it, exit 2, nothing written', async () => {
     const out = await tempDir();
     const r = await runCli(['convert', '--from', 'coco', '--annotations', '/nonexistent/instances.json', '--out', out], ROOT);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('tfrecord-od convert: /nonexistent/instances.json: cannot read COCO annotations: no such file\n');
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('tfrecord-od convert: no such file or directory: /nonexistent/instances.json');
+    expect(await listTree(out)).toEqual([]);
   });
 });
 

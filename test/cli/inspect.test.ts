@@ -71,14 +71,15 @@ describe('tfrecord-od inspect', () => {
     expect(res.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('usage errors exit 2; missing files exit 1 with a plain message', async () => {
+  it('usage errors exit 2; so do missing files, with a plain message', async () => {
     expect((await runCli(['inspect'])).code).toBe(2);
     expect((await runCli(['inspect', '--limit', 'x', 'f'])).code).toBe(2);
     expect((await runCli(['inspect', '--compression', 'lz4', 'f'])).code).toBe(2);
     expect((await runCli(['nope'])).code).toBe(2);
     const missing = await runCli(['inspect', '/nonexistent/a.tfrecord']);
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe('tfrecord-od inspect: /nonexistent/a.tfrecord: no such file\n');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.split('\n')[0]).toBe('tfrecord-od inspect: no such file or directory: /nonexistent/a.tfrecord');
+    expect(missing.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('reads gzip and zlib files transparently, or as told by --compression', async () => {

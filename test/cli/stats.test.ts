@@ -90,12 +90,12 @@ describe('tfrecord-od stats', () => {
     expect((await runCli(['stats', '.', '--compression', 'lz4'], dir.path)).code).toBe(2);
   });
 
-  it('exits 1 with a message for a missing file or label map', async () => {
+  it('exits 2 (a usage mistake) with a message for a missing file or label map', async () => {
     const missing = await runCli(['stats', 'nope.tfrecord'], dir.path);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('nope.tfrecord');
     const noMap = await runCli(['stats', '.', '--label-map', 'nope.pbtxt'], dir.path);
-    expect(noMap.code).toBe(1);
+    expect(noMap.code).toBe(2);
     expect(noMap.stderr).toContain('nope.pbtxt');
   });
 

@@ -91,10 +91,10 @@ describe('fromExample', () => {
 
   const broken: Array<[string, (f: Features) => void, RegExp]> = [
     ['missing image', (f) => delete f['image/encoded'], /image\/encoded' is missing/],
-    ['wrong type', (f) => (f['image/height'] = floatFeature(48)), /image\/height' is a float_list, expected a int64_list/],
+    ['wrong type', (f) => (f['image/height'] = floatFeature(48)), /image\/height' is a float_list, expected an int64_list/],
     ['two values', (f) => (f['image/format'] = bytesFeature('a', 'b')), /image\/format' has 2 values/],
     ['one bbox list missing', (f) => delete f['image/object/bbox/ymin'], /bbox\/ymin' is missing/],
-    ['length mismatch', (f) => (f['image/object/class/text'] = bytesFeature('cat')), /class\/text' has 1 entries but there are 2 labels/],
+    ['length mismatch', (f) => (f['image/object/class/text'] = bytesFeature('cat')), /class\/text' has 1 entry but there are 2 labels/],
   ];
   for (const [name, mutate, message] of broken) {
     it(`refuses a non-conforming example: ${name}`, () => {

@@ -112,3 +112,16 @@ describe('job-args', () => {
     expect(r.stdout).toMatch(/note: no split is named val/);
   });
 });
+
+describe('validate CLI on a folder', () => {
+  it("takes the target from the manifest unless --target is given", async () => {
+    const src = await tempDir('map');
+    const map = path.join(src, 'gapped.pbtxt');
+    await writeFile(map, "item { id: 1 name: 'circle' }\nitem { id: 3 name: 'square' }\nitem { id: 7 name: 'triangle' }\n");
+    const out = await converted({ labelMap: map, target: 'od-api' });
+    expect((await runCli(['validate', out])).code).toBe(0);
+    const strict = await runCli(['validate', out, '--target', 'ai-platform']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/labels-not-consecutive \(1\) \[built-in training\]/);
+  });
+});

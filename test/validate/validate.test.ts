@@ -139,7 +139,7 @@ describe('feature faults', () => {
 
   it('wrong-feature-type: float labels, two formats', async () => {
     const { file, report, offset } = await plant('float-label.tfrecord', 1, (f) => (f['image/object/class/label'] = floatFeature(1, 2)));
-    expect(expectOne(report, 'wrong-feature-type', file, 1, offset).message).toMatch(/class\/label' is a float_list, expected a int64_list/);
+    expect(expectOne(report, 'wrong-feature-type', file, 1, offset).message).toMatch(/class\/label' is a float_list, expected an int64_list/);
     const two = await plant('two-formats.tfrecord', 0, (f) => (f['image/format'] = bytesFeature('jpeg', 'png')));
     expect(expectOne(two.report, 'wrong-feature-type', two.file, 0, two.offset).message).toMatch(/exactly one value, it holds 2/);
   });
@@ -154,7 +154,7 @@ describe('feature faults', () => {
       [0, offset, file],
       [0, offset, file],
     ]);
-    expect(found.map((x) => x.message).join('\n')).toMatch(/class\/text' has 1 entries but there are 2 boxes[\s\S]*weight' has 3 entries/);
+    expect(found.map((x) => x.message).join('\n')).toMatch(/class\/text' has 1 entry but there are 2 boxes[\s\S]*weight' has 3 entries/);
   });
 
   it('keypoint lists may hold a multiple of the box count', async () => {

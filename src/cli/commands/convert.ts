@@ -1,70 +1,25 @@
 /**
  * `tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH --out DIR [options]`
+ *
+ * Its command line is the CONVERT table in ../commands.ts; this module turns
+ * the checked values into ConvertOptions and the report into text.
  */
 import { resolve } from 'node:path';
 import { convertDataset, type ConvertOptions, type ConvertProgress, type ConvertReport } from '../../convert/convert.js';
-import { CONVERT_DEFAULTS } from '../../convert/options.js';
-import { parseSplits } from '../../convert/split.js';
 import { isTfrecordError } from '../../errors.js';
-import { TARGETS } from '../../dataset/manifest.js';
-import { FORMATS, type FormatName } from '../../formats/registry.js';
 import { formatProblem } from '../../problem.js';
-import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
+import type { CONVERT } from '../commands.js';
 import { type CliIo, displayPath, formatBytes, plural, UsageError, writeOut } from '../io.js';
+import type { ParsedCommand } from '../spec.js';
 
 const SHOWN = 5;
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    from: { type: 'string' },
-    annotations: { type: 'string' },
-    images: { type: 'string' },
-    classes: { type: 'string' },
-    'image-set': { type: 'string' },
-    'label-map': { type: 'string' },
-    crowd: { type: 'string' },
-    empty: { type: 'string' },
-    out: { type: 'string' },
-    name: { type: 'string' },
-    shards: { type: 'string' },
-    'shard-size': { type: 'string' },
-    compression: { type: 'string' },
-    split: { type: 'string' },
-    seed: { type: 'string' },
-    bbox: { type: 'string' },
-    'on-error': { type: 'string' },
-    format: { type: 'string' },
-    quality: { type: 'string' },
-    'max-size': { type: 'string' },
-    'max-pixels': { type: 'string' },
-    workers: { type: 'string' },
-    target: { type: 'string' },
-    'allow-symlinks-outside-images': { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const from = parseChoice(values.from, 'from', FORMATS.map((f) => f.name) as FormatName[]);
-  if (!from) throw new UsageError('--from is required');
-  if (!values.annotations) throw new UsageError('--annotations is required');
-  if (!values.out) throw new UsageError('--out is required');
-  if (values.shards !== undefined && values['shard-size'] !== undefined) throw new UsageError('give --shards or --shard-size, not both');
-  if (values.name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(values.name)) {
-    throw new UsageError('--name may use only letters, digits, ".", "_" and "-"');
-  }
-  let split;
-  try {
-    split = values.split !== undefined ? parseSplits(values.split) : undefined;
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const quality = parseIntOption(values.quality, 'quality', 1);
-  if (quality !== undefined && quality > 100) throw new UsageError('--quality must be between 1 and 100');
+export async function run({ values }: ParsedCommand<typeof CONVERT>, io: CliIo): Promise<number> {
   // Relative paths are taken from the CLI's working directory (io.cwd), as
   // the other commands do, not from whatever process.cwd() happens to be.
   const at = (p: string) => resolve(io.cwd, p);
   const options: ConvertOptions = {
-    from,
+    from: values.from,
     annotations: at(values.annotations),
     out: at(values.out),
     ...(values.images !== undefined ? { images: at(values.images) } : {}),
@@ -72,27 +27,23 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     ...(values['image-set'] !== undefined ? { imageSet: values['image-set'] } : {}),
     ...(values['label-map'] !== undefined ? { labelMap: at(values['label-map']) } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
-    ...(split ? { split } : {}),
-    crowd: parseChoice(values.crowd, 'crowd', ['keep', 'drop'] as const) ?? CONVERT_DEFAULTS.crowd,
-    empty: parseChoice(values.empty, 'empty', ['keep', 'drop'] as const) ?? CONVERT_DEFAULTS.empty,
-    compression: parseChoice(values.compression, 'compression', ['none', 'gzip', 'zlib'] as const) ?? CONVERT_DEFAULTS.compression,
-    bbox: parseChoice(values.bbox, 'bbox', ['clip', 'drop', 'fail'] as const) ?? CONVERT_DEFAULTS.bbox,
-    onError: parseChoice(values['on-error'], 'on-error', ['fail', 'skip'] as const) ?? CONVERT_DEFAULTS.onError,
-    format: parseChoice(values.format, 'format', ['jpeg', 'png'] as const) ?? CONVERT_DEFAULTS.format,
-    seed: parseIntOption(values.seed, 'seed') ?? CONVERT_DEFAULTS.seed,
-    workers: parseIntOption(values.workers, 'workers') ?? CONVERT_DEFAULTS.workers,
-    target: parseChoice(values.target, 'target', TARGETS) ?? CONVERT_DEFAULTS.target,
+    ...(values.split !== undefined ? { split: values.split } : {}),
+    // --shards and --shard-size exclude each other (the table says so); the size has a default.
+    ...(values.shards !== undefined ? { shards: values.shards } : { shardSize: values['shard-size'] }),
+    crowd: values.crowd,
+    empty: values.empty,
+    compression: values.compression,
+    bbox: values.bbox,
+    onError: values['on-error'],
+    format: values.format,
+    seed: values.seed,
+    workers: values.workers,
+    target: values.target,
     ...(values['allow-symlinks-outside-images'] ? { allowSymlinksOutside: true } : {}),
+    ...(values.quality !== undefined ? { quality: values.quality } : {}),
+    ...(values['max-size'] !== undefined ? { maxSize: values['max-size'] } : {}),
+    ...(values['max-pixels'] !== undefined ? { maxPixels: values['max-pixels'] } : {}),
   };
-  const shards = parseIntOption(values.shards, 'shards', 1);
-  if (shards !== undefined) options.shards = shards;
-  const shardSize = parseSize(values['shard-size'], 'shard-size');
-  if (shardSize !== undefined) options.shardSize = shardSize;
-  if (quality !== undefined) options.quality = quality;
-  const maxSize = parseIntOption(values['max-size'], 'max-size', 1);
-  if (maxSize !== undefined) options.maxSize = maxSize;
-  const maxPixels = parseIntOption(values['max-pixels'], 'max-pixels');
-  if (maxPixels !== undefined) options.maxPixels = maxPixels;
 
   const bar = !values.quiet && !values.json && io.stderr.isTTY ? progressBar(io) : undefined;
   if (bar) options.onProgress = bar.update;
@@ -123,15 +74,19 @@ function where(source: { file: string; line?: number; index?: number; pointer?: 
 
 function renderReport(r: ConvertReport, cwd: string): string {
   const lines: string[] = [];
-  const listed = <T>(title: string, items: T[], fmt: (x: T) => string) => {
+  const listed = <T>(title: string, items: T[], fmt: (x: T) => string, count = true) => {
     if (items.length === 0) return;
-    lines.push(`${title} (${items.length}):`);
+    lines.push(count ? `${title} (${items.length}):` : `${title}:`);
     for (const x of items.slice(0, SHOWN)) lines.push(`  ${fmt(x)}`);
     // A failed run writes no manifest, so only --json can list the rest.
     const listedIn = r.ok ? 'manifest.json / --json' : '--json';
     if (items.length > SHOWN) lines.push(`  … and ${items.length - SHOWN} more (all are listed in ${listedIn})`);
   };
-  listed(r.ok ? 'Skipped items' : 'Items that could not be converted', r.errors, (e) => `${where(e.source, cwd)}: ${e.code}: ${e.reason}`);
+  // Items counted as the verdict counts them (items.skipped, by countItems):
+  // an item with two problems is one item, so heading and "FAILED: N items" agree.
+  const items = r.items.skipped;
+  const title = r.ok ? 'Skipped items' : 'Items that could not be converted';
+  listed(items === r.errors.length ? title : `${title} (${plural(r.errors.length, 'problem')} in ${plural(items, 'item')})`, r.errors, (e) => `${where(e.source, cwd)}: ${e.code}: ${e.reason}`, items === r.errors.length);
   listed('Clipped boxes', r.clipped, (c) => `${c.itemId} box ${c.index} (${c.className}): [${c.before.join(', ')}] → [${c.after!.join(', ')}]`);
   listed('Dropped boxes', r.dropped, (c) => `${c.itemId} box ${c.index} (${c.className}): ${c.reason}`);
   listed(
@@ -155,16 +110,19 @@ function renderReport(r: ConvertReport, cwd: string): string {
     return lines.join('\n') + '\n';
   }
   lines.push('Classes:');
-  for (const c of r.classes) lines.push(`  ${String(c.label).padStart(3)}  ${c.name.padEnd(20)} ${String(c.boxes).padStart(7)} boxes in ${c.images} images`);
+  for (const c of r.classes) {
+    const boxes = `${String(c.boxes).padStart(7)} ${c.boxes === 1 ? 'box  ' : 'boxes'}`;
+    lines.push(`  ${String(c.label).padStart(3)}  ${c.name.padEnd(20)} ${boxes} in ${plural(c.images, 'image')}`);
+  }
   lines.push(
-    `Converted ${r.items.converted} of ${r.items.total} images (${r.items.skipped} skipped, ${r.items.reencoded} re-encoded, ${r.items.withoutBoxes} without boxes); ` +
-      `${r.boxes.total} boxes (${r.boxes.clipped} clipped, ${r.boxes.dropped} dropped).`,
+    `Converted ${r.items.converted} of ${plural(r.items.total, 'image')} (${r.items.skipped} skipped, ${r.items.reencoded} re-encoded, ${r.items.withoutBoxes} without boxes); ` +
+      `${plural(r.boxes.total, 'box', 'boxes')} (${r.boxes.clipped} clipped, ${r.boxes.dropped} dropped).`,
   );
   for (const s of r.splits) {
-    lines.push(`${s.name}: ${s.records} records, ${s.boxes} boxes in ${s.shards.length} shard${s.shards.length === 1 ? '' : 's'}`);
+    lines.push(`${s.name}: ${plural(s.records, 'record')}, ${plural(s.boxes, 'box', 'boxes')} in ${plural(s.shards.length, 'shard')}`);
     for (const sh of s.shards) lines.push(`  ${displayPath(cwd, sh.path)}  (${plural(sh.records, 'record')}, ${formatBytes(sh.bytes)})`);
   }
-  if (r.replaced.length > 0) lines.push(`Removed ${r.replaced.length} old shard file(s) of a previous run: ${r.replaced.join(', ')}`);
+  if (r.replaced.length > 0) lines.push(`Removed ${plural(r.replaced.length, 'old shard file')} of a previous run: ${r.replaced.join(', ')}`);
   lines.push(`Label map: ${displayPath(cwd, r.labelMapPath!)}`);
   lines.push(`Manifest:  ${displayPath(cwd, r.manifestPath!)}`);
   return lines.join('\n') + '\n';
@@ -197,7 +155,7 @@ function progressBar(io: CliIo) {
       } else if (p.phase === 'scan' && p.file) {
         text = `reading annotations… ${Math.floor((100 * p.file.read) / Math.max(1, p.file.size))}% of ${formatBytes(p.file.size)}`;
       } else if (p.phase === 'scan') {
-        text = `reading annotations… ${p.done} items`;
+        text = `reading annotations… ${plural(p.done, 'item')}`;
       } else {
         text = 'verifying shards…';
       }

@@ -11,32 +11,18 @@ import { resolve } from 'node:path';
 import { isTfrecordError } from '../../errors.js';
 import { EXPORT_FORMATS, exportDataset, type ExportOptions, type ExportReport } from '../../export/export.js';
 import { formatProblem } from '../../problem.js';
-import { parseCompression } from '../../record/compression.js';
-import { parseChoice, parseCommandArgs } from '../args.js';
+import type { EXPORT } from '../commands.js';
+import type { ParsedCommand } from '../spec.js';
 import { type CliIo, displayPath, plural, UsageError, writeOut } from '../io.js';
 
 const SHOWN = 5;
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    to: { type: 'string' },
-    out: { type: 'string' },
-    'label-map': { type: 'string' },
-    overwrite: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    compression: { type: 'string', default: 'auto' },
-  });
-  if (positionals.length === 0) throw new UsageError('no input files or directories');
-  const to = parseChoice(values.to, 'to', EXPORT_FORMATS);
-  if (!to) throw new UsageError('--to is required');
-  if (!values.out) throw new UsageError('--out DIR is required');
-  const compression = parseCompression(values.compression, true);
-  if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
+export async function run({ values, positionals }: ParsedCommand<typeof EXPORT>, io: CliIo): Promise<number> {
   const at = (p: string) => resolve(io.cwd, p);
   const options: ExportOptions = {
-    to,
+    to: values.to,
     out: at(values.out),
-    compression,
+    compression: values.compression,
     overwrite: values.overwrite,
     ...(values['label-map'] !== undefined ? { labelMap: at(values['label-map']) } : {}),
   };

@@ -14,15 +14,11 @@ import { describeFsError, TfrecordError } from '../../errors.js';
 import { formatProblem } from '../../problem.js';
 import { INDEX_EXTENSION, writeRecordIndex } from '../../record-index/record-index.js';
 import { listTfrecordFiles } from '../../walk/walk-records.js';
-import { parseCommandArgs } from '../args.js';
+import type { INDEX } from '../commands.js';
+import type { ParsedCommand } from '../spec.js';
 import { type CliIo, displayPath, plural, UsageError, writeOut } from '../io.js';
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    out: { type: 'string' },
-  });
-  if (positionals.length === 0) throw new UsageError('no input files or directories');
-  if (values.out === '') throw new UsageError('--out needs a directory');
+export async function run({ values, positionals }: ParsedCommand<typeof INDEX>, io: CliIo): Promise<number> {
   const shown = (file: string) => displayPath(io.cwd, file);
 
   const files = await listTfrecordFiles(positionals.map((p) => resolve(io.cwd, p)));

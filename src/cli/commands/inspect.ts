@@ -11,47 +11,41 @@ import { describeLocation, isTfrecordError } from '../../errors.js';
 import { sniffFormat } from '../../image/probe.js';
 import { featuresToJson, sha256Hex } from '../../inspect/json.js';
 import { formatProblem, makeProblem } from '../../problem.js';
-import { parseCompression } from '../../record/compression.js';
 import { walkRecords } from '../../walk/walk-records.js';
-import { parseCommandArgs, parseIntOption } from '../args.js';
-import { type CliIo, UsageError, writeOut } from '../io.js';
+import type { INSPECT } from '../commands.js';
+import { type CliIo, displayPath, plural, typedPaths, writeOut } from '../io.js';
+import type { ParsedCommand } from '../spec.js';
 
 const SHOWN_VALUES = 8;
 const TEXT_PREVIEW = 60;
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    json: { type: 'boolean', default: false },
-    limit: { type: 'string' },
-    compression: { type: 'string', default: 'auto' },
-  });
-  if (positionals.length === 0) throw new UsageError('no input files');
-  const limit = parseIntOption(values.limit, 'limit', 1);
-  const compression = parseCompression(values.compression, true);
-  if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
-
+export async function run({ values, positionals }: ParsedCommand<typeof INSPECT>, io: CliIo): Promise<number> {
+  const { limit, compression } = values;
   let failed = false;
   // Files only, as named: a folder is reported as unreadable rather than expanded.
-  const walk = walkRecords(positionals, { compression, expandDirectories: false });
+  const walk = walkRecords(typedPaths(positionals, io.cwd), { compression, expandDirectories: false });
   /** Records shown of the file being read; undefined once the file failed (it then gets no count line). */
   let count: number | undefined;
   const endFile = async () => {
     if (count !== undefined && !values.json) {
-      await writeOut(io.stdout, `  ${count} record${count === 1 ? '' : 's'}${limit !== undefined && count >= limit ? ' shown (--limit)' : ''}\n`);
+      await writeOut(io.stdout, `  ${plural(count, 'record')}${limit !== undefined && count >= limit ? ' shown (--limit)' : ''}\n`);
     }
     count = undefined;
   };
+  // Files named as the user would (relative to the working directory when inside it).
+  const shown = (file: string) => displayPath(io.cwd, file);
   for await (const ev of walk) {
     if (ev.kind === 'file') {
       await endFile();
-      if (!values.json) await writeOut(io.stdout, `${ev.file}\n`);
+      if (!values.json) await writeOut(io.stdout, `${shown(ev.file)}\n`);
       count = 0;
     } else if (ev.kind === 'problem') {
       // Even a record the reader could skip ends the file here: inspect shows a file up to its first damage.
       failed = true;
       count = undefined;
-      io.stderr.write(`tfrecord-od inspect: ${ev.error.message}\n`);
+      const { error } = ev;
+      io.stderr.write(`tfrecord-od inspect: ${formatProblem({ file: shown(error.file ?? ev.problem.file), record: error.record, offset: error.offset, message: error.reason })}\n`);
       walk.skipFile();
     } else if (limit !== undefined && count! >= limit) {
       walk.skipFile();
@@ -63,7 +57,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       } catch (err) {
         if (!isTfrecordError(err)) throw err;
         failed = true;
-        io.stderr.write(`${formatProblem(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }))}\n`);
+        io.stderr.write(`${formatProblem(makeProblem(err.code, err.reason, { file: shown(ev.file), record: ev.index, offset: ev.offset }))}\n`);
         continue;
       }
       // What TensorFlow's own parser would make of this record, when it differs from what is shown.
@@ -71,7 +65,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
       const notes = verdict.ok ? verdict.divergences.map((d) => `${d.message}: ${d.reason}`) : [`${verdict.message} (at byte ${verdict.byteOffset} of the payload)`];
       if (values.json) {
         const line = {
-          file: ev.file,
+          file: shown(ev.file),
           index: ev.index,
           offset: ev.offset,
           length: ev.length,
@@ -91,7 +85,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 function renderRecord(index: number, offset: number, length: number, features: Record<string, Feature>): string {
   // Sorted so related keys (image/object/bbox/*) sit together; --json keeps wire order.
   const keys = Object.keys(features).sort();
-  const lines = [`  ${describeLocation({ record: index, offset })} · ${length} bytes · ${keys.length} feature${keys.length === 1 ? '' : 's'}`];
+  const lines = [`  ${describeLocation({ record: index, offset })} · ${plural(length, 'byte')} · ${plural(keys.length, 'feature')}`];
   const width = Math.min(40, Math.max(0, ...keys.map((k) => k.length)));
   for (const key of keys) {
     const f = features[key]!;
@@ -126,12 +120,12 @@ function renderFloat(v: number): string {
 function renderBytes(b: Uint8Array): string {
   const format = sniffFormat(b);
   if (format || b.length > 256) {
-    return `<${b.length} bytes${format ? `, ${format}` : ''}, sha256 ${sha256Hex(b).slice(0, 12)}>`;
+    return `<${plural(b.length, 'byte')}${format ? `, ${format}` : ''}, sha256 ${sha256Hex(b).slice(0, 12)}>`;
   }
   try {
     const text = strictUtf8.decode(b);
     return JSON.stringify(text.length > TEXT_PREVIEW ? `${text.slice(0, TEXT_PREVIEW)}…` : text);
   } catch {
-    return `<${b.length} bytes: ${Array.from(b.subarray(0, 16), (x) => x.toString(16).padStart(2, '0')).join('')}${b.length > 16 ? '…' : ''}>`;
+    return `<${plural(b.length, 'byte')}: ${Array.from(b.subarray(0, 16), (x) => x.toString(16).padStart(2, '0')).join('')}${b.length > 16 ? '…' : ''}>`;
   }
 }

@@ -10,17 +10,12 @@ import { resolve } from 'node:path';
 import { TfrecordError } from '../../errors.js';
 import { computeJobArgs, formatJobCommand } from '../../dataset/job-args.js';
 import { readManifest } from '../../dataset/manifest.js';
-import { parseCommandArgs } from '../args.js';
-import { type CliIo, UsageError, writeOut } from '../io.js';
+import type { JOB_ARGS } from '../commands.js';
+import { type CliIo, writeOut } from '../io.js';
+import type { ParsedCommand } from '../spec.js';
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    bucket: { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
-  if (positionals.length !== 1) throw new UsageError('give one output folder (the --out of convert)');
-  const bucket = values.bucket;
-  if (bucket !== undefined && !/^gs:\/\/[^/]+/.test(bucket)) throw new UsageError(`--bucket must look like gs://BUCKET/PATH; got '${bucket}'`);
+export async function run({ values, positionals }: ParsedCommand<typeof JOB_ARGS>, io: CliIo): Promise<number> {
+  const { bucket } = values;
   const dir = resolve(io.cwd, positionals[0]!);
   const manifest = await readManifest(dir);
   if (!manifest) throw new TfrecordError('io', 'no manifest.json here: job-args reads the output folder of `tfrecord-od convert`', { file: positionals[0]! });

@@ -9,32 +9,20 @@
  */
 import { resolve } from 'node:path';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
-import { DEFAULT_PREVIEW_LIMIT, previewDataset } from '../../preview/preview.js';
+import { previewDataset } from '../../preview/preview.js';
 import { formatProblem } from '../../problem.js';
-import { parseCompression } from '../../record/compression.js';
-import { FINDING_CODES, type FindingCode } from '../../validate/findings.js';
-import { parseChoice, parseCommandArgs, parseIntOption } from '../args.js';
-import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
+import { plural } from '../../words.js';
+import type { PREVIEW } from '../commands.js';
+import { type CliIo, displayPath, typedPaths, writeOut } from '../io.js';
+import type { ParsedCommand } from '../spec.js';
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    out: { type: 'string' },
-    limit: { type: 'string' },
-    filter: { type: 'string' },
-    'label-map': { type: 'string' },
-    compression: { type: 'string', default: 'auto' },
-  });
-  if (positionals.length === 0) throw new UsageError('no input files or directories');
-  if (values.out === undefined || values.out === '') throw new UsageError('--out DIR is required');
-  const limit = parseIntOption(values.limit, 'limit', 1) ?? DEFAULT_PREVIEW_LIMIT;
-  const filter: FindingCode | undefined = parseChoice(values.filter, 'filter', FINDING_CODES);
-  const compression = parseCompression(values.compression, true);
-  if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
+export async function run({ values, positionals }: ParsedCommand<typeof PREVIEW>, io: CliIo): Promise<number> {
+  const { limit, filter, compression } = values;
   const labelMap = values['label-map'] !== undefined ? await readLabelMapFile(resolve(io.cwd, values['label-map']), values['label-map']) : undefined;
 
   const shown = (file: string) => displayPath(io.cwd, file);
   const result = await previewDataset(
-    positionals.map((p) => resolve(io.cwd, p)),
+    typedPaths(positionals, io.cwd),
     {
       outDir: resolve(io.cwd, values.out),
       limit,
@@ -48,8 +36,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   for (const e of result.errors) io.stderr.write(`tfrecord-od preview: ${formatProblem({ ...e, file: shown(e.file) })}\n`);
   const placeholders = result.tiles.filter((t) => t.placeholder !== undefined).length;
   const what = filter
-    ? `${result.tiles.length} of ${result.matched} record${result.matched === 1 ? '' : 's'} with ${filter}`
-    : `${result.tiles.length} record${result.tiles.length === 1 ? '' : 's'}`;
+    ? `${result.tiles.length} of ${plural(result.matched ?? result.tiles.length, 'record')} with ${filter}`
+    : plural(result.tiles.length, 'record');
   io.stderr.write(`previewed ${what}${placeholders > 0 ? ` (${placeholders} without a drawable image)` : ''}\n`);
   await writeOut(io.stdout, `${shown(result.index)}\n`);
   return result.errors.length > 0 ? 1 : 0;

@@ -8,51 +8,32 @@
  */
 import { resolve } from 'node:path';
 import { isTfrecordError } from '../../errors.js';
-import { parseCompression } from '../../record/compression.js';
 import { remapDataset, type RemapOptions, type RemapReport } from '../../surgery/remap.js';
-import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
+import type { REMAP } from '../commands.js';
+import type { ParsedCommand } from '../spec.js';
 import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
 import { renderRewriteReport } from '../surgery-report.js';
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    out: { type: 'string' },
-    rename: { type: 'string', multiple: true },
-    drop: { type: 'string', multiple: true },
-    'label-map': { type: 'string' },
-    shards: { type: 'string' },
-    'shard-size': { type: 'string' },
-    name: { type: 'string' },
-    compression: { type: 'string' },
-    'input-compression': { type: 'string', default: 'auto' },
-    json: { type: 'boolean', default: false },
-  });
-  if (positionals.length === 0) throw new UsageError('no input files or directories');
-  if (!values.out) throw new UsageError('--out DIR is required');
-  if (values.shards !== undefined && values['shard-size'] !== undefined) throw new UsageError('give --shards or --shard-size, not both');
+export async function run({ values, positionals }: ParsedCommand<typeof REMAP>, io: CliIo): Promise<number> {
   const rename = new Map<string, string>();
-  for (const rule of values.rename ?? []) {
+  for (const rule of values.rename) {
     const at = rule.indexOf('=');
     if (at <= 0) throw new UsageError(`--rename takes OLD=NEW, got '${rule}'`);
     const from = rule.slice(0, at);
     if (rename.has(from)) throw new UsageError(`class '${from}' is renamed twice`);
     rename.set(from, rule.slice(at + 1));
   }
-  if (rename.size === 0 && (values.drop ?? []).length === 0) throw new UsageError('give at least one --rename OLD=NEW or --drop NAME');
-  const inputCompression = parseCompression(values['input-compression'], true);
-  if (!inputCompression) throw new UsageError(`--input-compression must be auto, none, gzip or zlib; got '${values['input-compression']}'`);
+  if (rename.size === 0 && values.drop.length === 0) throw new UsageError('give at least one --rename OLD=NEW or --drop NAME');
   const at = (p: string) => resolve(io.cwd, p);
   const options: RemapOptions = {
     out: at(values.out),
     rename,
-    drop: values.drop ?? [],
-    compression: parseChoice(values.compression, 'compression', ['none', 'gzip', 'zlib'] as const) ?? 'none',
-    inputCompression,
+    drop: values.drop,
+    compression: values.compression,
+    inputCompression: values['input-compression'],
   };
-  const shards = parseIntOption(values.shards, 'shards', 1);
-  if (shards !== undefined) options.shards = shards;
-  const shardSize = parseSize(values['shard-size'], 'shard-size');
-  if (shardSize !== undefined) options.shardSize = shardSize;
+  if (values.shards !== undefined) options.shards = values.shards;
+  if (values['shard-size'] !== undefined) options.shardSize = values['shard-size'];
   if (values.name !== undefined) options.name = values.name;
   if (values['label-map'] !== undefined) options.labelMap = at(values['label-map']);
   let report: RemapReport;

@@ -8,39 +8,22 @@
  */
 import { resolve } from 'node:path';
 import { isTfrecordError } from '../../errors.js';
-import { parseCompression } from '../../record/compression.js';
 import { reshardDataset, type ReshardOptions } from '../../surgery/reshard.js';
 import type { RewriteReport } from '../../surgery/rewrite.js';
-import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
+import type { RESHARD } from '../commands.js';
+import type { ParsedCommand } from '../spec.js';
 import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
 import { renderRewriteReport } from '../surgery-report.js';
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    out: { type: 'string' },
-    shards: { type: 'string' },
-    'shard-size': { type: 'string' },
-    name: { type: 'string' },
-    compression: { type: 'string' },
-    'input-compression': { type: 'string', default: 'auto' },
-    'label-map': { type: 'string' },
-    json: { type: 'boolean', default: false },
-  });
-  if (positionals.length === 0) throw new UsageError('no input files or directories');
-  if (!values.out) throw new UsageError('--out DIR is required');
-  if (values.shards !== undefined && values['shard-size'] !== undefined) throw new UsageError('give --shards or --shard-size, not both');
-  const inputCompression = parseCompression(values['input-compression'], true);
-  if (!inputCompression) throw new UsageError(`--input-compression must be auto, none, gzip or zlib; got '${values['input-compression']}'`);
+export async function run({ values, positionals }: ParsedCommand<typeof RESHARD>, io: CliIo): Promise<number> {
   const at = (p: string) => resolve(io.cwd, p);
   const options: ReshardOptions = {
     out: at(values.out),
-    compression: parseChoice(values.compression, 'compression', ['none', 'gzip', 'zlib'] as const) ?? 'none',
-    inputCompression,
+    compression: values.compression,
+    inputCompression: values['input-compression'],
   };
-  const shards = parseIntOption(values.shards, 'shards', 1);
-  if (shards !== undefined) options.shards = shards;
-  const shardSize = parseSize(values['shard-size'], 'shard-size');
-  if (shardSize !== undefined) options.shardSize = shardSize;
+  if (values.shards !== undefined) options.shards = values.shards;
+  if (values['shard-size'] !== undefined) options.shardSize = values['shard-size'];
   if (values.name !== undefined) options.name = values.name;
   if (values['label-map'] !== undefined) options.labelMap = at(values['label-map']);
   let report: RewriteReport;

@@ -10,28 +10,22 @@
 import { resolve } from 'node:path';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
 import { formatProblem } from '../../problem.js';
-import { parseCompression } from '../../record/compression.js';
 import { type DatasetStats, datasetStats, type HistogramBucket } from '../../stats/stats.js';
-import { parseCommandArgs } from '../args.js';
-import { type CliIo, displayPath, formatBytes, UsageError, writeOut } from '../io.js';
+import { plural } from '../../words.js';
+import type { STATS } from '../commands.js';
+import { type CliIo, displayPath, formatBytes, typedPaths, writeOut } from '../io.js';
+import type { ParsedCommand } from '../spec.js';
 
 /** Rows of the image-size table in the human report; JSON has them all. */
 const SHOWN_SIZES = 10;
 const BAR_WIDTH = 30;
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    'label-map': { type: 'string' },
-    json: { type: 'boolean', default: false },
-    compression: { type: 'string', default: 'auto' },
-  });
-  if (positionals.length === 0) throw new UsageError('no input files or directories');
-  const compression = parseCompression(values.compression, true);
-  if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
+export async function run({ values, positionals }: ParsedCommand<typeof STATS>, io: CliIo): Promise<number> {
+  const { compression } = values;
   const labelMap = values['label-map'] !== undefined ? await readLabelMapFile(resolve(io.cwd, values['label-map']), values['label-map']) : undefined;
 
   const stats = await datasetStats(
-    positionals.map((p) => resolve(io.cwd, p)),
+    typedPaths(positionals, io.cwd),
     { compression, ...(labelMap ? { labelMap } : {}) },
   );
   const shown = (file: string) => displayPath(io.cwd, file);
@@ -43,7 +37,7 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   else await writeOut(io.stdout, renderStats(view, { labelMap: labelMap !== undefined }));
 
   for (const e of errors) io.stderr.write(`tfrecord-od stats: ${formatProblem(e)}\n`);
-  if (stats.errorCount > errors.length) io.stderr.write(`tfrecord-od stats: … and ${stats.errorCount - errors.length} more errors\n`);
+  if (stats.errorCount > errors.length) io.stderr.write(`tfrecord-od stats: … and ${plural(stats.errorCount - errors.length, 'more error')}\n`);
   return stats.errorCount > 0 ? 1 : 0;
 }
 
@@ -51,8 +45,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
 // ---------------------------------------------------------------------------
 // Human report
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function renderStats(s: DatasetStats, options: { labelMap?: boolean } = {}): string {
   const out: string[] = [];

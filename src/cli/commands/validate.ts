@@ -9,7 +9,6 @@
 import { resolve } from 'node:path';
 import type { LabelMap } from '../../detection/label-map.js';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
-import { parseCompression } from '../../record/compression.js';
 import { formatProblem } from '../../problem.js';
 import { FINDING_CODES, FINDING_RULES, type Finding, type FindingCode, type FindingRule } from '../../validate/findings.js';
 
@@ -22,55 +21,32 @@ const RULE_LABEL: Record<FindingRule, string> = {
   dataset: 'dataset',
 };
 import { validateDataset, type ValidationReport } from '../../validate/validate.js';
-import { TARGETS } from '../../dataset/manifest.js';
-import { parseChoice, parseCommandArgs, parseIntOption } from '../args.js';
-import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
+import { plural } from '../../words.js';
+import type { VALIDATE } from '../commands.js';
+import { type CliIo, displayPath, typedPaths, writeOut } from '../io.js';
+import type { ParsedCommand } from '../spec.js';
 
 /** Locations printed per code in the human report; the rest are counted. */
 const SHOWN_PER_CODE = 3;
-/**
- * Findings stored per code unless --max-findings says otherwise: enough for
- * any human or script to act on, without a broken dataset producing a
- * gigabyte of JSON.
- */
-const DEFAULT_MAX_FINDINGS = 100;
 
-export async function run(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, {
-    'label-map': { type: 'string' },
-    'num-classes': { type: 'string' },
-    decode: { type: 'boolean', default: false },
-    json: { type: 'boolean', default: false },
-    'max-findings': { type: 'string' },
-    compression: { type: 'string', default: 'auto' },
-    target: { type: 'string' },
-  });
-  if (positionals.length === 0) throw new UsageError('no input files or directories');
-  const numClasses = parseIntOption(values['num-classes'], 'num-classes', 1);
-  const maxFindings = parseIntOption(values['max-findings'], 'max-findings', 0) ?? DEFAULT_MAX_FINDINGS;
-  const compression = parseCompression(values.compression, true);
-  if (!compression) throw new UsageError(`--compression must be auto, none, gzip or zlib; got '${values.compression}'`);
-
+export async function run({ values, positionals }: ParsedCommand<typeof VALIDATE>, io: CliIo): Promise<number> {
   let labelMap: LabelMap | undefined;
   const labelMapPath = values['label-map'];
   if (labelMapPath !== undefined) {
     labelMap = await readLabelMapFile(resolve(io.cwd, labelMapPath), labelMapPath);
   }
-
-  // Paths are kept as typed when they mean the same from here, so findings
-  // (and messages that point at other records) name files the way the user did.
-  const paths = positionals.map((p) => (resolve(io.cwd, p) === resolve(p) ? p : resolve(io.cwd, p)));
+  const numClasses = values['num-classes'];
   // Counted here rather than from the summary, whose severity is per code
   // (a code such as missing-feature can be raised at either level).
   const tally = { errors: 0, warnings: 0 };
-  const report = await validateDataset(paths, {
+  const report = await validateDataset(typedPaths(positionals, io.cwd), {
     onFinding: (f) => void (f.severity === 'error' ? tally.errors++ : tally.warnings++),
     decode: values.decode,
-    maxFindings,
-    compression,
+    maxFindings: values['max-findings'],
+    compression: values.compression,
     ...(labelMap ? { labelMap } : {}),
     ...(numClasses !== undefined ? { numClasses } : {}),
-    ...(values.target !== undefined ? { target: parseChoice(values.target, 'target', TARGETS)! } : {}),
+    ...(values.target !== undefined ? { target: values.target } : {}),
   });
   // When run for another directory (tests, embedding), show paths relative to it.
   const shown = (file: string) => (file === '' ? '' : displayPath(io.cwd, file));
@@ -85,8 +61,6 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   return report.valid ? 0 : 1;
 }
 
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Findings grouped by code (errors first), a few locations each, then a one-line verdict. */
 export function renderReport(report: ValidationReport, tally: { errors: number; warnings: number }): string {
@@ -109,7 +83,7 @@ export function renderReport(report: ValidationReport, tally: { errors: number; 
     if (more > 0) lines.push(`  … and ${more} more`);
   }
   if (lines.length > 0) lines.push('');
-  const scope = `${plural(report.files, 'file')}, ${plural(report.records, 'record')}, ${plural(report.boxes, 'box')}`.replace(/boxs\b/, 'boxes');
+  const scope = `${plural(report.files, 'file')}, ${plural(report.records, 'record')}, ${plural(report.boxes, 'box', 'boxes')}`;
   const counts = `${plural(tally.errors, 'error')}, ${plural(tally.warnings, 'warning')}`;
   lines.push(report.valid ? `VALID: ${scope}; ${counts}` : `INVALID: ${scope}; ${counts}`);
   return lines.join('\n') + '\n';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
-import { isDirectory, isFile, isFileSync, imageFileProblem, resolveImagePath } from '../paths.js';
+import { isDirectory, isFile, isFileSync, imageFileProblem, MissingImageHints, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
 import { type RawAnnotation, type ScanOptions, scanCocoFile } from './scan.js';
@@ -72,6 +72,7 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
 
   const images = indexImages(file, rawImages);
   const imagesRoot = options.images !== undefined ? path.resolve(options.images) : await defaultImagesRoot(file, images);
+  const hints = new MissingImageHints(imagesRoot);
 
   // Annotations grouped by image id, built once: each distinct id has a slot,
   // and the annotations of slot s are order[start[s]..start[s + 1]), in file
@@ -134,7 +135,7 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
       if ('error' in built) errors.push({ ...built.error, itemId });
       else if (!(built.object.isCrowd && options.crowd === 'drop')) objects.push(built.object);
     }
-    const unusable = imageFileProblem(imagesRoot, resolved.imagePath, options.allowSymlinksOutside);
+    const unusable = imageFileProblem(imagesRoot, resolved.imagePath, options.allowSymlinksOutside, hints);
     if (unusable) errors.push({ source, itemId, ...unusable });
     const item = {
       id: itemId,

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
+import { plural } from '../../words.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
 import { Column as NumberColumn, float64s, groupIndex, int32s } from '../columns.js';
-import { isFile, imageFileProblem, resolveImagePath } from '../paths.js';
+import { isFile, imageFileProblem, MissingImageHints, resolveImagePath, usualImageFolders } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { BOX_COLUMNS, type Column, REQUIRED_COLUMNS } from './format.js';
 import { type CsvRecord, parseCsvStream } from './parse.js';
@@ -87,6 +88,8 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
   const file = path.resolve(options.annotations);
   if (!(await isFile(file))) throw new AnnotationError('annotation', 'CSV annotation file not found', { file });
   const imagesRoot = path.resolve(options.images ?? path.dirname(file));
+  // Left to its default (the CSV's folder), the root may be wrong: the hints also look in the usual places.
+  const hints = new MissingImageHints(imagesRoot, options.images === undefined ? usualImageFolders(imagesRoot) : []);
   const declared = options.classes !== undefined ? await loadClassList(options.classes) : undefined;
   const declaredSet = declared ? new Set(declared) : undefined;
 
@@ -156,7 +159,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
         else loose.push(e);
       };
       if (rec.error) return err('malformed-annotation', rec.error);
-      if (rec.fields.length !== columnCount) return err('malformed-annotation', `row has ${rec.fields.length} columns, the header has ${columnCount}`);
+      if (rec.fields.length !== columnCount) return err('malformed-annotation', `row has ${plural(rec.fields.length, 'column')}, the header has ${columnCount}`);
       if (!group || groupId === undefined) return err('malformed-annotation', 'row has an empty filename');
 
       for (const key of ['width', 'height'] as const) {
@@ -195,7 +198,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
         continue;
       }
       const errors = (group.errors ?? []).map((e) => ({ ...e, itemId: resolved.id }));
-      const unusable = imageFileProblem(imagesRoot, resolved.imagePath, options.allowSymlinksOutside);
+      const unusable = imageFileProblem(imagesRoot, resolved.imagePath, options.allowSymlinksOutside, hints);
       if (unusable) errors.push({ source, itemId: resolved.id, ...unusable });
       const objects: SourceObject[] = [];
       for (let k = start[g] as number; k < (start[g + 1] as number); k++) objects.push(boxes.object(order[k] as number, file));

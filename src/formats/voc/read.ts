@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AnnotationError, describeFsError, isTfrecordError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
-import { compareCodeUnits, isDirectory, isFile, imageFileProblem, resolveImagePath } from '../paths.js';
+import { compareCodeUnits, isDirectory, isFile, imageFileProblem, MissingImageHints, resolveImagePath, usualImageFolders } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { childElements, childText, firstChild, parseXml, type XmlElement } from '../xml.js';
 import { ANNOTATION_EXT, ANNOTATIONS_DIR, IMAGE_SET_EXT, IMAGE_SETS_DIR, IMAGES_DIR, ROOT_ELEMENT } from './format.js';
@@ -40,6 +40,8 @@ export async function readVoc(options: VocReadOptions): Promise<ImportResult> {
     root = path.dirname(given);
   }
   const imagesRoot = options.images !== undefined ? path.resolve(options.images) : root !== undefined ? path.join(root, IMAGES_DIR) : annotationsDir;
+  // Defaulted to the annotations' own folder, the root may be wrong: the hints also look in the usual places.
+  const hints = new MissingImageHints(imagesRoot, options.images === undefined && root === undefined ? usualImageFolders(imagesRoot) : []);
 
   const declared = options.classes !== undefined ? await loadClassList(options.classes) : undefined;
   const declaredSet = declared ? new Set(declared) : undefined;
@@ -69,7 +71,7 @@ export async function readVoc(options: VocReadOptions): Promise<ImportResult> {
         };
         continue;
       }
-      for (const entry of await readOne(file, text, imagesRoot, declaredSet, seen, options.allowSymlinksOutside)) {
+      for (const entry of await readOne(file, text, imagesRoot, declaredSet, seen, hints, options.allowSymlinksOutside)) {
         if (entry.ok && entry.item.objects.length === 0 && options.empty === 'drop') continue;
         yield entry;
       }
@@ -133,6 +135,7 @@ async function readOne(
   imagesRoot: string,
   declared: ReadonlySet<string> | undefined,
   seen: Set<string>,
+  hints: MissingImageHints,
   allowSymlinksOutside = false,
 ): Promise<ImportEntry[]> {
   const source: SourceRef = { file };
@@ -179,7 +182,7 @@ async function readOne(
     else item.objects.push(built.object);
   }
 
-  const unusable = imageFileProblem(imagesRoot, resolved.imagePath, allowSymlinksOutside);
+  const unusable = imageFileProblem(imagesRoot, resolved.imagePath, allowSymlinksOutside, hints);
   if (unusable) err(unusable.code, unusable.reason, firstChild(doc, 'filename')!.line);
   return finishItem(item, errors, 'keep');
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
+import { isAre, plural } from '../../words.js';
 import { loadClassList } from '../classes.js';
 import { compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
 import { imageFileProblem, isDirectory, isFile, walkFiles } from '../paths.js';
@@ -144,7 +145,7 @@ export function parseLabelLines(text: string, file: string, itemId: string, clas
     }
     const index = Number(cls);
     if (index >= classOrder.length) {
-      err('unknown-class', `class index ${index} is out of range: ${classOrder.length} classes are declared (0..${classOrder.length - 1})`);
+      err('unknown-class', `class index ${index} is out of range: ${plural(classOrder.length, 'class', 'classes')} ${isAre(classOrder.length)} declared (0..${classOrder.length - 1})`);
       return;
     }
     const nums = rest.map((t) => parseDecimal(t));

@@ -1,0 +1,424 @@
+/**
+ * The command-line tables: one per command, each the single source of that
+ * command's flags, their checks and defaults, and its `--help` (see spec.ts).
+ * Defaults the library also applies are read from the library's constants
+ * (CONVERT_DEFAULTS, the preview limit, the image limits), never restated.
+ *
+ * Imports here stay light (plain constants; no importer, no sharp, no zod,
+ * no protobufjs): `tfrecord-od --help`, `<command> --help` and every usage
+ * mistake are answered from this file alone. The command's module is loaded
+ * only to run it (`load`).
+ */
+import { CONVERT_DEFAULTS } from '../convert/options.js';
+import { parseSplits } from '../convert/split-spec.js';
+import { TARGETS } from '../dataset/manifest.js';
+import { FORMAT_NAMES } from '../formats/names.js';
+import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/defaults.js';
+import { DEFAULT_PREVIEW_LIMIT } from '../preview/defaults.js';
+import { FINDING_CODES } from '../validate/findings.js';
+import type { CliIo } from './io.js';
+import { UsageError } from './io.js';
+import type { CommandSpec, OptionSpec, ParsedCommand } from './spec.js';
+
+/** More image workers than this is a typo (or a machine this tool was not measured on): each holds images in flight. */
+export const MAX_WORKERS = 256;
+
+/**
+ * Findings kept per code when --max-findings is not given: enough for any
+ * human or script to act on, without a broken dataset producing a gigabyte
+ * of JSON. (The library keeps all unless told; this is the CLI's choice.)
+ */
+export const DEFAULT_MAX_FINDINGS = 100;
+
+// Options several commands share, worded once.
+const readCompression = {
+  name: 'compression',
+  type: 'choice',
+  choices: ['auto', 'none', 'gzip', 'zlib'],
+  aliases: { uncompressed: 'none' },
+  default: 'auto',
+  help: 'how the files are compressed; auto tells from their first bytes',
+} as const satisfies OptionSpec;
+
+const labelMap = {
+  name: 'label-map',
+  type: 'path',
+  mustBe: 'file',
+  placeholder: 'FILE',
+  help: 'a label_map.pbtxt: names classes by id and checks labels against it',
+} as const satisfies OptionSpec;
+
+const json = { name: 'json', type: 'boolean', help: 'print the result as JSON on stdout' } as const satisfies OptionSpec;
+
+const inputs = {
+  placeholder: 'PATH...',
+  help: "TFRecord files, folders (their *.tfrecord* files) or quoted patterns such as 'out/train-*' (*, ? and [...] in any part, as tf.io.gfile.glob reads them)",
+  min: 1,
+  missing: 'no input files or directories',
+  kind: 'inputs',
+} as const;
+
+const target = {
+  name: 'target',
+  type: 'choice',
+  choices: TARGETS,
+  default: CONVERT_DEFAULTS.target,
+  help: "whose rules the dataset must meet: ai-platform (Google's built-in detection training: labels 1..N without gaps) or od-api (the TF Object Detection API: the label map's ids, gaps allowed)",
+} as const satisfies OptionSpec;
+
+export const CONVERT = {
+  name: 'convert',
+  summary: 'convert COCO, Pascal VOC, YOLO or CSV annotations to sharded TFRecords',
+  description:
+    'Reads an annotated dataset and writes it as TFRecord shards of tf.Example records in the TensorFlow Object Detection API layout, with a label_map.pbtxt and a manifest.json, into an output folder.\n\n' +
+    'Every item is checked first; with --on-error fail (the default) a run with any bad item writes nothing and lists them all. Shards are read back and validated before they get their final names, so a failed or interrupted run leaves nothing half-written. Inputs are never modified.',
+  options: [
+    { name: 'from', type: 'choice', choices: FORMAT_NAMES, required: true, help: 'the annotation format' },
+    {
+      name: 'annotations',
+      type: 'path',
+      mustBe: 'existing',
+      required: true,
+      help: 'COCO: the instances JSON; VOC: a folder of XML files or a VOC root; YOLO: the labels folder; CSV: the CSV file',
+    },
+    {
+      name: 'images',
+      type: 'path',
+      mustBe: 'directory',
+      missing: 'images folder does not exist',
+      placeholder: 'DIR',
+      help: 'the folder image paths are relative to; no image outside it is read',
+      defaultText: "found from the layout: COCO the JSON's folder or images/ near it, VOC JPEGImages/, YOLO the images/ beside labels/, CSV the CSV's folder",
+    },
+    {
+      name: 'classes',
+      type: 'path',
+      mustBe: 'file',
+      placeholder: 'FILE',
+      help: 'class list (data.yaml, classes.txt, obj.names): the order of the labels; for YOLO the names of the indices (found next to the labels when present)',
+    },
+    { name: 'image-set', type: 'string', placeholder: 'NAME', help: 'VOC: only the ids in ImageSets/Main/NAME.txt (or a path to a .txt)' },
+    { ...labelMap, help: 'a label_map.pbtxt fixing the class name -> id mapping; a class not in it is an item error' },
+    {
+      name: 'out',
+      type: 'path',
+      mustBe: 'output-folder',
+      required: true,
+      placeholder: 'DIR',
+      help: 'the output folder; shards of other prefixes already there stay part of the dataset',
+    },
+    {
+      name: 'name',
+      type: 'string',
+      parse: shardName,
+      placeholder: 'NAME',
+      help: 'shard file prefix; with --split, NAME-train-... (or train-... without --name)',
+      defaultText: CONVERT_DEFAULTS.name,
+    },
+    { name: 'shards', type: 'int', min: 1, help: 'this many shards per split (records dealt round-robin), instead of --shard-size' },
+    { name: 'shard-size', type: 'size', default: CONVERT_DEFAULTS.shardSize, help: 'start a new shard before one passes SIZE uncompressed (200MB, 1GiB)' },
+    {
+      name: 'compression',
+      type: 'choice',
+      choices: ['none', 'gzip', 'zlib'],
+      aliases: { uncompressed: 'none' },
+      default: CONVERT_DEFAULTS.compression,
+      help: "compress whole shards as TensorFlow's TFRecordWriter does",
+    },
+    {
+      name: 'split',
+      type: 'string',
+      parse: parseSplits,
+      placeholder: 'train=0.8,val=0.2',
+      help: 'one set of shards per split: fractions that add up to 1, or whole-number weights (train=8,val=2); an image goes where a hash of its content and --seed sends it',
+    },
+    { name: 'seed', type: 'int', min: 0, default: CONVERT_DEFAULTS.seed, help: 'seed of the split hash' },
+    {
+      name: 'bbox',
+      type: 'choice',
+      choices: ['clip', 'drop', 'fail'],
+      default: CONVERT_DEFAULTS.bbox,
+      help: 'boxes partly outside the image: clip them, drop them, or make the item an error',
+    },
+    {
+      name: 'on-error',
+      type: 'choice',
+      choices: ['fail', 'skip'],
+      default: CONVERT_DEFAULTS.onError,
+      help: 'fail: list every bad item and write nothing (exit 1); skip: convert the rest and list the skipped items',
+    },
+    { name: 'crowd', type: 'choice', choices: ['keep', 'drop'], default: CONVERT_DEFAULTS.crowd, help: 'COCO iscrowd boxes' },
+    { name: 'empty', type: 'choice', choices: ['keep', 'drop'], default: CONVERT_DEFAULTS.empty, help: 'images without objects (kept as negatives)' },
+    { name: 'format', type: 'choice', choices: ['jpeg', 'png'], default: CONVERT_DEFAULTS.format, help: 'encoding of images that must be re-encoded' },
+    { name: 'quality', type: 'int', min: 1, max: 100, placeholder: 'Q', defaultText: String(DEFAULT_JPEG_QUALITY), help: 'JPEG quality of re-encoded images' },
+    { name: 'max-size', type: 'int', min: 1, placeholder: 'PX', help: 'downsize images whose longer side exceeds PX pixels (aspect kept)', defaultText: 'no limit' },
+    {
+      name: 'max-pixels',
+      type: 'int',
+      min: 1,
+      defaultText: String(DEFAULT_MAX_PIXELS),
+      help: 'refuse images with more pixels than N (a guard against decompression bombs)',
+    },
+    {
+      name: 'workers',
+      type: 'int',
+      min: 0,
+      max: MAX_WORKERS,
+      default: () => CONVERT_DEFAULTS.workers,
+      defaultText: 'one per CPU',
+      help: 'worker threads reading and re-encoding images (0: none, all in the main thread)',
+    },
+    target,
+    {
+      name: 'allow-symlinks-outside-images',
+      type: 'boolean',
+      help: 'read images (and YOLO labels) reached through symlinks that lead outside their folder; by default such images are item errors and never read',
+    },
+    { name: 'quiet', type: 'boolean', help: 'no progress bar' },
+    { ...json, help: 'print the whole report as JSON on stdout' },
+  ],
+  exclusive: [['shards', 'shard-size']],
+  examples: [
+    ['--from coco --annotations annotations/instances_train.json --images images/ --out out/', 'A COCO dataset, in 200 MB shards:'],
+    ['--from voc --annotations VOC2012/ --image-set trainval --out out/ --split train=0.8,val=0.2', 'A Pascal VOC image set, split 80/20 into train and val shards:'],
+    ['--from yolo --annotations dataset/labels --classes dataset/data.yaml --out out/ --shards 10 --compression gzip', 'YOLO labels with their class names, in 10 gzip-compressed shards:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const INSPECT = {
+  name: 'inspect',
+  summary: 'print the records of TFRecord files',
+  description:
+    'Prints every record of the files: its index, byte offset, size and each feature with its type and values (image bytes summed up as size, format and SHA-256 prefix). ' +
+    'On a damaged file it prints the records before the damage, then the error.',
+  positionals: { ...inputs, placeholder: 'FILE...', help: "TFRecord files, or quoted patterns such as 'out/train-*' (expanded as tf.io.gfile.glob does)", missing: 'no input files' },
+  options: [
+    { ...json, help: 'one JSON line per record: {file, index, offset, length, features}' },
+    { name: 'limit', type: 'int', min: 1, help: 'show at most N records of each file', defaultText: 'all' },
+    readCompression,
+  ],
+  examples: [
+    ['train-00000-of-00004.tfrecord --limit 3', 'The first three records of a shard:'],
+    ["'out/train-*' --json > records.jsonl", 'Every record of the train shards, as JSON lines:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const VALIDATE = {
+  name: 'validate',
+  summary: 'check TFRecord detection datasets before training',
+  description:
+    'Checks finished TFRecord files for everything training would reject or silently mistrain on: damaged framing, records that are not tf.Examples, missing or mistyped features, image headers that disagree with the stated format and size, boxes out of range, labels with gaps or outside the label map, duplicates. ' +
+    'Findings are grouped by code with counts and their first locations (file, record, byte offset).\n\n' +
+    'Exit status 0 when nothing is an error (warnings allowed), 1 otherwise.',
+  positionals: inputs,
+  options: [
+    labelMap,
+    { name: 'num-classes', type: 'int', min: 1, help: 'the number of classes training is told; labels above it are errors' },
+    { name: 'decode', type: 'boolean', help: 'decode every image fully, not only its header' },
+    json,
+    { name: 'max-findings', type: 'int', min: 0, default: DEFAULT_MAX_FINDINGS, help: 'findings listed per code (the counts stay exact)' },
+    readCompression,
+    {
+      name: 'target',
+      type: 'choice',
+      choices: TARGETS,
+      help: target.help,
+      defaultText: "the manifest's in a folder written by convert, else ai-platform",
+    },
+  ],
+  examples: [
+    ['out/ --label-map out/label_map.pbtxt', 'The shards convert wrote, against their label map:'],
+    ["'out/train-*' --num-classes 3 --decode", 'The train shards for a 3-class model, decoding every image:'],
+    ['data.tfrecord --json > report.json', 'A report for a script:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const STATS = {
+  name: 'stats',
+  summary: 'describe a detection dataset: classes, boxes, image sizes, shards',
+  description:
+    'Counts records, boxes and images without boxes; per class its boxes and images (named from the label map when given); boxes per image, box sizes, image formats and sizes; records and bytes per shard. ' +
+    'It decodes the Examples but not the images, so it runs close to disk speed. Damage is reported on stderr (exit 1) after the stats of what could be read.',
+  positionals: inputs,
+  options: [labelMap, json, readCompression],
+  examples: [
+    ['out/', 'Every shard in a folder:'],
+    ["'out/val-*' --label-map out/label_map.pbtxt --json", 'The val shards, classes named, as JSON:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const PREVIEW = {
+  name: 'preview',
+  summary: 'draw records with their boxes as PNGs and an index.html contact sheet',
+  description:
+    "Draws records with their boxes and class names, one PNG each, and an index.html contact sheet in the output folder, then prints the sheet's path. " +
+    'Run again into the same folder, it removes the PNGs its previous sheet listed and this one does not.',
+  positionals: inputs,
+  options: [
+    { name: 'out', type: 'path', mustBe: 'output-folder', required: true, placeholder: 'DIR', help: 'the folder for the PNGs and index.html' },
+    { name: 'limit', type: 'int', min: 1, default: DEFAULT_PREVIEW_LIMIT, help: 'draw at most N records' },
+    { name: 'filter', type: 'choice', choices: FINDING_CODES, placeholder: 'CODE', help: 'only records with this validate finding (bbox-out-of-range, label-out-of-range, ...)' },
+    labelMap,
+    readCompression,
+  ],
+  examples: [
+    ['out/ --out preview/', 'A contact sheet of the first 100 records:'],
+    ["'out/train-*' --out preview/ --filter bbox-out-of-range", 'Only the records whose boxes leave the image:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const JOB_ARGS = {
+  name: 'job-args',
+  summary: "print a built-in training job's data arguments for a converted dataset",
+  description:
+    "Prints the data arguments of a training job for Google's built-in image object detection algorithm, worked out from the manifest in OUT (the --out of convert): " +
+    'one shard pattern per split that matches exactly its shards, the number of classes and the number of validation images. Exit 1 when the dataset lacks a training or a validation split.',
+  positionals: { placeholder: 'OUT', help: 'the output folder of convert', min: 1, max: 1, missing: 'give one output folder (the --out of convert)', kind: 'path' },
+  options: [
+    { name: 'bucket', type: 'string', parse: bucketPath, placeholder: 'gs://BUCKET/PATH', help: 'where OUT will be copied, for the shard patterns', defaultText: 'the local folder' },
+    json,
+  ],
+  examples: [
+    ['out/', 'The arguments for a dataset still on this machine:'],
+    ['out/ --bucket gs://my-bucket/datasets/pets', 'For the same dataset once copied to Cloud Storage:'],
+  ],
+} as const satisfies CommandSpec;
+
+const writeCompression = {
+  name: 'compression',
+  type: 'choice',
+  choices: ['none', 'gzip', 'zlib'],
+  aliases: { uncompressed: 'none' },
+  default: 'none',
+  help: "compress the new shards as TensorFlow's TFRecordWriter does (the training readers expect none unless told)",
+} as const satisfies OptionSpec;
+
+const inputCompression = { ...readCompression, name: 'input-compression', help: 'how the input files are compressed; auto tells from their first bytes' } as const satisfies OptionSpec;
+
+const newOut = {
+  name: 'out',
+  type: 'path',
+  mustBe: 'output-folder',
+  required: true,
+  placeholder: 'DIR',
+  help: 'the folder for the new dataset (new or empty)',
+} as const satisfies OptionSpec;
+
+const shardLayout = [
+  { name: 'shards', type: 'int', min: 1, help: 'this many shards; records are dealt round-robin' },
+  { name: 'shard-size', type: 'size', help: 'start a new shard before one passes SIZE (200MB, 1GiB)', defaultText: 'as many shards as input files' },
+  { name: 'name', type: 'string', parse: shardName, placeholder: 'PREFIX', help: 'shard file prefix', defaultText: 'data' },
+] as const satisfies readonly OptionSpec[];
+
+export const EXPORT = {
+  name: 'export',
+  summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO or CSV',
+  description:
+    "Writes the records' images byte for byte under their file names and the boxes in the target format's usual layout, plus a label_map.pbtxt. " +
+    'Features the target cannot hold are listed in the report, never dropped silently. The result is read back with the format\'s own importer before it is moved into place.',
+  positionals: inputs,
+  options: [
+    { name: 'to', type: 'choice', choices: ['coco', 'voc', 'yolo', 'csv'], required: true, help: 'the annotation format to write' },
+    { ...newOut, help: 'the folder for the images and annotations (new or empty)' },
+    labelMap,
+    { name: 'overwrite', type: 'boolean', help: 'replace a folder that is not empty, once the new export is complete' },
+    json,
+    readCompression,
+  ],
+  examples: [
+    ['out/ --to coco --out coco/', 'A converted dataset back to COCO:'],
+    ["'out/val-*' --to yolo --out yolo-val/", 'The val split as a YOLO dataset:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const INDEX = {
+  name: 'index',
+  summary: 'write tfrecord2idx index files (record offsets and lengths) next to TFRecord files',
+  description:
+    "Writes one FILE.index per TFRecord file, as vahidk/tfrecord's tfrecord2idx does: a line 'OFFSET LENGTH' per record (LENGTH counts the header and CRCs), which that project's PyTorch TFRecordDataset needs to split a file across workers. " +
+    'Compressed files cannot be indexed; a damaged file gets no index and is reported with the record and byte offset.',
+  positionals: inputs,
+  options: [{ name: 'out', type: 'path', mustBe: 'output-folder', placeholder: 'DIR', help: 'write the index files into this folder instead', defaultText: 'next to each file' }],
+  examples: [
+    ['out/', 'An index beside every shard of a folder:'],
+    ["'out/train-*' --out idx/", 'The train shards, indexes in their own folder:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const RESHARD = {
+  name: 'reshard',
+  summary: 'rewrite TFRecord files into a new number or size of shards, compressed or not',
+  description:
+    'Copies the records byte for byte and in order into new shards, checks the result as validate does and only then gives the shards their final names.',
+  positionals: inputs,
+  options: [newOut, ...shardLayout, writeCompression, inputCompression, labelMap, json],
+  exclusive: [['shards', 'shard-size']],
+  examples: [
+    ['out/ --out out8/ --shards 8', 'Eight shards instead of the ones there are:'],
+    ['data.tfrecord.gz --out plain/ --compression none', 'A compressed file as uncompressed shards:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const REMAP = {
+  name: 'remap',
+  summary: 'rename, merge or drop classes of TFRecord files and number them 1..N',
+  description:
+    'Rewrites image/object/class/label and image/object/class/text together: classes renamed (renaming onto an existing name merges), dropped (their boxes leave every per-box list), and the classes left numbered 1..N. Every other feature is carried over unchanged. ' +
+    'The result is checked as validate does before it is published.',
+  positionals: inputs,
+  options: [
+    newOut,
+    { name: 'rename', type: 'string', repeatable: true, placeholder: 'OLD=NEW', help: 'rename a class (may be given more than once)' },
+    { name: 'drop', type: 'string', repeatable: true, placeholder: 'NAME', help: 'drop a class and its boxes (may be given more than once)' },
+    labelMap,
+    ...shardLayout,
+    writeCompression,
+    inputCompression,
+    json,
+  ],
+  exclusive: [['shards', 'shard-size']],
+  examples: [
+    ['out/ --out merged/ --rename kit=raccoon', 'Merge one class into another:'],
+    ['out/ --out clean/ --drop background --label-map out/label_map.pbtxt', 'Drop a class:'],
+  ],
+} as const satisfies CommandSpec;
+
+function shardName(text: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(text)) throw new UsageError('--name may use only letters, digits, ".", "_" and "-"');
+  return text;
+}
+
+function bucketPath(text: string): string {
+  if (!/^gs:\/\/[^/]+/.test(text)) throw new UsageError(`--bucket must look like gs://BUCKET/PATH; got '${text}'`);
+  return text;
+}
+
+/** What a command module exports: it gets values already checked against its table. */
+export interface CommandModule<S extends CommandSpec> {
+  run(args: ParsedCommand<S>, io: CliIo): Promise<number>;
+}
+
+export interface CommandEntry {
+  spec: CommandSpec;
+  load: () => Promise<CommandModule<CommandSpec>>;
+}
+
+// The cast: each module's run takes its own table's values, which is what main passes it.
+const entry = <S extends CommandSpec>(spec: S, load: () => Promise<CommandModule<S>>): CommandEntry => ({
+  spec,
+  load: load as unknown as () => Promise<CommandModule<CommandSpec>>,
+});
+
+/** In the order `tfrecord-od --help` lists them. */
+export const COMMANDS: readonly CommandEntry[] = [
+  entry(CONVERT, () => import('./commands/convert.js')),
+  entry(INSPECT, () => import('./commands/inspect.js')),
+  entry(VALIDATE, () => import('./commands/validate.js')),
+  entry(STATS, () => import('./commands/stats.js')),
+  entry(PREVIEW, () => import('./commands/preview.js')),
+  entry(JOB_ARGS, () => import('./commands/job-args.js')),
+  entry(EXPORT, () => import('./commands/export.js')),
+  entry(INDEX, () => import('./commands/index.js')),
+  entry(RESHARD, () => import('./commands/reshard.js')),
+  entry(REMAP, () => import('./commands/remap.js')),
+];

@@ -27,6 +27,12 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/inspect.js'),
   },
   {
+    name: 'evaluate',
+    summary: "score a model's predictions against TFRecord ground truth with COCO's box metrics",
+    usage: 'tfrecord-od evaluate GT... --predictions PRED [--predictions PRED...] [--label-map FILE] [--json] [--iou-type bbox]',
+    load: () => import('./commands/evaluate.js'),
+  },
+  {
     name: 'validate',
     summary: 'check TFRecord detection datasets before training',
     usage:

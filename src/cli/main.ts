@@ -33,6 +33,12 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/evaluate.js'),
   },
   {
+    name: 'predict-input',
+    summary: "write a detection model's prediction inputs (base64 images with keys) from TFRecords or image folders",
+    usage: 'tfrecord-od predict-input PATH... --out FILE [--format jsonl|instances] [--max-request-bytes N]',
+    load: () => import('./commands/predict-input.js'),
+  },
+  {
     name: 'validate',
     summary: 'check TFRecord detection datasets before training',
     usage:

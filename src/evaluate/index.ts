@@ -20,3 +20,4 @@ export { readGroundTruth, imageKey, pixelBox, type GroundTruth, type GroundTruth
 export { readPredictions, readPredictionFile, parsePrediction, listPredictionFiles, type Prediction } from './predictions.js';
 export { matchPredictions, evaluatedClasses, type MatchReport, type KeyCount, type ClassCount, type EvaluatedClass } from './match.js';
 export { evaluateDetections, evaluateAgainst, type DetectionEvaluation, type ClassSummary, type EvaluateDetectionsOptions } from './evaluate.js';
+export { writePredictInput, DEFAULT_MAX_REQUEST_BYTES, type PredictInputOptions, type PredictInputResult, type PredictInputFormat } from './predict-input.js';

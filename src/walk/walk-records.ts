@@ -123,7 +123,7 @@ export function describeFramingLoss(reason: string, fatal: boolean): string {
 }
 
 /** A path ending like this (train.tfrecord, x.tfrecord.gz, x.tfrecord-00001-of-00010) counts as a record file. */
-const TFRECORD_NAME = /\.tfrecords?(?:$|[.-])/i;
+export const TFRECORD_NAME = /\.tfrecords?(?:$|[.-])/i;
 
 /**
  * Expands directories to the `*.tfrecord*` files directly inside them

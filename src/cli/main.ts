@@ -39,6 +39,13 @@ export const COMMANDS: CommandSpec[] = [
     load: () => import('./commands/predict-input.js'),
   },
   {
+    name: 'predictions',
+    summary: "rewrite a model's predictions as COCO results JSON or CSV, with ids matching the ground truth",
+    usage:
+      'tfrecord-od predictions PRED... --ground-truth GT [--ground-truth GT...] --to coco|csv --out FILE [--label-map FILE] [--ground-truth-out FILE]',
+    load: () => import('./commands/predictions.js'),
+  },
+  {
     name: 'validate',
     summary: 'check TFRecord detection datasets before training',
     usage:

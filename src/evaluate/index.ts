@@ -21,3 +21,4 @@ export { readPredictions, readPredictionFile, parsePrediction, listPredictionFil
 export { matchPredictions, evaluatedClasses, type MatchReport, type KeyCount, type ClassCount, type EvaluatedClass } from './match.js';
 export { evaluateDetections, evaluateAgainst, type DetectionEvaluation, type ClassSummary, type EvaluateDetectionsOptions } from './evaluate.js';
 export { writePredictInput, DEFAULT_MAX_REQUEST_BYTES, type PredictInputOptions, type PredictInputResult, type PredictInputFormat } from './predict-input.js';
+export { exportPredictions, groundTruthToCoco, CSV_COLUMNS, type ExportFormat, type ExportPredictionsOptions, type ExportPredictionsResult } from './export.js';

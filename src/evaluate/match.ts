@@ -98,17 +98,19 @@ export interface MatchOptions {
 /**
  * Reads the prediction files and hands each kept detection to `onDetection`
  * as a pixel box (using its ground-truth image's size), with the image's
- * index in `gt.images`, in prediction-file order. Returns the report.
+ * index in `gt.images` and the detection's row in its prediction, in
+ * prediction-file order. `classes` undefined keeps every class. Returns the
+ * report.
  */
 export async function matchPredictions(
   gt: GroundTruth,
-  classes: readonly EvaluatedClass[],
+  classes: readonly EvaluatedClass[] | undefined,
   predictionPaths: readonly string[],
-  onDetection: (imageIndex: number, detection: DetectionBox, prediction: Prediction) => void,
+  onDetection: (imageIndex: number, detection: DetectionBox, prediction: Prediction, row: number) => void | Promise<void>,
   options: MatchOptions = {},
 ): Promise<MatchReport> {
   const limit = options.examples ?? REPORT_EXAMPLES;
-  const evaluated = new Set(classes.map((c) => c.id));
+  const evaluated = classes ? new Set(classes.map((c) => c.id)) : undefined;
   const unknownKeys = new KeyList(limit);
   let unknownKeyDetections = 0;
   const duplicateKeys = new KeyList(limit);
@@ -135,14 +137,15 @@ export async function matchPredictions(
     const { width, height } = gt.images[index]!;
     for (let i = 0; i < p.scores.length; i++) {
       const category = p.classes[i]!;
-      if (!evaluated.has(category)) {
+      if (evaluated && !evaluated.has(category)) {
         unknownClasses.addClass(p.key, category);
         continue;
       }
       const b = p.boxes;
       const bbox = pixelBox(b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!, width, height);
       detections++;
-      onDetection(index, { category, bbox, score: p.scores[i]! }, p);
+      const pending = onDetection(index, { category, bbox, score: p.scores[i]! }, p, i);
+      if (pending) await pending;
     }
   }
 
@@ -152,7 +155,7 @@ export async function matchPredictions(
   gt.images.forEach((image, i) => {
     if (!predicted[i]) missingImages.add(image.key);
     groundTruthBoxes += image.boxes.length;
-    for (const b of image.boxes) if (!evaluated.has(b.category)) gtUnknown.addClass(image.key, b.category);
+    if (evaluated) for (const b of image.boxes) if (!evaluated.has(b.category)) gtUnknown.addClass(image.key, b.category);
   });
 
   return {

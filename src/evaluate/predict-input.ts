@@ -16,7 +16,6 @@
  * One image is in memory at a time (plus, for request bodies, the body being
  * filled); every output appears by rename, complete or not at all.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, sep } from 'node:path';
 import { fromExample } from '../detection/from-example.js';
@@ -25,6 +24,7 @@ import { decodeExample } from '../example/codec.js';
 import { sniffFormat, TF_DECODABLE_FORMATS } from '../image/probe.js';
 import { temporaryPath } from '../io/write.js';
 import { TFRECORD_NAME, walkRecords } from '../walk/walk-records.js';
+import { AtomicText } from './atomic-text.js';
 import { imageKey } from './ground-truth.js';
 
 /** Online prediction's request size limit (Vertex AI: 1.5 MB), the default for request bodies. */
@@ -178,49 +178,6 @@ async function* recordSources(path: string, display: (p: string) => string): Asy
     if (key === undefined) throw new TfrecordError('annotation', 'record has neither image/source_id nor image/filename to key its predictions by', where);
     // `bytes` is a view into the lent payload: encoded before the next record is asked for.
     yield { key, bytes, file: ev.file, record: ev.index };
-  }
-}
-
-/** A text file written through a temporary name, renamed into place by `commit()`. */
-class AtomicText {
-  private readonly temp: string;
-  private readonly stream: WriteStream;
-  private failure: Error | undefined;
-  bytes = 0;
-
-  constructor(readonly path: string) {
-    this.temp = temporaryPath(path);
-    this.stream = createWriteStream(this.temp, { flags: 'wx' });
-    this.stream.on('error', (err) => {
-      this.failure ??= err;
-    });
-  }
-
-  async write(text: string): Promise<void> {
-    if (this.failure) throw this.failure;
-    this.bytes += Buffer.byteLength(text);
-    if (!this.stream.write(text)) {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error) => reject(err);
-        this.stream.once('error', onError);
-        this.stream.once('drain', () => {
-          this.stream.off('error', onError);
-          resolve();
-        });
-      });
-    }
-  }
-
-  async commit(): Promise<void> {
-    if (this.failure) throw this.failure;
-    await new Promise<void>((resolve, reject) => this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    if (this.failure) throw this.failure;
-    await rename(this.temp, this.path);
-  }
-
-  async abort(): Promise<void> {
-    this.stream.destroy();
-    await rm(this.temp, { force: true });
   }
 }
 

@@ -117,29 +117,62 @@ export interface CocoEvalResult {
   scores: Float64Array;
 }
 
-/** What evaluateImg keeps of one (image, category): enough for accumulate. */
-interface ImageCategoryResult {
-  /** Scores of the kept detections, highest first. */
-  scores: Float64Array;
-  /** Per area range a and threshold t, per detection d at [(a·T + t)·D + d]: bit 1 matched, bit 2 ignored. */
-  flags: Uint8Array;
-  /** Per area range: ground truth that is not ignored (COCOeval's `gtIgnore == 0`). */
-  counted: Int32Array;
-}
-
 const MATCHED = 1;
 const IGNORED = 2;
+const T = IOU_THRESHOLDS.length;
+const A = AREA_RANGES.length;
+/** Flag bytes per detection: one per (area range, IoU threshold), at a·T + t. */
+const AT = A * T;
 
 /**
- * maskApi.c bbIou: IoU of every detection with every ground-truth box,
- * [d·G + g]. For a crowd box the union is the detection's own area, so a
- * detection inside a crowd region scores 1 however large the region.
+ * What evaluateImg leaves for accumulate, for one category over all images
+ * in image order: per kept detection (each image's highest-scored first) its
+ * score, its rank within its image (for the maxDets cuts) and its flags
+ * (bit 1 matched, bit 2 ignored) at [detection·AT + a·T + t]; per area range
+ * the ground truth that is not ignored (COCOeval's `gtIgnore == 0`), summed
+ * over images. Flat arrays rather than an object per (image, category):
+ * allocating those dominated the run time on 5,000 images.
+ */
+interface CategoryResults {
+  score: number[];
+  rank: number[];
+  flags: number[];
+  counted: number[];
+}
+
+/** Buffers evaluateImg reuses from one (image, category) to the next. */
+class Scratch {
+  ious = new Float64Array(0);
+  flags = new Uint8Array(0);
+  dtArea = new Float64Array(0);
+  gtOrder = new Int32Array(0);
+  gtIg = new Uint8Array(0);
+  crowd = new Uint8Array(0);
+  gtMatched = new Uint8Array(0);
+
+  fit(D: number, G: number): void {
+    if (this.ious.length < D * G) this.ious = new Float64Array(Math.max(D * G, 2 * this.ious.length));
+    if (this.flags.length < D * AT) this.flags = new Uint8Array(Math.max(D * AT, 2 * this.flags.length));
+    if (this.dtArea.length < D) this.dtArea = new Float64Array(Math.max(D, 2 * this.dtArea.length));
+    if (this.gtOrder.length < G) {
+      const n = Math.max(G, 2 * this.gtOrder.length);
+      this.gtOrder = new Int32Array(n);
+      this.gtIg = new Uint8Array(n);
+      this.crowd = new Uint8Array(n);
+      this.gtMatched = new Uint8Array(n);
+    }
+  }
+}
+
+/**
+ * maskApi.c bbIou: IoU of every detection with every ground-truth box, into
+ * `out` at [d·G + g]. For a crowd box the union is the detection's own area,
+ * so a detection inside a crowd region scores 1 however large the region.
  * Written in the C code's operation order, so the doubles are the same.
  */
-function boxIou(dt: readonly DetectionBox[], gt: readonly GroundTruthBox[]): Float64Array {
+function boxIou(dt: readonly DetectionBox[], gt: readonly GroundTruthBox[], out: Float64Array): void {
   const D = dt.length;
   const G = gt.length;
-  const out = new Float64Array(D * G);
   for (let g = 0; g < G; g++) {
     const gb = gt[g]!.bbox;
     const ga = gb[2] * gb[3];
@@ -147,6 +180,7 @@ function boxIou(dt: readonly DetectionBox[], gt: readonly GroundTruthBox[]): Flo
     for (let d = 0; d < D; d++) {
       const db = dt[d]!.bbox;
       const da = db[2] * db[3];
+      out[d * G + g] = 0;
       const w = Math.min(db[2] + db[0], gb[2] + gb[0]) - Math.max(db[0], gb[0]);
       if (w <= 0) continue;
       const h = Math.min(db[3] + db[1], gb[3] + gb[1]) - Math.max(db[1], gb[1]);
@@ -156,50 +190,34 @@ function boxIou(dt: readonly DetectionBox[], gt: readonly GroundTruthBox[]): Flo
       out[d * G + g] = i / u;
     }
   }
-  return out;
-}
-
-/** Indices 0..n-1 ordered by key descending, ties in index order (numpy's stable argsort of -key). */
-function argsortDescending(key: ArrayLike<number>, n: number): Int32Array {
-  const idx = new Int32Array(n);
-  for (let i = 0; i < n; i++) idx[i] = i;
-  // The index tie-break makes it stable whatever the engine's sort is.
-  idx.sort((a, b) => key[b]! - key[a]! || a - b);
-  return idx;
 }
 
 /**
- * computeIoU + evaluateImg for every area range of one (image, category).
- * Returns undefined when there is neither ground truth nor a detection
- * (COCOeval's None, which accumulate skips).
+ * computeIoU + evaluateImg for every area range of one (image, category),
+ * appended to `out`. Nothing is appended when there is neither ground truth
+ * nor a detection (COCOeval's None, which accumulate skips).
  */
-function evaluateImageCategory(gt: readonly GroundTruthBox[], allDt: readonly DetectionBox[], maxDet: number): ImageCategoryResult | undefined {
-  if (gt.length === 0 && allDt.length === 0) return undefined;
-  const T = IOU_THRESHOLDS.length;
-  const A = AREA_RANGES.length;
-  // Highest score first (stable), then only the first maxDets[-1].
-  const order = argsortDescending(
-    allDt.map((d) => d.score),
-    allDt.length,
-  );
-  const D = Math.min(allDt.length, maxDet);
-  const dt: DetectionBox[] = [];
-  for (let i = 0; i < D; i++) dt.push(allDt[order[i]!]!);
+function evaluateImageCategory(gt: readonly GroundTruthBox[], allDt: readonly DetectionBox[], maxDet: number, out: CategoryResults, s: Scratch): void {
+  if (gt.length === 0 && allDt.length === 0) return;
+  // Highest score first, ties in the order given (np.argsort(-score, kind='mergesort')), then only the first maxDets[-1].
+  let dt: readonly DetectionBox[] = allDt;
+  if (allDt.length > 1) {
+    const order: number[] = [];
+    for (let i = 0; i < allDt.length; i++) order.push(i);
+    order.sort((a, b) => allDt[b]!.score - allDt[a]!.score || a - b);
+    const sorted: DetectionBox[] = [];
+    for (let i = 0; i < Math.min(order.length, maxDet); i++) sorted.push(allDt[order[i]!]!);
+    dt = sorted;
+  }
+  const D = dt.length;
   const G = gt.length;
-  // maskUtils.iou returns [] when either side is empty: then nothing matches.
-  const ious = D > 0 && G > 0 ? boxIou(dt, gt) : undefined;
-
-  const scores = new Float64Array(D);
-  for (let d = 0; d < D; d++) scores[d] = dt[d]!.score;
-  const dtArea = new Float64Array(D);
+  s.fit(D, G);
+  const { ious, flags, dtArea, gtOrder, gtIg, crowd, gtMatched } = s;
+  // maskUtils.iou gives [] when either side is empty: then nothing matches.
+  const haveIous = D > 0 && G > 0;
+  if (haveIous) boxIou(dt, gt, ious);
   for (let d = 0; d < D; d++) dtArea[d] = dt[d]!.bbox[2] * dt[d]!.bbox[3];
-
-  const flags = new Uint8Array(A * T * D);
-  const counted = new Int32Array(A);
-  const gtOrder = new Int32Array(G);
-  const gtIg = new Uint8Array(G);
-  const crowd = new Uint8Array(G);
-  const gtMatched = new Uint8Array(G);
+  flags.fill(0, 0, D * AT);
 
   for (let a = 0; a < A; a++) {
     const { min, max } = AREA_RANGES[a]!;
@@ -210,21 +228,21 @@ function evaluateImageCategory(gt: readonly GroundTruthBox[], allDt: readonly De
       const o = gt[g]!;
       if (!(o.iscrowd === true || o.area < min || o.area > max)) gtOrder[n++] = g;
     }
-    counted[a] = n;
+    const counted = n;
+    out.counted[a] += counted;
     for (let g = 0; g < G; g++) {
       const o = gt[g]!;
       if (o.iscrowd === true || o.area < min || o.area > max) gtOrder[n++] = g;
     }
     for (let j = 0; j < G; j++) {
-      const o = gt[gtOrder[j]!]!;
-      gtIg[j] = j < counted[a]! ? 0 : 1;
-      crowd[j] = o.iscrowd === true ? 1 : 0;
+      gtIg[j] = j < counted ? 0 : 1;
+      crowd[j] = gt[gtOrder[j]!]!.iscrowd === true ? 1 : 0;
     }
 
     for (let t = 0; t < T; t++) {
-      const base = (a * T + t) * D;
-      gtMatched.fill(0);
-      if (ious !== undefined) {
+      const at = a * T + t;
+      gtMatched.fill(0, 0, G);
+      if (haveIous) {
         for (let d = 0; d < D; d++) {
           // Best match so far; m = -1: none. min(t, 1-1e-10) is t for these thresholds.
           let iou = Math.min(IOU_THRESHOLDS[t]!, 1 - 1e-10);
@@ -241,17 +259,21 @@ function evaluateImageCategory(gt: readonly GroundTruthBox[], allDt: readonly De
             m = j;
           }
           if (m === -1) continue;
-          flags[base + d] = MATCHED | (gtIg[m] ? IGNORED : 0);
+          flags[d * AT + at] = MATCHED | (gtIg[m] ? IGNORED : 0);
           gtMatched[m] = 1;
         }
       }
       // Unmatched detections outside the area range are ignored too.
       for (let d = 0; d < D; d++) {
-        if ((flags[base + d]! & MATCHED) === 0 && (dtArea[d]! < min || dtArea[d]! > max)) flags[base + d] = IGNORED;
+        if ((flags[d * AT + at]! & MATCHED) === 0 && (dtArea[d]! < min || dtArea[d]! > max)) flags[d * AT + at] = IGNORED;
       }
     }
   }
-  return { scores, flags, counted };
+  for (let d = 0; d < D; d++) {
+    out.score.push(dt[d]!.score);
+    out.rank.push(d);
+    for (let i = 0; i < AT; i++) out.flags.push(flags[d * AT + i]!);
+  }
 }
 
 /**
@@ -295,34 +317,38 @@ export interface EvaluateOptions {
 /** COCOeval evaluate() + accumulate() + summarize() for iouType 'bbox'. */
 export function evaluateCoco(images: readonly EvalImage[], options: EvaluateOptions): CocoEvalResult {
   const categories = [...new Set(options.categories)].sort((a, b) => a - b);
-  const T = IOU_THRESHOLDS.length;
   const R = RECALL_THRESHOLDS.length;
   const K = categories.length;
-  const A = AREA_RANGES.length;
   const M = MAX_DETS.length;
   const maxDet = MAX_DETS[M - 1]!;
   const catIndex = new Map(categories.map((c, k) => [c, k]));
 
-  // evaluate(): per category, the per-image results in image order.
-  const perCategory: ImageCategoryResult[][] = categories.map(() => []);
-  const gtBy: GroundTruthBox[][] = categories.map(() => []);
-  const dtBy: DetectionBox[][] = categories.map(() => []);
+  // evaluate(): per category, every image's results in image order.
+  const results: CategoryResults[] = categories.map(() => ({ score: [], rank: [], flags: [], counted: new Array<number>(A).fill(0) }));
+  const scratch = new Scratch();
+  const gtBy = new Map<number, GroundTruthBox[]>();
+  const dtBy = new Map<number, DetectionBox[]>();
+  const none: never[] = [];
   for (const image of images) {
+    gtBy.clear();
+    dtBy.clear();
     for (const g of image.gt) {
       const k = catIndex.get(g.category);
-      if (k !== undefined) gtBy[k]!.push(g);
+      if (k === undefined) continue;
+      const list = gtBy.get(k);
+      if (list) list.push(g);
+      else gtBy.set(k, [g]);
     }
     for (const d of image.dt) {
       const k = catIndex.get(d.category);
-      if (k !== undefined) dtBy[k]!.push(d);
+      if (k === undefined) continue;
+      const list = dtBy.get(k);
+      if (list) list.push(d);
+      else dtBy.set(k, [d]);
     }
-    for (let k = 0; k < K; k++) {
-      if (gtBy[k]!.length === 0 && dtBy[k]!.length === 0) continue;
-      const r = evaluateImageCategory(gtBy[k]!, dtBy[k]!, maxDet);
-      if (r) perCategory[k]!.push(r);
-      gtBy[k] = [];
-      dtBy[k] = [];
-    }
+    // Only the categories present matter; the order among them does not (results are per category).
+    for (const [k, gt] of gtBy) evaluateImageCategory(gt, dtBy.get(k) ?? none, maxDet, results[k]!, scratch);
+    for (const [k, dt] of dtBy) if (!gtBy.has(k)) evaluateImageCategory(none, dt, maxDet, results[k]!, scratch);
   }
 
   // accumulate()
@@ -333,44 +359,28 @@ export function evaluateCoco(images: readonly EvalImage[], options: EvaluateOpti
   const rIndex = (t: number, k: number, a: number, m: number) => ((t * K + k) * A + a) * M + m;
 
   for (let k = 0; k < K; k++) {
-    const E = perCategory[k]!;
-    if (E.length === 0) continue;
+    const c = results[k]!;
+    // No counted ground truth in any image (which includes "no image at all"): -1 stays.
+    if (c.counted.every((n) => n === 0)) continue;
     for (let m = 0; m < M; m++) {
       const limit = MAX_DETS[m]!;
-      // Concatenate each image's first `limit` detections, in image order.
-      let N = 0;
-      for (const e of E) N += Math.min(limit, e.scores.length);
-      const cat = new Float64Array(N);
-      const from = new Int32Array(N); // which entry of E
-      const at = new Int32Array(N); // which detection in it
-      let n = 0;
-      E.forEach((e, ei) => {
-        const take = Math.min(limit, e.scores.length);
-        for (let d = 0; d < take; d++) {
-          cat[n] = e.scores[d]!;
-          from[n] = ei;
-          at[n] = d;
-          n++;
-        }
-      });
-      // np.argsort(-dtScores, kind='mergesort'): stable, highest first.
-      const order = argsortDescending(cat, N);
-      const sorted = new Float64Array(N);
-      for (let i = 0; i < N; i++) sorted[i] = cat[order[i]!]!;
-
+      // Each image's first `limit` detections, concatenated in image order,
+      // then np.argsort(-dtScores, kind='mergesort'): stable, highest first.
+      const order: number[] = [];
+      for (let i = 0; i < c.score.length; i++) if (c.rank[i]! < limit) order.push(i);
+      order.sort((x, y) => c.score[y]! - c.score[x]! || x - y);
+      const N = order.length;
       const rc = new Float64Array(N);
       const pr = new Float64Array(N);
       for (let a = 0; a < A; a++) {
-        let npig = 0;
-        for (const e of E) npig += e.counted[a]!;
+        const npig = c.counted[a]!;
         if (npig === 0) continue;
         for (let t = 0; t < T; t++) {
+          const at = a * T + t;
           let tp = 0;
           let fp = 0;
           for (let i = 0; i < N; i++) {
-            const j = order[i]!;
-            const e = E[from[j]!]!;
-            const f = e.flags[(a * T + t) * e.scores.length + at[j]!]!;
+            const f = c.flags[order[i]! * AT + at]!;
             if ((f & IGNORED) === 0) {
               if (f & MATCHED) tp++;
               else fp++;
@@ -388,51 +398,55 @@ export function evaluateCoco(images: readonly EvalImage[], options: EvaluateOpti
             const thr = RECALL_THRESHOLDS[r]!;
             while (i < N && rc[i]! < thr) i++;
             precision[pIndex(t, r, k, a, m)] = i < N ? pr[i]! : 0;
-            scoresAt[pIndex(t, r, k, a, m)] = i < N ? sorted[i]! : 0;
+            scoresAt[pIndex(t, r, k, a, m)] = i < N ? c.score[order[i]!]! : 0;
           }
         }
       }
     }
   }
 
-  // summarize()
-  const aAll = 0;
+  // summarize(): means over the entries > -1, in the C order of the slices
+  // it takes (t, r, k for precision; t, k for recall).
+  const allT = [...Array(T).keys()];
+  const allK = [...Array(K).keys()];
   const mLast = M - 1;
-  const tAt = (iou: number) => IOU_THRESHOLDS.indexOf(iou);
-  const ap = (tSel: number | undefined, a: number, m: number, kSel?: number): number => {
+  const tAt = (iou: number) => {
+    // np.where(iouThr == p.iouThrs): no match leaves nothing, hence -1.
+    const t = IOU_THRESHOLDS.indexOf(iou);
+    return t < 0 ? [] : [t];
+  };
+  const ap = (ts: number[], a: number, m: number, ks = allK): number => {
     const values: number[] = [];
-    const ts = tSel === undefined ? [...Array(T).keys()] : tSel < 0 ? [] : [tSel];
-    // C order of s[t, :, :, a, m]: t, then r, then k.
-    for (const t of ts) for (let r = 0; r < R; r++) for (let k = 0; k < K; k++) if (kSel === undefined || k === kSel) values.push(precision[pIndex(t, r, k, a, m)]!);
+    for (const t of ts) for (let r = 0; r < R; r++) for (const k of ks) values.push(precision[pIndex(t, r, k, a, m)]!);
     return meanOfValid(values);
   };
-  const ar = (tSel: number | undefined, a: number, m: number, kSel?: number): number => {
+  const ar = (ts: number[], a: number, m: number, ks = allK): number => {
     const values: number[] = [];
-    const ts = tSel === undefined ? [...Array(T).keys()] : [tSel];
-    for (const t of ts) for (let k = 0; k < K; k++) if (kSel === undefined || k === kSel) values.push(recall[rIndex(t, k, a, m)]!);
+    for (const t of ts) for (const k of ks) values.push(recall[rIndex(t, k, a, m)]!);
     return meanOfValid(values);
   };
   const area = (name: AreaRange['name']) => AREA_RANGES.findIndex((r) => r.name === name);
+  const all = area('all');
   const stats: CocoStats = {
-    AP: ap(undefined, aAll, mLast),
-    AP50: ap(tAt(0.5), aAll, mLast),
-    AP75: ap(tAt(0.75), aAll, mLast),
-    APs: ap(undefined, area('small'), mLast),
-    APm: ap(undefined, area('medium'), mLast),
-    APl: ap(undefined, area('large'), mLast),
-    AR1: ar(undefined, aAll, 0),
-    AR10: ar(undefined, aAll, 1),
-    AR100: ar(undefined, aAll, mLast),
-    ARs: ar(undefined, area('small'), mLast),
-    ARm: ar(undefined, area('medium'), mLast),
-    ARl: ar(undefined, area('large'), mLast),
+    AP: ap(allT, all, mLast),
+    AP50: ap(tAt(0.5), all, mLast),
+    AP75: ap(tAt(0.75), all, mLast),
+    APs: ap(allT, area('small'), mLast),
+    APm: ap(allT, area('medium'), mLast),
+    APl: ap(allT, area('large'), mLast),
+    AR1: ar(allT, all, 0),
+    AR10: ar(allT, all, 1),
+    AR100: ar(allT, all, mLast),
+    ARs: ar(allT, area('small'), mLast),
+    ARm: ar(allT, area('medium'), mLast),
+    ARl: ar(allT, area('large'), mLast),
   };
   const perClass: ClassResult[] = categories.map((category, k) => ({
     category,
-    ap: ap(undefined, aAll, mLast, k),
-    ap50: ap(tAt(0.5), aAll, mLast, k),
-    ap75: ap(tAt(0.75), aAll, mLast, k),
-    ar100: ar(undefined, aAll, mLast, k),
+    ap: ap(allT, all, mLast, [k]),
+    ap50: ap(tAt(0.5), all, mLast, [k]),
+    ap75: ap(tAt(0.75), all, mLast, [k]),
+    ar100: ar(allT, all, mLast, [k]),
   }));
 
   return {

@@ -11,7 +11,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^tfrecord-od$/, replacement: `${src}index.ts` },
-      { find: /^tfrecord-od\/(record|example|detection|dataset|formats|image|validate|stats|convert|preview)$/, replacement: `${src}$1/index.ts` },
+      { find: /^tfrecord-od\/(record|example|detection|dataset|formats|image|validate|stats|convert|evaluate|preview)$/, replacement: `${src}$1/index.ts` },
     ],
   },
   test: {

@@ -18,7 +18,7 @@ try {
     console.log(`\nSingle ${fmtMB(b.imageBytes)} record: encode+write ${b.writeS.toFixed(1)} s, read+CRC+decode ${b.readS.toFixed(1)} s, ` +
       `peak RSS ${fmtMB(b.peakRss)} (${(b.peakRss / b.imageBytes).toFixed(2)}x the image; the image and the encoded record are each held once), read back ${b.ok ? 'intact' : 'WRONG'}`);
   }
-  for (const extra of ['validate', 'convert', 'coco', 'tf-view']) {
+  for (const extra of ['validate', 'convert', 'coco', 'tf-view', 'evaluate']) {
     if (only && only !== extra) continue;
     let mod;
     try {
@@ -29,7 +29,8 @@ try {
     }
     const r = await mod.run(dir);
     console.log(`\n${r.title}\n`);
-    console.log(table(r.rows));
+    // A module comparing something other than throughput brings its own table.
+    console.log(r.table ?? table(r.rows));
     if (r.extra) console.log(r.extra);
   }
 } finally {

@@ -383,6 +383,74 @@ export const REMAP = {
   ],
 } as const satisfies CommandSpec;
 
+export const EVALUATE = {
+  name: 'evaluate',
+  summary: "score a model's predictions against TFRecord ground truth with COCO's box metrics",
+  description:
+    "Computes COCO's detection metrics exactly as pycocotools' COCOeval does (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl, and AP per class) from ground truth in TFRecords and the model's batch prediction output or online responses. " +
+    'Images are matched by key = image/source_id. Predictions for unknown keys, images with no prediction and classes outside the label map are reported on stderr, never dropped silently.',
+  positionals: { ...inputs, placeholder: 'GT...', missing: 'no ground-truth TFRecord files or directories' },
+  options: [
+    {
+      name: 'predictions',
+      type: 'string',
+      repeatable: true,
+      placeholder: 'PRED',
+      help: "the model's output: JSON lines of batch prediction, online responses, or a folder of prediction.results-* files (may be given more than once)",
+    },
+    labelMap,
+    json,
+    { name: 'iou-type', type: 'choice', choices: ['bbox'], default: 'bbox', help: 'what is matched: boxes (the model returns no masks)' },
+  ],
+  examples: [
+    ["'out/val-*' --predictions predictions/ --label-map out/label_map.pbtxt", 'The val split against a batch prediction job\'s output folder:'],
+    ['out/val-00000-of-00001.tfrecord --predictions responses.json --json', 'Online responses, as JSON:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const PREDICT_INPUT = {
+  name: 'predict-input',
+  summary: "write a detection model's prediction inputs (base64 images with keys) from TFRecords or image folders",
+  description:
+    'Writes {"encoded_image": {"b64": …}, "key": …} per image, the image bytes exactly as stored, key = image/source_id (or the path relative to an image folder), as batch prediction reads them; ' +
+    'with --format instances, {"instances": […]} request bodies under a size limit, never splitting an image. A side file maps each key to its source.',
+  positionals: { ...inputs, help: 'TFRecord files or folders, or folders of images (any depth)', missing: 'no TFRecord files or image folders' },
+  options: [
+    { name: 'out', type: 'path', required: true, placeholder: 'FILE', help: 'the JSON lines file (with --format instances, a file of one body per line, or a folder ending in / for numbered files)' },
+    { name: 'format', type: 'choice', choices: ['jsonl', 'instances'], default: 'jsonl', help: 'batch prediction input (jsonl) or online prediction request bodies (instances)' },
+    { name: 'max-request-bytes', type: 'size', help: 'largest request body with --format instances', defaultText: '1.5MB' },
+  ],
+  examples: [
+    ["'out/val-*' --out val-input.jsonl", 'Batch prediction input for the val split:'],
+    ['photos/ --out requests/ --format instances', 'Online request bodies for a folder of photos:'],
+  ],
+} as const satisfies CommandSpec;
+
+export const PREDICTIONS = {
+  name: 'predictions',
+  summary: "rewrite a model's predictions as COCO results JSON or CSV, with ids matching the ground truth",
+  description:
+    "Reads the model's output and writes COCO results (pixel boxes [x, y, w, h], image_id and category_id matching a COCO export of the ground truth) or a CSV. Only the first num_detections rows of each prediction count.",
+  positionals: { placeholder: 'PRED...', help: 'prediction files or folders', min: 1, missing: 'no prediction files' },
+  options: [
+    {
+      name: 'ground-truth',
+      type: 'string',
+      repeatable: true,
+      placeholder: 'GT',
+      help: 'the ground-truth TFRecords: image ids and pixel sizes come from them (required; may be given more than once)',
+    },
+    { name: 'to', type: 'choice', choices: ['coco', 'csv'], required: true, help: 'the output format' },
+    { name: 'out', type: 'path', required: true, placeholder: 'FILE', help: 'the file to write' },
+    labelMap,
+    { name: 'ground-truth-out', type: 'path', placeholder: 'FILE', help: 'also write the matching COCO ground truth here' },
+  ],
+  examples: [
+    ['predictions/ --ground-truth out/ --to coco --out results.json --ground-truth-out gt.json', 'COCO results and ground truth for any COCO tool:'],
+    ["predictions/ --ground-truth 'out/val-*' --to csv --out detections.csv", 'The detections as a CSV of pixel corners:'],
+  ],
+} as const satisfies CommandSpec;
+
 function shardName(text: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(text)) throw new UsageError('--name may use only letters, digits, ".", "_" and "-"');
   return text;
@@ -421,4 +489,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   entry(INDEX, () => import('./commands/index.js')),
   entry(RESHARD, () => import('./commands/reshard.js')),
   entry(REMAP, () => import('./commands/remap.js')),
+  entry(EVALUATE, () => import('./commands/evaluate.js')),
+  entry(PREDICT_INPUT, () => import('./commands/predict-input.js')),
+  entry(PREDICTIONS, () => import('./commands/predictions.js')),
 ];

@@ -16,7 +16,7 @@ import { didYouMean, formatHelp, parseCommandLine, usageLine } from './spec.js';
 
 function helpText(): string {
   const lines = ['Usage: tfrecord-od <command> [options]', '', 'Commands:'];
-  for (const { spec } of COMMANDS) lines.push(`  ${spec.name.padEnd(10)} ${spec.summary}`);
+  for (const { spec } of COMMANDS) lines.push(`  ${spec.name.padEnd(14)} ${spec.summary}`);
   lines.push(
     '',
     'Run `tfrecord-od <command> --help` for the options of one command, with examples.',

@@ -135,7 +135,7 @@ export function describeFramingLoss(reason: string, fatal: boolean): string {
 }
 
 /** A path ending like this (train.tfrecord, x.tfrecord.gz, x.tfrecord-00001-of-00010) counts as a record file. */
-const TFRECORD_NAME = /\.tfrecords?(?:$|[.-])/i;
+export const TFRECORD_NAME = /\.tfrecords?(?:$|[.-])/i;
 /** …unless it is an index beside one (tfrecord2idx's `x.tfrecord.index`, DALI's `x.tfrecord.idx`): text, not records. */
 const INDEX_NAME = /\.(?:index|idx)$/i;
 

@@ -10,14 +10,15 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_SHARD_SIZE } from '../convert/options.js';
 import { isTfrecordError } from '../errors.js';
+import { FORMAT_NAMES } from '../formats/names.js';
 import { type CliIo, type CommandSpec, UsageError } from './io.js';
 
 export const COMMANDS: CommandSpec[] = [
   {
     name: 'convert',
-    summary: 'convert COCO, Pascal VOC, YOLO or CSV annotations to sharded TFRecords',
+    summary: 'convert COCO, Pascal VOC, YOLO, CSV, Open Images, Vertex AI or LabelMe annotations to sharded TFRecords',
     usage:
-      `tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH [--images DIR] [--classes FILE] [--image-set NAME] [--label-map FILE] --out DIR [--name NAME] [--shards N | --shard-size ${DEFAULT_SHARD_SIZE / 1e6}MB] [--compression none|gzip|zlib] [--split train=0.8,val=0.2] [--seed N] [--bbox clip|drop|fail] [--on-error fail|skip] [--crowd keep|drop] [--empty keep|drop] [--format jpeg|png] [--quality Q] [--max-size PX] [--max-pixels N] [--workers N] [--quiet] [--json]`,
+      `tfrecord-od convert --from ${FORMAT_NAMES.join('|')} --annotations PATH [--images DIR] [--classes FILE] [--image-set NAME] [--columns FIELD=COLUMN,...] [--coords pixel|normalized] [--path-map gs://PREFIX=DIR]... [--label-map FILE] --out DIR [--name NAME] [--shards N | --shard-size ${DEFAULT_SHARD_SIZE / 1e6}MB] [--compression none|gzip|zlib] [--split train=0.8,val=0.2] [--seed N] [--bbox clip|drop|fail] [--on-error fail|skip] [--crowd keep|drop] [--empty keep|drop] [--format jpeg|png] [--quality Q] [--max-size PX] [--max-pixels N] [--workers N] [--quiet] [--json]`,
     load: () => import('./commands/convert.js'),
   },
   {

@@ -43,7 +43,7 @@ const WORKER_YOUNG_GENERATION_MB = 16;
 export async function convertDataset(options: ConvertOptions): Promise<ConvertReport> {
   const spec = findFormat(options.from);
   if (!spec) throw new TfrecordError('bad-argument', `unknown input format '${options.from}'`);
-  const opts = resolveConvertOptions(options);
+  const opts = resolveConvertOptions(options, spec.splits);
   const userLabelMap = typeof opts.labelMap === 'string' ? await readLabelMapFile(opts.labelMap) : opts.labelMap;
   // Workers start now, so they load their code while this thread reads the
   // annotations.
@@ -139,6 +139,7 @@ async function runStages(
   report.notes.push(...runNotes(opts, dataset));
   const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };
   const scan = await scanAnnotations(spec, opts, userLabelMap ? dataset.fixedMap : undefined, report, checks);
+  report.notes.push(...scan.notes);
   for (const n of checks.classNames.notes()) report.notes.push({ code: n.code, message: n.message });
   report.items.total = scan.scanned + countItems(scan.refused);
   const scaleProblem = checks.coordinates.verdict();

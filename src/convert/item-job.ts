@@ -246,6 +246,7 @@ function buildRecord(
     if (o.difficult !== undefined) d.difficult = o.difficult;
     if (o.truncated !== undefined) d.truncated = o.truncated;
     if (o.view !== undefined) d.view = o.view;
+    if (o.groupOf !== undefined) d.groupOf = o.groupOf;
     objects.push(d);
     labels.push(d.label);
   }

@@ -193,6 +193,11 @@ describe('convert: usage errors exit 2 and write nothing', () => {
     ['--name with a slash', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--name', 'a/b'], /--name may use only/],
     ['a stray argument', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', 'extra'], /unexpected argument 'extra'/],
     ['an unknown option', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--frobnicate'], /frobnicate/],
+    ['--coords nonsense', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--coords', 'pixels'], /--coords must be one of pixel, normalized/],
+    ['--columns with an unknown field', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--columns', 'klass=label'], /--columns: unknown field 'klass'/],
+    ['--columns mixing names and indexes', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--columns', 'class=label,filename=0'], /not a mix/],
+    ['--path-map without a directory', ['--from', 'csv', '--annotations', 'a.jsonl', '--out', 'o', '--path-map', 'gs://bucket/x'], /--path-map must be gs:\/\/BUCKET\[\/PREFIX\]=DIR/],
+    ['--path-map given twice', ['--from', 'csv', '--annotations', 'a.jsonl', '--out', 'o', '--path-map', 'gs://b=x', '--path-map', 'gs://b=y'], /gs:\/\/b is given twice/],
   ];
   it.each(cases)('%s', async (_, argv, message) => {
     const cwd = await tempDir('cwd');

@@ -1,5 +1,6 @@
 /**
- * `tfrecord-od convert --from coco|voc|yolo|csv --annotations PATH --out DIR [options]`
+ * `tfrecord-od convert --from FORMAT --annotations PATH --out DIR [options]`
+ * (the formats are the registry's: coco, openimages, csv, vertex, voc, labelme, yolo)
  */
 import { resolve } from 'node:path';
 import { convertDataset, type ConvertOptions, type ConvertProgress, type ConvertReport } from '../../convert/convert.js';
@@ -7,6 +8,7 @@ import { CONVERT_DEFAULTS } from '../../convert/options.js';
 import { parseSplits } from '../../convert/split.js';
 import { isTfrecordError } from '../../errors.js';
 import { TARGETS } from '../../dataset/manifest.js';
+import { mappingIsByIndex, parseColumnMapping } from '../../formats/csv/mapping.js';
 import { FORMATS, type FormatName } from '../../formats/registry.js';
 import { formatProblem } from '../../problem.js';
 import { parseChoice, parseCommandArgs, parseIntOption, parseSize } from '../args.js';
@@ -21,6 +23,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     images: { type: 'string' },
     classes: { type: 'string' },
     'image-set': { type: 'string' },
+    columns: { type: 'string' },
+    coords: { type: 'string' },
+    'path-map': { type: 'string', multiple: true },
     'label-map': { type: 'string' },
     crowd: { type: 'string' },
     empty: { type: 'string' },
@@ -54,6 +59,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   let split;
   try {
     split = values.split !== undefined ? parseSplits(values.split) : undefined;
+    // Checked now so a mistyped mapping is a usage error whatever the input; the text itself is passed on.
+    if (values.columns !== undefined) mappingIsByIndex(parseColumnMapping(values.columns));
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -69,6 +76,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     ...(values.images !== undefined ? { images: at(values.images) } : {}),
     ...(values.classes !== undefined ? { classes: at(values.classes) } : {}),
     ...(values['image-set'] !== undefined ? { imageSet: values['image-set'] } : {}),
+    ...(values.columns !== undefined ? { columns: values.columns } : {}),
+    ...(values.coords !== undefined ? { coords: parseChoice(values.coords, 'coords', ['pixel', 'normalized'] as const)! } : {}),
+    ...(values['path-map'] !== undefined ? { pathMap: parsePathMap(values['path-map'], at) } : {}),
     ...(values['label-map'] !== undefined ? { labelMap: at(values['label-map']) } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(split ? { split } : {}),
@@ -109,6 +119,20 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     await writeOut(report.ok ? io.stdout : io.stderr, renderReport(report, io.cwd));
   }
   return report.ok ? 0 : 1;
+}
+
+/** `--path-map gs://bucket/prefix=DIR`, repeatable; DIR is taken from the working directory. */
+function parsePathMap(entries: string[], at: (p: string) => string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const prefix = eq < 0 ? '' : entry.slice(0, eq).trim();
+    const dir = eq < 0 ? '' : entry.slice(eq + 1).trim();
+    if (!/^gs:\/\/[^/]+/.test(prefix) || dir === '') throw new UsageError(`--path-map must be gs://BUCKET[/PREFIX]=DIR; got '${entry}'`);
+    if (map[prefix] !== undefined) throw new UsageError(`--path-map ${prefix} is given twice`);
+    map[prefix] = at(dir);
+  }
+  return map;
 }
 
 function where(source: { file: string; line?: number; index?: number; pointer?: string }, cwd: string): string {

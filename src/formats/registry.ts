@@ -8,6 +8,8 @@ import { readCoco } from './coco/read.js';
 import { detectCsv } from './csv/detect.js';
 import { readCsv } from './csv/read.js';
 import type { FORMAT_NAMES, FormatName } from './names.js';
+import { detectOpenImages } from './openimages/detect.js';
+import { readOpenImages } from './openimages/read.js';
 import type { FormatReader } from './types.js';
 import { detectVoc } from './voc/detect.js';
 import { readVoc } from './voc/read.js';
@@ -35,6 +37,9 @@ export interface FormatSpec {
 export const FORMATS = [
   // File formats first: their checks look at one file's extension and head.
   { name: 'coco', extensions: ['.json'], detect: detectCoco, read: readCoco },
+  // Open Images' header would also pass for a generic CSV (ImageID and
+  // LabelName are aliases there), so the more specific check comes first.
+  { name: 'openimages', extensions: ['.csv'], detect: detectOpenImages, read: readOpenImages },
   { name: 'csv', extensions: ['.csv'], detect: detectCsv, read: readCsv },
   // Of the directory formats, VOC's check (an <annotation> root) is the more specific.
   { name: 'voc', extensions: ['.xml'], detect: detectVoc, read: readVoc },

@@ -5,7 +5,7 @@
  * the records with truth.json, as sample.test.ts does for the four
  * canonical forms.
  */
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertDataset, type ConvertOptions } from 'tfrecord-od/convert';
@@ -13,10 +13,13 @@ import { expectedBoxes, FLOAT32_TOLERANCE, readOutput, SAMPLE, tempDir, truth, t
 
 const IMAGES = path.join(SAMPLE, 'images');
 
-/** Every image of truth.json in the output, with its boxes normalized by the upright size. */
-function expectTruth(output: ConvertedOutput, tolerance = FLOAT32_TOLERANCE, fileOf: (file: string) => string = (f) => f): void {
-  expect(output.examples.map((e) => e.filename).sort()).toEqual(truth.images.map((i) => fileOf(i.file)).sort());
-  for (const image of truth.images) {
+/**
+ * Every image of truth.json in the output (or those `images` keeps), named
+ * `fileOf(file)`, with its boxes normalized by the upright size.
+ */
+function expectTruth(output: ConvertedOutput, fileOf: (file: string) => string = (f) => f, images = truth.images, tolerance = FLOAT32_TOLERANCE): void {
+  expect(output.examples.map((e) => e.filename).sort()).toEqual(images.map((i) => fileOf(i.file)).sort());
+  for (const image of images) {
     const e = output.byFile.get(fileOf(image.file))!;
     const want = expectedBoxes(image);
     expect(e.objects.map((o) => o.text), image.file).toEqual(want.map((w) => w.text));
@@ -87,3 +90,44 @@ describe('CSV in other layouts', () => {
   });
 });
 
+
+describe('Open Images', () => {
+  it('boxes CSV + class descriptions over <ImageID>.jpg: truth.json, with group_of and truncated written', async () => {
+    const dir = await tempDir('openimages');
+    // Freebase-style ids for the three classes, named by the descriptions file.
+    const mid = new Map(truth.classes.map((c, i) => [c, `/m/0test${i}`]));
+    const rows = ['ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside'];
+    for (const image of truth.images) {
+      const id = image.file.replace(/\.[a-z]+$/, '');
+      // Open Images names every image <ImageID>.jpg; the converter sniffs the real format from the bytes.
+      await copyFile(path.join(IMAGES, image.file), path.join(dir, `${id}.jpg`));
+      image.objects.forEach((o, i) => {
+        const [x0, y0, x1, y1] = [o.box[0] / image.width, o.box[1] / image.height, o.box[2] / image.width, o.box[3] / image.height];
+        // The first box of img01 is a group, the second truncated.
+        const truncated = image.file === 'img01.jpg' && i === 1 ? 1 : 0;
+        const groupOf = image.file === 'img01.jpg' && i === 0 ? 1 : 0;
+        rows.push([id, 'xclick', mid.get(o.class), 1, x0, x1, y0, y1, 0, truncated, groupOf, 0, 0].join(','));
+      });
+    }
+    const annotations = path.join(dir, 'test-annotations-bbox.csv');
+    await writeFile(annotations, rows.join('\n') + '\n');
+    // Listed in another order than first use: the descriptions' order decides the labels.
+    const classes = path.join(dir, 'descriptions.csv');
+    await writeFile(classes, ['LabelName,DisplayName', ...[...truth.classes].reverse().map((c) => `${mid.get(c)},${c}`)].join('\n') + '\n');
+    const { out, report } = await convert({ from: 'openimages', annotations, classes });
+    expect(report.failure).toBeUndefined();
+    expect(report.labelOrder).toBe('declared');
+    const output = await readOutput(out);
+    expect(output.labelMap.items.map((i) => i.name)).toEqual([...truth.classes].reverse());
+    // The boxes file cannot list an image without boxes (img04).
+    const fileOf = (f: string) => f.replace(/\.[a-z]+$/, '.jpg');
+    expectTruth(output, fileOf, truth.images.filter((i) => i.objects.length > 0), FLOAT32_TOLERANCE * 4);
+    const img01 = output.byFile.get('img01.jpg')!;
+    expect(img01.objects.map((o) => [o.groupOf, o.truncated])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
+    // Every record has the per-box lists, one entry per box.
+    for (const e of output.examples) expect(e.objects.every((o) => o.groupOf !== undefined && o.truncated !== undefined)).toBe(true);
+  });
+});

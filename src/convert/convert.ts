@@ -139,7 +139,9 @@ async function runStages(
   report.notes.push(...runNotes(opts, dataset));
   const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };
   const scan = await scanAnnotations(spec, opts, userLabelMap ? dataset.fixedMap : undefined, report, checks);
-  report.notes.push(...scan.notes);
+  // A file's own split assignment is void once --split replaces it: say that instead of describing it.
+  const overridden = { code: 'assigned-splits' as const, message: "the file's own split assignment (Vertex AI ml_use) is replaced by --split" };
+  report.notes.push(...scan.notes.map((n) => (n.code === 'assigned-splits' && !opts.itemSplits ? overridden : n)));
   for (const n of checks.classNames.notes()) report.notes.push({ code: n.code, message: n.message });
   report.items.total = scan.scanned + countItems(scan.refused);
   const scaleProblem = checks.coordinates.verdict();

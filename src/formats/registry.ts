@@ -11,6 +11,9 @@ import type { FORMAT_NAMES, FormatName } from './names.js';
 import { detectOpenImages } from './openimages/detect.js';
 import { readOpenImages } from './openimages/read.js';
 import type { FormatReader } from './types.js';
+import { detectVertex } from './vertex/detect.js';
+import { VERTEX_SPLITS } from './vertex/format.js';
+import { readVertex } from './vertex/read.js';
 import { detectVoc } from './voc/detect.js';
 import { readVoc } from './voc/read.js';
 import { detectYolo } from './yolo/detect.js';
@@ -41,6 +44,8 @@ export const FORMATS = [
   // LabelName are aliases there), so the more specific check comes first.
   { name: 'openimages', extensions: ['.csv'], detect: detectOpenImages, read: readOpenImages },
   { name: 'csv', extensions: ['.csv'], detect: detectCsv, read: readCsv },
+  // Import files have no header row, so they never pass for either CSV above.
+  { name: 'vertex', extensions: ['.jsonl', '.csv'], detect: detectVertex, read: readVertex, splits: VERTEX_SPLITS },
   // Of the directory formats, VOC's check (an <annotation> root) is the more specific.
   { name: 'voc', extensions: ['.xml'], detect: detectVoc, read: readVoc },
   { name: 'yolo', extensions: ['.txt'], detect: detectYolo, read: readYolo },

@@ -5,7 +5,7 @@
  * the records with truth.json, as sample.test.ts does for the four
  * canonical forms.
  */
-import { copyFile, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertDataset, type ConvertOptions } from 'tfrecord-od/convert';
@@ -129,5 +129,82 @@ describe('Open Images', () => {
     ]);
     // Every record has the per-box lists, one entry per box.
     for (const e of output.examples) expect(e.objects.every((o) => o.groupOf !== undefined && o.truncated !== undefined)).toBe(true);
+  });
+});
+
+describe('Vertex AI import files', () => {
+  const URI = 'gs://bucket/shapes';
+  // ml_use for some images; the rest are unassigned.
+  const mlUse: Record<string, string> = { 'img01.jpg': 'training', 'img02.jpg': 'training', 'img03.png': 'training', 'img04.jpg': 'training', 'img05.jpg': 'validation', 'img06.webp': 'validation', 'img07.jpg': 'test' };
+  const fileOf = (f: string) => `${URI}/${f}`;
+
+  async function writeJsonLines(): Promise<string> {
+    const dir = await tempDir('vertex');
+    const lines = truth.images.map((image) =>
+      JSON.stringify({
+        imageGcsUri: fileOf(image.file),
+        boundingBoxAnnotations: image.objects.map((o) => ({
+          displayName: o.class,
+          xMin: o.box[0] / image.width,
+          yMin: o.box[1] / image.height,
+          xMax: o.box[2] / image.width,
+          yMax: o.box[3] / image.height,
+        })),
+        ...(mlUse[image.file] ? { dataItemResourceLabels: { 'aiplatform.googleapis.com/ml_use': mlUse[image.file] } } : {}),
+      }),
+    );
+    const annotations = path.join(dir, 'import.jsonl');
+    await writeFile(annotations, lines.join('\n') + '\n');
+    return annotations;
+  }
+
+  it('JSON Lines with ml_use: train/val/test as the file assigns them, gs:// images found through the path map', async () => {
+    const annotations = await writeJsonLines();
+    const { out, report } = await convert({ from: 'vertex', annotations, pathMap: { [URI]: IMAGES } });
+    expect(report.failure).toBeUndefined();
+    expect(report.splits.map((s) => s.name)).toEqual(['train', 'val', 'test']);
+    const all = await readOutput(out);
+    expectTruth(all, fileOf, truth.images, FLOAT32_TOLERANCE * 4);
+    const inSplit = async (name: string) => (await readOutput(out, report.splits.find((s) => s.name === name)!.shards.map((sh) => path.basename(sh.path)))).examples.map((e) => e.filename);
+    const split = new Map<string, string>();
+    for (const name of ['train', 'val', 'test']) for (const f of await inSplit(name)) split.set(f, name);
+    const want = { training: 'train', validation: 'val', test: 'test' } as Record<string, string>;
+    for (const [file, use] of Object.entries(mlUse)) expect(split.get(fileOf(file)), file).toBe(want[use]);
+    expect(split.size).toBe(12);
+    expect(report.notes.find((n) => n.code === 'assigned-splits')!.message).toMatch(/assigns 4 to train, 2 to val, 1 to test; 5 unassigned images are divided 80\/10\/10/);
+  });
+
+  it('--split replaces the file\'s assignment', async () => {
+    const annotations = await writeJsonLines();
+    const { report } = await convert({ from: 'vertex', annotations, pathMap: { [URI]: IMAGES }, split: [{ name: 'all', fraction: 1 }] });
+    expect(report.splits.map((s) => [s.name, s.records])).toEqual([['all', 12]]);
+    expect(report.notes.find((n) => n.code === 'assigned-splits')!.message).toMatch(/replaced by --split/);
+  });
+
+  it('CSV in the four-vertex form converts the same', async () => {
+    const dir = await tempDir('vertex-csv');
+    const rows: string[] = [];
+    for (const image of truth.images) {
+      const use = (mlUse[image.file] ?? 'unassigned').toUpperCase();
+      if (image.objects.length === 0) rows.push(`${use},${fileOf(image.file)},,,,,,,,,`);
+      for (const o of image.objects) {
+        const [x0, y0, x1, y1] = [o.box[0] / image.width, o.box[1] / image.height, o.box[2] / image.width, o.box[3] / image.height];
+        rows.push([use, fileOf(image.file), o.class, x0, y0, x1, y0, x1, y1, x0, y1].join(','));
+      }
+    }
+    const annotations = path.join(dir, 'import.csv');
+    await writeFile(annotations, rows.join('\n') + '\n');
+    const { out, report } = await convert({ from: 'vertex', annotations, pathMap: { [URI]: IMAGES } });
+    expect(report.failure).toBeUndefined();
+    expectTruth(await readOutput(out), fileOf, truth.images, FLOAT32_TOLERANCE * 4);
+  });
+
+  it('without a path map the run stops with one error naming the prefix, and writes nothing', async () => {
+    const annotations = await writeJsonLines();
+    const out = await tempDir('vertex-out');
+    await expect(convertDataset({ from: 'vertex', annotations, out, workers: 0 })).rejects.toThrow(
+      /12 images are on Cloud Storage with no local copy mapped: gs:\/\/bucket\/shapes\/ \(12 images\)\. Map each prefix .* --path-map gs:\/\/bucket\/shapes=DIR/,
+    );
+    expect(await readdir(out)).toEqual([]);
   });
 });

@@ -38,6 +38,7 @@ describe('registry', () => {
       ['coco', ['.json']],
       ['openimages', ['.csv']],
       ['csv', ['.csv']],
+      ['vertex', ['.jsonl', '.csv']],
       ['voc', ['.xml']],
       ['yolo', ['.txt']],
     ]);

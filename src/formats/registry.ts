@@ -7,6 +7,8 @@ import { detectCoco } from './coco/detect.js';
 import { readCoco } from './coco/read.js';
 import { detectCsv } from './csv/detect.js';
 import { readCsv } from './csv/read.js';
+import { detectLabelMe } from './labelme/detect.js';
+import { readLabelMe } from './labelme/read.js';
 import type { FORMAT_NAMES, FormatName } from './names.js';
 import { detectOpenImages } from './openimages/detect.js';
 import { readOpenImages } from './openimages/read.js';
@@ -46,8 +48,10 @@ export const FORMATS = [
   { name: 'csv', extensions: ['.csv'], detect: detectCsv, read: readCsv },
   // Import files have no header row, so they never pass for either CSV above.
   { name: 'vertex', extensions: ['.jsonl', '.csv'], detect: detectVertex, read: readVertex, splits: VERTEX_SPLITS },
-  // Of the directory formats, VOC's check (an <annotation> root) is the more specific.
+  // Of the directory formats, VOC's check (an <annotation> root) is the more
+  // specific; LabelMe's looks at JSON files, which YOLO's never does.
   { name: 'voc', extensions: ['.xml'], detect: detectVoc, read: readVoc },
+  { name: 'labelme', extensions: ['.json'], detect: detectLabelMe, read: readLabelMe },
   { name: 'yolo', extensions: ['.txt'], detect: detectYolo, read: readYolo },
 ] as const satisfies readonly FormatSpec[];
 

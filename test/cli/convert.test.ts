@@ -194,7 +194,7 @@ describe('convert: progress while a large COCO file is read', () => {
 describe('convert: usage errors exit 2 and write nothing', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['no --from', ['--annotations', 'a.csv', '--out', 'o'], /--from is required/],
-    ['unknown --from', ['--from', 'kitti', '--annotations', 'a.csv', '--out', 'o'], /--from must be one of coco, openimages, csv, vertex, voc, yolo/],
+    ['unknown --from', ['--from', 'kitti', '--annotations', 'a.csv', '--out', 'o'], /--from must be one of coco, openimages, csv, vertex, voc, labelme, yolo/],
     ['no --annotations', ['--from', 'csv', '--out', 'o'], /--annotations is required/],
     ['no --out', ['--from', 'csv', '--annotations', 'a.csv'], /--out is required/],
     ['--shards with --shard-size', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--shards', '2', '--shard-size', '1MB'], /--shards or --shard-size, not both/],

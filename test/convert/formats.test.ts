@@ -5,7 +5,7 @@
  * the records with truth.json, as sample.test.ts does for the four
  * canonical forms.
  */
-import { copyFile, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertDataset, type ConvertOptions } from 'tfrecord-od/convert';
@@ -206,5 +206,52 @@ describe('Vertex AI import files', () => {
       /12 images are on Cloud Storage with no local copy mapped: gs:\/\/bucket\/shapes\/ \(12 images\)\. Map each prefix .* --path-map gs:\/\/bucket\/shapes=DIR/,
     );
     expect(await readdir(out)).toEqual([]);
+  });
+});
+
+describe('LabelMe', () => {
+  it('a folder of LabelMe JSON (rectangles, polygons, circles; two images embedded as imageData): truth.json', async () => {
+    const dir = await tempDir('labelme');
+    const labels = path.join(dir, 'labels');
+    await mkdir(labels);
+    const embedded = new Set(['img03.png', 'img06.webp']);
+    for (const image of truth.images) {
+      // Squares as rectangles, triangles as their three vertices, circles as centre and a point on the circle:
+      // each shape's bounding box is the truth box.
+      const shapes = image.objects.map((o) => {
+        const [x0, y0, x1, y1] = o.box;
+        if (o.class === 'square') return { label: o.class, points: [[x1, y1], [x0, y0]], shape_type: 'rectangle' };
+        if (o.class === 'triangle') return { label: o.class, points: [[x0, y1], [x1, y1], [(x0 + x1) / 2, y0]], shape_type: 'polygon' };
+        return { label: o.class, points: [[(x0 + x1) / 2, (y0 + y1) / 2], [x1, (y0 + y1) / 2]], shape_type: 'circle' };
+      });
+      const stem = image.file.replace(/\.[a-z]+$/, '');
+      const doc = {
+        version: '5.2.1',
+        flags: {},
+        shapes,
+        // Relative to the JSON file, as LabelMe writes it; the embedded ones point nowhere.
+        imagePath: embedded.has(image.file) ? `../gone/${image.file}` : path.relative(labels, path.join(IMAGES, image.file)),
+        imageData: embedded.has(image.file) ? (await readFile(path.join(IMAGES, image.file))).toString('base64') : null,
+        imageHeight: image.height,
+        imageWidth: image.width,
+      };
+      await writeFile(path.join(labels, `${stem}.json`), JSON.stringify(doc, null, 2));
+    }
+    const { out, report } = await convert({ from: 'labelme', annotations: labels, images: IMAGES });
+    expect(report.failure).toBeUndefined();
+    expect(report.items).toMatchObject({ total: 12, converted: 12, skipped: 0 });
+    expect(report.boxes).toEqual({ total: 27, clipped: 1, dropped: 0 });
+    const output = await readOutput(out);
+    expectTruth(output);
+    // The embedded copies are the very files.
+    for (const file of embedded) {
+      const e = output.byFile.get(file)!;
+      const stored = e.format === 'png' ? await readFile(path.join(IMAGES, file)) : undefined;
+      if (stored) expect(Buffer.from(e.image).equals(stored)).toBe(true);
+    }
+    expect(report.notes.find((n) => n.code === 'shape-as-box')!.message).toBe('9 circle shapes and 8 polygon shapes were converted to their bounding boxes');
+    // On worker threads (which decode the embedded images there) the shards are the same bytes.
+    const threaded = await convert({ from: 'labelme', annotations: labels, images: IMAGES, workers: 2 });
+    expect(threaded.report.splits[0]!.shards.map((s) => s.sha256)).toEqual(report.splits[0]!.shards.map((s) => s.sha256));
   });
 });

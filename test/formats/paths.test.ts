@@ -40,6 +40,7 @@ describe('registry', () => {
       ['csv', ['.csv']],
       ['vertex', ['.jsonl', '.csv']],
       ['voc', ['.xml']],
+      ['labelme', ['.json']],
       ['yolo', ['.txt']],
     ]);
     expect(findFormat('voc')?.name).toBe('voc');

@@ -5,6 +5,7 @@ export { readCoco, type CocoReadOptions } from './coco/read.js';
 export { readVoc, type VocReadOptions } from './voc/read.js';
 export { readYolo, type YoloReadOptions } from './yolo/read.js';
 export { readCsv, type CsvReadOptions } from './csv/read.js';
+export type { CsvColumnMapping, CsvField } from './csv/format.js';
 export { readOpenImages, type OpenImagesReadOptions } from './openimages/read.js';
 export { readVertex, type VertexReadOptions } from './vertex/read.js';
 export { readLabelMe, type LabelMeReadOptions } from './labelme/read.js';

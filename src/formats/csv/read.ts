@@ -5,7 +5,7 @@ import { loadClassList } from '../classes.js';
 import { checkClass, invertedBoxReason, parseDecimal } from '../common.js';
 import { isFile, resolveImagePath } from '../paths.js';
 import { GroupedRows } from '../rows.js';
-import type { ImportEntry, ImportNote, ImportOptions, ImportResult } from '../types.js';
+import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError } from '../types.js';
 import { BOX_COLUMNS, type CsvField } from './format.js';
 import { describeColumns, mappingIsByIndex, parseColumnMapping, resolveColumns, type ResolvedColumns } from './mapping.js';
 import { type CsvRecord, parseCsvStream } from './parse.js';
@@ -86,7 +86,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
     function addRow(rec: CsvRecord): void {
       const filename = rec.fields[col('filename')!]?.trim() ?? '';
       const g = filename !== '' ? rows.image(filename, rec.line) : undefined;
-      const err = (code: Parameters<GroupedRows['error']>[2], reason: string): void => rows.error(g, rec.line, code, reason);
+      const err = (code: ItemError['code'], reason: string): void => rows.error(g, rec.line, code, reason);
       if (rec.error) return err('malformed-annotation', rec.error);
       if (rec.fields.length !== columnCount) return err('malformed-annotation', `row has ${rec.fields.length} columns, ${countOf} ${columnCount}`);
       if (g === undefined) return err('malformed-annotation', 'row has an empty filename');

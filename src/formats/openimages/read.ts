@@ -6,7 +6,7 @@ import { invertedBoxReason, parseDecimal } from '../common.js';
 import { type CsvRecord, parseCsvStream, parseCsvText } from '../csv/parse.js';
 import { isFile, resolveImagePath } from '../paths.js';
 import { type BoxFlags, GroupedRows } from '../rows.js';
-import type { ImportEntry, ImportNote, ImportOptions, ImportResult } from '../types.js';
+import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError } from '../types.js';
 import { COLUMN, DESCRIPTION_FILES, DESCRIPTION_HEADER, FLAG_UNKNOWN, IMAGE_EXT, REQUIRED_COLUMNS } from './format.js';
 
 /**
@@ -83,7 +83,7 @@ export async function readOpenImages(options: OpenImagesReadOptions): Promise<Im
     function addRow(rec: CsvRecord): void {
       const imageId = rec.fields[imageIdAt]?.trim() ?? '';
       const g = imageId !== '' ? rows.image(imageId, rec.line) : undefined;
-      const err = (code: Parameters<GroupedRows['error']>[2], reason: string): void => rows.error(g, rec.line, code, reason);
+      const err = (code: ItemError['code'], reason: string): void => rows.error(g, rec.line, code, reason);
       if (rec.error) return err('malformed-annotation', rec.error);
       if (rec.fields.length !== columnCount) return err('malformed-annotation', `row has ${rec.fields.length} columns, the header has ${columnCount}`);
       if (g === undefined) return err('malformed-annotation', 'row has an empty ImageID');

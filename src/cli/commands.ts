@@ -12,6 +12,7 @@
 import { CONVERT_DEFAULTS } from '../convert/options.js';
 import { parseSplits } from '../convert/split-spec.js';
 import { TARGETS } from '../dataset/manifest.js';
+import { mappingIsByIndex, parseColumnMapping } from '../formats/csv/mapping.js';
 import { FORMAT_NAMES } from '../formats/names.js';
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/defaults.js';
 import { DEFAULT_PREVIEW_LIMIT } from '../preview/defaults.js';
@@ -98,6 +99,28 @@ export const CONVERT = {
       help: 'class list (data.yaml, classes.txt, obj.names): the order of the labels; for YOLO the names of the indices (found next to the labels when present)',
     },
     { name: 'image-set', type: 'string', placeholder: 'NAME', help: 'VOC: only the ids in ImageSets/Main/NAME.txt (or a path to a .txt)' },
+    {
+      name: 'columns',
+      type: 'string',
+      parse: checkColumns,
+      placeholder: 'FIELD=COLUMN,...',
+      help: 'CSV: which column holds which field (filename, class, xmin, ymin, xmax, ymax, width, height), by header name or 0-based index (indexes: the file has no header row); fields not given are found by name or alias',
+    },
+    {
+      name: 'coords',
+      type: 'choice',
+      choices: ['pixel', 'normalized'],
+      help: 'CSV: whether the box coordinates are pixels or fractions of the image size',
+      defaultText: 'pixel',
+    },
+    {
+      name: 'path-map',
+      type: 'string',
+      repeatable: true,
+      parse: checkPathMapEntry,
+      placeholder: 'gs://BUCKET/PREFIX=DIR',
+      help: 'Vertex AI: where gs:// images are on this machine (may be given more than once; the longest matching prefix wins)',
+    },
     { ...labelMap, help: 'a label_map.pbtxt fixing the class name -> id mapping; a class not in it is an item error' },
     {
       name: 'out',
@@ -450,6 +473,20 @@ export const PREDICTIONS = {
     ["predictions/ --ground-truth 'out/val-*' --to csv --out detections.csv", 'The detections as a CSV of pixel corners:'],
   ],
 } as const satisfies CommandSpec;
+
+/** A --columns mapping that cannot be right is a usage error before any file is opened; the text itself is passed on. */
+function checkColumns(text: string): string {
+  mappingIsByIndex(parseColumnMapping(text));
+  return text;
+}
+
+function checkPathMapEntry(text: string): string {
+  const eq = text.indexOf('=');
+  if (eq < 0 || !/^gs:\/\/[^/]+/.test(text.slice(0, eq).trim()) || text.slice(eq + 1).trim() === '') {
+    throw new UsageError(`--path-map must be gs://BUCKET[/PREFIX]=DIR; got '${text}'`);
+  }
+  return text;
+}
 
 function shardName(text: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(text)) throw new UsageError('--name may use only letters, digits, ".", "_" and "-"');

@@ -115,9 +115,7 @@ async function consumeItem(c: ConvertItemsOptions, progress: Progress, item: Sou
     reportChanges(c.report, item, result);
     progress.bytes += result.imageBytes;
     progress.largest = Math.max(progress.largest, result.record.length);
-    // By content, not path: byte-identical images under two names land in
-    // the same split, so validation never scores the model on a training image.
-    const split = c.opts.splits ? assignSplit(result.sha256, c.opts.seed, c.opts.splits) : undefined;
+    const split = splitOf(c.opts, item, result.sha256);
     countRecord(c.tally, split, result.labels);
     const items = c.report.items;
     items.converted++;
@@ -130,6 +128,19 @@ async function consumeItem(c: ConvertItemsOptions, progress: Progress, item: Sou
     await c.sink.write(split, result.record);
   }
   c.opts.onProgress({ phase: 'convert', done: progress.done, total: progress.total, bytes: progress.bytes });
+}
+
+/**
+ * The item's split. By content, not path: byte-identical images under two
+ * names land in the same split, so validation never scores the model on a
+ * training image. The exception is a format that assigns splits itself
+ * (Vertex AI's ml_use) when no --split overrides it: the user's assignment
+ * is kept as given.
+ */
+function splitOf(opts: ResolvedConvertOptions, item: SourceItem, sha256: string): string | undefined {
+  if (!opts.splits) return undefined;
+  if (opts.itemSplits && item.split !== undefined && opts.splitNames.includes(item.split)) return item.split;
+  return assignSplit(sha256, opts.seed, opts.splits);
 }
 
 /** Records a problem; under --on-error fail, the first one stops the writing (the reading goes on, to find the others). */

@@ -46,7 +46,7 @@ const WORKER_YOUNG_GENERATION_MB = 16;
 export async function convertDataset(options: ConvertOptions): Promise<ConvertReport> {
   const spec = findFormat(options.from);
   if (!spec) throw new TfrecordError('bad-argument', `unknown input format '${options.from}'`);
-  const opts = resolveConvertOptions(options);
+  const opts = resolveConvertOptions(options, spec.splits);
   const userLabelMap = typeof opts.labelMap === 'string' ? await readLabelMapFile(opts.labelMap) : opts.labelMap;
   await prepareOutput(opts.out);
   const unlock = lockOutput(opts.out);
@@ -156,6 +156,9 @@ async function runStages(
   report.notes.push(...runNotes(opts, dataset));
   const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };
   const scan = await scanAnnotations(spec, opts, userLabelMap ? dataset.fixedMap : undefined, report, checks);
+  // A file's own split assignment is void once --split replaces it: say that instead of describing it.
+  const overridden = { code: 'assigned-splits' as const, message: "the file's own split assignment (Vertex AI ml_use) is replaced by --split" };
+  report.notes.push(...scan.notes.map((n) => (n.code === 'assigned-splits' && !opts.itemSplits ? overridden : n)));
   for (const n of checks.classNames.notes()) report.notes.push({ code: n.code, message: n.message });
   report.items.total = scan.scanned + countItems(scan.refused);
   const scaleProblem = checks.coordinates.verdict();

@@ -46,7 +46,7 @@ export class CoordinateScaleCheck {
     return (
       `the box coordinates look normalized, not pixels: ${this.boxes === 1 ? 'the one box lies' : `all ${plural(this.boxes, 'box', 'boxes')} lie`} within [0, ${NORMALIZED_LOOKING_MAX}] ` +
       `(for example ${ex.box}${size}, ${ex.item.id}). This format's coordinates are pixels; ` +
-      'multiply them by the image size, or export the annotations in pixels'
+      'multiply them by the image size, or export the annotations in pixels (a CSV file of fractions reads as such with --coords normalized)'
     );
   }
 }

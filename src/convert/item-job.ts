@@ -171,6 +171,11 @@ export function createItemRunner(
         code === 'ENOENT' ? 'image file not found' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
       return { ok: false, code: 'unreadable-image', reason };
     }
+    if (item.embedded) {
+      const decoded = decodeEmbeddedImage(bytes, item.embedded.key);
+      if (typeof decoded === 'string') return { ok: false, code: 'bad-image', reason: decoded };
+      bytes = decoded;
+    }
     let image: PreparedImage;
     try {
       image = await prepareImage(bytes, config.prepare);
@@ -179,6 +184,28 @@ export function createItemRunner(
     }
     return buildRecord(item, image, probeImage(bytes)?.orientation ?? 1, ids, config.policy, allocate);
   };
+}
+
+/**
+ * The image an annotation file embeds (LabelMe `imageData`): the file read
+ * is the JSON, and the image is the base64 text under `key`. Decoded here,
+ * on the worker, so only the reference travels with the item. Returns the
+ * reason when there is no image to decode.
+ */
+export function decodeEmbeddedImage(json: Uint8Array, key: string): Uint8Array | string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8'));
+  } catch (err) {
+    return `the annotation file holding the embedded image is not valid JSON: ${(err as Error).message}`;
+  }
+  const text = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>)[key] : undefined;
+  if (typeof text !== 'string' || text === '') return `the annotation file has no embedded image under "${key}"`;
+  // Some tools write a data URL rather than bare base64.
+  const base64 = text.startsWith('data:') ? text.slice(text.indexOf(',') + 1) : text;
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length === 0) return `"${key}" is not base64 image data`;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
@@ -246,6 +273,7 @@ function buildRecord(
     if (o.difficult !== undefined) d.difficult = o.difficult;
     if (o.truncated !== undefined) d.truncated = o.truncated;
     if (o.view !== undefined) d.view = o.view;
+    if (o.groupOf !== undefined) d.groupOf = o.groupOf;
     objects.push(d);
     labels.push(d.label);
   }

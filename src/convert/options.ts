@@ -58,6 +58,12 @@ export interface ConvertOptions {
   /** Class list file (data.yaml, classes.txt, obj.names) or names. */
   classes?: string | readonly string[];
   imageSet?: string;
+  /** CSV: which column holds which field (`filename=image,class=label`, or by 0-based index for files without a header row). */
+  columns?: ImportOptions['columns'];
+  /** CSV: box coordinates in pixels (default) or as fractions of the image size. */
+  coords?: 'pixel' | 'normalized';
+  /** Vertex AI: `gs://` URI prefix → local directory holding those images. */
+  pathMap?: Readonly<Record<string, string>>;
   crowd?: 'keep' | 'drop';
   empty?: 'keep' | 'drop';
   /** A label_map.pbtxt path (or a parsed map) fixing name → id. */
@@ -68,6 +74,10 @@ export interface ConvertOptions {
   shards?: number;
   shardSize?: number;
   compression?: Compression;
+  /**
+   * Splits by content hash. For a format whose annotations assign splits
+   * themselves (Vertex AI's ml_use), giving this overrides them.
+   */
   split?: SplitSpec[];
   seed?: number;
   bbox?: BboxPolicy;
@@ -124,6 +134,12 @@ export interface ResolvedConvertOptions {
   splits: SplitSpec[] | undefined;
   /** One output set per name; `[undefined]` when not splitting. */
   splitNames: Array<string | undefined>;
+  /**
+   * The splits are the format's own (no `--split` was given): an item that
+   * names its split (`SourceItem.split`) goes there, the others by hash
+   * with the format's fractions.
+   */
+  itemSplits: boolean;
   seed: number;
   onError: 'fail' | 'skip';
   /** What every image job is told: the target format and limits, and the box policy. */
@@ -134,12 +150,17 @@ export interface ResolvedConvertOptions {
   onProgress: (p: ConvertProgress) => void;
 }
 
-/** Applies the defaults. Throws 'bad-argument' for a shard count given together with a shard size. */
-export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertOptions {
+/**
+ * Applies the defaults. Throws 'bad-argument' for a shard count given together with a shard size.
+ * `ownSplits`: the splits the input format assigns itself (FormatSpec.splits), used when `split` is not given.
+ */
+export function resolveConvertOptions(options: ConvertOptions, ownSplits?: readonly SplitSpec[]): ResolvedConvertOptions {
   if (options.shards !== undefined && options.shardSize !== undefined) {
     throw new TfrecordError('bad-argument', 'give either a shard count or a shard size, not both');
   }
-  const splits = options.split && options.split.length > 0 ? options.split : undefined;
+  const given = options.split && options.split.length > 0 ? options.split : undefined;
+  const itemSplits = given === undefined && ownSplits !== undefined && ownSplits.length > 0;
+  const splits = given ?? (itemSplits ? [...ownSplits!] : undefined);
   return {
     from: options.from,
     out: resolve(options.out),
@@ -149,6 +170,9 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
       ...(options.classes !== undefined ? { classes: options.classes } : {}),
       ...(options.imageSet !== undefined ? { imageSet: options.imageSet } : {}),
       ...(options.allowSymlinksOutside ? { allowSymlinksOutside: true } : {}),
+      ...(options.columns !== undefined ? { columns: options.columns } : {}),
+      ...(options.coords !== undefined ? { coords: options.coords } : {}),
+      ...(options.pathMap !== undefined ? { pathMap: options.pathMap } : {}),
       crowd: options.crowd ?? CONVERT_DEFAULTS.crowd,
       empty: options.empty ?? CONVERT_DEFAULTS.empty,
     },
@@ -159,6 +183,7 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
     split: options.split,
     splits,
     splitNames: splits ? splits.map((s) => s.name) : [undefined],
+    itemSplits,
     seed: options.seed ?? CONVERT_DEFAULTS.seed,
     onError: options.onError ?? CONVERT_DEFAULTS.onError,
     job: {

@@ -88,6 +88,11 @@ export function buildManifest(opts: ResolvedConvertOptions, report: ConvertRepor
       images: given.images ?? null,
       classes: given.classes ?? null,
       imageSet: given.imageSet ?? null,
+      // Options of the newer importers appear only when given, so manifests
+      // of runs that did not use them keep their shape.
+      ...(given.columns !== undefined ? { columns: given.columns } : {}),
+      ...(given.coords !== undefined ? { coords: given.coords } : {}),
+      ...(given.pathMap !== undefined ? { pathMap: given.pathMap } : {}),
       labelMap: typeof opts.labelMap === 'string' ? opts.labelMap : opts.labelMap ? 'given' : null,
       name: opts.name ?? null,
       shards: 'shards' in opts.layout ? opts.layout.shards : null,

@@ -3,7 +3,7 @@
  * the running counts the stages fill it from.
  */
 import type { LabelMap } from '../detection/label-map.js';
-import type { ItemError, SourceRef } from '../formats/types.js';
+import type { ImportNoteCode, ItemError, SourceRef } from '../formats/types.js';
 import type { Finding } from '../validate/findings.js';
 import type { BoxChange } from './boxes.js';
 
@@ -55,10 +55,11 @@ export interface SplitReport {
 /**
  * A note about the run as a whole rather than one item: compression that the
  * training readers do not expect, class names that differ only in case, other
- * shard sets already in the output folder.
+ * shard sets already in the output folder, and the importer's own notes (how
+ * CSV columns were read, polygons taken as boxes, splits from the file).
  */
 export interface RunNote {
-  code: 'compressed-shards' | 'class-name-trimmed' | 'class-name-case' | 'other-sets' | 'images-without-label-file';
+  code: 'compressed-shards' | 'class-name-trimmed' | 'class-name-case' | 'other-sets' | 'images-without-label-file' | ImportNoteCode;
   message: string;
 }
 

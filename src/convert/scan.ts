@@ -8,7 +8,7 @@
  */
 import type { LabelMap } from '../detection/label-map.js';
 import type { FormatSpec } from '../formats/registry.js';
-import type { SourceItem } from '../formats/types.js';
+import type { ImportNote, SourceItem } from '../formats/types.js';
 import type { ClassNameCheck } from './class-names.js';
 import type { CoordinateScaleCheck } from './coords-check.js';
 import { labelMapId } from './labels.js';
@@ -27,6 +27,8 @@ export interface AnnotationScan {
   /** Items the importer refused: they never reach pass 2 but count in the total. */
   refused: ItemProblem[];
   classOrder?: string[];
+  /** The importer's notes about how it read the annotations. */
+  notes: ImportNote[];
 }
 
 /** Checks pass 1 runs over every accepted item (class names are cleaned in place). */
@@ -91,7 +93,9 @@ export async function scanAnnotations(
   }
   // Declared names get the same trimming as the boxes' names, so the declared order still finds them.
   const classOrder = scan.classOrder?.map((n) => n.trim());
-  return { usedInOrder, excluded, scanned, cached, refused, ...(classOrder ? { classOrder } : {}) };
+  // Complete now that every entry has been read (see ImportResult.notes).
+  const notes = [...(scan.notes ?? [])];
+  return { usedInOrder, excluded, scanned, cached, refused, notes, ...(classOrder ? { classOrder } : {}) };
 }
 
 /**

@@ -92,6 +92,7 @@ export function fromExample(features: Features): DetectionExample {
   const difficult = list(features, K.OBJECT_DIFFICULT, 'int64_list');
   const truncated = list(features, K.OBJECT_TRUNCATED, 'int64_list');
   const view = list(features, K.OBJECT_VIEW, 'bytes_list');
+  const groupOf = list(features, K.OBJECT_GROUP_OF, 'int64_list');
 
   const required = [xmin, xmax, ymin, ymax, labels];
   const objects: DetectionObject[] = [];
@@ -112,6 +113,7 @@ export function fromExample(features: Features): DetectionExample {
       [K.OBJECT_DIFFICULT, difficult],
       [K.OBJECT_TRUNCATED, truncated],
       [K.OBJECT_VIEW, view],
+      [K.OBJECT_GROUP_OF, groupOf],
     ];
     for (const [key, l] of perObject) {
       if (l !== undefined && l.length !== n) fail(key, `has ${plural(l.length, 'entry', 'entries')} but there ${isAre(n)} ${plural(n, 'label')}`);
@@ -130,6 +132,7 @@ export function fromExample(features: Features): DetectionExample {
       if (difficult) o.difficult = difficult[i] != 0;
       if (truncated) o.truncated = truncated[i] != 0;
       if (view) o.view = utf8.decode(view[i]);
+      if (groupOf) o.groupOf = groupOf[i] != 0;
       objects.push(o);
     }
   } else {

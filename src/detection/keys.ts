@@ -25,6 +25,8 @@ export const OBJECT_AREA = 'image/object/area';
 export const OBJECT_DIFFICULT = 'image/object/difficult';
 export const OBJECT_TRUNCATED = 'image/object/truncated';
 export const OBJECT_VIEW = 'image/object/view';
+/** 1 when the box covers a group of objects (Open Images `IsGroupOf`); the OD API decoder reads it as `groundtruth_group_of`. */
+export const OBJECT_GROUP_OF = 'image/object/group_of';
 
 /** Every key under this prefix holds one entry per box (or per box and point, for masks/keypoints). */
 export const OBJECT_KEY_PREFIX = 'image/object/';
@@ -41,6 +43,7 @@ export const OBJECT_KEYS = [
   OBJECT_DIFFICULT,
   OBJECT_TRUNCATED,
   OBJECT_VIEW,
+  OBJECT_GROUP_OF,
 ] as const;
 
 /** Keys with a typed field in `DetectionExample`; anything else goes to `extra`. */

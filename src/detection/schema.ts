@@ -25,6 +25,8 @@ export interface DetectionObject {
   truncated?: boolean;
   /** Pose such as 'Frontal' or 'Unspecified' (Pascal VOC). */
   view?: string;
+  /** The box covers a group of objects of its class (Open Images `IsGroupOf`). */
+  groupOf?: boolean;
 }
 
 export interface DetectionExample {
@@ -58,6 +60,7 @@ export const detectionObjectSchema = z
     difficult: z.boolean().optional(),
     truncated: z.boolean().optional(),
     view: z.string().optional(),
+    groupOf: z.boolean().optional(),
   })
   .refine((o) => o.xmin <= o.xmax, { message: 'xmin must not exceed xmax', path: ['xmin'] })
   .refine((o) => o.ymin <= o.ymax, { message: 'ymin must not exceed ymax', path: ['ymin'] });

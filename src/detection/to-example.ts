@@ -12,7 +12,7 @@ import type { DetectionExample, DetectionObject } from './schema.js';
  *
  * The box, label and text lists are always written, empty for an image with no
  * objects, as the OD API's own dataset tools do. The optional per-object lists
- * (is_crowd, area, difficult, truncated, view) are written only when at least
+ * (is_crowd, area, difficult, truncated, view, group_of) are written only when at least
  * one object carries the field; then every object gets an entry, with a neutral
  * default (0 / false / '') for those that don't, because every per-object list
  * must have one entry per box.
@@ -47,6 +47,7 @@ export function toExample(d: DetectionExample): Features {
   if (objs.some((o) => o.difficult !== undefined)) f[K.OBJECT_DIFFICULT] = ints(objs, (x) => flag(x.difficult));
   if (objs.some((o) => o.truncated !== undefined)) f[K.OBJECT_TRUNCATED] = ints(objs, (x) => flag(x.truncated));
   if (objs.some((o) => o.view !== undefined)) f[K.OBJECT_VIEW] = texts(objs, (x) => x.view ?? '');
+  if (objs.some((o) => o.groupOf !== undefined)) f[K.OBJECT_GROUP_OF] = ints(objs, (x) => flag(x.groupOf));
 
   if (d.extra) {
     for (const key of Object.keys(d.extra)) {

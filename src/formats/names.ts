@@ -1,9 +1,7 @@
 /**
- * The importers' names on their own, without the importers: the CLI's option
- * table lists them in `--help` and checks `--from` against them, and loading
- * the registry (every reader) for that cost ~60 ms of start-up.
- * registry.ts's table must list exactly these (checked by a test).
+ * The input formats' names, in the registry's order, as a module with no
+ * imports: the CLI's usage text lists them without loading any importer.
+ * registry.ts checks at compile time that its table has exactly these.
  */
-export const FORMAT_NAMES = ['coco', 'csv', 'voc', 'yolo'] as const;
-
+export const FORMAT_NAMES = ['coco', 'openimages', 'csv', 'vertex', 'voc', 'labelme', 'yolo'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];

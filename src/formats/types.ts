@@ -3,6 +3,7 @@
  * annotations only; image bytes are opened later by the image stage, so an
  * item carries the image's path and whatever size the annotation claims.
  */
+import type { CsvColumnMapping } from './csv/format.js';
 
 /** Where an item or object came from, precise enough to point a user at it. */
 export interface SourceRef {
@@ -37,6 +38,8 @@ export interface SourceObject {
   truncated?: boolean;
   /** Free-text viewpoint (VOC `<pose>`), stored as `image/object/view`. */
   view?: string;
+  /** The box covers a group of objects (Open Images `IsGroupOf`), stored as `image/object/group_of`. */
+  groupOf?: boolean;
   source?: SourceRef;
 }
 
@@ -61,6 +64,20 @@ export interface SourceItem {
    * file: a deliberate negative), so the report can list the first kind.
    */
   labelFile?: 'missing' | 'empty';
+  /**
+   * The output split the annotation itself assigns (Vertex AI's `ml_use`,
+   * mapped to the format's split names). Convert honours it when the format
+   * declares its own splits and no `--split` was given.
+   */
+  split?: string;
+  /**
+   * Set when the image is not a file of its own but embedded in the
+   * annotation, base64-encoded under this key (LabelMe `imageData`):
+   * `imagePath` then names the annotation JSON file, and the image stage
+   * decodes the bytes from it. Only a reference travels with the item, so
+   * items held between the passes or sent to workers stay small.
+   */
+  embedded?: { key: string };
 }
 
 /**
@@ -114,6 +131,25 @@ export interface ItemError {
  */
 export type ImportEntry = { ok: true; item: SourceItem } | { ok: false; error: ItemError };
 
+/** Stable codes of the notes an importer adds about the import as a whole. */
+export type ImportNoteCode =
+  /** Which CSV column was read as which field, when that was not the canonical header. */
+  | 'csv-columns'
+  /** Shapes other than rectangles (LabelMe polygons, circles) were converted to their bounding boxes. */
+  | 'shape-as-box'
+  /** Shapes with no area (LabelMe points, lines) were left out. */
+  | 'shapes-ignored'
+  /** How the images were divided into splits by the annotation's own assignment (Vertex AI `ml_use`). */
+  | 'assigned-splits'
+  /** How class ids were turned into names (Open Images descriptions). */
+  | 'class-names';
+
+/** Something the user should know about how the annotations were read; not an error. */
+export interface ImportNote {
+  code: ImportNoteCode;
+  message: string;
+}
+
 export interface ImportResult {
   /**
    * Declared class order: COCO categories in file order, the YOLO names list,
@@ -130,6 +166,12 @@ export interface ImportResult {
    * sources known to be small.
    */
   expectedItems?: number;
+  /**
+   * Notes about the import as a whole. Complete once `entries` has been
+   * read to the end (some, like the CSV column mapping, are there at once);
+   * convert reports those of its first pass.
+   */
+  notes?: ImportNote[];
   entries: AsyncIterable<ImportEntry>;
 }
 
@@ -143,13 +185,14 @@ export type EmptyPolicy = 'keep' | 'drop';
  * ignores the rest, so one options object can be passed through the registry.
  */
 export interface ImportOptions {
-  /** The annotation source: a file (COCO JSON, CSV) or a directory (VOC, YOLO labels). */
+  /** The annotation source: a file (COCO JSON, CSV, Open Images, Vertex AI) or a directory (VOC, YOLO labels, LabelMe). */
   annotations: string;
   /** Images root. Every image path must resolve inside it. Default depends on the format. */
   images?: string;
   /**
    * Class list: a path to a `data.yaml` (key `names`) or a one-name-per-line
-   * file (`classes.txt`, `obj.names`), or the names themselves.
+   * file (`classes.txt`, `obj.names`), or the names themselves. Open Images:
+   * the class-descriptions CSV (`LabelName,DisplayName`).
    */
   classes?: string | readonly string[];
   /** VOC only: image-set name (reads `ImageSets/Main/NAME.txt`) or a path ending in `.txt`. */
@@ -163,6 +206,21 @@ export interface ImportOptions {
    * root (default false: such an image is an item error, never read).
    */
   allowSymlinksOutside?: boolean;
+  /**
+   * CSV: which column holds which field, for files whose header is not the
+   * canonical one (or that have none): `filename=image,class=label` by
+   * header name, or `filename=0,class=5,...` by 0-based index (then the file
+   * has no header row). Fields not given are found by name or alias.
+   */
+  columns?: string | CsvColumnMapping;
+  /** CSV: whether the box coordinates are pixels (default) or fractions of the image size. */
+  coords?: 'pixel' | 'normalized';
+  /**
+   * Vertex AI: where `gs://` images are found locally, as URI prefix →
+   * directory (`{'gs://bucket/data': '/mnt/data'}`); the longest matching
+   * prefix wins.
+   */
+  pathMap?: Readonly<Record<string, string>>;
   /**
    * Called now and then, with the bytes read and the file's size, while a
    * large annotation file is read before the first item comes out (COCO:

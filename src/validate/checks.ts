@@ -40,8 +40,8 @@ const EXPECTED_KIND: Readonly<Record<string, ListKind>> = {
   [K.OBJECT_DIFFICULT]: 'int64_list',
   [K.OBJECT_TRUNCATED]: 'int64_list',
   [K.OBJECT_VIEW]: 'bytes_list',
+  [K.OBJECT_GROUP_OF]: 'int64_list',
   // Other per-object keys the OD API decoder reads, so a wrong kind breaks parsing too.
-  'image/object/group_of': 'int64_list',
   'image/object/weight': 'float_list',
   'image/object/keypoint/x': 'float_list',
   'image/object/keypoint/y': 'float_list',

@@ -2,7 +2,7 @@
  * `tfrecord-od convert` in-process: the --json report, the human summary,
  * paths relative to the working directory, and usage errors (exit 2).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashTree, listTree, readOutput, ROOT, SAMPLE, tempDir } from '../convert/helpers.js';
@@ -105,6 +105,21 @@ describe('convert: output', () => {
     expect((await readOutput(out)).examples).toHaveLength(12);
   });
 
+  it('--path-map DIR is taken from the working directory; the report notes the ml_use splits', async () => {
+    const dir = await tempDir('vertex');
+    const lines = ['img01.jpg', 'img04.jpg'].map((f, i) =>
+      JSON.stringify({ imageGcsUri: `gs://b/s/${f}`, dataItemResourceLabels: { 'aiplatform.googleapis.com/ml_use': i === 0 ? 'training' : 'test' } }),
+    );
+    await writeFile(path.join(dir, 'import.jsonl'), lines.join('\n'));
+    const out = await tempDir();
+    const r = await runCli(['convert', '--from', 'vertex', '--annotations', path.join(dir, 'import.jsonl'), '--path-map', 'gs://b/s=sample/images', '--out', out, '--workers', '0'], path.join(ROOT, 'fixtures'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/the file's ml_use assigns 1 to train, 1 to test/);
+    expect(r.stdout).toMatch(/^train: 1 record,/m);
+    expect(r.stdout).toMatch(/^val: 0 records/m);
+    expect(r.stdout).toMatch(/^test: 1 record,/m);
+  });
+
   it('--on-error skip summary names the skipped items with file:line', async () => {
     const out = await tempDir();
     const r = await runCli(['convert', ...CSV, '--out', out, '--max-pixels', '70000', '--on-error', 'skip'], ROOT);
@@ -181,7 +196,7 @@ describe('convert: progress while a large COCO file is read', () => {
 describe('convert: usage errors exit 2 and write nothing', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['no --from', ['--annotations', 'a.csv', '--out', 'o'], /--from is required/],
-    ['unknown --from', ['--from', 'kitti', '--annotations', 'a.csv', '--out', 'o'], /--from must be one of coco, csv, voc, yolo/],
+    ['unknown --from', ['--from', 'kitti', '--annotations', 'a.csv', '--out', 'o'], /--from must be one of coco, openimages, csv, vertex, voc, labelme, yolo/],
     ['no --annotations', ['--from', 'csv', '--out', 'o'], /--annotations is required/],
     ['no --out', ['--from', 'csv', '--annotations', 'a.csv'], /--out is required/],
     ['--shards with --shard-size', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--shards', '2', '--shard-size', '1MB'], /--shards or --shard-size, not both/],
@@ -195,6 +210,10 @@ describe('convert: usage errors exit 2 and write nothing', () => {
     ['--name with a slash', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--name', 'a/b'], /--name may use only/],
     ['a stray argument', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', 'extra'], /unexpected argument 'extra'/],
     ['an unknown option', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--frobnicate'], /frobnicate/],
+    ['--coords nonsense', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--coords', 'pixels'], /--coords must be one of pixel, normalized/],
+    ['--columns with an unknown field', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--columns', 'klass=label'], /--columns: unknown field 'klass'/],
+    ['--columns mixing names and indexes', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--columns', 'class=label,filename=0'], /not a mix/],
+    ['--path-map without a directory', ['--from', 'vertex', '--annotations', 'a.jsonl', '--out', 'o', '--path-map', 'gs://bucket/x'], /--path-map must be gs:\/\/BUCKET\[\/PREFIX\]=DIR/],
   ];
   it.each(cases)('%s', async (_, argv, message) => {
     const cwd = await tempDir('cwd');
@@ -204,6 +223,14 @@ describe('convert: usage errors exit 2 and write nothing', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).toContain('Usage: tfrecord-od convert');
     expect(await listTree(cwd)).toEqual([]);
+  });
+
+  it('--path-map given twice', async () => {
+    const cwd = await tempDir('cwd');
+    await writeFile(path.join(cwd, 'a.jsonl'), '');
+    const r = await runCli(['convert', '--from', 'vertex', '--annotations', 'a.jsonl', '--out', 'o', '--path-map', 'gs://b=x', '--path-map', 'gs://b=y'], cwd);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/gs:\/\/b is given twice/);
   });
 });
 

@@ -91,7 +91,7 @@ describe('the parser', () => {
 
   it('names the option in every malformed value', () => {
     expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--bbox', 'shrink']))).toBe("--bbox must be one of clip, drop, fail; got 'shrink'");
-    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--from', 'yollo']))).toBe("--from must be one of coco, csv, voc, yolo; got 'yollo' (did you mean yolo?)");
+    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--from', 'yollo']))).toBe("--from must be one of coco, openimages, csv, vertex, voc, labelme, yolo; got 'yollo' (did you mean yolo?)");
     expect(usageError(() => parseCommandLine(VALIDATE, ['x', '--num-classes', 'many']))).toBe("--num-classes must be a whole number; got 'many'");
     expect(usageError(() => parseCommandLine(JOB_ARGS, ['o', '--bucket', 'my-bucket']))).toBe("--bucket must look like gs://BUCKET/PATH; got 'my-bucket'");
   });
@@ -187,7 +187,7 @@ describe('--help', () => {
   it('--help wins over any other mistake on the line, and -h works too', async () => {
     const r = await runCli(['convert', '--bogus', '-h']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: tfrecord-od convert --from coco\|csv\|voc\|yolo --annotations PATH --out DIR \[options\]/);
+    expect(r.stdout).toMatch(/^Usage: tfrecord-od convert --from coco\|openimages\|csv\|vertex\|voc\|labelme\|yolo --annotations PATH --out DIR \[options\]/);
   });
 
   it('a usage mistake prints the message, the usage line and where the help is; exit 2', async () => {
@@ -196,7 +196,7 @@ describe('--help', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       "tfrecord-od convert: unknown option '--annotation' (did you mean --annotations?)\n" +
-        'Usage: tfrecord-od convert --from coco|csv|voc|yolo --annotations PATH --out DIR [options]\n' +
+        'Usage: tfrecord-od convert --from coco|openimages|csv|vertex|voc|labelme|yolo --annotations PATH --out DIR [options]\n' +
         "Run 'tfrecord-od convert --help' for every option.\n",
     );
     expect(r.stderr).not.toMatch(/TypeError|ERR_PARSE_ARGS|ambiguous/);

@@ -21,6 +21,7 @@ const objectArb: fc.Arbitrary<DetectionObject> = fc
       difficult: fc.boolean(),
       truncated: fc.boolean(),
       view: fc.constantFrom('Frontal', 'Left', 'Unspecified', ''),
+      groupOf: fc.boolean(),
     },
     { requiredKeys: ['a', 'b', 'c', 'd', 'label', 'text'] },
   )
@@ -54,6 +55,7 @@ export function expectedAfterRoundTrip(d: DetectionExample): DetectionExample {
     if (any('difficult')) r.difficult = o.difficult ?? false;
     if (any('truncated')) r.truncated = o.truncated ?? false;
     if (any('view')) r.view = o.view ?? '';
+    if (any('groupOf')) r.groupOf = o.groupOf ?? false;
     return r;
   });
   return { ...d, objects };

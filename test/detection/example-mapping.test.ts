@@ -44,6 +44,17 @@ describe('toExample', () => {
     expect(f['image/object/is_crowd']).toBeUndefined();
     expect(f['image/object/area']).toBeUndefined();
     expect(f['image/object/view']).toBeUndefined();
+    expect(f['image/object/group_of']).toBeUndefined();
+  });
+
+  it('writes group_of as an int64 list the OD API decoder reads, one entry per box, and reads it back', () => {
+    const d = sample();
+    d.objects[1]!.groupOf = true;
+    const f = toExample(d);
+    expect(f['image/object/group_of']).toEqual(int64Feature(0, 1));
+    const back = fromExample(f);
+    expect(back.objects.map((o) => o.groupOf)).toEqual([false, true]);
+    expect(back.extra).toBeUndefined();
   });
 
   it('writes empty box lists for an image without objects and omits an empty sha256', () => {

@@ -33,14 +33,17 @@ describe('resolveImagePath', () => {
 });
 
 describe('registry', () => {
-  it('lists the four formats as data', () => {
+  it('lists the formats as data, in detection order', () => {
     expect(FORMATS.map((f) => [f.name, f.extensions])).toEqual([
       ['coco', ['.json']],
+      ['openimages', ['.csv']],
       ['csv', ['.csv']],
+      ['vertex', ['.jsonl', '.csv']],
       ['voc', ['.xml']],
+      ['labelme', ['.json']],
       ['yolo', ['.txt']],
     ]);
     expect(findFormat('voc')?.name).toBe('voc');
-    expect(findFormat('labelme')).toBeUndefined();
+    expect(findFormat('kitti')).toBeUndefined();
   });
 });

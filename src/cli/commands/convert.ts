@@ -25,6 +25,9 @@ export async function run({ values }: ParsedCommand<typeof CONVERT>, io: CliIo):
     ...(values.images !== undefined ? { images: at(values.images) } : {}),
     ...(values.classes !== undefined ? { classes: at(values.classes) } : {}),
     ...(values['image-set'] !== undefined ? { imageSet: values['image-set'] } : {}),
+    ...(values.columns !== undefined ? { columns: values.columns } : {}),
+    ...(values.coords !== undefined ? { coords: values.coords } : {}),
+    ...(values['path-map'].length > 0 ? { pathMap: parsePathMap(values['path-map'], at) } : {}),
     ...(values['label-map'] !== undefined ? { labelMap: at(values['label-map']) } : {}),
     ...(values.name !== undefined ? { name: values.name } : {}),
     ...(values.split !== undefined ? { split: values.split } : {}),
@@ -62,6 +65,20 @@ export async function run({ values }: ParsedCommand<typeof CONVERT>, io: CliIo):
     await writeOut(report.ok ? io.stdout : io.stderr, renderReport(report, io.cwd));
   }
   return report.ok ? 0 : 1;
+}
+
+/** `--path-map gs://bucket/prefix=DIR`, repeatable; DIR is taken from the working directory. */
+function parsePathMap(entries: string[], at: (p: string) => string): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const entry of entries) {
+    const eq = entry.indexOf('=');
+    const prefix = eq < 0 ? '' : entry.slice(0, eq).trim();
+    const dir = eq < 0 ? '' : entry.slice(eq + 1).trim();
+    if (!/^gs:\/\/[^/]+/.test(prefix) || dir === '') throw new UsageError(`--path-map must be gs://BUCKET[/PREFIX]=DIR; got '${entry}'`);
+    if (map[prefix] !== undefined) throw new UsageError(`--path-map ${prefix} is given twice`);
+    map[prefix] = at(dir);
+  }
+  return map;
 }
 
 function where(source: { file: string; line?: number; index?: number; pointer?: string }, cwd: string): string {

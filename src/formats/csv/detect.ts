@@ -1,8 +1,13 @@
 import { readHead } from '../head.js';
-import { CSV_EXT, DETECT_HEAD_BYTES, REQUIRED_COLUMNS } from './format.js';
+import { CSV_EXT, DETECT_HEAD_BYTES } from './format.js';
+import { resolveColumns } from './mapping.js';
 import { parseCsvText } from './parse.js';
 
-/** A `.csv` file whose header row names all the required columns. */
+/**
+ * A `.csv` file whose header row names (directly or by a known alias) a
+ * file name, a class and the four box corners: what `readCsv` can read
+ * without a `columns` mapping.
+ */
 export async function detectCsv(p: string): Promise<boolean> {
   if (!p.toLowerCase().endsWith(CSV_EXT)) return false;
   const head = await readHead(p, DETECT_HEAD_BYTES);
@@ -10,6 +15,5 @@ export async function detectCsv(p: string): Promise<boolean> {
   const firstLine = head.split(/\r?\n/)[0] ?? '';
   const header = parseCsvText(firstLine)[0];
   if (!header) return false;
-  const names = new Set(header.fields.map((f) => f.trim().toLowerCase()));
-  return REQUIRED_COLUMNS.every((c) => names.has(c));
+  return resolveColumns(header.fields, undefined).ok;
 }

@@ -1,7 +1,11 @@
 /** The report of `reshard` and `remap`: problems or findings on failure, the new shards on success. */
+import { resolve } from 'node:path';
+import { isTfrecordError } from '../errors.js';
+import type { Compression, CompressionOption } from '../record/compression.js';
+import type { ReshardOptions } from '../surgery/reshard.js';
 import type { RewriteReport } from '../surgery/rewrite.js';
 import { formatProblem } from '../problem.js';
-import { displayPath, formatBytes, plural } from './io.js';
+import { type CliIo, displayPath, formatBytes, plural, UsageError, writeOut } from './io.js';
 
 const SHOWN = 5;
 
@@ -28,4 +32,44 @@ export function renderRewriteReport(r: RewriteReport, cwd: string, extra: string
   for (const s of r.shards) lines.push(`  ${shown(s.path)}  (${plural(s.records, 'record')}, ${formatBytes(s.bytes)})`);
   if (r.labelMapPath) lines.push(`Label map: ${shown(r.labelMapPath)}`);
   return lines.join('\n') + '\n';
+}
+
+/** The values reshard and remap share: where the new shards go and how they are laid out. */
+export interface RewriteValues {
+  out: string;
+  shards: number | undefined;
+  'shard-size': number | undefined;
+  name: string | undefined;
+  compression: Compression;
+  'input-compression': CompressionOption;
+  'label-map': string | undefined;
+  json: boolean;
+}
+
+/** The shared part of reshard's and remap's options, paths taken from the working directory. */
+export function rewriteOptions(values: RewriteValues, cwd: string): ReshardOptions {
+  const options: ReshardOptions = { out: resolve(cwd, values.out), compression: values.compression, inputCompression: values['input-compression'] };
+  if (values.shards !== undefined) options.shards = values.shards;
+  if (values['shard-size'] !== undefined) options.shardSize = values['shard-size'];
+  if (values.name !== undefined) options.name = values.name;
+  if (values['label-map'] !== undefined) options.labelMap = resolve(cwd, values['label-map']);
+  return options;
+}
+
+/**
+ * Runs a rewrite, prints its report (JSON or text) and returns the exit
+ * code; a library 'bad-argument' (inputs that cannot be rewritten as asked)
+ * is a usage mistake.
+ */
+export async function runRewrite<R extends RewriteReport>(values: RewriteValues, io: CliIo, rewrite: () => Promise<R>, extra: (r: R) => string[] = () => []): Promise<number> {
+  let report: R;
+  try {
+    report = await rewrite();
+  } catch (err) {
+    if (isTfrecordError(err) && err.code === 'bad-argument') throw new UsageError(err.file ? `${displayPath(io.cwd, err.file)}: ${err.reason}` : err.reason);
+    throw err;
+  }
+  if (values.json) await writeOut(io.stdout, JSON.stringify(report, null, 2) + '\n');
+  else await writeOut(report.ok ? io.stdout : io.stderr, renderRewriteReport(report, io.cwd, extra(report)));
+  return report.ok ? 0 : 1;
 }

@@ -7,12 +7,11 @@
  * surgery/remap.ts). Exit 1 when nothing was published, 2 for usage mistakes.
  */
 import { resolve } from 'node:path';
-import { isTfrecordError } from '../../errors.js';
 import { remapDataset, type RemapOptions, type RemapReport } from '../../surgery/remap.js';
 import type { REMAP } from '../commands.js';
 import type { ParsedCommand } from '../spec.js';
-import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
-import { renderRewriteReport } from '../surgery-report.js';
+import { type CliIo, UsageError } from '../io.js';
+import { rewriteOptions, runRewrite } from '../surgery-report.js';
 
 export async function run({ values, positionals }: ParsedCommand<typeof REMAP>, io: CliIo): Promise<number> {
   const rename = new Map<string, string>();
@@ -24,28 +23,8 @@ export async function run({ values, positionals }: ParsedCommand<typeof REMAP>, 
     rename.set(from, rule.slice(at + 1));
   }
   if (rename.size === 0 && values.drop.length === 0) throw new UsageError('give at least one --rename OLD=NEW or --drop NAME');
-  const at = (p: string) => resolve(io.cwd, p);
-  const options: RemapOptions = {
-    out: at(values.out),
-    rename,
-    drop: values.drop,
-    compression: values.compression,
-    inputCompression: values['input-compression'],
-  };
-  if (values.shards !== undefined) options.shards = values.shards;
-  if (values['shard-size'] !== undefined) options.shardSize = values['shard-size'];
-  if (values.name !== undefined) options.name = values.name;
-  if (values['label-map'] !== undefined) options.labelMap = at(values['label-map']);
-  let report: RemapReport;
-  try {
-    report = await remapDataset(positionals.map(at), options);
-  } catch (err) {
-    if (isTfrecordError(err) && err.code === 'bad-argument') throw new UsageError(err.file ? `${displayPath(io.cwd, err.file)}: ${err.reason}` : err.reason);
-    throw err;
-  }
-  if (values.json) await writeOut(io.stdout, JSON.stringify(report, null, 2) + '\n');
-  else await writeOut(report.ok ? io.stdout : io.stderr, renderRewriteReport(report, io.cwd, classLines(report)));
-  return report.ok ? 0 : 1;
+  const options: RemapOptions = { ...rewriteOptions(values, io.cwd), rename, drop: values.drop };
+  return runRewrite(values, io, () => remapDataset(positionals.map((p) => resolve(io.cwd, p)), options), classLines);
 }
 
 function classLines(r: RemapReport): string[] {

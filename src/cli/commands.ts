@@ -15,7 +15,7 @@ import { TARGETS } from '../dataset/manifest.js';
 import { mappingIsByIndex, parseColumnMapping } from '../formats/csv/mapping.js';
 import { FORMAT_NAMES } from '../formats/names.js';
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/defaults.js';
-import { DEFAULT_PREVIEW_LIMIT } from '../preview/defaults.js';
+import { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from '../preview/defaults.js';
 import { FINDING_CODES } from '../validate/findings.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './io.js';
@@ -272,20 +272,26 @@ export const STATS = {
 
 export const PREVIEW = {
   name: 'preview',
-  summary: 'draw records with their boxes as PNGs and an index.html contact sheet',
+  summary: 'draw records with their boxes as thumbnails and an index.html contact sheet',
   description:
-    "Draws records with their boxes and class names, one PNG each, and an index.html contact sheet in the output folder, then prints the sheet's path. " +
-    'Run again into the same folder, it removes the PNGs its previous sheet listed and this one does not.',
+    "Draws records as JPEG thumbnails with their boxes and class names, and an index.html contact sheet in the output folder, then prints the sheet's path. " +
+    'The sheet pages through the tiles and filters them by class, by finding code and by file name; it needs no network. ' +
+    'Every record is counted, so the sheet says how many of how many it shows. ' +
+    'Run again into the same folder, it removes the thumbnails its previous sheet listed and this one does not.',
   positionals: inputs,
   options: [
-    { name: 'out', type: 'path', mustBe: 'output-folder', required: true, placeholder: 'DIR', help: 'the folder for the PNGs and index.html' },
-    { name: 'limit', type: 'int', min: 1, default: DEFAULT_PREVIEW_LIMIT, help: 'draw at most N records' },
+    { name: 'out', type: 'path', mustBe: 'output-folder', required: true, placeholder: 'DIR', help: 'the folder for the thumbnails and index.html' },
+    { name: 'limit', type: 'int', min: 1, default: DEFAULT_PREVIEW_LIMIT, help: 'draw at most N records, the first ones in file order' },
+    { name: 'sample', type: 'int', min: 1, help: 'draw N records chosen at random across all files and splits instead of the first --limit' },
+    { name: 'seed', type: 'int', min: 0, default: DEFAULT_PREVIEW_SEED, placeholder: 'S', help: 'the seed of --sample: the same seed picks the same records' },
+    { name: 'size', type: 'int', min: 16, max: 4096, default: DEFAULT_PREVIEW_SIZE, placeholder: 'PX', help: 'longest side of a thumbnail in pixels (smaller images are not enlarged)' },
     { name: 'filter', type: 'choice', choices: FINDING_CODES, placeholder: 'CODE', help: 'only records with this validate finding (bbox-out-of-range, label-out-of-range, ...)' },
     labelMap,
     readCompression,
   ],
   examples: [
     ['out/ --out preview/', 'A contact sheet of the first 100 records:'],
+    ['out/ --out preview/ --sample 500 --seed 7', '500 records picked at random from every split:'],
     ["'out/train-*' --out preview/ --filter bbox-out-of-range", 'Only the records whose boxes leave the image:'],
   ],
 } as const satisfies CommandSpec;

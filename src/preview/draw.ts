@@ -17,6 +17,10 @@ export interface PreviewBox {
   label: number | null;
   /** Text shown in the tag (class name), '' when unknown. */
   name: string;
+  /** image/object/is_crowd set: drawn hatched. */
+  crowd?: boolean;
+  /** image/object/difficult set: drawn with a double outline. */
+  difficult?: boolean;
 }
 
 export interface Rgb {
@@ -59,9 +63,18 @@ export function tagText(box: Pick<PreviewBox, 'label' | 'name'>): string {
   return box.name === '' ? `label ${box.label}` : `${box.name} (${box.label})`;
 }
 
-/** Stroke width in pixels: visible on a thumbnail of a large photo, not overwhelming on a tiny one. */
+/**
+ * Stroke width in pixels for a canvas of this size. Called with the
+ * *thumbnail's* size (boxes are drawn after downscaling), so the outline is
+ * the same few pixels on every tile whatever the original resolution was.
+ */
 export function strokeWidth(width: number, height: number): number {
-  return Math.max(2, Math.round(Math.min(width, height) / 150));
+  return Math.max(2, Math.round(Math.max(width, height) / 160));
+}
+
+/** Tag font size in pixels for a canvas of this size: readable on a 320-px tile, not huge on a 1000-px one. */
+export function fontSize(width: number, height: number): number {
+  return Math.min(18, Math.max(11, Math.round(Math.max(width, height) / 26)));
 }
 
 export interface DrawnBox {
@@ -90,6 +103,25 @@ export function placeBox(box: PreviewBox, width: number, height: number): DrawnB
   return { x0, x1, y0, y1, dashed: outside || inverted };
 }
 
+/**
+ * Why box number `index` (0-based) is not drawn as stored, or undefined when
+ * it is: a missing or NaN coordinate (not drawn at all) or an inverted box
+ * (drawn dashed with its sides swapped). Out-of-range boxes are not listed:
+ * the dashed, clamped outline already shows them.
+ */
+export function boxNote(box: PreviewBox, index: number): string | undefined {
+  const coords = { xmin: box.xmin, ymin: box.ymin, xmax: box.xmax, ymax: box.ymax };
+  const bad = Object.entries(coords).filter(([, v]) => v === undefined || Number.isNaN(v));
+  const who = `box ${index + 1} ${tagText(box)}`;
+  if (bad.length > 0) {
+    const what = bad.map(([k, v]) => `${k} ${v === undefined ? 'missing' : 'NaN'}`).join(', ');
+    return `${who}: ${what}; not drawn`;
+  }
+  const { xmin, xmax, ymin, ymax } = coords as Record<string, number>;
+  const swapped = [xmin! > xmax! ? 'xmin > xmax' : '', ymin! > ymax! ? 'ymin > ymax' : ''].filter(Boolean);
+  return swapped.length > 0 ? `${who}: inverted (${swapped.join(', ')}); drawn swapped, dashed` : undefined;
+}
+
 /** Normalized [lo, hi] to whole pixels inside [0, size], at least one pixel wide. */
 function span(lo: number, hi: number, size: number): [number, number] {
   const clamp = (v: number) => Math.min(size, Math.max(0, Math.round(v * size)));
@@ -102,89 +134,142 @@ function span(lo: number, hi: number, size: number): [number, number] {
   return [a, b];
 }
 
-/** The SVG overlay (same size as the image) with one rectangle and tag per box. */
+/** Lines at most of the notes band at the bottom of a tile; the rest are summed up in one line. */
+const NOTE_LINES = 3;
+
+/**
+ * The SVG overlay (same size as the canvas, i.e. the thumbnail) with one
+ * rectangle and tag per box, and a band at the bottom listing the boxes that
+ * could not be drawn as stored. Styles: solid for ordinary boxes, dashed for
+ * out-of-range/inverted, hatched fill for crowd, a double outline for difficult.
+ */
 export function overlaySvg(boxes: readonly PreviewBox[], width: number, height: number): string {
   const s = strokeWidth(width, height);
-  const font = Math.min(24, Math.max(10, Math.round(Math.min(width, height) / 30)));
-  const tagH = Math.round(font * 1.4);
+  const font = fontSize(width, height);
+  const tagH = Math.round(font * 1.35);
+  const defs = new Map<string, string>();
   const shapes: string[] = [];
   const tags: string[] = [];
-  for (const box of boxes) {
+  const notes: string[] = [];
+  boxes.forEach((box, i) => {
+    const note = boxNote(box, i);
+    if (note !== undefined) notes.push(note);
     const r = placeBox(box, width, height);
-    if (r === undefined) continue;
-    const colour = labelColour(box.label);
+    if (r === undefined) return;
+    const colour = hex(labelColour(box.label));
     const w = r.x1 - r.x0;
     const h = r.y1 - r.y0;
     const dash = r.dashed ? ` stroke-dasharray="${3 * s},${2 * s}"` : '';
     if (w > 2 * s && h > 2 * s) {
+      if (box.crowd) {
+        // Hatching: one pattern per colour, declared once.
+        const id = `hatch${colour.slice(1)}`;
+        defs.set(
+          id,
+          `<pattern id="${id}" patternUnits="userSpaceOnUse" width="${3 * s}" height="${3 * s}" patternTransform="rotate(45)">` +
+            `<rect width="${s / 2 + 0.5}" height="${3 * s}" fill="${colour}"/></pattern>`,
+        );
+        shapes.push(`<rect x="${r.x0}" y="${r.y0}" width="${w}" height="${h}" fill="url(#${id})" fill-opacity="0.55"/>`);
+      }
       // Inset by half the stroke so the stroke covers exactly the pixels [x0, x0+s) etc.
       shapes.push(
-        `<rect x="${r.x0 + s / 2}" y="${r.y0 + s / 2}" width="${w - s}" height="${h - s}" fill="none" stroke="${hex(colour)}" stroke-width="${s}"${dash}/>`,
+        `<rect x="${r.x0 + s / 2}" y="${r.y0 + s / 2}" width="${w - s}" height="${h - s}" fill="none" stroke="${colour}" stroke-width="${s}"${dash}/>`,
       );
+      if (box.difficult && w > 5 * s && h > 5 * s) {
+        // A second, inner outline one stroke in from the first.
+        shapes.push(
+          `<rect x="${r.x0 + 2.5 * s}" y="${r.y0 + 2.5 * s}" width="${w - 5 * s}" height="${h - 5 * s}" fill="none" stroke="${colour}" stroke-width="${s}"${dash}/>`,
+        );
+      }
     } else {
       // Too small for an outline: a solid patch still shows where it is.
-      shapes.push(`<rect x="${r.x0}" y="${r.y0}" width="${w}" height="${h}" fill="${hex(colour)}"${r.dashed ? ' fill-opacity="0.6"' : ''}/>`);
+      shapes.push(`<rect x="${r.x0}" y="${r.y0}" width="${w}" height="${h}" fill="${colour}"${r.dashed ? ' fill-opacity="0.6"' : ''}/>`);
     }
-    const text = tagText(box);
-    const tagW = Math.min(width, Math.ceil(text.length * font * 0.62) + 6);
+    const text = tagText(box) + (box.crowd ? ' crowd' : '') + (box.difficult ? ' difficult' : '');
+    const tagW = Math.min(width, Math.ceil(text.length * font * 0.6) + 6);
     const tx = Math.max(0, Math.min(r.x0, width - tagW));
     // Above the box when there is room, else just inside its top edge.
     const ty = r.y0 - tagH >= 0 ? r.y0 - tagH : Math.min(r.y0, Math.max(0, height - tagH));
-    const luminance = 0.2126 * colour.r + 0.7152 * colour.g + 0.0722 * colour.b;
+    const c = labelColour(box.label);
+    const luminance = 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
     tags.push(
-      `<rect x="${tx}" y="${ty}" width="${tagW}" height="${tagH}" fill="${hex(colour)}"/>` +
-        `<text x="${tx + 3}" y="${ty + tagH - Math.round(font * 0.35)}" font-size="${font}" fill="${luminance > 140 ? '#000' : '#fff'}">${escapeXml(text)}</text>`,
+      `<rect x="${tx}" y="${ty}" width="${tagW}" height="${tagH}" fill="${colour}"/>` +
+        `<text x="${tx + 3}" y="${ty + tagH - Math.round(font * 0.32)}" font-size="${font}" fill="${luminance > 140 ? '#000' : '#fff'}">${escapeXml(text)}</text>`,
     );
+  });
+  // The notes band goes last, over everything: it is what the tile most needs to say.
+  let band = '';
+  if (notes.length > 0) {
+    const lines =
+      notes.length > NOTE_LINES ? [...notes.slice(0, NOTE_LINES - 1), `…and ${notes.length - NOTE_LINES + 1} more boxes not drawn as stored`] : notes;
+    const lineH = Math.round(font * 1.3);
+    const bandH = lines.length * lineH + 4;
+    const y0 = Math.max(0, height - bandH);
+    band =
+      `<rect x="0" y="${y0}" width="${width}" height="${height - y0}" fill="#000" fill-opacity="0.75"/>` +
+      lines.map((l, i) => `<text x="3" y="${y0 + (i + 1) * lineH - 2}" font-size="${font}" fill="#ffd040">${escapeXml(l)}</text>`).join('');
   }
   // Tags after all boxes, so a box never hides another box's name.
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" shape-rendering="crispEdges" ` +
-    `font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">${shapes.join('')}${tags.join('')}</svg>`
+    `font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">${defs.size ? `<defs>${[...defs.values()].join('')}</defs>` : ''}` +
+    `${shapes.join('')}${tags.join('')}${band}</svg>`
   );
 }
 
 export interface RenderedImage {
-  png: Buffer;
+  /** The thumbnail, JPEG. */
+  jpeg: Buffer;
+  /** Size of the decoded (full) image. */
   width: number;
   height: number;
+  /** Size of the thumbnail. */
+  thumbWidth: number;
+  thumbHeight: number;
 }
 
+/** JPEG settings for tiles: 4:4:4 keeps thin coloured outlines and tag text from bleeding into the photo. */
+const JPEG = { quality: 82, chromaSubsampling: '4:4:4' } as const;
+
 /**
- * Decodes `image` and draws `boxes` on it; resolves to a PNG of the decoded
- * image's size. Rejects (with sharp's reason) when the image does not decode.
+ * Decodes `image`, scales it so its longest side is at most `size` pixels
+ * (never enlarged), and draws `boxes` on the scaled image, so strokes and tags
+ * are sized for the tile rather than for the original. Rejects (with sharp's
+ * reason) when the image does not decode.
  */
-export async function drawDetections(image: Uint8Array, boxes: readonly PreviewBox[]): Promise<RenderedImage> {
+export async function drawDetections(image: Uint8Array, boxes: readonly PreviewBox[], size = 320): Promise<RenderedImage> {
+  const meta = await sharp(image, { failOn: 'error' }).metadata();
   // Decoded to plain RGB first: the overlay's colours then survive greyscale
   // and palette inputs, and the real pixel size (not a header's claim) sizes the overlay.
   const { data, info } = await sharp(image, { failOn: 'error' })
     .flatten({ background: '#808080' })
     .toColourspace('srgb')
+    .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
     .raw()
     .toBuffer({ resolveWithObject: true });
   const { width, height, channels } = info;
   const svg = Buffer.from(overlaySvg(boxes, width, height));
-  const png = await sharp(data, { raw: { width, height, channels } })
+  const jpeg = await sharp(data, { raw: { width, height, channels } })
     .composite([{ input: svg, top: 0, left: 0 }])
-    .png()
+    .jpeg(JPEG)
     .toBuffer();
-  return { png, width, height };
+  // EXIF orientation is ignored on purpose (see the file comment), so the stored width/height are the decoded ones.
+  return { jpeg, width: meta.width ?? width, height: meta.height ?? height, thumbWidth: width, thumbHeight: height };
 }
 
 export const PLACEHOLDER_SIZE = { width: 320, height: 240 } as const;
 
-/** A dark tile with a few lines of text: what a record without a drawable image gets. */
+/** A dark tile (JPEG, like the others) with a few lines of text: what a record without a drawable image gets. */
 export async function drawPlaceholder(lines: readonly string[]): Promise<Buffer> {
   const { width, height } = PLACEHOLDER_SIZE;
   const font = 13;
   const wrapped = lines.flatMap((l) => wrap(l, 44)).slice(0, 12);
-  const text = wrapped
-    .map((l, i) => `<text x="12" y="${28 + i * (font + 5)}" font-size="${font}" fill="#f0f0f0">${escapeXml(l)}</text>`)
-    .join('');
+  const text = wrapped.map((l, i) => `<text x="12" y="${28 + i * (font + 5)}" font-size="${font}" fill="#f0f0f0">${escapeXml(l)}</text>`).join('');
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif">` +
     `<rect width="${width}" height="${height}" fill="#3a3a3a"/><rect x="1" y="1" width="${width - 2}" height="${height - 2}" fill="none" stroke="#d04040" stroke-width="2" stroke-dasharray="8,6"/>` +
     `${text}</svg>`;
-  return sharp(Buffer.from(svg)).png().toBuffer();
+  return sharp(Buffer.from(svg)).jpeg(JPEG).toBuffer();
 }
 
 function wrap(line: string, width: number): string[] {

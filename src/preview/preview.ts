@@ -1,17 +1,24 @@
 /**
- * `previewDataset`: renders records of a detection dataset as PNGs with their
- * boxes drawn, plus an `index.html` contact sheet, so a person can *see* what
- * a validator finding means (a box off the image, a label on the wrong thing).
+ * `previewDataset`: renders records of a detection dataset as JPEG thumbnails
+ * with their boxes drawn, plus an `index.html` contact sheet, so a person can
+ * *see* what a validator finding means (a box off the image, a label on the
+ * wrong thing).
  *
- * Two ways to pick records:
- * - no filter: the first `limit` records, in file order. Their finding codes
- *   come from the per-record checks only (cheap; no dataset-wide pass).
+ * Ways to pick records:
+ * - neither filter nor sample: the first `limit` records, in file order. The
+ *   walk goes on to the end without decoding, to count every record
+ *   ("20 of 200 shown"). Finding codes come from the per-record checks only
+ *   (cheap; no dataset-wide pass).
+ * - `sample: n`: a first pass over every file chooses n records uniformly at
+ *   random (reservoir sampling, seeded), a second renders exactly those.
  * - `filter: code`: a full `validateDataset` pass first, keeping the first
- *   `limit` records with a finding of that code (and their other codes), then
- *   a second pass that renders exactly those.
+ *   `limit` (or, with `sample`, n random) records with a finding of that code
+ *   and their other codes, then a second pass that renders exactly those.
  *
- * Memory stays small: only the selected (file, record) pairs and their codes
- * are kept, never images beyond the one being drawn.
+ * Memory stays small: only the selected (file, record) pairs, their codes and
+ * their captions are kept, never images beyond the one being drawn. The page
+ * holds the tile list as JSON and draws it a page at a time (page.ts), so it
+ * stays quick with tens of thousands of tiles.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -21,22 +28,29 @@ import { indexLabelMap, type LabelMap } from '../detection/label-map.js';
 import { describeLocation, isTfrecordError, TfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';
 import type { Feature, Features } from '../example/features.js';
-import { formatProblem } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
 import { checkFeatures, checkImage, type CheckOptions, type Emit } from '../validate/checks.js';
 import { FINDING_CODES, type Finding, type FindingCode } from '../validate/findings.js';
 import { validateDataset } from '../validate/validate.js';
 import { isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
-import { DEFAULT_PREVIEW_LIMIT } from './defaults.js';
-import { drawDetections, drawPlaceholder, escapeXml, PLACEHOLDER_SIZE, type PreviewBox } from './draw.js';
+import { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from './defaults.js';
+import { boxNote, drawDetections, drawPlaceholder, type PreviewBox } from './draw.js';
+import { contactSheet, readSheetTiles } from './page.js';
+import { Reservoir } from './sample.js';
 
-export { DEFAULT_PREVIEW_LIMIT } from './defaults.js';
+export { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from './defaults.js';
 
 export interface PreviewOptions {
   /** Output directory (created if needed). */
   outDir: string;
-  /** Most records rendered (default 100). */
+  /** Most records rendered (default 100), the first ones in file order (or with the filter's finding). */
   limit?: number;
+  /** Render this many records chosen at random across all files instead of the first `limit`. */
+  sample?: number;
+  /** Seed of the sample's random choice (default 1): the same seed picks the same records. */
+  seed?: number;
+  /** Longest side of a thumbnail in pixels (default 320); smaller images are not enlarged. */
+  size?: number;
   /** Render only records with a validator finding of this code. */
   filter?: FindingCode;
   /** Tags show the map's names (else `class/text`); also passed to the validator. */
@@ -53,15 +67,27 @@ export interface PreviewTile {
   record: number;
   /** Header offset of the record, when it was read. */
   offset?: number;
-  /** PNG file name inside `outDir`. */
+  /** JPEG file name inside `outDir`. */
   image: string;
+  /** image/filename, else image/source_id, '' when neither is set. */
+  name: string;
   /** Boxes the record claims (drawn or not). */
   boxes: number;
+  /** Class names of the boxes (label map name, else class/text, else "label N"), distinct, in first-seen order. */
+  classes: string[];
+  /** Boxes that could not be drawn as stored (NaN, missing or inverted coordinates), one sentence each. */
+  notes: string[];
+  /** Boxes marked crowd / difficult. */
+  crowd: number;
+  difficult: number;
   /** Finding codes of this record (sorted, distinct). */
   codes: FindingCode[];
   /** Size of the decoded image; absent for placeholders. */
   width?: number;
   height?: number;
+  /** Size of the thumbnail; absent for placeholders. */
+  thumbWidth?: number;
+  thumbHeight?: number;
   /** Why a placeholder was drawn instead of the image. */
   placeholder?: string;
 }
@@ -71,8 +97,12 @@ export interface PreviewResult {
   /** Path of the contact sheet. */
   index: string;
   tiles: PreviewTile[];
+  /** Records in the inputs, every one counted (records skipped for a bad data CRC are not). */
+  total: number;
   /** With a filter: records that have a finding of that code (may exceed `tiles.length`). */
   matched?: number;
+  /** The sample's seed, when records were sampled. */
+  seed?: number;
   /** Framing damage that ended the reading of a file (the rest of that file is not previewed). */
   errors: Finding[];
 }
@@ -87,33 +117,46 @@ const RECENT_RECORDS = 64;
  */
 export async function previewDataset(paths: string[], options: PreviewOptions): Promise<PreviewResult> {
   const limit = options.limit ?? DEFAULT_PREVIEW_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1) throw new TfrecordError('bad-argument', `preview limit must be a positive integer, got ${limit}`);
+  const size = options.size ?? DEFAULT_PREVIEW_SIZE;
+  const seed = options.seed ?? DEFAULT_PREVIEW_SEED;
+  const positive = (what: string, n: number) => {
+    if (!Number.isInteger(n) || n < 1) throw new TfrecordError('bad-argument', `preview ${what} must be a positive integer, got ${n}`);
+  };
+  positive('limit', limit);
+  positive('size', size);
+  if (options.sample !== undefined) positive('sample', options.sample);
+  if (!Number.isInteger(seed)) throw new TfrecordError('bad-argument', `preview seed must be an integer, got ${seed}`);
   if (options.filter !== undefined && !(FINDING_CODES as readonly string[]).includes(options.filter)) {
     throw new TfrecordError('bad-argument', `unknown finding code ${JSON.stringify(options.filter)}`);
   }
   const files = await listTfrecordFiles(paths);
   await mkdir(options.outDir, { recursive: true });
 
+  const errors: Finding[] = [];
   let selection: Selection | undefined;
   if (options.filter !== undefined) selection = await selectByFinding(paths, options.filter, limit, options);
+  else if (options.sample !== undefined) selection = await selectAtRandom(files, options.sample, seed, options, errors);
 
   const names = new TileNamer();
   const tiles: PreviewTile[] = [];
-  const errors: Finding[] = [];
   const checkOptions: CheckOptions = options.labelMap ? { labelIndex: indexLabelMap(options.labelMap) } : {};
   const labelNames = options.labelMap ? indexLabelMap(options.labelMap).byId : undefined;
+  /** Records seen by this pass (the total when there was no selecting pass). */
+  let counted = 0;
 
-  const addTile = async (tile: PreviewTile, png: Buffer) => {
-    await writeAtomic(join(options.outDir, tile.image), png);
+  const addTile = async (tile: PreviewTile, image: Buffer) => {
+    await writeAtomic(join(options.outDir, tile.image), image);
     tiles.push(tile);
     options.onTile?.(tile);
   };
-  const placeholder = async (file: string, record: number, offset: number | undefined, reason: string, codes: FindingCode[], boxes = 0) => {
-    const tile: PreviewTile = { file, record, image: names.name(file, record), boxes, codes, placeholder: reason };
+  const placeholder = async (file: string, record: number, offset: number | undefined, reason: string, codes: FindingCode[], about?: RecordAbout) => {
+    const tile: PreviewTile = { file, record, image: names.name(file, record), ...(about ?? emptyAbout()), codes, placeholder: reason };
     if (offset !== undefined) tile.offset = offset;
     const where = describeLocation({ record, offset });
-    await addTile(tile, await drawPlaceholder([display(options, file), where, reason, ...(codes.length ? [codes.join(', ')] : [])]));
+    const lines = [display(options, file), where, ...(tile.name ? [tile.name] : []), reason, ...(codes.length ? [codes.join(', ')] : [])];
+    await addTile(tile, await drawPlaceholder(lines));
   };
+  const full = () => selection === undefined && tiles.length >= limit;
 
   // The files are listed already (above, before anything was written), so no folder is expanded twice.
   const walk = walkRecords(files, { compression: options.compression ?? 'auto' });
@@ -124,11 +167,12 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
   /** Codes for a record the reader could not deliver, or undefined when it is not to be shown. */
   const framingCodes = (record: number, code: FindingCode): Set<FindingCode> | undefined => {
     if (selection !== undefined) return wanted?.get(record);
-    return tiles.length < limit ? new Set([code]) : undefined;
+    return full() ? undefined : new Set([code]);
   };
+  /** A random sample found the framing damage in its own pass already. */
+  const reportsErrors = selection === undefined || selection.reportsErrors;
   for await (const ev of walk) {
     if (ev.kind === 'file') {
-      if (selection === undefined && tiles.length >= limit) break;
       file = ev.file;
       wanted = selection?.byFile.get(file);
       // A file with nothing selected is not even opened.
@@ -141,7 +185,7 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
     if (ev.kind === 'problem') {
       if (!isFramingProblem(ev.problem)) throw ev.error;
       const { record, offset } = ev.problem;
-      if (ev.fatal) errors.push(ev.problem);
+      if (ev.fatal && reportsErrors) errors.push(ev.problem);
       // A record dropped for a bad data CRC has no payload to draw; it gets a tile only when selected.
       const codes = record !== undefined ? framingCodes(record, ev.fatal ? ev.problem.code : 'crc-mismatch') : undefined;
       if (codes && record !== undefined) {
@@ -149,60 +193,65 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
       }
       continue;
     }
+    counted++;
     if (wanted !== undefined && !wanted.has(ev.index)) {
       if (ev.index > lastWanted) walk.skipFile();
       continue;
     }
-    if (selection === undefined && tiles.length >= limit) break;
+    // Past the limit the walk goes on only to count the records.
+    if (full()) continue;
     const codes = new Set<FindingCode>(wanted?.get(ev.index) ?? []);
+    const ownChecks = selection === undefined || !selection.fromValidator;
     let features: Features;
     try {
       features = decodeExample(ev.payload);
     } catch (err) {
       if (!isTfrecordError(err)) throw err;
-      if (selection === undefined) codes.add('not-an-example');
+      if (ownChecks) codes.add('not-an-example');
       await placeholder(file, ev.index, ev.offset, `not a tf.Example: ${err.reason}`, sortedCodes(codes));
       continue;
     }
-    if (selection === undefined) {
+    if (ownChecks) {
       // Per-record checks only: the dataset-wide ones need a full pass (use a filter for those).
       const emit: Emit = (code) => void codes.add(code);
       await checkImage(checkFeatures(features, checkOptions, emit), undefined, emit);
     }
     const boxes = readBoxes(features, labelNames);
+    const about = describeRecord(features, boxes);
     const image = bytesValue(features[K.IMAGE_ENCODED]);
-    const base = { file, record: ev.index, offset: ev.offset, image: names.name(file, ev.index), boxes: boxes.length, codes: sortedCodes(codes) };
+    const base = { file, record: ev.index, offset: ev.offset, image: names.name(file, ev.index), ...about, codes: sortedCodes(codes) };
     if (image === undefined || image.length === 0) {
-      await placeholder(file, ev.index, ev.offset, image === undefined ? `no '${K.IMAGE_ENCODED}'` : `'${K.IMAGE_ENCODED}' is empty`, base.codes, boxes.length);
+      await placeholder(file, ev.index, ev.offset, image === undefined ? `no '${K.IMAGE_ENCODED}'` : `'${K.IMAGE_ENCODED}' is empty`, base.codes, about);
       continue;
     }
-    let drawn;
+    let drawn: Awaited<ReturnType<typeof drawDetections>>;
     try {
-      drawn = await drawDetections(image, boxes);
+      drawn = await drawDetections(image, boxes, size);
     } catch (err) {
-      await placeholder(file, ev.index, ev.offset, `image does not decode: ${err instanceof Error ? err.message : String(err)}`, base.codes, boxes.length);
+      await placeholder(file, ev.index, ev.offset, `image does not decode: ${err instanceof Error ? err.message : String(err)}`, base.codes, about);
       continue;
     }
-    await addTile({ ...base, width: drawn.width, height: drawn.height }, drawn.png);
+    await addTile({ ...base, width: drawn.width, height: drawn.height, thumbWidth: drawn.thumbWidth, thumbHeight: drawn.thumbHeight }, drawn.jpeg);
   }
 
   const index = join(options.outDir, 'index.html');
-  const result: PreviewResult = { outDir: options.outDir, index, tiles, errors };
-  if (selection !== undefined) result.matched = selection.matched;
+  const result: PreviewResult = { outDir: options.outDir, index, tiles, total: selection?.total ?? counted, errors };
+  if (selection?.matched !== undefined) result.matched = selection.matched;
+  if (options.sample !== undefined) result.seed = seed;
   const earlier = await earlierTiles(index);
-  await writeAtomic(index, contactSheet(result, options));
+  await writeAtomic(index, contactSheet(result, { ...options, limit, display: (f) => display(options, f) }));
   await removeStaleTiles(options.outDir, earlier, tiles);
   return result;
 }
 
-/** A tile name as TileNamer makes them: no directory part, nothing hidden. */
-const TILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*-\d+\.png$/;
+/** A tile name as TileNamer makes them (PNG: what earlier versions wrote): no directory part, nothing hidden. */
+const TILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*-\d+\.(?:jpg|png)$/;
 
 /**
- * The tiles an earlier run listed in the `index.html` now in `outDir` (read
- * back from its `<img src>` attributes), so they can be removed if this run
- * does not draw them again. Only names of our own pattern are taken; a page
- * that is not ours yields nothing, so no other file is ever touched.
+ * The tiles an earlier run listed in the `index.html` now in `outDir`, so
+ * they can be removed if this run does not draw them again. Only names of our
+ * own pattern are taken; a page that is not ours yields nothing, so no other
+ * file is ever touched.
  */
 async function earlierTiles(index: string): Promise<string[]> {
   let html: string;
@@ -211,17 +260,7 @@ async function earlierTiles(index: string): Promise<string[]> {
   } catch {
     return [];
   }
-  const names: string[] = [];
-  for (const m of html.matchAll(/<img src="([^"]*)"/g)) {
-    let name: string;
-    try {
-      name = decodeURIComponent(unescapeXml(m[1] as string));
-    } catch {
-      continue;
-    }
-    if (TILE_NAME.test(name)) names.push(name);
-  }
-  return names;
+  return readSheetTiles(html).filter((name) => TILE_NAME.test(name));
 }
 
 async function removeStaleTiles(outDir: string, earlier: string[], tiles: PreviewTile[]): Promise<void> {
@@ -231,27 +270,80 @@ async function removeStaleTiles(outDir: string, earlier: string[], tiles: Previe
   }
 }
 
-/** The inverse of escapeXml, which writes numeric entities. */
-function unescapeXml(text: string): string {
-  return text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
-}
-
 // ---------------------------------------------------------------------------
 // Selection by finding
 
 interface Selection {
   /** file -> record -> codes of that record */
   byFile: Map<string, Map<number, Set<FindingCode>>>;
-  matched: number;
+  /** Records in the inputs. */
+  total: number;
+  /** With a filter: records with a finding of its code. */
+  matched?: number;
+  /** The codes came from a full validation (else the rendering pass runs the per-record checks). */
+  fromValidator: boolean;
+  /** The rendering pass reports framing damage (false when the selecting pass did already). */
+  reportsErrors: boolean;
 }
 
+interface Chosen {
+  file: string;
+  record: number;
+  codes: Set<FindingCode>;
+}
+
+/**
+ * Picks records: the first `limit` offered, or with `options.sample` a seeded
+ * uniform sample of that many. Keeps only the chosen ones.
+ */
+class Chooser {
+  private readonly chosen = new Map<string, Chosen>();
+  private readonly reservoir: Reservoir<string> | undefined;
+
+  constructor(
+    private readonly limit: number,
+    options: PreviewOptions,
+  ) {
+    if (options.sample !== undefined) this.reservoir = new Reservoir(options.sample, options.seed ?? DEFAULT_PREVIEW_SEED);
+  }
+
+  get(key: string): Chosen | undefined {
+    return this.chosen.get(key);
+  }
+
+  /** Offers a record; true when it is (for now) chosen. */
+  offer(key: string, item: Chosen): boolean {
+    if (this.reservoir === undefined) {
+      if (this.chosen.size >= this.limit) return false;
+      this.chosen.set(key, item);
+      return true;
+    }
+    const dropped = this.reservoir.offer(key);
+    if (dropped === key) return false;
+    if (dropped !== undefined) this.chosen.delete(dropped);
+    this.chosen.set(key, item);
+    return true;
+  }
+
+  byFile(): Map<string, Map<number, Set<FindingCode>>> {
+    const byFile = new Map<string, Map<number, Set<FindingCode>>>();
+    for (const { file, record, codes } of this.chosen.values()) {
+      let perFile = byFile.get(file);
+      if (!perFile) byFile.set(file, (perFile = new Map()));
+      perFile.set(record, codes);
+    }
+    return byFile;
+  }
+}
+
+const recordKey = (file: string, record: number) => `${file}\u0000${record}`;
+
 async function selectByFinding(paths: string[], code: FindingCode, limit: number, options: PreviewOptions): Promise<Selection> {
-  const byFile = new Map<string, Map<number, Set<FindingCode>>>();
+  const chooser = new Chooser(limit, options);
   const recent = new Map<string, Set<FindingCode>>();
-  let selected = 0;
   let matched = 0;
   let lastMatch = '';
-  await validateDataset(paths, {
+  const report = await validateDataset(paths, {
     // Nothing stored: everything we need is taken from the stream of findings.
     maxFindings: 0,
     compression: options.compression ?? 'auto',
@@ -259,10 +351,10 @@ async function selectByFinding(paths: string[], code: FindingCode, limit: number
     onFinding: (f) => {
       // Dataset-wide findings (no record) have nothing to draw.
       if (f.record === undefined || f.file === '') return;
-      const key = `${f.file}\u0000${f.record}`;
-      const chosen = byFile.get(f.file)?.get(f.record);
+      const key = recordKey(f.file, f.record);
+      const chosen = chooser.get(key);
       if (chosen) {
-        chosen.add(f.code);
+        chosen.codes.add(f.code);
         return;
       }
       let codes = recent.get(key);
@@ -274,17 +366,30 @@ async function selectByFinding(paths: string[], code: FindingCode, limit: number
       codes.add(f.code);
       if (f.code !== code) return;
       // A record's findings arrive together, so comparing with the last match counts records, not findings.
-      if (key !== lastMatch) matched++;
+      if (key === lastMatch) return;
+      matched++;
       lastMatch = key;
-      if (selected >= limit) return;
-      let perFile = byFile.get(f.file);
-      if (!perFile) byFile.set(f.file, (perFile = new Map()));
-      perFile.set(f.record, codes);
-      recent.delete(key);
-      selected++;
+      if (chooser.offer(key, { file: f.file, record: f.record, codes })) recent.delete(key);
     },
   });
-  return { byFile, matched };
+  return { byFile: chooser.byFile(), total: report.records, matched, fromValidator: true, reportsErrors: true };
+}
+
+/** A first pass over every record (payloads are not decoded) choosing `n` at random; it also counts them and notes framing damage. */
+async function selectAtRandom(files: string[], n: number, seed: number, options: PreviewOptions, errors: Finding[]): Promise<Selection> {
+  const chooser = new Chooser(n, { ...options, sample: n, seed });
+  let total = 0;
+  for await (const ev of walkRecords(files, { compression: options.compression ?? 'auto' })) {
+    if (ev.kind === 'file') continue;
+    if (ev.kind === 'problem') {
+      if (!isFramingProblem(ev.problem)) throw ev.error;
+      if (ev.fatal) errors.push(ev.problem);
+      continue;
+    }
+    total++;
+    chooser.offer(recordKey(ev.file, ev.index), { file: ev.file, record: ev.index, codes: new Set() });
+  }
+  return { byFile: chooser.byFile(), total, fromValidator: false, reportsErrors: false };
 }
 
 // ---------------------------------------------------------------------------
@@ -307,6 +412,12 @@ function readBoxes(features: Features, names: ReadonlyMap<number, { name: string
   const labels = lf?.kind === 'int64_list' ? lf.values : undefined;
   const tf = features[K.CLASS_TEXT];
   const texts = tf?.kind === 'bytes_list' ? tf.values : undefined;
+  const flag = (key: string) => {
+    const f = features[key];
+    return f?.kind === 'int64_list' ? f.values : undefined;
+  };
+  const crowd = flag(K.OBJECT_IS_CROWD);
+  const difficult = flag(K.OBJECT_DIFFICULT);
   const n = Math.max(xmin?.length ?? 0, xmax?.length ?? 0, ymin?.length ?? 0, ymax?.length ?? 0, labels?.length ?? 0);
   const out: PreviewBox[] = [];
   for (let i = 0; i < n; i++) {
@@ -314,9 +425,47 @@ function readBoxes(features: Features, names: ReadonlyMap<number, { name: string
     const label = raw === undefined ? null : Number(raw);
     const text = texts?.[i] !== undefined ? utf8.decode(texts[i]) : '';
     const name = (label !== null ? names?.get(label)?.name : undefined) ?? text;
-    out.push({ xmin: xmin?.[i], xmax: xmax?.[i], ymin: ymin?.[i], ymax: ymax?.[i], label, name });
+    const box: PreviewBox = { xmin: xmin?.[i], xmax: xmax?.[i], ymin: ymin?.[i], ymax: ymax?.[i], label, name };
+    if (crowd?.[i] !== undefined && Number(crowd[i]) !== 0) box.crowd = true;
+    if (difficult?.[i] !== undefined && Number(difficult[i]) !== 0) box.difficult = true;
+    out.push(box);
   }
   return out;
+}
+
+type RecordAbout = Pick<PreviewTile, 'name' | 'boxes' | 'classes' | 'notes' | 'crowd' | 'difficult'>;
+
+function emptyAbout(): RecordAbout {
+  return { name: '', boxes: 0, classes: [], notes: [], crowd: 0, difficult: 0 };
+}
+
+/** What a caption says about a record besides its place: its name, classes and the boxes not drawn as stored. */
+function describeRecord(features: Features, boxes: readonly PreviewBox[]): RecordAbout {
+  const text = (key: string) => {
+    const v = bytesValue(features[key]);
+    return v !== undefined ? utf8.decode(v) : '';
+  };
+  const classes = new Set<string>();
+  const notes: string[] = [];
+  boxes.forEach((b, i) => {
+    classes.add(classOf(b));
+    const note = boxNote(b, i);
+    if (note !== undefined) notes.push(note);
+  });
+  return {
+    name: text(K.IMAGE_FILENAME) || text(K.IMAGE_SOURCE_ID),
+    boxes: boxes.length,
+    classes: [...classes],
+    notes,
+    crowd: boxes.filter((b) => b.crowd).length,
+    difficult: boxes.filter((b) => b.difficult).length,
+  };
+}
+
+/** A box's class as the page's class filter lists it. */
+function classOf(b: PreviewBox): string {
+  if (b.name !== '') return b.name;
+  return b.label === null ? '(no label)' : `label ${b.label}`;
 }
 
 function sortedCodes(codes: Iterable<FindingCode>): FindingCode[] {
@@ -328,7 +477,7 @@ function sortedCodes(codes: Iterable<FindingCode>): FindingCode[] {
 // Output
 
 /**
- * `<fileStem>-<index>.png` names: the stem drops `.tfrecord` and compression
+ * `<fileStem>-<index>.jpg` names: the stem drops `.tfrecord` and compression
  * suffixes but keeps shard numbers, and two inputs with the same stem (same
  * name in different directories) get `_2`, `_3`… so tiles never overwrite each other.
  */
@@ -337,7 +486,7 @@ class TileNamer {
   private readonly used = new Set<string>();
 
   name(file: string, record: number): string {
-    return `${this.stem(file)}-${record}.png`;
+    return `${this.stem(file)}-${record}.jpg`;
   }
 
   private stem(file: string): string {
@@ -371,43 +520,4 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
 
 function display(options: PreviewOptions, file: string): string {
   return options.displayPath ? options.displayPath(file) : file;
-}
-
-const THUMB = 240;
-
-function contactSheet(result: PreviewResult, options: PreviewOptions): string {
-  const h = escapeXml;
-  const title = options.filter ? `Records with ${options.filter}` : 'Dataset preview';
-  const summary = options.filter
-    ? `${result.tiles.length} shown of ${result.matched ?? 0} record${result.matched === 1 ? '' : 's'} with finding <code>${h(options.filter)}</code>`
-    : `${result.tiles.length} record${result.tiles.length === 1 ? '' : 's'} shown`;
-  const figures = result.tiles.map((t) => {
-    const src = h(encodeURIComponent(t.image));
-    const size = t.width !== undefined ? ` · ${t.width}×${t.height}` : '';
-    const codes = t.codes.map((c) => `<code>${h(c)}</code>`).join(' ');
-    const note = t.placeholder !== undefined ? `<div class="why">${h(t.placeholder)}</div>` : '';
-    return (
-      `<figure${t.placeholder !== undefined ? ' class="bad"' : ''}><a href="${src}"><img src="${src}" loading="lazy" alt="${h(t.image)}"></a>` +
-      `<figcaption><div class="file">${h(display(options, t.file))}</div>` +
-      `<div>record ${t.record} · ${t.boxes} box${t.boxes === 1 ? '' : 'es'}${size}</div>${codes ? `<div>${codes}</div>` : ''}${note}</figcaption></figure>`
-    );
-  });
-  const errors = result.errors.map((e) => `<li>${h(formatProblem({ ...e, file: display(options, e.file) }))}</li>`).join('');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${h(title)}</title>
-<style>
-body{font:14px system-ui,sans-serif;margin:16px;background:#fafafa;color:#222}
-.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(${THUMB}px,1fr));gap:12px}
-figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:4px;padding:6px}
-figure.bad{border-color:#d04040}
-img{display:block;width:100%;height:${THUMB}px;object-fit:contain;image-rendering:pixelated}
-figcaption{font-size:12px;margin-top:4px;overflow-wrap:anywhere}
-.file{font-weight:600} .why{color:#a02020} code{background:#eee;padding:0 3px;border-radius:3px}
-</style></head><body>
-<h1>${h(title)}</h1>
-<p>${summary}. Dashed boxes lie outside the image or are inverted; they are drawn clamped to it. Placeholder tiles (${PLACEHOLDER_SIZE.width}×${PLACEHOLDER_SIZE.height}) stand for records whose image could not be drawn.</p>
-${errors ? `<ul class="why">${errors}</ul>\n` : ''}<div class="grid">
-${figures.join('\n')}
-</div></body></html>
-`;
 }

@@ -116,7 +116,7 @@ describe('input paths on the command line', () => {
     expect(inspect.stdout.trim().split('\n')).toHaveLength(3);
     const preview = await runCli(['preview', 'out/val-*', '--out', 'p'], dir.path);
     expect(preview.code).toBe(0);
-    expect(preview.stderr).toMatch(/^previewed 3 records\n$/);
+    expect(preview.stderr).toMatch(/^previewed 3 of 3 records\n$/);
   });
 
   it('a path that exists is taken as it is, even with glob characters in its name', async () => {

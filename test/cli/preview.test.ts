@@ -24,17 +24,18 @@ beforeAll(async () => {
 afterAll(() => dir.remove());
 
 describe('tfrecord-od preview', () => {
-  it('writes one PNG per record and an index.html, and prints its path', async () => {
+  it('writes one JPEG thumbnail per record and an index.html, and prints its path', async () => {
     const r = await runCli(['preview', 'data', '--out', 'out'], dir.path);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${join('out', 'index.html')}\n`);
     const files = (await readdir(join(dir.path, 'out'))).sort();
-    expect(files).toEqual(['index.html', 'val-00001-0.png', 'val-00001-1.png', 'val-00001-2.png', 'val-00001-3.png']);
-    const meta = await sharp(join(dir.path, 'out', 'val-00001-1.png')).metadata();
-    expect([meta.width, meta.height, meta.format]).toEqual([50, 40, 'png']);
+    expect(files).toEqual(['index.html', 'val-00001-0.jpg', 'val-00001-1.jpg', 'val-00001-2.jpg', 'val-00001-3.jpg']);
+    const meta = await sharp(join(dir.path, 'out', 'val-00001-1.jpg')).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([50, 40, 'jpeg']);
     const html = await readFile(join(dir.path, 'out', 'index.html'), 'utf8');
     // Files as the user named them (relative), not absolute paths.
-    expect(html).toContain(`<div class="file">${join('data', 'val-00001.tfrecord')}</div>`);
+    expect(html).toContain(`"file":${JSON.stringify(join('data', 'val-00001.tfrecord'))}`);
+    expect(r.stderr).toContain('previewed 4 of 4 records');
     expect(html).not.toContain(dir.path);
   });
 
@@ -42,15 +43,17 @@ describe('tfrecord-od preview', () => {
     const r = await runCli(['preview', 'data', '--out', 'bad', '--filter', 'bbox-out-of-range'], dir.path);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('2 of 2 records with bbox-out-of-range');
-    expect((await readdir(join(dir.path, 'bad'))).sort()).toEqual(['index.html', 'val-00001-1.png', 'val-00001-3.png']);
+    expect((await readdir(join(dir.path, 'bad'))).sort()).toEqual(['index.html', 'val-00001-1.jpg', 'val-00001-3.jpg']);
     const html = await readFile(join(dir.path, 'bad', 'index.html'), 'utf8');
-    expect(html.match(/<figure/g)).toHaveLength(2);
-    expect(html).toMatch(/record 1 · 1 box/);
-    expect(html).toMatch(/record 3 · 2 boxes/);
+    expect(html.match(/"src":/g)).toHaveLength(2);
+    expect(html).toMatch(
+      /"src":"val-00001-1\.jpg","file":"[^"]*","record":1,"name":"b\.png","classes":\["dog"\],"codes":\["bbox-out-of-range"[^\]]*\],"boxes":1/,
+    );
+    expect(html).toMatch(/"record":3,"name":"d\.jpeg","classes":\["cat","dog"\],"codes":\["bbox-out-of-range"[^\]]*\],"boxes":2/);
 
     const one = await runCli(['preview', 'data', '--out', 'bad1', '--filter', 'bbox-out-of-range', '--limit', '1'], dir.path);
     expect(one.code).toBe(0);
-    expect((await readdir(join(dir.path, 'bad1'))).sort()).toEqual(['index.html', 'val-00001-1.png']);
+    expect((await readdir(join(dir.path, 'bad1'))).sort()).toEqual(['index.html', 'val-00001-1.jpg']);
   });
 
   it('reports a truncated file with its location and exits 1, still writing the sheet', async () => {
@@ -63,7 +66,7 @@ describe('tfrecord-od preview', () => {
     expect(r.stderr).toMatch(/^tfrecord-od preview: cut\.bin: record 3 at byte \d+: /m);
     expect(existsSync(join(dir.path, 'cut', 'index.html'))).toBe(true);
     // The cut record gets a placeholder tile that says what happened.
-    expect(existsSync(join(dir.path, 'cut', 'cut.bin-3.png'))).toBe(true);
+    expect(existsSync(join(dir.path, 'cut', 'cut.bin-3.jpg'))).toBe(true);
   });
 
   it('exits 2 on usage errors', async () => {

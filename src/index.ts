@@ -51,16 +51,10 @@ export {
   type LabelMap,
   type LabelMapItem,
 } from './detection/index.js';
-export {
-  validateDataset,
-  DatasetValidator,
-  FINDING_CODES,
-  type ValidateOptions,
-  type ValidationReport,
-  type Finding,
-  type FindingCode,
-  type Severity,
-} from './validate/index.js';
+// From the modules themselves rather than validate/index.js, which also
+// exports the report's zod schemas: the root does not load zod.
+export { validateDataset, DatasetValidator, type ValidateOptions, type ValidationReport } from './validate/validate.js';
+export { FINDING_CODES, type Finding, type FindingCode, type Severity } from './validate/findings.js';
 export { datasetStats, type DatasetStats, type StatsOptions } from './stats/index.js';
 export { convertDataset, parseSplits, type ConvertOptions, type ConvertProgress, type ConvertReport } from './convert/index.js';
 export { readManifest, computeJobArgs, type DatasetManifest, type JobArgs, type Target } from './dataset/index.js';

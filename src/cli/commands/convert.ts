@@ -79,9 +79,11 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
     onError: parseChoice(values['on-error'], 'on-error', ['fail', 'skip'] as const) ?? CONVERT_DEFAULTS.onError,
     format: parseChoice(values.format, 'format', ['jpeg', 'png'] as const) ?? CONVERT_DEFAULTS.format,
     seed: parseIntOption(values.seed, 'seed') ?? CONVERT_DEFAULTS.seed,
-    workers: parseIntOption(values.workers, 'workers') ?? CONVERT_DEFAULTS.workers,
     target: parseChoice(values.target, 'target', TARGETS) ?? CONVERT_DEFAULTS.target,
   };
+  // Unset, the library decides from the dataset's size (CONVERT_DEFAULTS.workers).
+  const workers = parseIntOption(values.workers, 'workers');
+  if (workers !== undefined) options.workers = workers;
   const shards = parseIntOption(values.shards, 'shards', 1);
   if (shards !== undefined) options.shards = shards;
   const shardSize = parseSize(values['shard-size'], 'shard-size');

@@ -50,7 +50,7 @@ export interface ValidateOptions {
    * are unchanged, and hashing every image again would double the cost.
    */
   trustImageHashes?: boolean;
-  /** Read files with blocking calls: for worker threads only (see ReadOptions.sync). */
+  /** Read files with blocking calls: for worker threads and command-line processes only (see ReadOptions.sync). */
   syncReads?: boolean;
   /** Called for every finding as it is found, including those not stored. */
   onFinding?: (finding: Finding) => void;

@@ -33,7 +33,9 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
   let failed = false;
   // Files only, as named: a folder is reported as unreadable rather than expanded.
-  const walk = walkRecords(positionals, { compression, expandDirectories: false });
+  // Each record is printed before the next is read, so it is lent, not copied;
+  // and this process does nothing else while it reads (see ReadOptions.sync).
+  const walk = walkRecords(positionals, { compression, expandDirectories: false, borrow: true, sync: true });
   /** Records shown of the file being read; undefined once the file failed (it then gets no count line). */
   let count: number | undefined;
   const endFile = async () => {

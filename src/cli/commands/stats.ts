@@ -32,7 +32,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
 
   const stats = await datasetStats(
     positionals.map((p) => resolve(io.cwd, p)),
-    { compression, ...(labelMap ? { labelMap } : {}) },
+    // This process does nothing else while it reads (see ReadOptions.sync).
+    { compression, syncReads: true, ...(labelMap ? { labelMap } : {}) },
   );
   const shown = (file: string) => displayPath(io.cwd, file);
   const files = stats.files.map((f) => ({ ...f, file: shown(f.file) }));

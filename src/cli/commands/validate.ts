@@ -66,6 +66,8 @@ export async function run(argv: string[], io: CliIo): Promise<number> {
   const report = await validateDataset(paths, {
     onFinding: (f) => void (f.severity === 'error' ? tally.errors++ : tally.warnings++),
     decode: values.decode,
+    // This process does nothing else while it reads (see ReadOptions.sync).
+    syncReads: true,
     maxFindings,
     compression,
     ...(labelMap ? { labelMap } : {}),

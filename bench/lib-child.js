@@ -4,9 +4,13 @@
 import { createHash } from 'node:crypto';
 import { closeSync, createReadStream, openSync, readFileSync, readSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { datasetStats, decodeExample, encodeExample, readRecords, RecordWriter, toExample, validateDataset } from '../dist/index.js';
+import { pathToFileURL } from 'node:url';
 import { peakRss } from './common.js';
 import { HEIGHT, WIDTH } from './dataset.js';
+
+// BENCH_DIST: another build's dist/ (see BENCH_COMPARE in main.js).
+const dist = process.env.BENCH_DIST ? pathToFileURL(`${process.env.BENCH_DIST}/index.js`).href : '../dist/index.js';
+const { datasetStats, decodeExample, encodeExample, readRecords, RecordWriter, toExample, validateDataset } = await import(dist);
 
 const [kind, target, ...files] = process.argv.slice(2);
 

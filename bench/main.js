@@ -34,8 +34,15 @@ const sizeOf = (files) => files.reduce((a, f) => a + statSync(f).size, 0);
 export async function run(dir, log = () => undefined) {
   const timeFile = join(dir, 'time.txt');
   const cmd = (file, args, opts = {}) => () => runCommand(file, args, { timeFile, ...opts });
-  const lib = (kind, target, files) => () => JSON.parse(execFileSync(node, [LIB, kind, target, ...files], { encoding: 'utf8', maxBuffer: 1 << 20 }));
-  const cli = (...args) => cmd(node, [CLI, ...args]);
+  // The builds measured: this one, and with BENCH_COMPARE another checkout
+  // (its dist/ built), whose cases run in the same rounds, each right after
+  // this build's, so both meet the same moments of a busy machine.
+  const builds = [{ tag: '', dist: fileURLToPath(new URL('../dist/', import.meta.url)) }];
+  if (process.env.BENCH_COMPARE) builds.push({ tag: ` [${process.env.BENCH_COMPARE_NAME ?? 'compare'}]`, dist: join(process.env.BENCH_COMPARE, 'dist') });
+  const cliOf = (build) => (...args) => cmd(node, [join(build.dist, 'cli/main.js'), ...args]);
+  const libOf = (build) => (kind, target, files) => () =>
+    JSON.parse(execFileSync(node, [LIB, kind, target, ...files], { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, BENCH_DIST: build.dist } }));
+  const lib = libOf(builds[0]);
 
   log(`generating ${IMAGES} images…`);
   const bases = await makeBases();
@@ -57,43 +64,53 @@ export async function run(dir, log = () => undefined) {
 
   const out = join(dir, 'out');
   const copy = join(dir, 'copy.bin');
+  const libOut = join(dir, 'lib-out.tfrecord');
   const clean = (...paths) => () => {
     for (const p of paths) rmSync(p, { recursive: true, force: true });
     syncDisks();
   };
+  const COPY = 'limit: cat images/* > one file';
+  const READ = 'limit: cat shards > /dev/null';
+  const WRITE = 'limit: cat records > one file';
+  // Each product case once per build, one after the other.
+  const each = (make) => builds.flatMap((b) => {
+    const c = make(cliOf(b), libOf(b));
+    return [{ ...c, name: c.name + b.tag }];
+  });
   // Cases in the order they run within a round. `limit` names the case
   // whose time in the same round is this one's baseline.
   const cases = [
-    { name: 'limit: cat images/* > one file', group: 'convert', bytes: data.bytes, before: clean(copy), run: cmd('cat', data.files, { stdout: copy }) },
-    { name: 'convert --from csv (defaults)', group: 'convert', bytes: data.bytes, limit: 'limit: cat images/* > one file', target: 50, before: clean(out, copy), run: cli(...convertArgs(data, out)) },
-    { name: '(info) Node: readFile + append each image', group: 'convert', bytes: data.bytes, limit: 'limit: cat images/* > one file', info: true, before: clean(out, copy), run: lib('node-copy', copy, data.files) },
+    { name: COPY, group: 'convert', bytes: data.bytes, before: clean(copy), run: cmd('cat', data.files, { stdout: copy }) },
+    ...each((cli) => ({ name: 'convert --from csv (defaults)', group: 'convert', bytes: data.bytes, limit: COPY, target: 50, before: clean(out, copy), run: cli(...convertArgs(data, out)) })),
+    { name: '(info) Node: readFile + append each image', group: 'convert', bytes: data.bytes, limit: COPY, info: true, before: clean(out, copy), run: lib('node-copy', copy, data.files) },
 
-    { name: 'limit: cat shards > /dev/null', group: 'read', bytes: shardBytes, before: clean(copy), run: cmd('cat', shards) },
-    { name: 'stats --json', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', target: 35, run: cli('stats', '--json', shardsDir) },
-    { name: 'validate --json', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', target: 20, run: cli('validate', '--json', shardsDir) },
-    { name: 'inspect --json', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', run: cli('inspect', '--json', ...shards) },
-    { name: 'library: readRecords (CRCs checked)', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', target: 50, run: lib('read', '-', shards) },
-    { name: 'library: readRecords, borrow', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', run: lib('borrow', '-', shards) },
-    { name: 'library: readRecords + decodeExample', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', run: lib('decode', '-', shards) },
-    { name: 'library: datasetStats', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', run: lib('stats', '-', shards) },
-    { name: 'library: validateDataset', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', run: lib('validate', '-', shards) },
-    { name: '(info) Node: file stream, 1 MiB chunks', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', info: true, run: lib('node-stream', '-', shards) },
-    { name: '(info) Node: readSync, reused 128 KiB', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', info: true, run: lib('node-readsync-128k', '-', shards) },
-    { name: '(info) Node: readSync, reused 1 MiB', group: 'read', bytes: shardBytes, limit: 'limit: cat shards > /dev/null', info: true, run: lib('node-readsync-1m', '-', shards) },
+    { name: READ, group: 'read', bytes: shardBytes, before: clean(copy), run: cmd('cat', shards) },
+    ...each((cli) => ({ name: 'stats --json', group: 'read', bytes: shardBytes, limit: READ, target: 35, run: cli('stats', '--json', shardsDir) })),
+    ...each((cli) => ({ name: 'validate --json', group: 'read', bytes: shardBytes, limit: READ, target: 20, run: cli('validate', '--json', shardsDir) })),
+    ...each((cli) => ({ name: 'inspect --json', group: 'read', bytes: shardBytes, limit: READ, run: cli('inspect', '--json', ...shards) })),
+    ...each((_, l) => ({ name: 'library: readRecords (CRCs checked)', group: 'read', bytes: shardBytes, limit: READ, target: 50, run: l('read', '-', shards) })),
+    ...each((_, l) => ({ name: 'library: readRecords, borrow', group: 'read', bytes: shardBytes, limit: READ, run: l('borrow', '-', shards) })),
+    ...each((_, l) => ({ name: 'library: readRecords + decodeExample', group: 'read', bytes: shardBytes, limit: READ, run: l('decode', '-', shards) })),
+    ...each((_, l) => ({ name: 'library: datasetStats', group: 'read', bytes: shardBytes, limit: READ, run: l('stats', '-', shards) })),
+    ...each((_, l) => ({ name: 'library: validateDataset', group: 'read', bytes: shardBytes, limit: READ, run: l('validate', '-', shards) })),
+    { name: '(info) Node: file stream, 1 MiB chunks', group: 'read', bytes: shardBytes, limit: READ, info: true, run: lib('node-stream', '-', shards) },
+    { name: '(info) Node: readSync, reused 128 KiB', group: 'read', bytes: shardBytes, limit: READ, info: true, run: lib('node-readsync-128k', '-', shards) },
+    { name: '(info) Node: readSync, reused 1 MiB', group: 'read', bytes: shardBytes, limit: READ, info: true, run: lib('node-readsync-1m', '-', shards) },
 
-    { name: 'limit: cat records > one file', group: 'write', bytes: libBytes, before: clean(copy), run: cmd('cat', [libRecords], { stdout: copy }) },
-    { name: 'library: toExample + encode + RecordWriter', group: 'write', bytes: libBytes, limit: 'limit: cat records > one file', target: 60, before: clean(copy), run: lib('write', libRecords, data.files) },
+    { name: WRITE, group: 'write', bytes: libBytes, before: clean(copy), run: cmd('cat', [libRecords], { stdout: copy }) },
+    // Into a file of its own, removed first as cat's output is: replacing a
+    // file of the same size would make the rename free its pages, timed.
+    ...each((_, l) => ({ name: 'library: toExample + encode + RecordWriter', group: 'write', bytes: libBytes, limit: WRITE, target: 60, before: clean(libOut, copy), run: l('write', libOut, data.files) })),
 
     { name: '(info) node -e 0', group: 'start', run: cmd(node, ['-e', '0']) },
-    { name: 'convert, one image', group: 'start', maxSeconds: 0.4, before: clean(join(dir, 'one-run')), run: cli(...convertArgs(one, join(dir, 'one-run'))) },
-    { name: 'stats --json, one record', group: 'start', maxSeconds: 0.25, run: cli('stats', '--json', oneOut) },
-    { name: 'validate --json, one record', group: 'start', maxSeconds: 0.25, run: cli('validate', '--json', oneOut) },
+    ...each((cli) => ({ name: 'convert, one image', group: 'start', maxSeconds: 0.4, before: clean(join(dir, 'one-run')), run: cli(...convertArgs(one, join(dir, 'one-run'))) })),
+    ...each((cli) => ({ name: 'stats --json, one record', group: 'start', maxSeconds: 0.25, run: cli('stats', '--json', oneOut) })),
+    ...each((cli) => ({ name: 'validate --json, one record', group: 'start', maxSeconds: 0.25, run: cli('validate', '--json', oneOut) })),
   ];
 
   log(`${ROUNDS} interleaved rounds of ${cases.length} cases…`);
   const t = await rounds(ROUNDS, cases, { onRound: (r, n) => log(`round ${r}/${n} done`) });
-  rmSync(copy, { force: true });
-  rmSync(out, { recursive: true, force: true });
+  for (const p of [copy, out, libOut]) rmSync(p, { recursive: true, force: true });
 
   const rows = [];
   const groups = {
@@ -141,6 +158,7 @@ export async function run(dir, log = () => undefined) {
   const notes = [
     `${ROUNDS} interleaved rounds; "share" is limit time / case time within each round, median (min–max over rounds).`,
     'CLI cases are `node dist/cli/main.js …` as spawned by a shell user (process start included); library cases run in a fresh process each, timed from the call to its return.',
+    ...(builds.length > 1 ? [`Cases marked${builds[1].tag} ran ${builds[1].dist} in the same rounds, each right after this build's.`] : []),
     hasGnuTime() ? 'CPU s (user + system) and RSS (peak) come from GNU time for commands; for library cases, CPU and the child\'s VmHWM.' : 'GNU time not found: no CPU or RSS for commands.',
   ];
   return { title: 'Against the machine\'s limits', text: markdown(head, rows) + '\n' + notes.join('\n') };

@@ -6,6 +6,10 @@
 // BENCH_IMAGES (default 4000) and BENCH_ROUNDS (default 5) size the main
 // section, BENCH_RSS_IMAGES (default 20000; 0 skips) the memory case, and
 // BENCH_DIR says where to put the generated data (default the temp folder).
+// BENCH_COMPARE=/path/to/another/checkout (with its dist/ built) runs every
+// CLI and library case of `main` against that build too, in the same rounds
+// (named by BENCH_COMPARE_NAME, default "compare"): a before/after table
+// whose two columns met the same moments of the machine.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { benchDir, cleanup, fmtMB, table } from './common.js';

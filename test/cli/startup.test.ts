@@ -59,10 +59,24 @@ describe('start-up loads only what a command needs', () => {
     for (const pkg of ['zod', 'protobufjs', 'sharp']) expect(uses(r.urls, pkg), pkg).toBe(false);
   });
 
-  it('the package root does not load zod', () => {
-    const r = loaded(['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/index.js')).href)})`]);
+  it('the package root loads neither zod nor protobufjs; protobufjs comes with the first SequenceExample', () => {
+    // CommonJS loaded with require() does not pass the hook: require.cache tells.
+    const script = [
+      "import { createRequire } from 'node:module';",
+      'const cache = () => Object.keys(createRequire(import.meta.url).cache);',
+      `const m = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/index.js')).href)});`,
+      'const before = cache();',
+      "const bytes = m.encodeSequenceExample({ context: { a: m.int64Feature(7) } });",
+      'console.log(JSON.stringify({ before, after: cache(), value: m.decodeSequenceExample(bytes).context.a.values[0] }));',
+    ].join('\n');
+    const r = loaded(['--input-type=module', '-e', script]);
     expect(r.status, r.stderr).toBe(0);
+    const seen = JSON.parse(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir }).stdout) as { before: string[]; after: string[]; value: number };
     expect(r.urls.some((u) => u.endsWith('/dist/index.js'))).toBe(true);
     expect(uses(r.urls, 'zod')).toBe(false);
+    expect(uses(r.urls, 'protobufjs')).toBe(false);
+    expect(uses(seen.before, 'protobufjs')).toBe(false);
+    expect(uses(seen.after, 'protobufjs')).toBe(true);
+    expect(seen.value).toBe(7);
   });
 });

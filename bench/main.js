@@ -164,17 +164,24 @@ export async function run(dir, log = () => undefined) {
   return { title: 'Against the machine\'s limits', text: markdown(head, rows) + '\n' + notes.join('\n') };
 }
 
-/** Peak RSS of one default conversion of a larger set (the bounded-memory check). */
+/** Peak RSS of one default conversion of a larger set (the bounded-memory check), and of BENCH_COMPARE's build. */
 export async function runRss(dir, count, log = () => undefined) {
   log(`generating ${count} images for the memory case…`);
   const bases = await makeBases();
   const data = await makeDataset(join(dir, `rss${count}`), count, bases);
   const out = join(dir, `rss-out${count}`);
-  syncDisks();
-  const m = runCommand(node, [CLI, 'convert', '--from', 'csv', '--annotations', data.annotations, '--images', data.images, '--out', out, '--quiet'], { timeFile: join(dir, 'time.txt') });
-  const shards = shardFiles(out).length;
+  const builds = [{ tag: '', cli: CLI }];
+  if (process.env.BENCH_COMPARE) builds.push({ tag: ` [${process.env.BENCH_COMPARE_NAME ?? 'compare'}]`, cli: join(process.env.BENCH_COMPARE, 'dist/cli/main.js') });
+  const lines = [];
+  for (const b of builds) {
+    rmSync(out, { recursive: true, force: true });
+    syncDisks();
+    const m = runCommand(node, [b.cli, 'convert', '--from', 'csv', '--annotations', data.annotations, '--images', data.images, '--out', out, '--quiet'], { timeFile: join(dir, 'time.txt') });
+    const shards = shardFiles(out).length;
+    const rss = m.rss !== undefined ? `peak RSS ${(m.rss / MB).toFixed(0)} MB (target < 300 MB: ${m.rss < 300 * MB ? 'ok' : 'OVER'})` : 'peak RSS unknown (no GNU time)';
+    lines.push(`convert${b.tag}, ${count} images (${(data.bytes / MB).toFixed(0)} MB, ${shards} shards), one run: ${m.seconds.toFixed(1)} s, ${m.cpu?.toFixed(1) ?? '?'} CPU s, ${rss}`);
+  }
   rmSync(join(dir, `rss${count}`), { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
-  const rss = m.rss !== undefined ? `peak RSS ${(m.rss / MB).toFixed(0)} MB (target < 300 MB: ${m.rss < 300 * MB ? 'ok' : 'OVER'})` : 'peak RSS unknown (no GNU time)';
-  return `convert, ${count} images (${(data.bytes / MB).toFixed(0)} MB, ${shards} shards), one run: ${m.seconds.toFixed(1)} s, ${m.cpu?.toFixed(1) ?? '?'} CPU s, ${rss}`;
+  return lines.join('\n');
 }

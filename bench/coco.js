@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MB, interleaved } from './common.js';
+import { MB, rounds } from './common.js';
 
 const IMAGES = Number(process.env.BENCH_COCO_IMAGES ?? 40_000);
 const PER_IMAGE = 7; // COCO train2017 has 7.3 boxes per image
@@ -48,7 +48,7 @@ export async function run(dir) {
     results[mode] = { seconds: Math.min(prev?.seconds ?? Infinity, r.seconds), peakRss: Math.max(prev?.peakRss ?? 0, r.peakRss) };
   };
   // Times are taken inside the children (Node's start-up is not counted).
-  await interleaved(3, { parse: once('parse'), scan: once('scan') }, undefined);
+  await rounds(3, [{ name: 'parse', run: once('parse') }, { name: 'scan', run: once('scan') }]);
   const mbps = (s) => bytes / MB / s;
   const rows = [
     { name: 'JSON.parse of the whole file', mbps: mbps(results.parse.seconds) },

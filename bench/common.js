@@ -1,7 +1,8 @@
-// Shared helpers for the benchmark: timing, fs baselines and table output.
-import { execSync } from 'node:child_process';
-import { createReadStream, readFileSync } from 'node:fs';
-import { open, mkdtemp, rm } from 'node:fs/promises';
+// Shared helpers of the benchmark: commands timed as a user runs them,
+// medians and spreads of interleaved rounds, and the tables.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,101 +16,94 @@ export async function cleanup(dir) {
   await rm(dir, { recursive: true, force: true });
 }
 
-/** Flushes dirty pages so one write case's write-back does not slow the next. */
+/** Flushes dirty pages, so one case's write-back does not slow the next. Never timed. */
 export function syncDisks() {
   try {
-    execSync('sync');
+    execFileSync('sync');
   } catch {
     // not fatal: numbers are just noisier
   }
 }
 
-/** Best of `runs` timings of an async function, in seconds. */
-export async function bestOf(runs, fn, before) {
-  let best = Infinity;
-  for (let i = 0; i < runs; i++) {
-    if (before) await before();
-    const t0 = process.hrtime.bigint();
-    await fn();
-    const s = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (s < best) best = s;
-  }
-  return best;
-}
-
-/**
- * The plain file-system write limit: the same buffers (same bytes, same
- * memory) handed to writev() in 1 MiB batches, with no framing or CRC.
- */
-export async function fsWrite(path, buffers) {
-  const h = await open(path, 'w');
-  let parts = [];
-  let n = 0;
-  for (const b of buffers) {
-    parts.push(b);
-    n += b.length;
-    if (n >= 1024 * 1024) {
-      await h.writev(parts);
-      parts = [];
-      n = 0;
-    }
-  }
-  if (parts.length) await h.writev(parts);
-  await h.close();
-}
-
-/**
- * Runs each case `rounds` times, interleaved (limit, ours, limit, ours…) so a
- * slow moment of the disk hits both, deleting the output and calling sync
- * before each; returns the best time of each case in seconds.
- */
-export async function interleaved(rounds, cases, outputPath) {
-  const best = Object.fromEntries(Object.keys(cases).map((k) => [k, Infinity]));
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries(cases)) {
-      if (outputPath) await rm(outputPath, { force: true });
-      syncDisks();
-      const t0 = process.hrtime.bigint();
-      await fn();
-      const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (s < best[name]) best[name] = s;
-    }
-  }
-  return best;
-}
-
-/**
- * The plain file-system read limit, the baseline of the read cases: the file
- * streamed with Node's own file stream in 1 MiB chunks, touching nothing.
- * This is how the reference figures in the project's issues were measured.
- */
-export async function fsRead(path) {
-  let n = 0;
-  for await (const c of createReadStream(path, { highWaterMark: 1024 * 1024 })) n += c.length;
-  return n;
-}
-
-/**
- * For information: the file read into one reused 1 MiB buffer. From the page
- * cache this is a bare memcpy into a cache-hot buffer, a ceiling no reader
- * that looks at its bytes (a CRC alone runs at ~4.5 GB/s here) can approach.
- */
-export async function fsReadReused(path) {
-  const h = await open(path, 'r');
-  const buf = Buffer.allocUnsafe(1024 * 1024);
-  let n = 0;
+// GNU time reports a command's CPU time and peak RSS (ru_maxrss of the
+// command itself: time is a small process, so the figure is not inflated by
+// a large parent, as getrusage's is across exec). Without it, only wall time.
+const GNU_TIME = ['/usr/bin/time', '/bin/time'].find((p) => {
   try {
-    for (;;) {
-      const { bytesRead } = await h.read(buf, 0, buf.length, n);
-      if (bytesRead === 0) break;
-      n += bytesRead;
-    }
-  } finally {
-    await h.close();
+    return existsSync(p) && spawnSync(p, ['-f', '%U', 'true'], { stdio: 'ignore' }).status === 0;
+  } catch {
+    return false;
   }
-  return n;
+});
+
+/**
+ * Runs a command to completion, as a user runs it (process start included),
+ * stdout to `stdout` (a path; default /dev/null). Returns wall seconds and,
+ * when GNU time is present, CPU seconds (user + system) and peak RSS bytes.
+ * A non-zero exit status is an error: a bench of a failing run means nothing.
+ */
+export function runCommand(cmd, args, { stdout = '/dev/null', timeFile, okStatus = [0] } = {}) {
+  const out = openSync(stdout, 'w');
+  try {
+    const [file, argv] = GNU_TIME && timeFile ? [GNU_TIME, ['-f', '%U %S %M', '-o', timeFile, cmd, ...args]] : [cmd, args];
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(file, argv, { stdio: ['ignore', out, 'pipe'], maxBuffer: 64 << 20 });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (r.error) throw r.error;
+    if (!okStatus.includes(r.status)) throw new Error(`${cmd} ${args.slice(0, 6).join(' ')} … exited ${r.status}: ${String(r.stderr).slice(0, 2000)}`);
+    const m = { seconds };
+    if (GNU_TIME && timeFile) {
+      const last = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+      m.cpu = last[0] + last[1];
+      m.rss = last[2] * 1024;
+    }
+    return m;
+  } finally {
+    closeSync(out);
+  }
 }
 
+/** Times an in-process call: wall and CPU seconds (this process's, all threads). */
+export async function timeCall(fn) {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await fn();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  return { seconds, cpu: (c.user + c.system) / 1e6 };
+}
+
+export function median(values) {
+  const v = values.filter((x) => x !== undefined).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+}
+
+export const spread = (values) => {
+  const v = values.filter((x) => x !== undefined);
+  return v.length ? [Math.min(...v), Math.max(...v)] : undefined;
+};
+
+/**
+ * Runs every case once per round, in the order given, `rounds` times, so a
+ * slow minute of this shared machine hits a case and its limit alike. Each
+ * case's `before` (removing outputs, sync) is not timed. Returns each case's
+ * measurements, one per round.
+ */
+export async function rounds(count, cases, { onRound } = {}) {
+  const results = Object.fromEntries(cases.map((c) => [c.name, []]));
+  for (let r = 0; r < count; r++) {
+    for (const c of cases) {
+      if (c.before) await c.before();
+      results[c.name].push(await c.run());
+    }
+    onRound?.(r + 1, count);
+  }
+  return results;
+}
+
+/** Old-style table (coco, tf-view): one number per case and its ratio to a baseline. */
 export function table(rows) {
   const head = ['case', 'MB/s', 'baseline', 'baseline MB/s', 'ratio', 'target', 'ok'];
   const body = rows.map((r) => [
@@ -122,6 +116,10 @@ export function table(rows) {
     r.target !== undefined ? `>= ${r.target}%` : '',
     r.target !== undefined ? ((100 * r.mbps) / r.baselineMbps >= r.target ? 'yes' : 'NO') : '',
   ]);
+  return markdown(head, body);
+}
+
+export function markdown(head, body) {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => String(b[i]).length)));
   const line = (cells) => '| ' + cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ') + ' |';
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
@@ -143,3 +141,5 @@ export function peakRss() {
   }
   return process.resourceUsage().maxRSS * 1024;
 }
+
+export const hasGnuTime = () => GNU_TIME !== undefined;

@@ -25,22 +25,14 @@ export type { Compression, CompressionOption } from './record/compression.js';
 // At the root, `crc32c` is the fastest implementation available (native when
 // the optional @node-rs/crc32 is installed); tfrecord-od/record's is pure JS.
 export { crc32cFast as crc32c, crc32cImplementation } from './io/native-crc.js';
-export {
-  encodeExample,
-  decodeExample,
-  encodeSequenceExample,
-  decodeSequenceExample,
-  bytesFeature,
-  floatFeature,
-  int64Feature,
-  tfParseVerdict,
-  type Feature,
-  type Features,
-  type FeatureInput,
-  type SequenceExample,
-  type TfParseVerdict,
-  type TfDivergence,
-} from './example/index.js';
+// From the modules themselves rather than example/index.js, whose
+// SequenceExample codec loads protobufjs with it: at the root, io/sequence.ts
+// loads it on first use instead.
+export { encodeExample, decodeExample } from './example/codec.js';
+export { bytesFeature, floatFeature, int64Feature, type Feature, type Features, type FeatureInput } from './example/features.js';
+export { tfParseVerdict, type TfParseVerdict, type TfDivergence } from './example/tf-view.js';
+export { encodeSequenceExample, decodeSequenceExample } from './io/sequence.js';
+export type { SequenceExample } from './example/sequence-codec.js';
 export {
   toExample,
   fromExample,
@@ -51,16 +43,10 @@ export {
   type LabelMap,
   type LabelMapItem,
 } from './detection/index.js';
-export {
-  validateDataset,
-  DatasetValidator,
-  FINDING_CODES,
-  type ValidateOptions,
-  type ValidationReport,
-  type Finding,
-  type FindingCode,
-  type Severity,
-} from './validate/index.js';
+// From the modules themselves rather than validate/index.js, which also
+// exports the report's zod schemas: the root does not load zod.
+export { validateDataset, DatasetValidator, type ValidateOptions, type ValidationReport } from './validate/validate.js';
+export { FINDING_CODES, type Finding, type FindingCode, type Severity } from './validate/findings.js';
 export { datasetStats, type DatasetStats, type StatsOptions } from './stats/index.js';
 export { convertDataset, parseSplits, type ConvertOptions, type ConvertProgress, type ConvertReport } from './convert/index.js';
 export { readManifest, computeJobArgs, type DatasetManifest, type JobArgs, type Target } from './dataset/index.js';

@@ -26,7 +26,7 @@ import { ClassNameCheck } from './class-names.js';
 import { lockOutput } from './lock.js';
 import { CoordinateScaleCheck } from './coords-check.js';
 import { assignLabels, labelMapGaps, reconcileLabelMaps } from './labels.js';
-import { resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
+import { CONVERT_DEFAULTS, resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
 import { publishOutput } from './publish.js';
 import { renumberLabels } from './renumber.js';
 import { countItems, emptyReport, emptyTally, reportClasses, type ConvertReport, type RunNote } from './report.js';
@@ -50,13 +50,16 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   const userLabelMap = typeof opts.labelMap === 'string' ? await readLabelMapFile(opts.labelMap) : opts.labelMap;
   await prepareOutput(opts.out);
   const unlock = lockOutput(opts.out);
-  // Workers start now, so they load their code while this thread reads the
-  // annotations.
-  const pool = startPool(opts);
+  // A worker count given is started now, so the workers load their code
+  // while this thread reads the annotations. Otherwise the count depends on
+  // how many images pass 1 finds (CONVERT_DEFAULTS.workers), and a small
+  // dataset starts none: each would cost more than it saves.
+  let pool = opts.workers !== undefined ? startPool(opts, opts.workers) : undefined;
+  const poolFor = (images: number) => (pool ??= startPool(opts, CONVERT_DEFAULTS.workers(images)));
   try {
-    return await runStages(opts, spec, userLabelMap, pool);
+    return await runStages(opts, spec, userLabelMap, poolFor);
   } finally {
-    await pool.close();
+    await pool?.close();
     unlock();
   }
 }
@@ -72,10 +75,10 @@ async function prepareOutput(out: string): Promise<void> {
   }
 }
 
-function startPool(opts: ResolvedConvertOptions): WorkerPool<ConvertJob, unknown> {
+function startPool(opts: ResolvedConvertOptions, size: number): WorkerPool<ConvertJob, unknown> {
   const inline = createJobRunner(opts.job, false);
   return createWorkerPool<ConvertJob, unknown>({
-    size: opts.workers,
+    size,
     script: () => workerScript(import.meta.url, 'item-worker.js', 'convert'),
     workerData: opts.job,
     inline: async (job) => (await inline(job)).result,
@@ -148,7 +151,7 @@ async function runStages(
   opts: ResolvedConvertOptions,
   spec: FormatSpec,
   userLabelMap: LabelMap | undefined,
-  pool: WorkerPool<ConvertJob, unknown>,
+  poolFor: (images: number) => WorkerPool<ConvertJob, unknown>,
 ): Promise<ConvertReport> {
   const report = emptyReport(opts.out);
   report.target = opts.target;
@@ -179,6 +182,7 @@ async function runStages(
   // The read-back follows the writers. It checks labels against pass 1's map;
   // should the labels be renumbered, it starts over with the new one.
   const checkOptions: RecordCheckOptions = { labelMap: labels.labelMap, trustImageHashes: true, target: opts.target };
+  const pool = poolFor(scan.scanned);
   const sink = await ShardSink.open(opts, pool, checkOptions, !failing());
   try {
     const tally = emptyTally(opts.splitNames);

@@ -45,11 +45,24 @@ export const CONVERT_DEFAULTS = {
    * for pass 2; larger datasets are read twice instead, so memory stays bounded.
    */
   itemCacheLimit: 25_000,
-  /** One image worker per CPU; read when asked, as the CPUs available can change. */
-  get workers(): number {
-    return availableParallelism();
+  /**
+   * Worker threads for a dataset of `images` images: none below
+   * IMAGES_PER_WORKER images, then one per IMAGES_PER_WORKER up to one per
+   * CPU but one, since this thread is busy too (it scans, frames, writes and
+   * gathers the read-back). Each worker is a V8 isolate of its own that
+   * loads and compiles the code again: about 0.1–0.2 CPU-s before its first
+   * image, more than a few hundred images cost in this thread. Measured with
+   * `npm run bench` on the 2-core reference machine (CPU seconds, medians of
+   * 3): 300 images 0.47 with none, 0.54 with one, 0.60 with two; 1,000
+   * images 1.09 / 0.94 / 1.09; 4,000 images 3.56 / 2.41 / 3.05.
+   */
+  workers(images: number): number {
+    return Math.max(0, Math.min(availableParallelism() - 1, Math.floor(images / IMAGES_PER_WORKER)));
   },
 } as const;
+
+/** See CONVERT_DEFAULTS.workers. */
+export const IMAGES_PER_WORKER = 500;
 
 export interface ConvertOptions {
   from: FormatName;
@@ -92,7 +105,7 @@ export interface ConvertOptions {
    * reading the annotations again (default 25,000; 0 always reads twice).
    */
   itemCacheLimit?: number;
-  /** Worker threads for images (default: CPU count; 0 = in this thread). */
+  /** Worker threads for images (0 = in this thread; default: from the number of images, see CONVERT_DEFAULTS.workers). */
   workers?: number;
   /** Read images (and YOLO labels) reached through symlinks that lead outside their folder (default false: item errors). */
   allowSymlinksOutside?: boolean;
@@ -145,7 +158,8 @@ export interface ResolvedConvertOptions {
   /** What every image job is told: the target format and limits, and the box policy. */
   job: ItemJobConfig;
   itemCacheLimit: number;
-  workers: number;
+  /** As given; undefined: decided from the number of images once pass 1 has counted them. */
+  workers: number | undefined;
   target: Target;
   onProgress: (p: ConvertProgress) => void;
 }
@@ -196,7 +210,7 @@ export function resolveConvertOptions(options: ConvertOptions, ownSplits?: reado
       policy: options.bbox ?? CONVERT_DEFAULTS.bbox,
     },
     itemCacheLimit: options.itemCacheLimit ?? CONVERT_DEFAULTS.itemCacheLimit,
-    workers: options.workers ?? CONVERT_DEFAULTS.workers,
+    workers: options.workers,
     target: options.target ?? CONVERT_DEFAULTS.target,
     onProgress: options.onProgress ?? (() => undefined),
   };

@@ -24,7 +24,9 @@ const VERIFY_RANGE_BYTES = 16 * 1024 * 1024;
 /**
  * A read-back request's weight for the pool, in batches of images (see
  * PoolOptions): reading back, checking and hashing a megabyte of shard took
- * about as long as 1.5 batches of four ~100 KB images (measured on workers).
+ * about as long as 1.5 batches of four ~100 KB images (measured on workers,
+ * when the read-back still hashed the shards; without the SHA-256 it is
+ * lighter, so this now errs towards sending images elsewhere).
  */
 function checkCost(request: RecordCheckRequest): number {
   const bytes = request.range ? request.range.end - request.range.start : VERIFY_RANGE_BYTES;
@@ -39,7 +41,7 @@ export interface VerifiedOutput {
   valid: boolean;
   /** The read-back's findings, naming the shards by their final paths. */
   findings: Finding[];
-  /** Every shard file's SHA-256, CRC32C and size on disk, by staged path. */
+  /** Every shard file's SHA-256, CRC32C and size on disk, by staged path (the writers' for uncompressed shards, see verify.ts). */
   digests: Map<string, FileDigest>;
 }
 

@@ -6,13 +6,19 @@
  * DatasetValidator on this thread, strictly in the order the records were
  * written, so the report (and which of two duplicates is named first) does
  * not depend on which worker finished first. Only the last stretch of each
- * shard is left for the end. The same reads hash each shard for the
- * manifest: the stretches of a shard go, one after the other, to the same
- * worker, which carries the digest from one to the next.
+ * shard is left for the end. The stretches of a shard go, one after the
+ * other, to the same worker.
+ *
+ * The manifest's digests of an uncompressed shard (SHA-256, CRC32C) are the
+ * writer's, computed from the bytes as they went out (ShardInfo.digest):
+ * hashing them again here would be a second SHA-256 pass over every byte,
+ * the largest cost of the read-back, to learn what the record CRCs checked
+ * here already prove, that the file holds exactly the bytes written.
  *
  * Compressed shards cannot be read from the middle: each is checked whole
- * once it is closed. So are shards rewritten after the fact (renumbered
- * labels), through a fresh verifier.
+ * once it is closed, and hashed in that read (the writer hashes only
+ * uncompressed bytes). Shards rewritten after the fact (renumbered labels)
+ * are checked whole too, through a fresh verifier.
  */
 import { TfrecordError } from '../errors.js';
 import type { Compression } from '../record/compression.js';
@@ -24,8 +30,8 @@ import type { DatasetValidator, ValidationReport } from '../validate/validate.js
 export interface VerifierOptions {
   /**
    * Runs one request, typically on a worker thread: requests with the same
-   * `pin` must run on the same thread (it holds the shard's digest between
-   * them), one after the other in the order they were sent.
+   * `pin` must run on the same thread, one after the other in the order
+   * they were sent.
    */
   check: (request: RecordCheckRequest, pin: number) => Promise<RecordCheckResult>;
   /**
@@ -46,15 +52,12 @@ interface ShardProgress {
   sentRecords: number;
   sentBytes: number;
   pin: number;
-  /** Whether a request (and so the digest) has been started. */
-  started: boolean;
   /** The shard's last request: the next one waits for it. */
   chain: Promise<unknown>;
 }
 
 export interface VerifyResult {
   report: ValidationReport;
-  /** SHA-256 (hex) of every shard file, by staged path. */
   /** Each shard file's digests, by staged path. */
   digests: Map<string, FileDigest>;
 }
@@ -74,7 +77,7 @@ export class ShardVerifier implements ShardListener {
 
   private progress(path: string): ShardProgress {
     let p = this.shards.get(path);
-    if (!p) this.shards.set(path, (p = { seqs: [], sentRecords: 0, sentBytes: 0, pin: this.shards.size, started: false, chain: Promise.resolve() }));
+    if (!p) this.shards.set(path, (p = { seqs: [], sentRecords: 0, sentBytes: 0, pin: this.shards.size, chain: Promise.resolve() }));
     return p;
   }
 
@@ -89,17 +92,15 @@ export class ShardVerifier implements ShardListener {
     if (bytes - p.sentBytes >= this.config.rangeBytes) this.send(stagedPath, p, records, bytes);
   }
 
-  /** Sends records [sentRecords, records) (bytes [sentBytes, bytes)) of an uncompressed shard; `last` ends its digest. */
-  private send(path: string, p: ShardProgress, records: number, bytes: number, last = false): void {
+  /** Sends records [sentRecords, records) (bytes [sentBytes, bytes)) of an uncompressed shard. */
+  private send(path: string, p: ShardProgress, records: number, bytes: number): void {
     const count = records - p.sentRecords;
-    if (count <= 0 && !last) return;
+    if (count <= 0) return;
     const seqs = p.seqs.splice(0, count);
     const range = { start: p.sentBytes, end: bytes, firstIndex: p.sentRecords };
-    const hash = { first: !p.started, last };
-    p.started = true;
     p.sentRecords = records;
     p.sentBytes = bytes;
-    this.dispatch(path, p, { path, range, compression: 'none', options: this.config.options, hash }, range.firstIndex, seqs);
+    this.dispatch(path, p, { path, range, compression: 'none', options: this.config.options }, range.firstIndex, seqs);
   }
 
   private dispatch(path: string, p: ShardProgress, request: RecordCheckRequest, firstIndex: number, seqs: number[]): void {
@@ -150,7 +151,8 @@ export class ShardVerifier implements ShardListener {
         throw new TfrecordError('io', `shard has ${s.records} records but ${p.sentRecords + p.seqs.length} were reported`, { file: s.stagedPath });
       }
       if (this.config.compression === 'none') {
-        this.send(s.stagedPath, p, s.records, s.bytes, true);
+        if (s.digest) this.digests.set(s.stagedPath, s.digest);
+        this.send(s.stagedPath, p, s.records, s.bytes);
       } else {
         const seqs = p.seqs.splice(0);
         p.sentRecords = s.records;

@@ -1,76 +1,19 @@
 /**
- * tf.SequenceExample through protobufjs, converted to and from the same
- * Feature shapes the fast Example codec uses.
+ * tf.SequenceExample encoding and decoding for the `tfrecord-od/example`
+ * entry point, with protobufjs loaded with this module (see
+ * sequence-codec.ts; the package root loads it lazily instead).
  */
-import { TfrecordError } from '../errors.js';
-import { type Feature, type FeatureInput, type Features, createFeatures } from './features.js';
+import { makeSequenceCodec, type SequenceExample, type SequenceExampleInput } from './sequence-codec.js';
 import { SequenceExampleType } from './proto-schema.js';
 
-export interface SequenceExample {
-  context: Features;
-  featureLists: Record<string, Feature[]>;
-}
+export type { SequenceExample, SequenceExampleInput } from './sequence-codec.js';
 
-export interface SequenceExampleInput {
-  context?: Record<string, FeatureInput>;
-  featureLists?: Record<string, FeatureInput[]>;
-}
-
-const utf8 = new TextEncoder();
-
-function toPlainFeature(f: FeatureInput): Record<string, unknown> {
-  switch (f.kind) {
-    case 'bytes_list':
-      return { bytesList: { value: f.values.map((v) => (typeof v === 'string' ? utf8.encode(v) : v)) } };
-    case 'float_list':
-      return { floatList: { value: Array.from(f.values) } };
-    case 'int64_list':
-      return { int64List: { value: f.values.map((v) => String(v)) /* protobufjs parses decimal strings into exact int64s */ } };
-    default:
-      return {};
-  }
-}
-
-/** protobufjs hands int64 values back as Long objects; their decimal string is exact. */
-function longToValue(v: { toString(): string } | number): number | bigint {
-  if (typeof v === 'number') return v;
-  const big = BigInt(v.toString());
-  return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big;
-}
-
-interface PlainFeature {
-  bytesList?: { value?: Uint8Array[] };
-  floatList?: { value?: number[] };
-  int64List?: { value?: Array<{ toString(): string } | number> };
-}
-
-function fromPlainFeature(f: PlainFeature): Feature {
-  // protobufjs returns Node Buffers; hand out plain Uint8Array views like the Example codec does.
-  if (f.bytesList) return { kind: 'bytes_list', values: (f.bytesList.value ?? []).map((v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength)) };
-  if (f.floatList) return { kind: 'float_list', values: f.floatList.value ?? [] };
-  if (f.int64List) return { kind: 'int64_list', values: (f.int64List.value ?? []).map(longToValue) };
-  return { kind: 'empty' };
-}
+const codec = makeSequenceCodec(SequenceExampleType);
 
 export function encodeSequenceExample(input: SequenceExampleInput): Uint8Array {
-  const context: Record<string, unknown> = {};
-  for (const [k, f] of Object.entries(input.context ?? {})) context[k] = toPlainFeature(f);
-  const lists: Record<string, unknown> = {};
-  for (const [k, fs] of Object.entries(input.featureLists ?? {})) lists[k] = { feature: fs.map(toPlainFeature) };
-  const message = SequenceExampleType.fromObject({ context: { feature: context }, featureLists: { featureList: lists } });
-  return SequenceExampleType.encode(message).finish();
+  return codec.encode(input);
 }
 
 export function decodeSequenceExample(bytes: Uint8Array): SequenceExample {
-  let decoded: { context?: { feature?: Record<string, PlainFeature> }; featureLists?: { featureList?: Record<string, { feature?: PlainFeature[] }> } };
-  try {
-    decoded = SequenceExampleType.decode(bytes) as unknown as typeof decoded;
-  } catch (err) {
-    throw new TfrecordError('not-an-example', `not a tf.SequenceExample: ${(err as Error).message}`, { cause: err });
-  }
-  const context = createFeatures();
-  for (const [k, f] of Object.entries(decoded.context?.feature ?? {})) context[k] = fromPlainFeature(f);
-  const featureLists: Record<string, Feature[]> = Object.create(null);
-  for (const [k, l] of Object.entries(decoded.featureLists?.featureList ?? {})) featureLists[k] = (l.feature ?? []).map(fromPlainFeature);
-  return { context, featureLists };
+  return codec.decode(bytes);
 }

@@ -22,9 +22,11 @@ export interface ReadOptions extends Omit<ParserOptions, 'totalBytes' | 'file' |
   /** Read size for files (default 1 MiB). */
   chunkSize?: number;
   /**
-   * Read files with blocking calls. Only for worker threads that do nothing
-   * else: it skips libuv's thread-pool round trip per chunk, which otherwise
-   * leaves a fast consumer idle. Never on the main thread.
+   * Read files with blocking calls. Only for threads that do nothing else
+   * meanwhile (a worker thread, or a command-line process reading its
+   * input): it skips libuv's thread-pool round trip per chunk, which
+   * otherwise leaves a fast consumer idle. Never in a server's or an app's
+   * main thread, whose event loop it would stall.
    */
   sync?: boolean;
   /**

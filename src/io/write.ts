@@ -3,7 +3,7 @@
  * temporary name next to the final one and are renamed into place by close(),
  * so an interrupted run never leaves a partial file under the final name.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, type Hash, randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
@@ -39,6 +39,21 @@ export interface WriteOptions {
    * longer needs them, so the caller may reuse their memory.
    */
   release?: (parts: Uint8Array[]) => void;
+  /**
+   * Uncompressed path targets: hash the bytes as they are handed to the file
+   * (SHA-256, CRC32C and size; see `digest()`), so a caller that needs the
+   * file's digests does not have to read the file again for them.
+   */
+  digest?: boolean;
+}
+
+/** What a publisher needs to know of a file's bytes: a manifest's SHA-256, Cloud Storage's CRC32C, the size. */
+export interface FileDigest {
+  /** Hex. */
+  sha256: string;
+  /** Plain (unmasked) CRC32C of the file, as Cloud Storage computes it for an object. */
+  crc32c: number;
+  bytes: number;
 }
 
 export type RecordTarget = string | Writable;
@@ -210,12 +225,25 @@ export class RecordWriter {
   private handle: FileHandle | undefined;
   /** Where the file is being written (a temporary name unless not atomic), and its final name. */
   private readonly paths: { temp: string; final: string } | undefined;
+  /** The file's digests so far (WriteOptions.digest). */
+  private readonly hash: { sha256: Hash; crc32c: number; bytes: number } | undefined;
+  private finalDigest: FileDigest | undefined;
 
   constructor(
     private readonly target: RecordTarget,
     private readonly options: WriteOptions = {},
   ) {
     if (typeof target === 'string') this.paths = { temp: options.atomic === false ? target : temporaryPath(target), final: target };
+    if (options.digest && this.paths && (options.compression ?? 'none') === 'none') this.hash = { sha256: createHash('sha256'), crc32c: 0, bytes: 0 };
+  }
+
+  /**
+   * The file's SHA-256, CRC32C and size, once close() has returned, when
+   * asked for (WriteOptions.digest): computed from the bytes as they were
+   * handed to the file, in the order written.
+   */
+  digest(): FileDigest | undefined {
+    return this.finalDigest;
   }
 
   static async create(target: RecordTarget, options: WriteOptions = {}): Promise<RecordWriter> {
@@ -293,6 +321,14 @@ export class RecordWriter {
       this.parts = [];
       this.partsBytes = 0;
       const sink = this.sink ?? (await this.open());
+      const hash = this.hash;
+      if (hash) {
+        for (const p of parts) {
+          hash.sha256.update(p);
+          hash.crc32c = crc32cFast(p, hash.crc32c);
+        }
+        hash.bytes += size;
+      }
       const { onWritten, release } = this.options;
       const compressed = (this.options.compression ?? 'none') !== 'none';
       if ((onWritten || release) && this.paths && !compressed) {
@@ -331,6 +367,7 @@ export class RecordWriter {
       if (this.options.fsync && this.handle) await this.handle.sync();
       await sink.end();
       this.closed = true;
+      if (this.hash) this.finalDigest = { sha256: this.hash.sha256.digest('hex'), crc32c: this.hash.crc32c, bytes: this.hash.bytes };
       if (this.paths && this.paths.temp !== this.paths.final) await rename(this.paths.temp, this.paths.final);
     } catch (err) {
       await this.abort();

@@ -68,6 +68,17 @@ export const DEFAULT_MAX_RECORD_BYTES = 2 * 1024 * 1024 * 1024;
  */
 const PREALLOCATE_UNKNOWN_LIMIT = 64 * 1024 * 1024;
 
+/**
+ * With `borrow`, a record that spans two input chunks is gathered into one
+ * of two buffers the parser keeps and reuses, not into a fresh allocation
+ * (zero-filled, then garbage): with 1 MiB chunks about one ~100 KB record in
+ * ten spans a boundary. Two, because the record gathered last may still be
+ * waiting to be handed out while the next one starts filling the other.
+ * Larger records get memory of their own, so a parser never holds on to
+ * more than twice this after a huge record.
+ */
+const LEND_BUFFER_LIMIT = 16 * 1024 * 1024;
+
 const enum State {
   Header,
   Payload,
@@ -100,6 +111,10 @@ export class RecordParser {
 
   private readonly footer = new Uint8Array(FOOTER_BYTES);
   private footerFill = 0;
+
+  /** See LEND_BUFFER_LIMIT. */
+  private readonly lendBuffers: Array<Uint8Array | undefined> = [undefined, undefined];
+  private lendTurn = 0;
 
   constructor(options: ParserOptions = {}) {
     this.verify = options.verify ?? true;
@@ -241,8 +256,21 @@ export class RecordParser {
   /** Reserves room for the payload on its first bytes (after any borrowing chance has passed). */
   private allocate(): void {
     if (this.payload || this.pieces) return;
-    if (this.totalBytes !== undefined || this.length <= PREALLOCATE_UNKNOWN_LIMIT) this.payload = new Uint8Array(this.length);
+    if (this.borrow && this.length <= LEND_BUFFER_LIMIT) this.payload = this.lendBuffer(this.length);
+    else if (this.totalBytes !== undefined || this.length <= PREALLOCATE_UNKNOWN_LIMIT) this.payload = new Uint8Array(this.length);
     else this.pieces = [];
+  }
+
+  /** `length` bytes of the lending buffer not used by the record gathered last. */
+  private lendBuffer(length: number): Uint8Array {
+    this.lendTurn ^= 1;
+    let buf = this.lendBuffers[this.lendTurn];
+    if (!buf || buf.length < length) {
+      // Grown with room to spare, so slightly larger records do not reallocate each time.
+      buf = new Uint8Array(Math.min(LEND_BUFFER_LIMIT, Math.max(length, 2 * (buf?.length ?? 0), 64 * 1024)));
+      this.lendBuffers[this.lendTurn] = buf;
+    }
+    return buf.subarray(0, length);
   }
 
   private finishRecord(out: RecordEntry[]): void {

@@ -10,7 +10,7 @@ import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TfrecordError } from '../errors.js';
 import { readRecords } from '../io/read.js';
-import { RecordWriter } from '../io/write.js';
+import { type FileDigest, RecordWriter } from '../io/write.js';
 import { FRAME_OVERHEAD } from '../record/frame.js';
 import type { Compression } from '../record/compression.js';
 import { shardExtension, shardName } from './naming.js';
@@ -50,6 +50,12 @@ export interface ShardInfo {
   records: number;
   /** Framed, uncompressed bytes. */
   bytes: number;
+  /**
+   * Uncompressed shards: the file's SHA-256, CRC32C and size, computed as its
+   * bytes were written (see WriteOptions.digest), so nobody reads the file
+   * again to hash it. Compressed shards have none.
+   */
+  digest?: FileDigest;
 }
 
 interface OpenShard {
@@ -59,7 +65,7 @@ interface OpenShard {
 
 export class ShardedWriter {
   private readonly open: OpenShard[] = [];
-  private readonly done: Array<{ stagedPath: string; records: number; bytes: number }> = [];
+  private readonly done: Array<{ stagedPath: string; records: number; bytes: number; digest: FileDigest | undefined }> = [];
   private next = 0;
   private finished: ShardInfo[] | undefined;
   private readonly tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -88,6 +94,7 @@ export class ShardedWriter {
     const writer = await RecordWriter.create(stagedPath, {
       compression: this.options.compression,
       atomic: false,
+      digest: true,
       ...(listener?.written ? { onWritten: (records: number, bytes: number) => listener.written!(stagedPath, records, bytes) } : {}),
       ...(this.options.release ? { release: this.options.release } : {}),
     });
@@ -129,7 +136,7 @@ export class ShardedWriter {
 
   private async closeShard(shard: OpenShard): Promise<void> {
     await shard.writer.close();
-    this.done.push({ stagedPath: shard.stagedPath, records: shard.writer.records, bytes: shard.writer.bytes });
+    this.done.push({ stagedPath: shard.stagedPath, records: shard.writer.records, bytes: shard.writer.bytes, digest: shard.writer.digest() });
   }
 
   /** Closes every shard (still under staging names) and returns what will be published. */
@@ -146,7 +153,9 @@ export class ShardedWriter {
     const ext = shardExtension(this.options.compression);
     this.finished = this.done.map((d, i) => {
       const name = shardName(this.options.prefix, i, total, ext);
-      return { name, path: join(this.options.dir, name), stagedPath: d.stagedPath, records: d.records, bytes: d.bytes };
+      const info: ShardInfo = { name, path: join(this.options.dir, name), stagedPath: d.stagedPath, records: d.records, bytes: d.bytes };
+      if (d.digest) info.digest = d.digest;
+      return info;
     });
     return this.finished;
   }
@@ -163,7 +172,7 @@ export class ShardedWriter {
     for (const s of shards) {
       // RecordWriter writes under its own temporary name and renames over the
       // staged file only on close(), after the last record was read from it.
-      const writer = await RecordWriter.create(s.stagedPath, { compression });
+      const writer = await RecordWriter.create(s.stagedPath, { compression, digest: true });
       try {
         for await (const payload of readRecords(s.stagedPath, { compression })) await writer.write(map(payload));
         await writer.close();
@@ -172,6 +181,9 @@ export class ShardedWriter {
         throw err;
       }
       s.bytes = writer.bytes;
+      const digest = writer.digest();
+      if (digest) s.digest = digest;
+      else delete s.digest;
     }
     return shards;
   }

@@ -32,6 +32,8 @@ export interface StatsOptions {
   compression?: CompressionOption;
   /** Largest record accepted (default: the reader's, 2 GiB). */
   maxRecordBytes?: number;
+  /** Read files with blocking calls: for worker threads and command-line processes only (see ReadOptions.sync). */
+  syncReads?: boolean;
 }
 
 export interface FileStats {
@@ -391,6 +393,7 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
     compression: options.compression ?? 'auto',
     // Each record is fully processed before the next is read: lend, don't copy.
     borrow: true,
+    ...(options.syncReads ? { sync: true } : {}),
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
   });
   let fs: FileStats | undefined;

@@ -10,6 +10,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { CompressionOption } from '../record/compression.js';
 import { crc32cFast } from '../io/native-crc.js';
 import type { FileRange } from '../io/read.js';
+import type { FileDigest } from '../io/write.js';
 import { isFramingProblem, type ProblemEvent, type RecordEvent, walkFile, type WalkFileOptions, walkFileSync } from '../walk/walk-records.js';
 import { type CheckedRecord, checkRecordDetached, framingRecord, recordCheckContext, type RecordCheckOptions } from './record-check.js';
 
@@ -36,14 +37,7 @@ export interface RecordCheckResult {
   digest?: FileDigest;
 }
 
-/** What a publisher needs to know of a file's bytes: the manifest's SHA-256, Cloud Storage's CRC32C, the size. */
-export interface FileDigest {
-  /** Hex. */
-  sha256: string;
-  /** Plain (unmasked) CRC32C of the file, as Cloud Storage computes it for an object. */
-  crc32c: number;
-  bytes: number;
-}
+export type { FileDigest };
 
 interface DigestInProgress {
   sha256: Hash;

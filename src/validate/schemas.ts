@@ -1,27 +1,11 @@
 /**
- * zod schemas for the validator's inputs and outputs: options are checked at
- * the library boundary (so a CLI typo and a library misuse fail the same way),
- * and the report schema documents the `--json` output for consumers.
+ * zod schemas of the validator's report: they document the `--json` output
+ * for consumers, who can check a report with them. The options are checked
+ * without zod (options-check.ts), so that validating and converting do not
+ * pay for loading it.
  */
 import { z } from 'zod';
 import { FINDING_CODES } from './findings.js';
-
-const labelMapSchema = z.object({
-  items: z.array(z.object({ id: z.number().int().min(1), name: z.string(), displayName: z.string().optional() })),
-});
-
-export const validateOptionsSchema = z.object({
-  labelMap: labelMapSchema.optional(),
-  numClasses: z.number().int().min(1).optional(),
-  decode: z.boolean().optional(),
-  maxFindings: z.number().int().min(0).optional(),
-  compression: z.enum(['auto', 'none', 'gzip', 'zlib']).optional(),
-  maxRecordBytes: z.number().int().min(1).optional(),
-  trustImageHashes: z.boolean().optional(),
-  syncReads: z.boolean().optional(),
-  target: z.enum(['ai-platform', 'od-api']).optional(),
-  onFinding: z.custom<(f: unknown) => void>((v) => typeof v === 'function', { message: 'expected a function' }).optional(),
-});
 
 export const findingSchema = z.object({
   severity: z.enum(['error', 'warning']),

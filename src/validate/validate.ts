@@ -27,7 +27,7 @@ import {
   type RecordSummary,
 } from './record-check.js';
 import { DEFAULT_SEVERITY, type Finding, FindingCollector, type FindingCode, type FindingSummary, type Severity } from './findings.js';
-import { validateOptionsSchema } from './schemas.js';
+import { checkValidateOptions } from './options-check.js';
 
 /** Exported from here as before; the walker owns it now. */
 export { listTfrecordFiles } from '../walk/walk-records.js';
@@ -51,7 +51,7 @@ export interface ValidateOptions {
    * are unchanged, and hashing every image again would double the cost.
    */
   trustImageHashes?: boolean;
-  /** Read files with blocking calls: for worker threads only (see ReadOptions.sync). */
+  /** Read files with blocking calls: for worker threads and command-line processes only (see ReadOptions.sync). */
   syncReads?: boolean;
   /** Called for every finding as it is found, including those not stored. */
   onFinding?: (finding: Finding) => void;
@@ -159,11 +159,7 @@ export class DatasetValidator {
   }
 
   static async create(options: ValidateOptions = {}): Promise<DatasetValidator> {
-    const parsed = validateOptionsSchema.safeParse(options);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new TfrecordError('bad-argument', `invalid validate option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
-    }
+    checkValidateOptions(options);
     const v = new DatasetValidator(options);
     if (options.decode) {
       // Loaded only when asked for: sharp's start-up is the slowest part of a plain run.

@@ -42,7 +42,8 @@ describe('the parser', () => {
       empty: CONVERT_DEFAULTS.empty,
       format: CONVERT_DEFAULTS.format,
       target: CONVERT_DEFAULTS.target,
-      workers: availableParallelism(),
+      // Not given: the library decides from the number of images (CONVERT_DEFAULTS.workers).
+      workers: undefined,
       quiet: false,
       json: false,
     });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crc32c } from 'tfrecord-od/record';
 import { ShardVerifier } from '../../src/convert/verify.js';
 import { ShardedWriter, type ShardInfo } from '../../src/shard/sharded-writer.js';
 import { checkRecords, type FileHashes, type RecordCheckRequest, type RecordCheckResult } from '../../src/validate/range.js';
@@ -89,6 +90,19 @@ describe('ShardVerifier', () => {
     expect(first).toMatchObject({ file: shards[0]!.stagedPath, record: 1 });
     expect(first.message).toContain(`${shards[0]!.stagedPath} record 0`);
     for (const s of shards) expect(result.digests.get(s.stagedPath)?.sha256).toBe(sha(await readFile(s.stagedPath)));
+    await out.remove();
+  });
+
+  it('does not hash uncompressed shards again: their digests are the writer\'s, and equal the files\'', async () => {
+    const workers = pretendWorkers();
+    const { out, shards, result } = await run({ shardSize: 3 * (payloads[0]!.length + 200) }, workers.check);
+    expect(workers.requests.length).toBeGreaterThanOrEqual(shards.length);
+    expect(workers.requests.filter((r) => r.hash !== undefined)).toEqual([]);
+    for (const s of shards) {
+      const bytes = await readFile(s.stagedPath);
+      expect(s.digest).toEqual({ sha256: sha(bytes), crc32c: crc32c(bytes), bytes: bytes.length });
+      expect(result.digests.get(s.stagedPath)).toEqual(s.digest);
+    }
     await out.remove();
   });
 

@@ -3,6 +3,7 @@
  * name, then rename), streams with backpressure, progress callbacks, and
  * nothing left behind on failure. Files are read back with io/read.ts.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { statSync } from 'node:fs';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
@@ -10,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { readRecordEntries, readRecords } from 'tfrecord-od';
-import { RecordWriter, writeRecords } from 'tfrecord-od';
+import { crc32c, RecordWriter, writeRecords } from 'tfrecord-od';
+import { frameRecord } from 'tfrecord-od/record';
 import { collect } from '../helpers/streams.js';
 
 const payloads = (n: number, size = 37) =>
@@ -106,6 +108,31 @@ describe('writing', () => {
     for (let i = 0; i < 8; i++) await writer.write(new Uint8Array(300_000));
     await writer.close();
     expect(calls).toBe(0);
+  });
+
+  it('digest: the SHA-256, CRC32C and size of the file, from the bytes as they went out', async () => {
+    const dir = await tempDir();
+    const path = join(dir, 'd.tfrecord');
+    const writer = await RecordWriter.create(path, { digest: true });
+    expect(writer.digest()).toBeUndefined();
+    // Several 1 MiB batches, and records framed by the caller too.
+    for (let i = 0; i < 40; i++) {
+      if (i % 2) await writer.write(new Uint8Array(70_000).fill(i));
+      else await writer.writeFramed(frameRecord(new Uint8Array(70_000).fill(i)));
+    }
+    await writer.close();
+    const bytes = await readFile(path);
+    expect(bytes.length).toBe(40 * (70_000 + 16));
+    expect(writer.digest()).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), crc32c: crc32c(bytes), bytes: bytes.length });
+    // Not asked for, or compressed (its file bytes are not the records'): none.
+    const plain = await RecordWriter.create(join(dir, 'p.tfrecord'));
+    await plain.write(new Uint8Array(3));
+    await plain.close();
+    expect(plain.digest()).toBeUndefined();
+    const gz = await RecordWriter.create(join(dir, 'z.tfrecord.gz'), { compression: 'gzip', digest: true });
+    await gz.write(new Uint8Array(3));
+    await gz.close();
+    expect(gz.digest()).toBeUndefined();
   });
 
   it('atomic: false aborts by removing the file itself', async () => {

@@ -40,7 +40,7 @@ export async function run({ values }: ParsedCommand<typeof CONVERT>, io: CliIo):
     onError: values['on-error'],
     format: values.format,
     seed: values.seed,
-    workers: values.workers,
+    ...(values.workers !== undefined ? { workers: values.workers } : {}),
     target: values.target,
     ...(values['allow-symlinks-outside-images'] ? { allowSymlinksOutside: true } : {}),
     ...(values.quality !== undefined ? { quality: values.quality } : {}),

@@ -24,7 +24,9 @@ export async function run({ values, positionals }: ParsedCommand<typeof INSPECT>
   const { limit, compression } = values;
   let failed = false;
   // Files only, as named: a folder is reported as unreadable rather than expanded.
-  const walk = walkRecords(typedPaths(positionals, io.cwd), { compression, expandDirectories: false });
+  // Each record is printed before the next is read, so it is lent, not copied;
+  // and this process does nothing else while it reads (see ReadOptions.sync).
+  const walk = walkRecords(typedPaths(positionals, io.cwd), { compression, expandDirectories: false, borrow: true, sync: true });
   /** Records shown of the file being read; undefined once the file failed (it then gets no count line). */
   let count: number | undefined;
   const endFile = async () => {

@@ -26,7 +26,8 @@ export async function run({ values, positionals }: ParsedCommand<typeof STATS>, 
 
   const stats = await datasetStats(
     typedPaths(positionals, io.cwd),
-    { compression, ...(labelMap ? { labelMap } : {}) },
+    // This process does nothing else while it reads (see ReadOptions.sync).
+    { compression, syncReads: true, ...(labelMap ? { labelMap } : {}) },
   );
   const shown = (file: string) => displayPath(io.cwd, file);
   const files = stats.files.map((f) => ({ ...f, file: shown(f.file) }));

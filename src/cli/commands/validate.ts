@@ -42,6 +42,8 @@ export async function run({ values, positionals }: ParsedCommand<typeof VALIDATE
   const report = await validateDataset(typedPaths(positionals, io.cwd), {
     onFinding: (f) => void (f.severity === 'error' ? tally.errors++ : tally.warnings++),
     decode: values.decode,
+    // This process does nothing else while it reads (see ReadOptions.sync).
+    syncReads: true,
     maxFindings: values['max-findings'],
     compression: values.compression,
     ...(labelMap ? { labelMap } : {}),

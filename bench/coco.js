@@ -21,13 +21,17 @@ async function writeCoco(path) {
   await write('{"info":{"description":"tfrecord-od bench"},"licenses":[{"id":1,"name":"x"}],"images":[');
   for (let i = 0; i < IMAGES; i++) {
     const name = `${String(i).padStart(12, '0')}.jpg`;
-    await write(`${i ? ',' : ''}{"license":1,"file_name":"${name}","coco_url":"http://images.example/${name}","height":480,"width":640,"date_captured":"2013-11-14 17:02:52","id":${i + 1}}`);
+    await write(
+      `${i ? ',' : ''}{"license":1,"file_name":"${name}","coco_url":"http://images.example/${name}","height":480,"width":640,"date_captured":"2013-11-14 17:02:52","id":${i + 1}}`,
+    );
   }
   await write('],"annotations":[');
   for (let a = 0; a < IMAGES * PER_IMAGE; a++) {
     const polygon = Array.from({ length: 2 * POLYGON_POINTS }, coord);
     const box = [coord(), coord(), coord(), coord()];
-    await write(`${a ? ',' : ''}{"segmentation":[[${polygon.join(',')}]],"area":${coord()},"iscrowd":0,"image_id":${(a % IMAGES) + 1},"bbox":[${box.join(',')}],"category_id":${(a % 80) + 1},"id":${a + 1}}`);
+    await write(
+      `${a ? ',' : ''}{"segmentation":[[${polygon.join(',')}]],"area":${coord()},"iscrowd":0,"image_id":${(a % IMAGES) + 1},"bbox":[${box.join(',')}],"category_id":${(a % 80) + 1},"id":${a + 1}}`,
+    );
   }
   await write('],"categories":[');
   for (let c = 0; c < 80; c++) await write(`${c ? ',' : ''}{"supercategory":"s","id":${c + 1},"name":"class${c}"}`);
@@ -48,7 +52,10 @@ export async function run(dir) {
     results[mode] = { seconds: Math.min(prev?.seconds ?? Infinity, r.seconds), peakRss: Math.max(prev?.peakRss ?? 0, r.peakRss) };
   };
   // Times are taken inside the children (Node's start-up is not counted).
-  await rounds(3, [{ name: 'parse', run: once('parse') }, { name: 'scan', run: once('scan') }]);
+  await rounds(3, [
+    { name: 'parse', run: once('parse') },
+    { name: 'scan', run: once('scan') },
+  ]);
   const mbps = (s) => bytes / MB / s;
   const rows = [
     { name: 'JSON.parse of the whole file', mbps: mbps(results.parse.seconds) },

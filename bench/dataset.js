@@ -19,7 +19,11 @@ export async function makeBases() {
       x = (x * 1103515245 + 12345) >>> 0;
       raw[j] = x >>> 24;
     }
-    bases.push(await sharp(raw, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
+    bases.push(
+      await sharp(raw, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+        .jpeg({ quality: 80 })
+        .toBuffer(),
+    );
   }
   return bases;
 }
@@ -48,7 +52,14 @@ export async function makeDataset(dir, count, bases, { coco = false } = {}) {
   await mkdir(images, { recursive: true });
   const files = [];
   const rows = ['filename,width,height,class,xmin,ymin,xmax,ymax'];
-  const instances = { images: [], annotations: [], categories: [{ id: 1, name: 'thing' }, { id: 2, name: 'other' }] };
+  const instances = {
+    images: [],
+    annotations: [],
+    categories: [
+      { id: 1, name: 'thing' },
+      { id: 2, name: 'other' },
+    ],
+  };
   let bytes = 0;
   for (let i = 0; i < count; i++) {
     const name = imageName(i);

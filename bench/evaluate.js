@@ -84,12 +84,23 @@ async function writeData(dir) {
       const x = rand() * (1 - w);
       const y = rand() * (1 - h);
       const label = 1 + Math.floor(rand() * CLASSES);
-      objects.push({ xmin: f32(x), xmax: f32(x + w), ymin: f32(y), ymax: f32(y + h), label, text: `class${label}`, ...(rand() < 0.01 ? { isCrowd: true } : {}) });
+      objects.push({
+        xmin: f32(x),
+        xmax: f32(x + w),
+        ymin: f32(y),
+        ymax: f32(y + h),
+        label,
+        text: `class${label}`,
+        ...(rand() < 0.01 ? { isCrowd: true } : {}),
+      });
     }
     images.push({ image: placeholder, format: 'jpeg', width: 640, height: 480, filename: `${i}.jpg`, sourceId: `img-${i}`, sha256: '', objects });
   }
   const gtFile = join(dir, 'val.tfrecord');
-  await writeRecords(gtFile, images.map((d) => encodeExample(toExample(d))));
+  await writeRecords(
+    gtFile,
+    images.map((d) => encodeExample(toExample(d))),
+  );
 
   const predFile = join(dir, 'prediction.results-00000-of-00001');
   const out = createWriteStream(predFile);
@@ -139,7 +150,9 @@ export async function run(dir) {
   const { gtFile, predFile } = await writeData(dir);
   const cocoGt = join(dir, 'val-coco.json');
   const cocoResults = join(dir, 'results.json');
-  execFileSync(process.execPath, [CLI, 'predictions', predFile, '--ground-truth', gtFile, '--to', 'coco', '--out', cocoResults, '--ground-truth-out', cocoGt], { stdio: 'ignore' });
+  execFileSync(process.execPath, [CLI, 'predictions', predFile, '--ground-truth', gtFile, '--to', 'coco', '--out', cocoResults, '--ground-truth-out', cocoGt], {
+    stdio: 'ignore',
+  });
 
   let ours;
   let theirs;
@@ -148,10 +161,14 @@ export async function run(dir) {
   let theirsStats;
   // Interleaved rounds, best of each: the machine's noise hits both alike.
   for (let round = 0; round < ROUNDS; round++) {
-    const o = seconds(() => execFileSync(process.execPath, [CLI, 'evaluate', gtFile, '--predictions', predFile, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }));
+    const o = seconds(() =>
+      execFileSync(process.execPath, [CLI, 'evaluate', gtFile, '--predictions', predFile, '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 }),
+    );
     ours = Math.min(ours ?? Infinity, o.seconds);
     oursStats = JSON.parse(o.result).stats;
-    const p = seconds(() => execFileSync(PYTHON, ['-c', PY_EVAL, cocoGt, cocoResults], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 }));
+    const p = seconds(() =>
+      execFileSync(PYTHON, ['-c', PY_EVAL, cocoGt, cocoResults], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 24 }),
+    );
     const parsed = JSON.parse(p.result);
     theirs = Math.min(theirs ?? Infinity, parsed.seconds);
     theirsWall = Math.min(theirsWall, p.seconds);

@@ -33,13 +33,19 @@ const sizeOf = (files) => files.reduce((a, f) => a + statSync(f).size, 0);
 
 export async function run(dir, log = () => undefined) {
   const timeFile = join(dir, 'time.txt');
-  const cmd = (file, args, opts = {}) => () => runCommand(file, args, { timeFile, ...opts });
+  const cmd =
+    (file, args, opts = {}) =>
+    () =>
+      runCommand(file, args, { timeFile, ...opts });
   // The builds measured: this one, and with BENCH_COMPARE another checkout
   // (its dist/ built), whose cases run in the same rounds, each right after
   // this build's, so both meet the same moments of a busy machine.
   const builds = [{ tag: '', dist: fileURLToPath(new URL('../dist/', import.meta.url)) }];
   if (process.env.BENCH_COMPARE) builds.push({ tag: ` [${process.env.BENCH_COMPARE_NAME ?? 'compare'}]`, dist: join(process.env.BENCH_COMPARE, 'dist') });
-  const cliOf = (build) => (...args) => cmd(node, [join(build.dist, 'cli/main.js'), ...args]);
+  const cliOf =
+    (build) =>
+    (...args) =>
+      cmd(node, [join(build.dist, 'cli/main.js'), ...args]);
   const libOf = (build) => (kind, target, files) => () =>
     JSON.parse(execFileSync(node, [LIB, kind, target, ...files], { encoding: 'utf8', maxBuffer: 1 << 20, env: { ...process.env, BENCH_DIST: build.dist } }));
   const lib = libOf(builds[0]);
@@ -65,30 +71,56 @@ export async function run(dir, log = () => undefined) {
   const out = join(dir, 'out');
   const copy = join(dir, 'copy.bin');
   const libOut = join(dir, 'lib-out.tfrecord');
-  const clean = (...paths) => () => {
-    for (const p of paths) rmSync(p, { recursive: true, force: true });
-    syncDisks();
-  };
+  const clean =
+    (...paths) =>
+    () => {
+      for (const p of paths) rmSync(p, { recursive: true, force: true });
+      syncDisks();
+    };
   const COPY = 'limit: cat images/* > one file';
   const READ = 'limit: cat shards > /dev/null';
   const WRITE = 'limit: cat records > one file';
   // Each product case once per build, one after the other.
-  const each = (make) => builds.flatMap((b) => {
-    const c = make(cliOf(b), libOf(b));
-    return [{ ...c, name: c.name + b.tag }];
-  });
+  const each = (make) =>
+    builds.flatMap((b) => {
+      const c = make(cliOf(b), libOf(b));
+      return [{ ...c, name: c.name + b.tag }];
+    });
   // Cases in the order they run within a round. `limit` names the case
   // whose time in the same round is this one's baseline.
   const cases = [
     { name: COPY, group: 'convert', bytes: data.bytes, before: clean(copy), run: cmd('cat', data.files, { stdout: copy }) },
-    ...each((cli) => ({ name: 'convert --from csv (defaults)', group: 'convert', bytes: data.bytes, limit: COPY, target: 50, before: clean(out, copy), run: cli(...convertArgs(data, out)) })),
-    { name: '(info) Node: readFile + append each image', group: 'convert', bytes: data.bytes, limit: COPY, info: true, before: clean(out, copy), run: lib('node-copy', copy, data.files) },
+    ...each((cli) => ({
+      name: 'convert --from csv (defaults)',
+      group: 'convert',
+      bytes: data.bytes,
+      limit: COPY,
+      target: 50,
+      before: clean(out, copy),
+      run: cli(...convertArgs(data, out)),
+    })),
+    {
+      name: '(info) Node: readFile + append each image',
+      group: 'convert',
+      bytes: data.bytes,
+      limit: COPY,
+      info: true,
+      before: clean(out, copy),
+      run: lib('node-copy', copy, data.files),
+    },
 
     { name: READ, group: 'read', bytes: shardBytes, before: clean(copy), run: cmd('cat', shards) },
     ...each((cli) => ({ name: 'stats --json', group: 'read', bytes: shardBytes, limit: READ, target: 35, run: cli('stats', '--json', shardsDir) })),
     ...each((cli) => ({ name: 'validate --json', group: 'read', bytes: shardBytes, limit: READ, target: 20, run: cli('validate', '--json', shardsDir) })),
     ...each((cli) => ({ name: 'inspect --json', group: 'read', bytes: shardBytes, limit: READ, run: cli('inspect', '--json', ...shards) })),
-    ...each((_, l) => ({ name: 'library: readRecords (CRCs checked)', group: 'read', bytes: shardBytes, limit: READ, target: 50, run: l('read', '-', shards) })),
+    ...each((_, l) => ({
+      name: 'library: readRecords (CRCs checked)',
+      group: 'read',
+      bytes: shardBytes,
+      limit: READ,
+      target: 50,
+      run: l('read', '-', shards),
+    })),
     ...each((_, l) => ({ name: 'library: readRecords, borrow', group: 'read', bytes: shardBytes, limit: READ, run: l('borrow', '-', shards) })),
     ...each((_, l) => ({ name: 'library: readRecords + decodeExample', group: 'read', bytes: shardBytes, limit: READ, run: l('decode', '-', shards) })),
     ...each((_, l) => ({ name: 'library: datasetStats', group: 'read', bytes: shardBytes, limit: READ, run: l('stats', '-', shards) })),
@@ -100,10 +132,24 @@ export async function run(dir, log = () => undefined) {
     { name: WRITE, group: 'write', bytes: libBytes, before: clean(copy), run: cmd('cat', [libRecords], { stdout: copy }) },
     // Into a file of its own, removed first as cat's output is: replacing a
     // file of the same size would make the rename free its pages, timed.
-    ...each((_, l) => ({ name: 'library: toExample + encode + RecordWriter', group: 'write', bytes: libBytes, limit: WRITE, target: 60, before: clean(libOut, copy), run: l('write', libOut, data.files) })),
+    ...each((_, l) => ({
+      name: 'library: toExample + encode + RecordWriter',
+      group: 'write',
+      bytes: libBytes,
+      limit: WRITE,
+      target: 60,
+      before: clean(libOut, copy),
+      run: l('write', libOut, data.files),
+    })),
 
     { name: '(info) node -e 0', group: 'start', run: cmd(node, ['-e', '0']) },
-    ...each((cli) => ({ name: 'convert, one image', group: 'start', maxSeconds: 0.4, before: clean(join(dir, 'one-run')), run: cli(...convertArgs(one, join(dir, 'one-run'))) })),
+    ...each((cli) => ({
+      name: 'convert, one image',
+      group: 'start',
+      maxSeconds: 0.4,
+      before: clean(join(dir, 'one-run')),
+      run: cli(...convertArgs(one, join(dir, 'one-run'))),
+    })),
     ...each((cli) => ({ name: 'stats --json, one record', group: 'start', maxSeconds: 0.25, run: cli('stats', '--json', oneOut) })),
     ...each((cli) => ({ name: 'validate --json, one record', group: 'start', maxSeconds: 0.25, run: cli('validate', '--json', oneOut) })),
   ];
@@ -159,9 +205,11 @@ export async function run(dir, log = () => undefined) {
     `${ROUNDS} interleaved rounds; "share" is limit time / case time within each round, median (min–max over rounds).`,
     'CLI cases are `node dist/cli/main.js …` as spawned by a shell user (process start included); library cases run in a fresh process each, timed from the call to its return.',
     ...(builds.length > 1 ? [`Cases marked${builds[1].tag} ran ${builds[1].dist} in the same rounds, each right after this build's.`] : []),
-    hasGnuTime() ? 'CPU s (user + system) and RSS (peak) come from GNU time for commands; for library cases, CPU and the child\'s VmHWM.' : 'GNU time not found: no CPU or RSS for commands.',
+    hasGnuTime()
+      ? "CPU s (user + system) and RSS (peak) come from GNU time for commands; for library cases, CPU and the child's VmHWM."
+      : 'GNU time not found: no CPU or RSS for commands.',
   ];
-  return { title: 'Against the machine\'s limits', text: markdown(head, rows) + '\n' + notes.join('\n') };
+  return { title: "Against the machine's limits", text: markdown(head, rows) + '\n' + notes.join('\n') };
 }
 
 /** Peak RSS of one default conversion of a larger set (the bounded-memory check), and of BENCH_COMPARE's build. */
@@ -171,15 +219,21 @@ export async function runRss(dir, count, log = () => undefined) {
   const data = await makeDataset(join(dir, `rss${count}`), count, bases);
   const out = join(dir, `rss-out${count}`);
   const builds = [{ tag: '', cli: CLI }];
-  if (process.env.BENCH_COMPARE) builds.push({ tag: ` [${process.env.BENCH_COMPARE_NAME ?? 'compare'}]`, cli: join(process.env.BENCH_COMPARE, 'dist/cli/main.js') });
+  if (process.env.BENCH_COMPARE)
+    builds.push({ tag: ` [${process.env.BENCH_COMPARE_NAME ?? 'compare'}]`, cli: join(process.env.BENCH_COMPARE, 'dist/cli/main.js') });
   const lines = [];
   for (const b of builds) {
     rmSync(out, { recursive: true, force: true });
     syncDisks();
-    const m = runCommand(node, [b.cli, 'convert', '--from', 'csv', '--annotations', data.annotations, '--images', data.images, '--out', out, '--quiet'], { timeFile: join(dir, 'time.txt') });
+    const m = runCommand(node, [b.cli, 'convert', '--from', 'csv', '--annotations', data.annotations, '--images', data.images, '--out', out, '--quiet'], {
+      timeFile: join(dir, 'time.txt'),
+    });
     const shards = shardFiles(out).length;
-    const rss = m.rss !== undefined ? `peak RSS ${(m.rss / MB).toFixed(0)} MB (target < 300 MB: ${m.rss < 300 * MB ? 'ok' : 'OVER'})` : 'peak RSS unknown (no GNU time)';
-    lines.push(`convert${b.tag}, ${count} images (${(data.bytes / MB).toFixed(0)} MB, ${shards} shards), one run: ${m.seconds.toFixed(1)} s, ${m.cpu?.toFixed(1) ?? '?'} CPU s, ${rss}`);
+    const rss =
+      m.rss !== undefined ? `peak RSS ${(m.rss / MB).toFixed(0)} MB (target < 300 MB: ${m.rss < 300 * MB ? 'ok' : 'OVER'})` : 'peak RSS unknown (no GNU time)';
+    lines.push(
+      `convert${b.tag}, ${count} images (${(data.bytes / MB).toFixed(0)} MB, ${shards} shards), one run: ${m.seconds.toFixed(1)} s, ${m.cpu?.toFixed(1) ?? '?'} CPU s, ${rss}`,
+    );
   }
   rmSync(join(dir, `rss${count}`), { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });

@@ -34,8 +34,10 @@ try {
     } else if (section === 'big') {
       const out = execFileSync(process.execPath, [fileURLToPath(new URL('./big-record.js', import.meta.url)), dir], { encoding: 'utf8' });
       const b = JSON.parse(out);
-      console.log(`\nSingle ${fmtMB(b.imageBytes)} record: encode+write ${b.writeS.toFixed(1)} s, read+CRC+decode ${b.readS.toFixed(1)} s, ` +
-        `peak RSS ${fmtMB(b.peakRss)} (${(b.peakRss / b.imageBytes).toFixed(2)}x the image; the image and the encoded record are each held once), read back ${b.ok ? 'intact' : 'WRONG'}`);
+      console.log(
+        `\nSingle ${fmtMB(b.imageBytes)} record: encode+write ${b.writeS.toFixed(1)} s, read+CRC+decode ${b.readS.toFixed(1)} s, ` +
+          `peak RSS ${fmtMB(b.peakRss)} (${(b.peakRss / b.imageBytes).toFixed(2)}x the image; the image and the encoded record are each held once), read back ${b.ok ? 'intact' : 'WRONG'}`,
+      );
     } else if (section === 'coco' || section === 'tf-view' || section === 'evaluate') {
       const r = await (await import(`./${section}.js`)).run(dir);
       console.log(`\n${r.title}\n\n${r.table ?? table(r.rows)}`);

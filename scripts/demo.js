@@ -23,12 +23,21 @@ function step(title, args, { allowFail = false } = {}) {
 
 rmSync(out, { recursive: true, force: true });
 step('Convert the sample COCO dataset (12 images, 3 classes) with a train/val split', [
-  'convert', '--from', 'coco',
-  '--annotations', 'fixtures/sample/coco/instances.json',
-  '--images', 'fixtures/sample/images',
-  '--out', 'demo-out/shards',
-  '--split', 'train=0.75,val=0.25', '--seed', '7',
-  '--shards', '2',
+  'convert',
+  '--from',
+  'coco',
+  '--annotations',
+  'fixtures/sample/coco/instances.json',
+  '--images',
+  'fixtures/sample/images',
+  '--out',
+  'demo-out/shards',
+  '--split',
+  'train=0.75,val=0.25',
+  '--seed',
+  '7',
+  '--shards',
+  '2',
 ]);
 step('Validate the shards as the training service would see them', ['validate', 'demo-out/shards', '--label-map', 'demo-out/shards/label_map.pbtxt']);
 step('Dataset statistics', ['stats', 'demo-out/shards', '--label-map', 'demo-out/shards/label_map.pbtxt']);

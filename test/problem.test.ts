@@ -17,7 +17,12 @@ describe('problems', () => {
     const p = problemFromError(err, 'ignored, the error names its file');
     expect(formatProblem(p)).toBe('train.tfrecord: record 17 at byte 40212: data CRC mismatch');
     expect(formatProblem(p)).toBe(err.message);
-    expect(problemFromError(new TfrecordError('io', 'no such file'), 'x.tfrecord', 'gone')).toEqual({ severity: 'error', code: 'io', file: 'x.tfrecord', message: 'gone' });
+    expect(problemFromError(new TfrecordError('io', 'no such file'), 'x.tfrecord', 'gone')).toEqual({
+      severity: 'error',
+      code: 'io',
+      file: 'x.tfrecord',
+      message: 'gone',
+    });
   });
 
   it('name the dataset when they have no file, and leave out what is not known', () => {

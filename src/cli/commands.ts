@@ -174,7 +174,14 @@ export const CONVERT = {
     { name: 'empty', type: 'choice', choices: ['keep', 'drop'], default: CONVERT_DEFAULTS.empty, help: 'images without objects (kept as negatives)' },
     { name: 'format', type: 'choice', choices: ['jpeg', 'png'], default: CONVERT_DEFAULTS.format, help: 'encoding of images that must be re-encoded' },
     { name: 'quality', type: 'int', min: 1, max: 100, placeholder: 'Q', defaultText: String(DEFAULT_JPEG_QUALITY), help: 'JPEG quality of re-encoded images' },
-    { name: 'max-size', type: 'int', min: 1, placeholder: 'PX', help: 'downsize images whose longer side exceeds PX pixels (aspect kept)', defaultText: 'no limit' },
+    {
+      name: 'max-size',
+      type: 'int',
+      min: 1,
+      placeholder: 'PX',
+      help: 'downsize images whose longer side exceeds PX pixels (aspect kept)',
+      defaultText: 'no limit',
+    },
     {
       name: 'max-pixels',
       type: 'int',
@@ -202,8 +209,14 @@ export const CONVERT = {
   exclusive: [['shards', 'shard-size']],
   examples: [
     ['--from coco --annotations annotations/instances_train.json --images images/ --out out/', 'A COCO dataset, in 200 MB shards:'],
-    ['--from voc --annotations VOC2012/ --image-set trainval --out out/ --split train=0.8,val=0.2', 'A Pascal VOC image set, split 80/20 into train and val shards:'],
-    ['--from yolo --annotations dataset/labels --classes dataset/data.yaml --out out/ --shards 10 --compression gzip', 'YOLO labels with their class names, in 10 gzip-compressed shards:'],
+    [
+      '--from voc --annotations VOC2012/ --image-set trainval --out out/ --split train=0.8,val=0.2',
+      'A Pascal VOC image set, split 80/20 into train and val shards:',
+    ],
+    [
+      '--from yolo --annotations dataset/labels --classes dataset/data.yaml --out out/ --shards 10 --compression gzip',
+      'YOLO labels with their class names, in 10 gzip-compressed shards:',
+    ],
   ],
 } as const satisfies CommandSpec;
 
@@ -213,7 +226,12 @@ export const INSPECT = {
   description:
     'Prints every record of the files: its index, byte offset, size and each feature with its type and values (image bytes summed up as size, format and SHA-256 prefix). ' +
     'On a damaged file it prints the records before the damage, then the error.',
-  positionals: { ...inputs, placeholder: 'FILE...', help: "TFRecord files, or quoted patterns such as 'out/train-*' (expanded as tf.io.gfile.glob does)", missing: 'no input files' },
+  positionals: {
+    ...inputs,
+    placeholder: 'FILE...',
+    help: "TFRecord files, or quoted patterns such as 'out/train-*' (expanded as tf.io.gfile.glob does)",
+    missing: 'no input files',
+  },
   options: [
     { ...json, help: 'one JSON line per record: {file, index, offset, length, features}' },
     { name: 'limit', type: 'int', min: 1, help: 'show at most N records of each file', defaultText: 'all' },
@@ -283,8 +301,22 @@ export const PREVIEW = {
     { name: 'limit', type: 'int', min: 1, default: DEFAULT_PREVIEW_LIMIT, help: 'draw at most N records, the first ones in file order' },
     { name: 'sample', type: 'int', min: 1, help: 'draw N records chosen at random across all files and splits instead of the first --limit' },
     { name: 'seed', type: 'int', min: 0, default: DEFAULT_PREVIEW_SEED, placeholder: 'S', help: 'the seed of --sample: the same seed picks the same records' },
-    { name: 'size', type: 'int', min: 16, max: 4096, default: DEFAULT_PREVIEW_SIZE, placeholder: 'PX', help: 'longest side of a thumbnail in pixels (smaller images are not enlarged)' },
-    { name: 'filter', type: 'choice', choices: FINDING_CODES, placeholder: 'CODE', help: 'only records with this validate finding (bbox-out-of-range, label-out-of-range, ...)' },
+    {
+      name: 'size',
+      type: 'int',
+      min: 16,
+      max: 4096,
+      default: DEFAULT_PREVIEW_SIZE,
+      placeholder: 'PX',
+      help: 'longest side of a thumbnail in pixels (smaller images are not enlarged)',
+    },
+    {
+      name: 'filter',
+      type: 'choice',
+      choices: FINDING_CODES,
+      placeholder: 'CODE',
+      help: 'only records with this validate finding (bbox-out-of-range, label-out-of-range, ...)',
+    },
     labelMap,
     readCompression,
   ],
@@ -301,9 +333,23 @@ export const JOB_ARGS = {
   description:
     "Prints the data arguments of a training job for Google's built-in image object detection algorithm, worked out from the manifest in OUT (the --out of convert): " +
     'one shard pattern per split that matches exactly its shards, the number of classes and the number of validation images. Exit 1 when the dataset lacks a training or a validation split.',
-  positionals: { placeholder: 'OUT', help: 'the output folder of convert', min: 1, max: 1, missing: 'give one output folder (the --out of convert)', kind: 'path' },
+  positionals: {
+    placeholder: 'OUT',
+    help: 'the output folder of convert',
+    min: 1,
+    max: 1,
+    missing: 'give one output folder (the --out of convert)',
+    kind: 'path',
+  },
   options: [
-    { name: 'bucket', type: 'string', parse: bucketPath, placeholder: 'gs://BUCKET/PATH', help: 'where OUT will be copied, for the shard patterns', defaultText: 'the local folder' },
+    {
+      name: 'bucket',
+      type: 'string',
+      parse: bucketPath,
+      placeholder: 'gs://BUCKET/PATH',
+      help: 'where OUT will be copied, for the shard patterns',
+      defaultText: 'the local folder',
+    },
     json,
   ],
   examples: [
@@ -321,7 +367,11 @@ const writeCompression = {
   help: "compress the new shards as TensorFlow's TFRecordWriter does (the training readers expect none unless told)",
 } as const satisfies OptionSpec;
 
-const inputCompression = { ...readCompression, name: 'input-compression', help: 'how the input files are compressed; auto tells from their first bytes' } as const satisfies OptionSpec;
+const inputCompression = {
+  ...readCompression,
+  name: 'input-compression',
+  help: 'how the input files are compressed; auto tells from their first bytes',
+} as const satisfies OptionSpec;
 
 const newOut = {
   name: 'out',
@@ -343,7 +393,7 @@ export const EXPORT = {
   summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO or CSV',
   description:
     "Writes the records' images byte for byte under their file names and the boxes in the target format's usual layout, plus a label_map.pbtxt. " +
-    'Features the target cannot hold are listed in the report, never dropped silently. The result is read back with the format\'s own importer before it is moved into place.',
+    "Features the target cannot hold are listed in the report, never dropped silently. The result is read back with the format's own importer before it is moved into place.",
   positionals: inputs,
   options: [
     { name: 'to', type: 'choice', choices: ['coco', 'voc', 'yolo', 'csv'], required: true, help: 'the annotation format to write' },
@@ -366,7 +416,16 @@ export const INDEX = {
     "Writes one FILE.index per TFRecord file, as vahidk/tfrecord's tfrecord2idx does: a line 'OFFSET LENGTH' per record (LENGTH counts the header and CRCs), which that project's PyTorch TFRecordDataset needs to split a file across workers. " +
     'Compressed files cannot be indexed; a damaged file gets no index and is reported with the record and byte offset.',
   positionals: inputs,
-  options: [{ name: 'out', type: 'path', mustBe: 'output-folder', placeholder: 'DIR', help: 'write the index files into this folder instead', defaultText: 'next to each file' }],
+  options: [
+    {
+      name: 'out',
+      type: 'path',
+      mustBe: 'output-folder',
+      placeholder: 'DIR',
+      help: 'write the index files into this folder instead',
+      defaultText: 'next to each file',
+    },
+  ],
   examples: [
     ['out/', 'An index beside every shard of a folder:'],
     ["'out/train-*' --out idx/", 'The train shards, indexes in their own folder:'],
@@ -431,7 +490,7 @@ export const EVALUATE = {
     { name: 'iou-type', type: 'choice', choices: ['bbox'], default: 'bbox', help: 'what is matched: boxes (the model returns no masks)' },
   ],
   examples: [
-    ["'out/val-*' --predictions predictions/ --label-map out/label_map.pbtxt", 'The val split against a batch prediction job\'s output folder:'],
+    ["'out/val-*' --predictions predictions/ --label-map out/label_map.pbtxt", "The val split against a batch prediction job's output folder:"],
     ['out/val-00000-of-00001.tfrecord --predictions responses.json --json', 'Online responses, as JSON:'],
   ],
 } as const satisfies CommandSpec;
@@ -444,8 +503,20 @@ export const PREDICT_INPUT = {
     'with --format instances, {"instances": […]} request bodies under a size limit, never splitting an image. A side file maps each key to its source.',
   positionals: { ...inputs, help: 'TFRecord files or folders, or folders of images (any depth)', missing: 'no TFRecord files or image folders' },
   options: [
-    { name: 'out', type: 'path', required: true, placeholder: 'FILE', help: 'the JSON lines file (with --format instances, a file of one body per line, or a folder ending in / for numbered files)' },
-    { name: 'format', type: 'choice', choices: ['jsonl', 'instances'], default: 'jsonl', help: 'batch prediction input (jsonl) or online prediction request bodies (instances)' },
+    {
+      name: 'out',
+      type: 'path',
+      required: true,
+      placeholder: 'FILE',
+      help: 'the JSON lines file (with --format instances, a file of one body per line, or a folder ending in / for numbered files)',
+    },
+    {
+      name: 'format',
+      type: 'choice',
+      choices: ['jsonl', 'instances'],
+      default: 'jsonl',
+      help: 'batch prediction input (jsonl) or online prediction request bodies (instances)',
+    },
     { name: 'max-request-bytes', type: 'size', help: 'largest request body with --format instances', defaultText: '1.5MB' },
   ],
   examples: [

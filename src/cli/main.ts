@@ -46,7 +46,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   const command = COMMANDS.find((c) => c.spec.name === name);
   if (!command) {
-    const hint = didYouMean(name, COMMANDS.map((c) => c.spec.name));
+    const hint = didYouMean(
+      name,
+      COMMANDS.map((c) => c.spec.name),
+    );
     io.stderr.write(`tfrecord-od: unknown command '${name}'${hint}\n\n${helpText()}`);
     return 2;
   }

@@ -118,13 +118,13 @@ export type OptionValue<O extends OptionSpec> = O extends BooleanOption
   ? boolean
   : O extends { repeatable: true }
     ? string[]
-  : O extends { type: 'choice'; choices: readonly (infer C)[] }
-    ? C | Absent<O>
-    : O extends { type: 'int' | 'size' }
-      ? number | Absent<O>
-      : O extends { parse: (text: string) => infer T }
-        ? T | Absent<O>
-        : string | Absent<O>;
+    : O extends { type: 'choice'; choices: readonly (infer C)[] }
+      ? C | Absent<O>
+      : O extends { type: 'int' | 'size' }
+        ? number | Absent<O>
+        : O extends { parse: (text: string) => infer T }
+          ? T | Absent<O>
+          : string | Absent<O>;
 
 export type OptionValues<S extends CommandSpec> = { -readonly [O in S['options'][number] as O['name']]: OptionValue<O> };
 
@@ -279,7 +279,11 @@ export function parseSize(text: string, name: string): number {
 
 /** 200000000 → "200MB": the way a size default is written on the command line. */
 export function formatSize(n: number): string {
-  for (const [unit, size] of [['GB', 1e9], ['MB', 1e6], ['KB', 1e3]] as const) {
+  for (const [unit, size] of [
+    ['GB', 1e9],
+    ['MB', 1e6],
+    ['KB', 1e3],
+  ] as const) {
     if (n >= size && n % size === 0) return `${n / size}${unit}`;
   }
   return String(n);

@@ -28,7 +28,9 @@ export function renderRewriteReport(r: RewriteReport, cwd: string, extra: string
     return lines.join('\n') + '\n';
   }
   const warnings = r.findings.length - errors.length;
-  lines.push(`Wrote ${plural(r.records, 'record')} from ${plural(r.files.length, 'file')} into ${plural(r.shards.length, 'shard')}${warnings > 0 ? ` (validated; ${plural(warnings, 'warning')}, see --json)` : ' (validated)'}:`);
+  lines.push(
+    `Wrote ${plural(r.records, 'record')} from ${plural(r.files.length, 'file')} into ${plural(r.shards.length, 'shard')}${warnings > 0 ? ` (validated; ${plural(warnings, 'warning')}, see --json)` : ' (validated)'}:`,
+  );
   for (const s of r.shards) lines.push(`  ${shown(s.path)}  (${plural(s.records, 'record')}, ${formatBytes(s.bytes)})`);
   if (r.labelMapPath) lines.push(`Label map: ${shown(r.labelMapPath)}`);
   return lines.join('\n') + '\n';
@@ -61,7 +63,12 @@ export function rewriteOptions(values: RewriteValues, cwd: string): ReshardOptio
  * code; a library 'bad-argument' (inputs that cannot be rewritten as asked)
  * is a usage mistake.
  */
-export async function runRewrite<R extends RewriteReport>(values: RewriteValues, io: CliIo, rewrite: () => Promise<R>, extra: (r: R) => string[] = () => []): Promise<number> {
+export async function runRewrite<R extends RewriteReport>(
+  values: RewriteValues,
+  io: CliIo,
+  rewrite: () => Promise<R>,
+  extra: (r: R) => string[] = () => [],
+): Promise<number> {
   let report: R;
   try {
     report = await rewrite();

@@ -38,7 +38,11 @@ export class ClassNameCheck {
   notes(): ClassNameNote[] {
     const notes: ClassNameNote[] = [];
     for (const [raw, clean] of this.trimmed) {
-      notes.push({ code: 'class-name-trimmed', names: [raw], message: `class name ${JSON.stringify(raw)} has surrounding spaces; read as ${JSON.stringify(clean)}` });
+      notes.push({
+        code: 'class-name-trimmed',
+        names: [raw],
+        message: `class name ${JSON.stringify(raw)} has surrounding spaces; read as ${JSON.stringify(clean)}`,
+      });
     }
     for (const set of this.byFolded.values()) {
       if (set.size < 2) continue;

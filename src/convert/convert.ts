@@ -70,7 +70,8 @@ async function prepareOutput(out: string): Promise<void> {
     await mkdir(out, { recursive: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const reason = code === 'EEXIST' || code === 'ENOTDIR' ? 'the output path is a file, not a folder' : `cannot create the output folder: ${describeFsError(err)}`;
+    const reason =
+      code === 'EEXIST' || code === 'ENOTDIR' ? 'the output path is a file, not a folder' : `cannot create the output folder: ${describeFsError(err)}`;
     throw new TfrecordError('io', reason, { file: out, cause: err });
   }
 }

@@ -242,11 +242,7 @@ function buildRecord(
   // merely read the header; its boxes are still on the displayed image, so
   // they are normalized by the displayed size.
   const sideways =
-    item.width !== undefined &&
-    item.width !== image.sourceWidth &&
-    item.width === image.sourceHeight &&
-    item.height === image.sourceWidth &&
-    orientation >= 5;
+    item.width !== undefined && item.width !== image.sourceWidth && item.width === image.sourceHeight && item.height === image.sourceWidth && orientation >= 5;
   const width = sideways ? image.sourceWidth : (item.width ?? image.sourceWidth);
   const height = sideways ? image.sourceHeight : (item.height ?? image.sourceHeight);
   if (item.width !== undefined && item.height !== undefined && (item.width !== image.sourceWidth || item.height !== image.sourceHeight)) {

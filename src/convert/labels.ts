@@ -116,10 +116,7 @@ export function assignLabels(
  * after them move down so the ids stay consecutive. Fixed ids never move.
  * Returns the old → new id mapping of the ids that changed, and the new map.
  */
-export function dropUnusedAdded(
-  labels: LabelAssignment,
-  boxesOf: (id: number) => number,
-): { labelMap: LabelMap; moved: Map<number, number> } {
+export function dropUnusedAdded(labels: LabelAssignment, boxesOf: (id: number) => number): { labelMap: LabelMap; moved: Map<number, number> } {
   const items = labels.labelMap.items;
   const fixedItems = items.filter((it) => labels.fixed.has(it.id));
   const added = items.filter((it) => !labels.fixed.has(it.id));

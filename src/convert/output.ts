@@ -41,9 +41,7 @@ export async function removeLeftovers(dir: string, prefixes: ReadonlySet<string>
     const leftover = LEFTOVER_FILE.exec(f);
     const stale =
       (shard !== null && prefixes.has(shard[1]!) && !keep.has(f)) ||
-      (leftover !== null &&
-        (OWN_FILES.has(leftover[1]!) || [...prefixes].some((p) => leftover[1]!.startsWith(p))) &&
-        !processIsAlive(Number(leftover[2])));
+      (leftover !== null && (OWN_FILES.has(leftover[1]!) || [...prefixes].some((p) => leftover[1]!.startsWith(p))) && !processIsAlive(Number(leftover[2])));
     if (stale) {
       await rm(join(dir, f), { force: true });
       removed.push(f);
@@ -51,4 +49,3 @@ export async function removeLeftovers(dir: string, prefixes: ReadonlySet<string>
   }
   return removed;
 }
-

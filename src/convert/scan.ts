@@ -102,13 +102,7 @@ export async function scanAnnotations(
  * Adds the item's classes to `usedInOrder` on first use. With a user's label
  * map, a class missing from it is an error on the item; returns false then.
  */
-function noteClasses(
-  item: SourceItem,
-  userLabelMap: LabelMap | undefined,
-  used: Set<string>,
-  usedInOrder: string[],
-  report: ConvertReport,
-): boolean {
+function noteClasses(item: SourceItem, userLabelMap: LabelMap | undefined, used: Set<string>, usedInOrder: string[], report: ConvertReport): boolean {
   let known = true;
   for (const o of item.objects) {
     if (userLabelMap && labelMapId(userLabelMap, o.className) === undefined) {

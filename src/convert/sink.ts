@@ -170,11 +170,7 @@ export class ShardSink {
   }
 }
 
-async function newVerifier(
-  opts: ResolvedConvertOptions,
-  pool: WorkerPool<ConvertJob, unknown>,
-  options: RecordCheckOptions,
-): Promise<ShardVerifier> {
+async function newVerifier(opts: ResolvedConvertOptions, pool: WorkerPool<ConvertJob, unknown>, options: RecordCheckOptions): Promise<ShardVerifier> {
   return new ShardVerifier({
     // Weighed against a batch of images (~0.5 MB, read and hashed) so
     // images go to the other workers while one reads back a stretch.

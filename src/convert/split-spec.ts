@@ -23,7 +23,10 @@ const FRACTION_SUM_TOLERANCE = 1e-9;
  * `train=8,val=2` is the same as `train=0.8,val=0.2`.
  */
 export function parseSplits(text: string): SplitSpec[] {
-  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   if (parts.length === 0) throw new TfrecordError('bad-argument', 'empty --split');
   const specs: SplitSpec[] = [];
   const written = { fractions: false };

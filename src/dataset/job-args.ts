@@ -60,7 +60,8 @@ export function computeJobArgs(manifest: Pick<DatasetManifest, 'splits' | 'label
   const training = train ? { split: train.name, pattern: where(train), records: train.records } : null;
   const validation = val ? { split: val.name, pattern: where(val), records: val.records } : null;
   if (!training) notes.push(`no split is named ${TRAINING_NAMES.join(' or ')}: give --training_data_path yourself`);
-  if (!validation) notes.push(`no split is named ${VALIDATION_NAMES.join(', ')}: the job needs --validation_data_path (convert with --split train=0.8,val=0.2)`);
+  if (!validation)
+    notes.push(`no split is named ${VALIDATION_NAMES.join(', ')}: the job needs --validation_data_path (convert with --split train=0.8,val=0.2)`);
   const numClasses = manifest.labelMap.reduce((m, it) => Math.max(m, it.id), 0);
   const args: string[] = [];
   if (training) args.push(`--training_data_path=${training.pattern}`);

@@ -137,7 +137,10 @@ export function fromExample(features: Features): DetectionExample {
     }
   } else {
     // Lists that only make sense next to boxes, without any boxes.
-    for (const [key, l] of [[K.CLASS_TEXT, texts], [K.OBJECT_VIEW, view]] as const) {
+    for (const [key, l] of [
+      [K.CLASS_TEXT, texts],
+      [K.OBJECT_VIEW, view],
+    ] as const) {
       if (l !== undefined && l.length > 0) fail(key, `has ${plural(l.length, 'entry', 'entries')} but there are no boxes`);
     }
   }

@@ -296,8 +296,7 @@ export function parseLabelMap(text: string, file?: string): LabelMap {
     const seenId = idLines.get(pending.id);
     if (seenId !== undefined) throw lx.error(pending.idLine as number, `duplicate id ${pending.id} (first used on line ${seenId})`);
     const seenName = nameLines.get(pending.name);
-    if (seenName !== undefined)
-      throw lx.error(pending.nameLine as number, `duplicate name ${JSON.stringify(pending.name)} (first used on line ${seenName})`);
+    if (seenName !== undefined) throw lx.error(pending.nameLine as number, `duplicate name ${JSON.stringify(pending.name)} (first used on line ${seenName})`);
     idLines.set(pending.id, pending.idLine as number);
     nameLines.set(pending.name, pending.nameLine as number);
     const item: LabelMapItem = { id: pending.id, name: pending.name };

@@ -65,10 +65,7 @@ export const detectionObjectSchema = z
   .refine((o) => o.xmin <= o.xmax, { message: 'xmin must not exceed xmax', path: ['xmin'] })
   .refine((o) => o.ymin <= o.ymax, { message: 'ymin must not exceed ymax', path: ['ymin'] });
 
-const featuresSchema = z.custom<Features>(
-  (v) => typeof v === 'object' && v !== null && !Array.isArray(v),
-  { message: 'expected a feature map' },
-);
+const featuresSchema = z.custom<Features>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), { message: 'expected a feature map' });
 
 export const detectionExampleSchema = z.object({
   image: z.custom<Uint8Array>((v) => v instanceof Uint8Array, { message: 'expected a Uint8Array' }),

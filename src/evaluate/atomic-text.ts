@@ -49,4 +49,3 @@ export class AtomicText {
     await rm(this.temp, { force: true });
   }
 }
-

@@ -50,7 +50,10 @@ function csvField(v: string): string {
  * record order (`file_name` is the key), every box as an annotation with
  * ids 1.. (pixel `bbox`, `area`, `iscrowd`), and `categories`.
  */
-export function groundTruthToCoco(gt: GroundTruth, classes: readonly EvaluatedClass[]): {
+export function groundTruthToCoco(
+  gt: GroundTruth,
+  classes: readonly EvaluatedClass[],
+): {
   images: Array<{ id: number; file_name: string; width: number; height: number }>;
   annotations: Array<{ id: number; image_id: number; category_id: number; bbox: number[]; area: number; iscrowd: 0 | 1 }>;
   categories: Array<{ id: number; name: string }>;
@@ -96,7 +99,9 @@ export async function exportPredictions(
           const { width, height } = gt.images[index]!;
           const b = p.boxes;
           const corners = [b[4 * row + 1]! * width, b[4 * row]! * height, b[4 * row + 3]! * width, b[4 * row + 2]! * height];
-          line = [csvField(p.key), String(index + 1), String(d.category), csvField(names.get(d.category) ?? ''), String(d.score), ...corners.map(String)].join(',') + '\n';
+          line =
+            [csvField(p.key), String(index + 1), String(d.category), csvField(names.get(d.category) ?? ''), String(d.score), ...corners.map(String)].join(',') +
+            '\n';
         }
         detections++;
         await out.write(line);

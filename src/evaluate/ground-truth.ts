@@ -87,11 +87,16 @@ export async function readGroundTruth(paths: readonly string[], options: GroundT
       throw err;
     }
     const key = imageKey(d);
-    if (key === undefined) throw new TfrecordError('annotation', 'record has neither image/source_id nor image/filename, so no prediction can be matched to it', where);
+    if (key === undefined)
+      throw new TfrecordError('annotation', 'record has neither image/source_id nor image/filename, so no prediction can be matched to it', where);
     const seen = byKey.get(key);
     if (seen !== undefined) {
       const first = images[seen]!;
-      throw new TfrecordError('annotation', `image key '${key}' (image/source_id) is also used by ${first.file} record ${first.record}; predictions could not be told apart`, where);
+      throw new TfrecordError(
+        'annotation',
+        `image key '${key}' (image/source_id) is also used by ${first.file} record ${first.record}; predictions could not be told apart`,
+        where,
+      );
     }
     let { width, height } = d;
     if (width <= 0 || height <= 0) {

@@ -129,9 +129,13 @@ async function readImage(path: string, shown: string): Promise<Uint8Array> {
   }
   const format = sniffFormat(bytes);
   if (format === undefined || !TF_DECODABLE_FORMATS.includes(format)) {
-    throw new TfrecordError('image', `${format ? `a ${format} image` : 'not an image the model can decode'}: the model reads ${TF_DECODABLE_FORMATS.join(', ')}`, {
-      file: shown,
-    });
+    throw new TfrecordError(
+      'image',
+      `${format ? `a ${format} image` : 'not an image the model can decode'}: the model reads ${TF_DECODABLE_FORMATS.join(', ')}`,
+      {
+        file: shown,
+      },
+    );
   }
   return bytes;
 }
@@ -146,7 +150,8 @@ async function* imageSources(paths: readonly string[], display: (p: string) => s
       }
       const { images, skipped } = await listImages(path);
       counts.skipped += skipped;
-      if (images.length === 0) throw new TfrecordError('io', `folder holds no *.tfrecord* files and no images (${[...IMAGE_EXTENSIONS].join(' ')})`, { file: display(path) });
+      if (images.length === 0)
+        throw new TfrecordError('io', `folder holds no *.tfrecord* files and no images (${[...IMAGE_EXTENSIONS].join(' ')})`, { file: display(path) });
       for (const rel of images) {
         const file = join(path, rel);
         // Keys use '/' whatever the platform, so they read the same everywhere.
@@ -203,7 +208,8 @@ function lineSink(path: string): BodySink {
 async function folderSink(dir: string, shown: string): Promise<BodySink> {
   try {
     const existing = await readdir(dir);
-    if (existing.length > 0) throw new TfrecordError('io', 'output folder exists and is not empty; request files are only written into a new or empty folder', { file: shown });
+    if (existing.length > 0)
+      throw new TfrecordError('io', 'output folder exists and is not empty; request files are only written into a new or empty folder', { file: shown });
   } catch (err) {
     if (isTfrecordError(err)) throw err;
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TfrecordError('io', describeFsError(err), { file: shown, cause: err });
@@ -282,10 +288,14 @@ export async function writePredictInput(paths: readonly string[], options: Predi
         const size = Buffer.byteLength(instance);
         const alone = BODY_OPEN.length + size + BODY_CLOSE.length;
         if (alone > limit) {
-          throw new TfrecordError('bad-argument', `image '${s.key}' (${s.bytes.length} bytes) alone makes a ${alone}-byte request, over the ${limit}-byte limit (--max-request-bytes); images are never split`, {
-            file: display(s.file),
-            ...(s.record !== undefined ? { record: s.record } : {}),
-          });
+          throw new TfrecordError(
+            'bad-argument',
+            `image '${s.key}' (${s.bytes.length} bytes) alone makes a ${alone}-byte request, over the ${limit}-byte limit (--max-request-bytes); images are never split`,
+            {
+              file: display(s.file),
+              ...(s.record !== undefined ? { record: s.record } : {}),
+            },
+          );
         }
         const grown = pending.length === 0 ? alone : pendingBytes + BODY_SEPARATOR.length + size;
         if (grown > limit) await flush();

@@ -91,7 +91,11 @@ export function parsePrediction(v: unknown, where: Where, at: string, fallbackKe
     if (typeof nd !== 'number' || !Number.isInteger(nd) || nd < 0) fail(where, `${prefix}num_detections is not a whole number`);
     n = nd;
   }
-  for (const [name, len] of [['detection_scores', scores.length], ['detection_classes', classes.length], ['detection_boxes', rawBoxes.length]] as const) {
+  for (const [name, len] of [
+    ['detection_scores', scores.length],
+    ['detection_classes', classes.length],
+    ['detection_boxes', rawBoxes.length],
+  ] as const) {
     if (len < n) fail(where, `${prefix}${name} has ${len} entries but num_detections is ${n}`);
   }
   const out: Prediction = { key, boxes: new Float64Array(4 * n), scores: new Float64Array(n), classes: new Int32Array(n), file: where.file, line: where.line };
@@ -192,7 +196,10 @@ export async function listPredictionFiles(paths: readonly string[]): Promise<str
     }
     let names: string[];
     try {
-      names = (await readdir(path, { withFileTypes: true })).filter((d) => d.isFile() && !d.name.startsWith('.')).map((d) => d.name).sort();
+      names = (await readdir(path, { withFileTypes: true }))
+        .filter((d) => d.isFile() && !d.name.startsWith('.'))
+        .map((d) => d.name)
+        .sort();
     } catch (err) {
       throw new TfrecordError('io', describeFsError(err), { file: path, cause: err });
     }

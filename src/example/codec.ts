@@ -15,14 +15,7 @@
  *   Feature.bytes_list = 1, float_list = 2, int64_list = 3; each list's value = 1.
  */
 import { TfrecordError } from '../errors.js';
-import {
-  type Feature,
-  type FeatureInput,
-  type Features,
-  type FeaturesInput,
-  type Int64Value,
-  createFeatures,
-} from './features.js';
+import { type Feature, type FeatureInput, type Features, type FeaturesInput, type Int64Value, createFeatures } from './features.js';
 import { WIRE_FIXED32, WIRE_LEN, WIRE_VARINT, WireReader, varintSize32, varintSizeNumber, writeVarint } from './wire.js';
 
 const TAG_FIELD1_LEN = (1 << 3) | WIRE_LEN; // 0x0a

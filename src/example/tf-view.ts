@@ -687,7 +687,8 @@ function compareSlowly(scan: Scan, given: Features | undefined): TfParseVerdict 
     const flags = chosen >= 0 ? e[chosen * E_STRIDE + E_FLAGS]! : e[last * E_STRIDE + E_FLAGS]!;
     if (flags & F_VALUE_TWICE) reasons.push('its map entry holds two values and no key; TensorFlow reads only the second, protobuf merges both');
     if (flags & F_FEATURE_TAIL) reasons.push('its Feature holds more than one list field; TensorFlow reads only the first');
-    if (flags & F_LIST_TAIL) reasons.push(`its ${tf.kind === 'float_list' ? 'FloatList' : 'Int64List'} has more after its first packed run; TensorFlow reads only that run`);
+    if (flags & F_LIST_TAIL)
+      reasons.push(`its ${tf.kind === 'float_list' ? 'FloatList' : 'Int64List'} has more after its first packed run; TensorFlow reads only that run`);
     if (reasons.length === 0) reasons.push(...unseenReasons(scan, misnamed));
     divergences.push(divergence(key, tf, protobuf, reasons.join('; '), e[(chosen >= 0 ? chosen : last) * E_STRIDE + E_OFFSET]!));
   }

@@ -91,7 +91,8 @@ export function buildClassTable(usage: ClassUsage, labelMap: LabelMap | undefine
     }
   }
   if (outsideMap.length > 0) notes.push(`label ids ${outsideMap.join(', ')} are not in the label map; named from their boxes' class texts`);
-  if (unnamed.length > 0) notes.push(`label ids ${unnamed.join(', ')} have no name (no label map entry, empty class texts): exported as ${unnamed.map(placeholderName).join(', ')}`);
+  if (unnamed.length > 0)
+    notes.push(`label ids ${unnamed.join(', ')} have no name (no label map entry, empty class texts): exported as ${unnamed.map(placeholderName).join(', ')}`);
   if (disagreeing.length > 0) {
     const more = disagreeing.length > MAX_LISTED ? ` (and ${disagreeing.length - MAX_LISTED} more)` : '';
     notes.push(`class texts that disagree with their label's name are replaced by the name: ${disagreeing.slice(0, MAX_LISTED).join('; ')}${more}`);
@@ -122,7 +123,10 @@ export function buildClassTable(usage: ClassUsage, labelMap: LabelMap | undefine
 /** The note for a YOLO export whose ids are not 1..N (YOLO indices are 0..N-1 without gaps). */
 export function yoloIndexNote(table: ClassTable): string | undefined {
   if (table.indicesAreIdsMinusOne || table.categories.length === 0) return undefined;
-  const shown = table.categories.slice(0, 10).map((c) => `${c.id}→${c.index}`).join(', ');
+  const shown = table.categories
+    .slice(0, 10)
+    .map((c) => `${c.id}→${c.index}`)
+    .join(', ');
   const more = table.categories.length > 10 ? ', …' : '';
   return `label ids are not 1..N, so YOLO class indices number them consecutively in id order (${shown}${more}); label_map.pbtxt keeps the original ids`;
 }

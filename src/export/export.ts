@@ -171,10 +171,14 @@ export async function exportDataset(paths: readonly string[], options: ExportOpt
     const tally = await writeStaged(paths, walkOptions, target, classes, staging, report);
     report.unrepresentable = tally.describe(target);
     if (tally.sizeMismatches > 0) {
-      report.notes.push(`${tally.sizeMismatches} record${tally.sizeMismatches === 1 ? '' : 's'}: image/width and image/height disagree with the image itself; boxes were scaled by the stored size`);
+      report.notes.push(
+        `${tally.sizeMismatches} record${tally.sizeMismatches === 1 ? '' : 's'}: image/width and image/height disagree with the image itself; boxes were scaled by the stored size`,
+      );
     }
     if (target.roundsToPixels) {
-      report.notes.push(`${target.format.toUpperCase()} holds whole pixels: box corners were rounded to the nearest pixel (at most 0.5 / width or height off, normalized)`);
+      report.notes.push(
+        `${target.format.toUpperCase()} holds whole pixels: box corners were rounded to the nearest pixel (at most 0.5 / width or height off, normalized)`,
+      );
     }
     const written = labelMapOf(classes, labelMap);
     if (written.skipped.length > 0) {
@@ -198,7 +202,9 @@ export async function exportDataset(paths: readonly string[], options: ExportOpt
   return report;
 }
 
-type ReadResult = { example: DetectionExample; format: ImageFormat; width: number; height: number; sizeMismatch: boolean } | { problem: Problem<ExportProblemCode> };
+type ReadResult =
+  | { example: DetectionExample; format: ImageFormat; width: number; height: number; sizeMismatch: boolean }
+  | { problem: Problem<ExportProblemCode> };
 
 /** A record as an exportable example, or why it is not one. Pure apart from the payload it reads. */
 function readRecord(ev: RecordEvent): ReadResult {
@@ -244,7 +250,8 @@ async function writeStaged(
       if (ev.kind === 'file') continue;
       if (ev.kind === 'problem') throw ev.error; // pass 1 read these files whole: they changed since
       const read = readRecord(ev);
-      if ('problem' in read) throw new TfrecordError('io', `${read.problem.message} (the file changed during the export)`, { file: ev.file, record: ev.index, offset: ev.offset });
+      if ('problem' in read)
+        throw new TfrecordError('io', `${read.problem.message} (the file changed during the export)`, { file: ev.file, record: ev.index, offset: ev.offset });
       const { example } = read;
       const allocated = names.allocate(example.filename, example.sourceId, report.records, read.format);
       if (allocated.reasons.length > 0) {
@@ -314,7 +321,13 @@ class Tally {
       const t = this.fields.get(f.field);
       if (!t || target.keeps.has(f.field)) continue;
       const set = f.field === 'area' ? '' : ` (${t.set === 0 ? 'none' : t.set} set)`;
-      out.push({ feature: f.key, count: t.count, unit: 'boxes', ...(f.field === 'area' ? {} : { set: t.set }), message: `${f.key}: not representable in ${name}, ${t.count} box${t.count === 1 ? '' : 'es'}${set}` });
+      out.push({
+        feature: f.key,
+        count: t.count,
+        unit: 'boxes',
+        ...(f.field === 'area' ? {} : { set: t.set }),
+        message: `${f.key}: not representable in ${name}, ${t.count} box${t.count === 1 ? '' : 'es'}${set}`,
+      });
     }
     if (this.sourceIds > 0 && !target.keepsSourceId) {
       out.push({
@@ -384,7 +397,11 @@ async function checkOutput(out: string, paths: readonly string[], overwrite: boo
   }
   if (entries.length === 0) return;
   if (!overwrite) {
-    throw new TfrecordError('bad-argument', 'the output folder is not empty; export writes a whole dataset into a new or empty folder (or give overwrite to replace it)', { file: out });
+    throw new TfrecordError(
+      'bad-argument',
+      'the output folder is not empty; export writes a whole dataset into a new or empty folder (or give overwrite to replace it)',
+      { file: out },
+    );
   }
   const real = await realpath(out);
   for (const p of paths) {

@@ -18,7 +18,10 @@ export type LabelMapSource = { kind: 'option' | 'beside-input' | 'class-texts'; 
  * `given` (a path or a parsed map), else the label_map.pbtxt in the folder
  * of the first input (a folder, or a file's folder) that has one, else none.
  */
-export async function findLabelMap(paths: readonly string[], given: string | LabelMap | undefined): Promise<{ labelMap: LabelMap | undefined; source: LabelMapSource }> {
+export async function findLabelMap(
+  paths: readonly string[],
+  given: string | LabelMap | undefined,
+): Promise<{ labelMap: LabelMap | undefined; source: LabelMapSource }> {
   if (typeof given === 'string') return { labelMap: await readLabelMapFile(given), source: { kind: 'option', path: resolve(given) } };
   if (given) return { labelMap: given, source: { kind: 'option' } };
   for (const p of paths) {

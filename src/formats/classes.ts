@@ -78,7 +78,11 @@ export function parseYamlNames(text: string, file?: string): string[] {
       fail(`nc is ${declared} but names lists ${plural(names.length, 'class', 'classes')}`, nc + 1);
     }
   }
-  return checkUnique(names, file, located.map((l) => l.line));
+  return checkUnique(
+    names,
+    file,
+    located.map((l) => l.line),
+  );
 }
 
 /** Splits `[a, b]` or `{0: a, 1: b}` starting at (line, col); may continue over following lines. */

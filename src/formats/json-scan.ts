@@ -91,15 +91,69 @@ const E = NUMBER_END;
 // prettier-ignore
 const NUMBER_STATES = new Uint8Array([
   //  other '0' '1-9' '-' '+' '.' 'e'
-  E, 2, 3, 1, E, E, E, // 0 start
-  E, 2, 3, E, E, E, E, // 1 after '-'
-  E, E, E, E, E, 4, 6, // 2 after a leading '0'
-  E, 3, 3, E, E, 4, 6, // 3 integer digits
-  E, 5, 5, E, E, E, E, // 4 after '.'
-  E, 5, 5, E, E, E, 6, // 5 fraction digits
-  E, 8, 8, 7, 7, E, E, // 6 after 'e'
-  E, 8, 8, E, E, E, E, // 7 after the exponent's sign
-  E, 8, 8, E, E, E, E, // 8 exponent digits
+  E,
+  2,
+  3,
+  1,
+  E,
+  E,
+  E, // 0 start
+  E,
+  2,
+  3,
+  E,
+  E,
+  E,
+  E, // 1 after '-'
+  E,
+  E,
+  E,
+  E,
+  E,
+  4,
+  6, // 2 after a leading '0'
+  E,
+  3,
+  3,
+  E,
+  E,
+  4,
+  6, // 3 integer digits
+  E,
+  5,
+  5,
+  E,
+  E,
+  E,
+  E, // 4 after '.'
+  E,
+  5,
+  5,
+  E,
+  E,
+  E,
+  6, // 5 fraction digits
+  E,
+  8,
+  8,
+  7,
+  7,
+  E,
+  E, // 6 after 'e'
+  E,
+  8,
+  8,
+  E,
+  E,
+  E,
+  E, // 7 after the exponent's sign
+  E,
+  8,
+  8,
+  E,
+  E,
+  E,
+  E, // 8 exponent digits
 ]);
 const NUMBER_ACCEPTS = [false, false, true, true, false, true, false, false, true];
 

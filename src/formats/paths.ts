@@ -8,9 +8,7 @@ import { describeFsError } from '../errors.js';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 
-export type ResolvedImage =
-  | { ok: true; id: string; imagePath: string }
-  | { ok: false; code: 'image-outside-root'; reason: string };
+export type ResolvedImage = { ok: true; id: string; imagePath: string } | { ok: false; code: 'image-outside-root'; reason: string };
 
 /** Drive-letter (`C:\x`, `C:/x`) and UNC (`\\host\share`) paths, which `path.posix` would call relative. */
 const WINDOWS_ABSOLUTE = /^(?:[a-zA-Z]:|[\\/]{2})/;
@@ -73,7 +71,8 @@ export function imageFileProblem(
     if (!link) return { code: 'missing-image', reason: hints ? hints.reason(imagePath) : `image file not found: ${imagePath}` };
     let real: string;
     if (link.isSymbolicLink()) {
-      if (!statSync(imagePath, { throwIfNoEntry: false })?.isFile()) return { code: 'missing-image', reason: `image file not found: ${imagePath} (a broken symlink)` };
+      if (!statSync(imagePath, { throwIfNoEntry: false })?.isFile())
+        return { code: 'missing-image', reason: `image file not found: ${imagePath} (a broken symlink)` };
       if (allowOutside) return undefined;
       real = realpathSync.native(imagePath);
     } else {

@@ -98,7 +98,12 @@ export class GroupedRows {
   split(g: number, split: string, written: string, line: number): boolean {
     const image = this.images[g]!;
     if (image.split !== undefined && image.split !== split) {
-      this.error(g, line, 'malformed-annotation', `${JSON.stringify(written)} puts the image in '${split}', but line ${image.splitLine} put it in '${image.split}'`);
+      this.error(
+        g,
+        line,
+        'malformed-annotation',
+        `${JSON.stringify(written)} puts the image in '${split}', but line ${image.splitLine} put it in '${image.split}'`,
+      );
       return false;
     }
     image.split = split;

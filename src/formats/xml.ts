@@ -206,7 +206,9 @@ function decodeReference(ref: string, fail: (reason: string) => never): string {
   else return fail(`undefined entity &${ref}; (only &lt; &gt; &amp; &quot; &apos; and character references are decoded)`);
   // The XML Char production: no NUL/C0 controls except tab/LF/CR, no surrogates, no U+FFFE/FFFF.
   const allowed =
-    code === 0x9 || code === 0xa || code === 0xd ||
+    code === 0x9 ||
+    code === 0xa ||
+    code === 0xd ||
     (code >= 0x20 && code <= 0xd7ff) ||
     (code >= 0xe000 && code <= 0xfffd) ||
     (code >= 0x10000 && code <= 0x10ffff);

@@ -54,14 +54,8 @@ export function decodeBmp(bytes: Uint8Array, maxPixels = 0): RawPixels {
   if (compression === BI_BITFIELDS || compression === BI_ALPHABITFIELDS) {
     if (bpp !== 16 && bpp !== 32) fail(`bitfields with ${bpp} bits per pixel`);
     if (bytes.length < MASKS_OFFSET + 12) fail('truncated colour masks');
-    const alphaMask =
-      compression === BI_ALPHABITFIELDS || dibSize >= 56 ? view.getUint32(MASKS_OFFSET + 12, true) : 0;
-    masks = [
-      view.getUint32(MASKS_OFFSET, true),
-      view.getUint32(MASKS_OFFSET + 4, true),
-      view.getUint32(MASKS_OFFSET + 8, true),
-      alphaMask,
-    ];
+    const alphaMask = compression === BI_ALPHABITFIELDS || dibSize >= 56 ? view.getUint32(MASKS_OFFSET + 12, true) : 0;
+    masks = [view.getUint32(MASKS_OFFSET, true), view.getUint32(MASKS_OFFSET + 4, true), view.getUint32(MASKS_OFFSET + 8, true), alphaMask];
   } else if (compression === BI_RGB) {
     // BI_RGB 16-bit is defined as 5-5-5 with the top bit unused.
     if (bpp === 16) masks = [0x7c00, 0x03e0, 0x001f, 0];

@@ -270,9 +270,7 @@ function describeSharpError(err: unknown, probed: ImageInfo | undefined, maxPixe
   if (/exceeds pixel limit/i.test(message)) {
     // Only reached when our probe could not read the size (else we refuse
     // the image before sharp sees it), so the size may be unknown here.
-    return probed
-      ? pixelLimitReason(probed.width, probed.height, maxPixels)
-      : `image is larger than the pixel limit (${maxPixels} pixels)`;
+    return probed ? pixelLimitReason(probed.width, probed.height, maxPixels) : `image is larger than the pixel limit (${maxPixels} pixels)`;
   }
   if (/unsupported image format/i.test(message)) return 'not a decodable image (unrecognised format)';
   if (/premature end|truncated|unexpected end|read error|not enough data|short read/i.test(message)) {

@@ -64,10 +64,7 @@ export async function* readRecords(source: RecordSource, options: ReadOptions = 
 }
 
 /** Yields records with their index, header offset and length. */
-export async function* readRecordEntries(
-  source: RecordSource,
-  options: ReadOptions = {},
-): AsyncGenerator<RecordEntry, void, undefined> {
+export async function* readRecordEntries(source: RecordSource, options: ReadOptions = {}): AsyncGenerator<RecordEntry, void, undefined> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   if (options.range) {
     if (typeof source !== 'string') throw new TfrecordError('bad-argument', 'a byte range can only be read from a file path', { file });
@@ -98,8 +95,7 @@ export async function* readRecordEntries(
   }
 
   const [head, rest] = await peek(chunks, DETECT_BYTES, file);
-  const compression: Compression =
-    !options.compression || options.compression === 'auto' ? detectCompression(head) : options.compression;
+  const compression: Compression = !options.compression || options.compression === 'auto' ? detectCompression(head) : options.compression;
   let body: AsyncIterable<Uint8Array> = rest;
   if (compression !== 'none') {
     body = decompress(rest, compression, file);

@@ -304,13 +304,9 @@ export class StatsAccumulator {
   /** The stats gathered so far (framing-level fields are filled in by `datasetStats`). */
   finish(): Omit<DatasetStats, 'files' | 'records' | 'errors' | 'errorCount'> {
     const classes = this.classList();
-    const perImageHistogram = makeBuckets(BOXES_PER_IMAGE_EDGES, (lo, hi) =>
-      hi === null ? `>${lo - 1}` : hi - lo === 1 ? `${lo}` : `${lo}-${hi - 1}`,
-    );
+    const perImageHistogram = makeBuckets(BOXES_PER_IMAGE_EDGES, (lo, hi) => (hi === null ? `>${lo - 1}` : hi - lo === 1 ? `${lo}` : `${lo}-${hi - 1}`));
     for (const [value, count] of this.perImage) perImageHistogram[bucketIndex(BOXES_PER_IMAGE_EDGES, value)]!.count += count;
-    const areaBuckets = makeBuckets(AREA_EDGES, (lo, hi) =>
-      lo === 0 ? `<${pct(hi!)}` : hi === null ? `>=${pct(lo)}` : `${pct(lo)}-${pct(hi)}`,
-    );
+    const areaBuckets = makeBuckets(AREA_EDGES, (lo, hi) => (lo === 0 ? `<${pct(hi!)}` : hi === null ? `>=${pct(lo)}` : `${pct(lo)}-${pct(hi)}`));
     areaBuckets.forEach((b, i) => (b.count = this.areaCounts[i]!));
 
     const formats = [...this.formats].map(([format, count]) => ({ format, count }));

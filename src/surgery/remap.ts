@@ -90,7 +90,10 @@ export type RemapTable = ReadonlyMap<number, { id: number; name: string } | null
  * TfrecordError 'bad-argument' for a rule naming no class, or a class both
  * renamed and dropped.
  */
-export function planRemap(classes: ReadonlyArray<{ id: number; name: string; boxes: number }>, rules: RemapRules): { table: RemapTable; changes: ClassChange[]; labelMap: LabelMap } {
+export function planRemap(
+  classes: ReadonlyArray<{ id: number; name: string; boxes: number }>,
+  rules: RemapRules,
+): { table: RemapTable; changes: ClassChange[]; labelMap: LabelMap } {
   const rename = rules.rename instanceof Map ? rules.rename : new Map(Object.entries(rules.rename ?? {}));
   const drop = new Set(rules.drop ?? []);
   const known = new Set(classes.map((c) => c.name));

@@ -42,7 +42,10 @@ export async function reshardDataset(paths: readonly string[], options: ReshardO
 }
 
 /** The shard layout asked for; without one, as many shards as there are input files. */
-export async function layoutOf(options: { shards?: number; shardSize?: number }, paths: readonly string[]): Promise<{ shards: number } | { shardSize: number }> {
+export async function layoutOf(
+  options: { shards?: number; shardSize?: number },
+  paths: readonly string[],
+): Promise<{ shards: number } | { shardSize: number }> {
   if (options.shards !== undefined && options.shardSize !== undefined) {
     throw new TfrecordError('bad-argument', 'give either a shard count or a shard size, not both');
   }

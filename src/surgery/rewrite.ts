@@ -158,7 +158,11 @@ export async function checkOutput(out: string): Promise<boolean> {
     const st = await stat(out);
     if (!st.isDirectory()) throw new TfrecordError('bad-argument', 'the output path exists and is not a folder', { file: out });
     if ((await readdir(out)).length > 0) {
-      throw new TfrecordError('bad-argument', 'the output folder is not empty; the new shards go into a new or empty folder, so nothing already there mixes in', { file: out });
+      throw new TfrecordError(
+        'bad-argument',
+        'the output folder is not empty; the new shards go into a new or empty folder, so nothing already there mixes in',
+        { file: out },
+      );
     }
     return true;
   } catch (err) {

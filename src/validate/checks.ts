@@ -232,7 +232,10 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
       const label = safeInt(raw);
       const text = textsAligned ? utf8.decode(texts[i]) : '';
       if (label === undefined || label < 1) {
-        emit('label-out-of-range', `box ${i}: label ${raw}${text ? ` (${JSON.stringify(text)})` : ''} is below 1; labels start at 1 because 0 is reserved for the background class`);
+        emit(
+          'label-out-of-range',
+          `box ${i}: label ${raw}${text ? ` (${JSON.stringify(text)})` : ''} is below 1; labels start at 1 because 0 is reserved for the background class`,
+        );
         continue;
       }
       if (options.numClasses !== undefined && label > options.numClasses) {
@@ -247,7 +250,10 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
       if (item && text !== item.name && text !== item.displayName) {
         const other = options.labelIndex?.byName.get(text);
         const hint = other ? ` (the label map gives ${JSON.stringify(text)} id ${other.id})` : '';
-        emit('text-label-mismatch', `box ${i}: label ${label} has text ${JSON.stringify(text)} but the label map names id ${label} ${JSON.stringify(item.name)}${hint}`);
+        emit(
+          'text-label-mismatch',
+          `box ${i}: label ${label} has text ${JSON.stringify(text)} but the label map names id ${label} ${JSON.stringify(item.name)}${hint}`,
+        );
       }
     }
   }
@@ -353,7 +359,11 @@ export function checkImageHeader(facts: RecordFacts, emit: Emit, decoded?: { for
   }
 
   if (!(TF_DECODABLE_FORMATS as readonly string[]).includes(actual.format)) {
-    emit('image-format-unsupported', `image is ${actual.format}, which TensorFlow cannot decode (it reads JPEG, PNG, GIF and BMP); re-encode it as JPEG or PNG`, 'warning');
+    emit(
+      'image-format-unsupported',
+      `image is ${actual.format}, which TensorFlow cannot decode (it reads JPEG, PNG, GIF and BMP); re-encode it as JPEG or PNG`,
+      'warning',
+    );
   }
   if (facts.format !== undefined) {
     const declared = normalizeFormatName(facts.format);
@@ -379,4 +389,3 @@ export function checkImageHeader(facts: RecordFacts, emit: Emit, decoded?: { for
 function hexHead(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
-

@@ -92,10 +92,7 @@ function summarize(facts: RecordFacts, ctx: RecordCheckContext, emit: Emit): Rec
   const image = facts.image;
   if (image !== undefined && image.length > 0) {
     const declared = facts.sha256;
-    const digest =
-      ctx.trustImageHashes && declared !== undefined && HEX_SHA256.test(declared)
-        ? declared
-        : createHash('sha256').update(image).digest('hex');
+    const digest = ctx.trustImageHashes && declared !== undefined && HEX_SHA256.test(declared) ? declared : createHash('sha256').update(image).digest('hex');
     if (declared !== undefined && declared !== digest) {
       emit('sha256-mismatch', `'image/key/sha256' is ${declared} but the image's SHA-256 is ${digest}`);
     }

@@ -18,14 +18,7 @@ import type { CompressionOption } from '../record/compression.js';
 import { describeFramingLoss, isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
 import { FingerprintTable } from './fingerprints.js';
 import type { Emit } from './checks.js';
-import {
-  type CheckedRecord,
-  checkRecord,
-  framingRecord,
-  recordCheckContext,
-  type RecordCheckContext,
-  type RecordSummary,
-} from './record-check.js';
+import { type CheckedRecord, checkRecord, framingRecord, recordCheckContext, type RecordCheckContext, type RecordSummary } from './record-check.js';
 import { DEFAULT_SEVERITY, type Finding, FindingCollector, type FindingCode, type FindingSummary, type Severity } from './findings.js';
 import { checkValidateOptions } from './options-check.js';
 
@@ -230,7 +223,6 @@ export class DatasetValidator {
   }
 }
 
-
 /**
  * Validates TFRecord files of OD API detection examples for Google's object
  * detection training: framing, Example decoding, the detection schema, images,
@@ -297,7 +289,11 @@ async function resolveInputs(paths: readonly string[], options: ValidateOptions)
           continue;
         }
         if (size !== shard.bytes) {
-          out.findings.push([file, 'shard-mismatch', `the manifest says ${shard.bytes} bytes but the file has ${size}: it was changed or cut after it was written`]);
+          out.findings.push([
+            file,
+            'shard-mismatch',
+            `the manifest says ${shard.bytes} bytes but the file has ${size}: it was changed or cut after it was written`,
+          ]);
         }
         out.paths.push(file);
       }
@@ -310,7 +306,11 @@ async function resolveInputs(paths: readonly string[], options: ValidateOptions)
     }
     for (const file of present) {
       if (!listed.has(file)) {
-        out.findings.push([file, 'unlisted-shard', 'this file is not in the manifest: left by an earlier or interrupted run? A PREFIX-* pattern would train on it too; remove it, or convert again']);
+        out.findings.push([
+          file,
+          'unlisted-shard',
+          'this file is not in the manifest: left by an earlier or interrupted run? A PREFIX-* pattern would train on it too; remove it, or convert again',
+        ]);
       }
     }
     const mapFile = join(path, LABEL_MAP_FILE);
@@ -359,12 +359,18 @@ class DatasetState {
     const digest = facts.digest;
     if (digest !== undefined) {
       const first = this.imageDigests.claimHexDigest(digest, key);
-      if (first !== undefined) emit('duplicate-image', `${nameOf(facts)}same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
+      if (first !== undefined)
+        emit('duplicate-image', `${nameOf(facts)}same image bytes as ${locator.describe(first)} (sha256 ${digest.slice(0, 16)}…)`, 'warning');
     }
     // Checked for records without image bytes too.
     if (facts.sourceId !== undefined) {
       const firstSource = this.sourceIds.claimText(facts.sourceId, key);
-      if (firstSource !== undefined) emit('duplicate-source-id', `${nameOf(facts)}'image/source_id' ${JSON.stringify(facts.sourceId)} is also used by ${locator.describe(firstSource)}`, 'warning');
+      if (firstSource !== undefined)
+        emit(
+          'duplicate-source-id',
+          `${nameOf(facts)}'image/source_id' ${JSON.stringify(facts.sourceId)} is also used by ${locator.describe(firstSource)}`,
+          'warning',
+        );
     }
   }
 
@@ -387,11 +393,7 @@ class DatasetState {
       if (byText === undefined) this.labelByText.set(text, { label, key });
       else if (byText.label !== label && !this.reportedPairs.has(pair)) {
         this.reportedPairs.add(pair);
-        emit(
-          'text-label-mismatch',
-          `text ${JSON.stringify(text)} has label ${label} here but ${byText.label} in ${locator.describe(byText.key)}`,
-          'warning',
-        );
+        emit('text-label-mismatch', `text ${JSON.stringify(text)} has label ${label} here but ${byText.label} in ${locator.describe(byText.key)}`, 'warning');
       }
     }
   }
@@ -434,7 +436,11 @@ class DatasetState {
     if (max > n) {
       emit('num-classes-mismatch', `the largest label used is ${max} but the number of classes is ${n}`);
     } else if (used.length > 0 && max < n) {
-      emit('num-classes-mismatch', `the number of classes is ${n} but the largest label used is ${max}: classes ${formatSpan(max + 1, n)} have no boxes`, 'warning');
+      emit(
+        'num-classes-mismatch',
+        `the number of classes is ${n} but the largest label used is ${max}: classes ${formatSpan(max + 1, n)} have no boxes`,
+        'warning',
+      );
     }
   }
 }
@@ -469,5 +475,3 @@ function formatGaps(used: readonly number[]): string {
   const shown = parts.slice(0, MAX_LISTED).join(', ');
   return parts.length > MAX_LISTED ? `${shown}, …` : shown;
 }
-
-

@@ -192,7 +192,10 @@ export function walkFile(path: string, options: WalkFileOptions = {}): AsyncGene
  * walkFile for an uncompressed file, with blocking reads and no promise per
  * record: for worker threads (see readRecordEntriesSync).
  */
-export function* walkFileSync(path: string, options: Omit<WalkFileOptions, 'sync' | 'compression'> = {}): Generator<RecordEvent | ProblemEvent, void, undefined> {
+export function* walkFileSync(
+  path: string,
+  options: Omit<WalkFileOptions, 'sync' | 'compression'> = {},
+): Generator<RecordEvent | ProblemEvent, void, undefined> {
   const pending = new PendingProblems(path);
   let failure: unknown;
   let records = 0;

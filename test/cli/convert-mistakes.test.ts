@@ -63,7 +63,7 @@ describe('convert: the images folder', () => {
   });
 
   it('--out that is an existing file is exit 2, not EEXIST', async () => {
-    const root = await tree({ 'labels.csv': csv(row('a.jpg')), 'a.jpg': null, 'result': 'x' });
+    const root = await tree({ 'labels.csv': csv(row('a.jpg')), 'a.jpg': null, result: 'x' });
     const r = await runCli(['convert', '--from', 'csv', '--annotations', 'labels.csv', '--out', 'result'], root);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe('tfrecord-od convert: --out is a file, not a folder: result');
@@ -106,7 +106,9 @@ describe('convert: hints on missing images', () => {
     const r = await convert(root, '--from', 'csv', '--annotations', 'dataset/annotations/labels.csv');
     expect(r.code).toBe(1);
     const images = path.join(root, 'dataset', 'images');
-    expect(r.stderr).toContain(`missing-image: image file not found: ${path.join(root, 'dataset', 'annotations', 'a.jpg')} (it is in ${images}: pass --images ${images})`);
+    expect(r.stderr).toContain(
+      `missing-image: image file not found: ${path.join(root, 'dataset', 'annotations', 'a.jpg')} (it is in ${images}: pass --images ${images})`,
+    );
     // Following the hint works.
     const again = await convert(root, '--from', 'csv', '--annotations', 'dataset/annotations/labels.csv', '--images', images);
     expect(again.code, again.stderr).toBe(0);

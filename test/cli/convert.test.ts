@@ -100,7 +100,10 @@ describe('convert: output', () => {
   it('relative input paths are taken from the working directory too', async () => {
     const cwd = path.dirname(SAMPLE);
     const out = await tempDir();
-    const r = await runCli(['convert', '--from', 'yolo', '--annotations', 'sample/yolo/labels', '--images', 'sample/images', '--out', out, '--workers', '0', '--json'], cwd);
+    const r = await runCli(
+      ['convert', '--from', 'yolo', '--annotations', 'sample/yolo/labels', '--images', 'sample/images', '--out', out, '--workers', '0', '--json'],
+      cwd,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect((await readOutput(out)).examples).toHaveLength(12);
   });
@@ -112,7 +115,10 @@ describe('convert: output', () => {
     );
     await writeFile(path.join(dir, 'import.jsonl'), lines.join('\n'));
     const out = await tempDir();
-    const r = await runCli(['convert', '--from', 'vertex', '--annotations', path.join(dir, 'import.jsonl'), '--path-map', 'gs://b/s=sample/images', '--out', out, '--workers', '0'], path.join(ROOT, 'fixtures'));
+    const r = await runCli(
+      ['convert', '--from', 'vertex', '--annotations', path.join(dir, 'import.jsonl'), '--path-map', 'gs://b/s=sample/images', '--out', out, '--workers', '0'],
+      path.join(ROOT, 'fixtures'),
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/the file's ml_use assigns 1 to train, 1 to test/);
     expect(r.stdout).toMatch(/^train: 1 record,/m);
@@ -176,7 +182,8 @@ describe('convert: progress while a large COCO file is read', () => {
     // crowd boxes carrying polygons, which --crowd drop leaves out.
     const doc = JSON.parse(await readFile(path.join(SAMPLE, 'coco', 'instances.json'), 'utf8')) as { annotations: unknown[] };
     const polygon = Array.from({ length: 48 }, (_, k) => 100 + k / 4);
-    for (let i = 0; i < 45_000; i++) doc.annotations.push({ id: 100_000 + i, image_id: 1, category_id: 1, iscrowd: 1, bbox: [1, 1, 2, 2], area: 4, segmentation: [polygon] });
+    for (let i = 0; i < 45_000; i++)
+      doc.annotations.push({ id: 100_000 + i, image_id: 1, category_id: 1, iscrowd: 1, bbox: [1, 1, 2, 2], area: 4, segmentation: [polygon] });
     const dir = await tempDir('big-coco');
     const annotations = path.join(dir, 'instances.json');
     await writeFile(annotations, JSON.stringify(doc));
@@ -185,7 +192,21 @@ describe('convert: progress while a large COCO file is read', () => {
     let err = '';
     stderr.on('data', (c: Buffer) => (err += c.toString()));
     stdout.resume();
-    const args = ['convert', '--from', 'coco', '--annotations', annotations, '--images', path.join(SAMPLE, 'images'), '--crowd', 'drop', '--out', await tempDir(), '--workers', '0'];
+    const args = [
+      'convert',
+      '--from',
+      'coco',
+      '--annotations',
+      annotations,
+      '--images',
+      path.join(SAMPLE, 'images'),
+      '--crowd',
+      'drop',
+      '--out',
+      await tempDir(),
+      '--workers',
+      '0',
+    ];
     const code = await main(args, { stdout, stderr, cwd: ROOT });
     expect(code).toBe(0);
     expect(err).toMatch(/reading annotations… \d+% of 1\d\.\d MB/);
@@ -199,7 +220,11 @@ describe('convert: usage errors exit 2 and write nothing', () => {
     ['unknown --from', ['--from', 'kitti', '--annotations', 'a.csv', '--out', 'o'], /--from must be one of coco, openimages, csv, vertex, voc, labelme, yolo/],
     ['no --annotations', ['--from', 'csv', '--out', 'o'], /--annotations is required/],
     ['no --out', ['--from', 'csv', '--annotations', 'a.csv'], /--out is required/],
-    ['--shards with --shard-size', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--shards', '2', '--shard-size', '1MB'], /--shards or --shard-size, not both/],
+    [
+      '--shards with --shard-size',
+      ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--shards', '2', '--shard-size', '1MB'],
+      /--shards or --shard-size, not both/,
+    ],
     ['--split without a fraction', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--split', 'train=0.8,val'], /'val' is not NAME=FRACTION/],
     ['--split naming a split twice', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--split', 'train=1,train=1'], /given twice/],
     ['--split all zero', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--split', 'train=0,val=0'], /must not all be zero/],
@@ -211,9 +236,17 @@ describe('convert: usage errors exit 2 and write nothing', () => {
     ['a stray argument', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', 'extra'], /unexpected argument 'extra'/],
     ['an unknown option', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--frobnicate'], /frobnicate/],
     ['--coords nonsense', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--coords', 'pixels'], /--coords must be one of pixel, normalized/],
-    ['--columns with an unknown field', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--columns', 'klass=label'], /--columns: unknown field 'klass'/],
+    [
+      '--columns with an unknown field',
+      ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--columns', 'klass=label'],
+      /--columns: unknown field 'klass'/,
+    ],
     ['--columns mixing names and indexes', ['--from', 'csv', '--annotations', 'a.csv', '--out', 'o', '--columns', 'class=label,filename=0'], /not a mix/],
-    ['--path-map without a directory', ['--from', 'vertex', '--annotations', 'a.jsonl', '--out', 'o', '--path-map', 'gs://bucket/x'], /--path-map must be gs:\/\/BUCKET\[\/PREFIX\]=DIR/],
+    [
+      '--path-map without a directory',
+      ['--from', 'vertex', '--annotations', 'a.jsonl', '--out', 'o', '--path-map', 'gs://bucket/x'],
+      /--path-map must be gs:\/\/BUCKET\[\/PREFIX\]=DIR/,
+    ],
   ];
   it.each(cases)('%s', async (_, argv, message) => {
     const cwd = await tempDir('cwd');

@@ -37,7 +37,11 @@ describe('tfrecord-od evaluate', () => {
     const text = await runCli(['evaluate', ...data.groundTruthFiles, ...predictionArgs()], dir);
     const json = await runCli(['evaluate', ...data.groundTruthFiles, ...predictionArgs(), '--json'], dir);
     expect(json.code).toBe(0);
-    const parsed = JSON.parse(json.stdout) as { stats: Record<string, number>; per_class: Array<{ id: number; name: string }>; pr: { recall_thresholds: number[] } };
+    const parsed = JSON.parse(json.stdout) as {
+      stats: Record<string, number>;
+      per_class: Array<{ id: number; name: string }>;
+      pr: { recall_thresholds: number[] };
+    };
     expect(Object.keys(parsed.stats)).toEqual(['AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl']);
     expect(text.stdout).toContain(`maxDets=100 ] = ${parsed.stats.AP!.toFixed(3)}`);
     // Without a label map: the classes the ground truth uses, named by their text.

@@ -16,7 +16,14 @@ beforeAll(async () => {
   const image = await solid('png', 20, 10);
   const base = { image, format: 'png', width: 20, height: 10, sha256: '' };
   await writeRecords(join(dir, 'data.tfrecord'), [
-    encodeExample(toExample({ ...base, filename: 'a.png', sourceId: 'a.png', objects: [{ xmin: 0, ymin: 0, xmax: 0.5, ymax: 0.5, label: 1, text: 'cat', difficult: true }] })),
+    encodeExample(
+      toExample({
+        ...base,
+        filename: 'a.png',
+        sourceId: 'a.png',
+        objects: [{ xmin: 0, ymin: 0, xmax: 0.5, ymax: 0.5, label: 1, text: 'cat', difficult: true }],
+      }),
+    ),
     encodeExample(toExample({ ...base, filename: 'a.png', sourceId: 'a.png', objects: [] })),
   ]);
   await writeRecords(join(dir, 'junk.tfrecord'), [encodeExample({ n: int64Feature(1) })]);

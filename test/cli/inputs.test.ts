@@ -82,7 +82,9 @@ describe('input paths on the command line', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const first = r.stderr.split('\n')[0];
-    expect(first).toBe(`tfrecord-od ${command}: no such file or directory: out/trian-00000-of-00002.tfrecord (did you mean out/train-00000-of-00002.tfrecord?)`);
+    expect(first).toBe(
+      `tfrecord-od ${command}: no such file or directory: out/trian-00000-of-00002.tfrecord (did you mean out/train-00000-of-00002.tfrecord?)`,
+    );
     expect(r.stderr).toContain(`Usage: tfrecord-od ${command}`);
   });
 

@@ -23,7 +23,10 @@ describe('tfrecord-od inspect', () => {
     const path = interopPath(rel);
     const res = await runCli(['inspect', '--json', path]);
     expect(res.code).toBe(0);
-    const got = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const got = res.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const want = loadExpected()
       .filter((e) => e.file === rel)
       .map((e) => ({ ...e, file: path }));
@@ -59,7 +62,12 @@ describe('tfrecord-od inspect', () => {
     await writeFile(path, bytes);
     const res = await runCli(['inspect', '--json', path]);
     expect(res.code).toBe(1);
-    expect(res.stdout.trim().split('\n').map((l) => JSON.parse(l).index)).toEqual([0]);
+    expect(
+      res.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).index),
+    ).toEqual([0]);
     expect(res.stderr).toBe(`tfrecord-od inspect: ${path}: record 1 at byte ${second}: data CRC mismatch\n`);
   });
 
@@ -86,11 +94,20 @@ describe('tfrecord-od inspect', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tfrecord-od-inspect-'));
     for (const compression of ['gzip', 'zlib'] as const) {
       const path = join(dir, `c.${compression}`);
-      await writeRecords(path, [1, 2].map((i) => encodeExample({ i: int64Feature(i) })), { compression });
+      await writeRecords(
+        path,
+        [1, 2].map((i) => encodeExample({ i: int64Feature(i) })),
+        { compression },
+      );
       for (const args of [[], ['--compression', compression]]) {
         const res = await runCli(['inspect', '--json', ...args, path]);
         expect(res.code).toBe(0);
-        expect(res.stdout.trim().split('\n').map((l) => JSON.parse(l).features.i.values[0])).toEqual([1, 2]);
+        expect(
+          res.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l).features.i.values[0]),
+        ).toEqual([1, 2]);
       }
       // Told the wrong compression, the damage is reported rather than misread.
       expect((await runCli(['inspect', '--compression', 'none', path])).code).toBe(1);

@@ -19,8 +19,15 @@ async function folder(): Promise<string> {
   await copyFile(path.join(SAMPLE, 'images', 'img01.jpg'), path.join(dir, 'raccoon-1.jpg'));
   await copyFile(path.join(SAMPLE, 'coco', 'instances.json'), path.join(dir, 'instances.json'));
   await writeFile(path.join(dir, 'labels.json.gz'), gzipSync(await readFile(path.join(SAMPLE, 'coco', 'instances.json'))));
-  await writeRecords(path.join(dir, 'good.tfrecord'), [1, 2].map((i) => encodeExample({ i: int64Feature(i) })));
-  await writeRecords(path.join(dir, 'good.tfrecord.gz'), [1, 2].map((i) => encodeExample({ i: int64Feature(i) })), { compression: 'gzip' });
+  await writeRecords(
+    path.join(dir, 'good.tfrecord'),
+    [1, 2].map((i) => encodeExample({ i: int64Feature(i) })),
+  );
+  await writeRecords(
+    path.join(dir, 'good.tfrecord.gz'),
+    [1, 2].map((i) => encodeExample({ i: int64Feature(i) })),
+    { compression: 'gzip' },
+  );
   return dir;
 }
 

@@ -55,18 +55,37 @@ describe('the parser', () => {
   });
 
   it('converts values by type: ints, sizes, choices (any letter case, aliases), custom parsers', () => {
-    const { values } = parseCommandLine(CONVERT, [...convertArgs, '--from', 'COCO', '--shard-size', '1.5GiB', '--compression', 'uncompressed', '--split', 'a=8,b=2', '--workers=3', '--quiet']);
+    const { values } = parseCommandLine(CONVERT, [
+      ...convertArgs,
+      '--from',
+      'COCO',
+      '--shard-size',
+      '1.5GiB',
+      '--compression',
+      'uncompressed',
+      '--split',
+      'a=8,b=2',
+      '--workers=3',
+      '--quiet',
+    ]);
     expect(values.from).toBe('coco');
     expect(values['shard-size']).toBe(Math.round(1.5 * 1024 ** 3));
     expect(values.compression).toBe('none');
-    expect(values.split).toEqual([{ name: 'a', fraction: 0.8 }, { name: 'b', fraction: 0.2 }]);
+    expect(values.split).toEqual([
+      { name: 'a', fraction: 0.8 },
+      { name: 'b', fraction: 0.2 },
+    ]);
     expect(values.workers).toBe(3);
     expect(values.quiet).toBe(true);
   });
 
   it('an unknown option names the nearest known one', () => {
-    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--annotation', 'x']))).toBe("unknown option '--annotation' (did you mean --annotations?)");
-    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--shard_size', '1MB']))).toBe("unknown option '--shard_size' (did you mean --shard-size?)");
+    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--annotation', 'x']))).toBe(
+      "unknown option '--annotation' (did you mean --annotations?)",
+    );
+    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--shard_size', '1MB']))).toBe(
+      "unknown option '--shard_size' (did you mean --shard-size?)",
+    );
     expect(usageError(() => parseCommandLine(VALIDATE, ['x', '--lable-map', 'm']))).toBe("unknown option '--lable-map' (did you mean --label-map?)");
     expect(usageError(() => parseCommandLine(VALIDATE, ['x', '--frobnicate']))).toBe("unknown option '--frobnicate'");
     expect(usageError(() => parseCommandLine(INSPECT, ['x', '-l', '3']))).toMatch(/^unknown option '-l'/);
@@ -85,21 +104,27 @@ describe('the parser', () => {
   });
 
   it('a value-taking option followed by another option, or by nothing, says it needs a value', () => {
-    expect(usageError(() => parseCommandLine(CONVERT, ['--from', 'csv', '--annotations', '--out', 'o']))).toBe("--annotations needs a value (PATH); got the option '--out'");
+    expect(usageError(() => parseCommandLine(CONVERT, ['--from', 'csv', '--annotations', '--out', 'o']))).toBe(
+      "--annotations needs a value (PATH); got the option '--out'",
+    );
     expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--seed']))).toBe('--seed needs a value (N)');
     expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--json=yes']))).toBe("--json takes no value; got '--json=yes'");
   });
 
   it('names the option in every malformed value', () => {
     expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--bbox', 'shrink']))).toBe("--bbox must be one of clip, drop, fail; got 'shrink'");
-    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--from', 'yollo']))).toBe("--from must be one of coco, openimages, csv, vertex, voc, labelme, yolo; got 'yollo' (did you mean yolo?)");
+    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--from', 'yollo']))).toBe(
+      "--from must be one of coco, openimages, csv, vertex, voc, labelme, yolo; got 'yollo' (did you mean yolo?)",
+    );
     expect(usageError(() => parseCommandLine(VALIDATE, ['x', '--num-classes', 'many']))).toBe("--num-classes must be a whole number; got 'many'");
     expect(usageError(() => parseCommandLine(JOB_ARGS, ['o', '--bucket', 'my-bucket']))).toBe("--bucket must look like gs://BUCKET/PATH; got 'my-bucket'");
   });
 
   it('checks required options, exclusive pairs and the number of positionals', () => {
     expect(usageError(() => parseCommandLine(CONVERT, ['--annotations', 'a', '--out', 'o']))).toBe('--from is required');
-    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--shards', '2', '--shard-size', '1MB']))).toBe('give --shards or --shard-size, not both');
+    expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, '--shards', '2', '--shard-size', '1MB']))).toBe(
+      'give --shards or --shard-size, not both',
+    );
     expect(usageError(() => parseCommandLine(CONVERT, [...convertArgs, 'extra']))).toBe("unexpected argument 'extra'");
     expect(usageError(() => parseCommandLine(VALIDATE, []))).toBe('no input files or directories');
     expect(usageError(() => parseCommandLine(JOB_ARGS, ['a', 'b']))).toBe("unexpected argument 'b'");
@@ -148,7 +173,10 @@ describe('the tables', () => {
       expect(new Set(s.options.map((o) => o.name)).size, s.name).toBe(s.options.length);
       // Each example parses against its own table (paths aside: they are checked later).
       for (const [args] of s.examples) {
-        const argv = args.replace(/ [>|] .*$/, '').match(/'[^']*'|\S+/g)!.map((a) => a.replace(/^'|'$/g, ''));
+        const argv = args
+          .replace(/ [>|] .*$/, '')
+          .match(/'[^']*'|\S+/g)!
+          .map((a) => a.replace(/^'|'$/g, ''));
         expect(() => parseCommandLine(s, argv), `${s.name} ${args}`).not.toThrow();
       }
     }
@@ -162,28 +190,31 @@ describe('--help', () => {
     for (const { spec } of COMMANDS) expect(r.stdout).toMatch(new RegExp(`\\n  ${spec.name}\\s+${spec.summary.slice(0, 20)}`));
   });
 
-  it.each(COMMANDS.map((c) => [c.spec.name, c.spec] as const))('%s --help: usage, description, every option with its help and default, examples', async (name, spec) => {
-    const r = await runCli([name, '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stderr).toBe('');
-    const text = r.stdout;
-    expect(text.startsWith(`Usage: tfrecord-od ${name}`)).toBe(true);
-    // Help is wrapped: compare with runs of whitespace made single spaces.
-    const flat = text.replace(/\s+/g, ' ');
-    expect(flat).toContain(spec.description.split('\n')[0]!.replace(/\s+/g, ' ').slice(0, 60));
-    for (const o of spec.options) {
-      expect(text, `--${o.name}`).toMatch(new RegExp(`^  --${o.name}\\b`, 'm'));
-      expect(flat, `--${o.name}`).toContain(o.help.replace(/\s+/g, ' '));
-      if ('default' in o && o.default !== undefined && typeof o.default !== 'function' && o.defaultText === undefined) {
-        const shown = o.type === 'size' ? '200MB' : String(o.default);
-        expect(flat, `--${o.name}`).toContain(`(default: ${shown})`);
+  it.each(COMMANDS.map((c) => [c.spec.name, c.spec] as const))(
+    '%s --help: usage, description, every option with its help and default, examples',
+    async (name, spec) => {
+      const r = await runCli([name, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe('');
+      const text = r.stdout;
+      expect(text.startsWith(`Usage: tfrecord-od ${name}`)).toBe(true);
+      // Help is wrapped: compare with runs of whitespace made single spaces.
+      const flat = text.replace(/\s+/g, ' ');
+      expect(flat).toContain(spec.description.split('\n')[0]!.replace(/\s+/g, ' ').slice(0, 60));
+      for (const o of spec.options) {
+        expect(text, `--${o.name}`).toMatch(new RegExp(`^  --${o.name}\\b`, 'm'));
+        expect(flat, `--${o.name}`).toContain(o.help.replace(/\s+/g, ' '));
+        if ('default' in o && o.default !== undefined && typeof o.default !== 'function' && o.defaultText === undefined) {
+          const shown = o.type === 'size' ? '200MB' : String(o.default);
+          expect(flat, `--${o.name}`).toContain(`(default: ${shown})`);
+        }
+        if (o.defaultText !== undefined) expect(flat).toContain(`(default: ${o.defaultText.replace(/\s+/g, ' ')})`);
       }
-      if (o.defaultText !== undefined) expect(flat).toContain(`(default: ${o.defaultText.replace(/\s+/g, ' ')})`);
-    }
-    expect(text).toContain('Examples:');
-    for (const [args] of spec.examples) expect(text).toContain(`tfrecord-od ${name} ${args}`);
-    expect(formatHelp(spec)).toBe(text);
-  });
+      expect(text).toContain('Examples:');
+      for (const [args] of spec.examples) expect(text).toContain(`tfrecord-od ${name} ${args}`);
+      expect(formatHelp(spec)).toBe(text);
+    },
+  );
 
   it('--help wins over any other mistake on the line, and -h works too', async () => {
     const r = await runCli(['convert', '--bogus', '-h']);

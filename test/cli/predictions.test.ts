@@ -26,7 +26,22 @@ const readJson = async (f: string) => JSON.parse(await readFile(f, 'utf8'));
 
 describe('tfrecord-od predictions', () => {
   it('--to coco writes the results and ground truth the generator built independently', async () => {
-    const r = await runCli(['predictions', ...data.predictionFiles, ...gtArgs(), '--to', 'coco', '--out', 'out/results.json', '--ground-truth-out', 'out/gt.json', '--label-map', data.labelMapFile], dir);
+    const r = await runCli(
+      [
+        'predictions',
+        ...data.predictionFiles,
+        ...gtArgs(),
+        '--to',
+        'coco',
+        '--out',
+        'out/results.json',
+        '--ground-truth-out',
+        'out/gt.json',
+        '--label-map',
+        data.labelMapFile,
+      ],
+      dir,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^out\/results\.json: \d+ detections of \d+ images; ground truth \(40 images\) in out\/gt\.json\n$/);
     expect(r.stderr).toMatch(/for keys not in the ground truth/);
@@ -48,7 +63,9 @@ describe('tfrecord-od predictions', () => {
     expect(r.code).toBe(0);
     const rows = (await readFile(join(dir, 'dets.csv'), 'utf8')).trimEnd().split('\n');
     expect(rows[0]).toBe(CSV_COLUMNS.join(','));
-    const results = ((await readJson(data.cocoResultsFile)) as Array<{ image_id: number; category_id: number; bbox: number[]; score: number }>).filter((d) => d.category_id <= 6);
+    const results = ((await readJson(data.cocoResultsFile)) as Array<{ image_id: number; category_id: number; bbox: number[]; score: number }>).filter(
+      (d) => d.category_id <= 6,
+    );
     expect(rows).toHaveLength(results.length + 1);
     const gt = await readJson(data.cocoGtFile);
     results.forEach((d, i) => {

@@ -23,7 +23,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tfrecord-od-startup-'));
   // Registered in the main thread and, through --import, in every worker thread.
   const loader = join(dir, 'loader.mjs');
-  writeFileSync(loader, "export async function load(url, context, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }\n");
+  writeFileSync(loader, 'export async function load(url, context, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }\n');
   hook = join(dir, 'hook.mjs');
   writeFileSync(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(loader).href)});\n`);
 });
@@ -32,7 +32,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs node with the hook; returns the URLs loaded, with their count. */
 function loaded(args: string[]): { status: number | null; urls: string[]; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', pathToFileURL(hook).href, ...args], { encoding: 'utf8', cwd: dir });
-  const urls = r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7));
+  const urls = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('LOADED '))
+    .map((l) => l.slice(7));
   return { status: r.status, urls, stderr: r.stderr };
 }
 
@@ -66,12 +69,16 @@ describe('start-up loads only what a command needs', () => {
       'const cache = () => Object.keys(createRequire(import.meta.url).cache);',
       `const m = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist/index.js')).href)});`,
       'const before = cache();',
-      "const bytes = m.encodeSequenceExample({ context: { a: m.int64Feature(7) } });",
+      'const bytes = m.encodeSequenceExample({ context: { a: m.int64Feature(7) } });',
       'console.log(JSON.stringify({ before, after: cache(), value: m.decodeSequenceExample(bytes).context.a.values[0] }));',
     ].join('\n');
     const r = loaded(['--input-type=module', '-e', script]);
     expect(r.status, r.stderr).toBe(0);
-    const seen = JSON.parse(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir }).stdout) as { before: string[]; after: string[]; value: number };
+    const seen = JSON.parse(spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', cwd: dir }).stdout) as {
+      before: string[];
+      after: string[];
+      value: number;
+    };
     expect(r.urls.some((u) => u.endsWith('/dist/index.js'))).toBe(true);
     expect(uses(r.urls, 'zod')).toBe(false);
     expect(uses(r.urls, 'protobufjs')).toBe(false);

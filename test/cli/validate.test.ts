@@ -19,9 +19,7 @@ beforeAll(async () => {
   const valid = await validRecords();
   good = await dir.write('good.tfrecord', valid.payloads);
   // Five boxes with label 0 plus a gap (labels {2}): two error codes, one with many occurrences.
-  const broken = valid.examples.map((d, i) =>
-    payload({ ...d, objects: d.objects.map((o) => ({ ...o, label: i === 0 ? 0 : 2, text: i === 0 ? '' : 'dog' })) }),
-  );
+  const broken = valid.examples.map((d, i) => payload({ ...d, objects: d.objects.map((o) => ({ ...o, label: i === 0 ? 0 : 2, text: i === 0 ? '' : 'dog' })) }));
   bad = await dir.write('bad.tfrecord', broken);
   await writeFile(dir.file('labels.pbtxt'), "item { id: 1 name: 'cat' }\nitem { id: 2 name: 'dog' }\n");
 });

@@ -5,7 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { assignLabels, dropUnusedAdded, labelMapGaps, reconcileLabelMaps } from '../../src/convert/labels.js';
 
-const existing = { items: [{ id: 1, name: 'raccoon_kit' }, { id: 2, name: 'raccoon' }] };
+const existing = {
+  items: [
+    { id: 1, name: 'raccoon_kit' },
+    { id: 2, name: 'raccoon' },
+  ],
+};
 
 describe('assignLabels over a dataset', () => {
   it('a second run keeps the ids the first run gave, whatever order it meets the classes in', () => {
@@ -36,7 +41,13 @@ describe('assignLabels over a dataset', () => {
   });
 
   it('a user map keeps its ids and gaps, even for classes this run does not use', () => {
-    const coco = { items: [{ id: 1, name: 'person' }, { id: 3, name: 'car' }, { id: 90, name: 'toothbrush' }] };
+    const coco = {
+      items: [
+        { id: 1, name: 'person' },
+        { id: 3, name: 'car' },
+        { id: 90, name: 'toothbrush' },
+      ],
+    };
     const a = assignLabels(['car'], { fixedMap: coco, userGiven: true });
     expect(a.order).toBe('label-map');
     expect(a.ids.get('car')).toBe(3);
@@ -68,12 +79,22 @@ describe('dropUnusedAdded', () => {
 
 describe('reconcileLabelMaps', () => {
   it('the union when they agree', () => {
-    const user = { items: [{ id: 2, name: 'raccoon' }, { id: 3, name: 'owl' }] };
+    const user = {
+      items: [
+        { id: 2, name: 'raccoon' },
+        { id: 3, name: 'owl' },
+      ],
+    };
     expect(reconcileLabelMaps(user, existing, 'out/label_map.pbtxt')!.items.map((i) => i.name)).toEqual(['raccoon_kit', 'raccoon', 'owl']);
   });
 
   it('refuses a map that gives a known class another id, naming both', () => {
-    const user = { items: [{ id: 1, name: 'raccoon' }, { id: 2, name: 'raccoon_kit' }] };
+    const user = {
+      items: [
+        { id: 1, name: 'raccoon' },
+        { id: 2, name: 'raccoon_kit' },
+      ],
+    };
     expect(() => reconcileLabelMaps(user, existing, 'out/label_map.pbtxt')).toThrow(
       /out\/label_map.pbtxt: --label-map disagrees .*id 1 is 'raccoon' in --label-map but 'raccoon_kit' in the output folder/,
     );

@@ -187,7 +187,17 @@ describe('nothing silently wrong', () => {
     const csv = path.join(src, 'dup.csv');
     await writeFile(csv, rows.join('\n') + '\n');
     const out = await tempDir();
-    const r = await convertDataset({ ...base, annotations: csv, images, out, split: [{ name: 'train', fraction: 0.5 }, { name: 'val', fraction: 0.5 }], seed: 3 });
+    const r = await convertDataset({
+      ...base,
+      annotations: csv,
+      images,
+      out,
+      split: [
+        { name: 'train', fraction: 0.5 },
+        { name: 'val', fraction: 0.5 },
+      ],
+      seed: 3,
+    });
     expect(r.ok, r.failure).toBe(true);
     const output = await readOutput(out);
     const splitOf = new Map<string, Set<string>>();

@@ -11,7 +11,18 @@ import { convertDataset, type ConvertOptions } from 'tfrecord-od/convert';
 import { hashTree, listTree, sampleSource, tempDir } from './helpers.js';
 
 const CASES: Array<[string, Partial<ConvertOptions>]> = [
-  ['csv, split and fixed shard count', { ...sampleSource('csv'), split: [{ name: 'train', fraction: 0.7 }, { name: 'val', fraction: 0.3 }], seed: 3, shards: 2 }],
+  [
+    'csv, split and fixed shard count',
+    {
+      ...sampleSource('csv'),
+      split: [
+        { name: 'train', fraction: 0.7 },
+        { name: 'val', fraction: 0.3 },
+      ],
+      seed: 3,
+      shards: 2,
+    },
+  ],
   ['coco, shards cut by size, resized', { ...sampleSource('coco'), shardSize: 15_000, maxSize: 200 }],
 ];
 
@@ -20,7 +31,11 @@ describe.each(CASES)('%s', (_, options) => {
     const trees: Array<Record<string, string>> = [];
     const manifests: string[] = [];
     // The last run also reads the annotations twice (no items kept between the passes).
-    for (const [workers, itemCacheLimit] of [[0, undefined], [1, undefined], [3, 0]] as const) {
+    for (const [workers, itemCacheLimit] of [
+      [0, undefined],
+      [1, undefined],
+      [3, 0],
+    ] as const) {
       const out = await tempDir(`w${workers}`);
       const report = await convertDataset({ ...(options as ConvertOptions), out, workers, ...(itemCacheLimit !== undefined ? { itemCacheLimit } : {}) });
       expect(report.ok, report.failure).toBe(true);

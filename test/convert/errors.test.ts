@@ -43,7 +43,19 @@ async function brokenCsv(): Promise<{ dir: string; csv: string; args: string[] }
       'img12.jpg,288,224,triangle,200,130,280,210', // 10 ok
     ].join('\n') + '\n',
   );
-  const args = ['convert', '--from', 'csv', '--annotations', csv, '--images', path.join(dir, 'images'), '--classes', path.join(dir, 'classes.txt'), '--workers', '0'];
+  const args = [
+    'convert',
+    '--from',
+    'csv',
+    '--annotations',
+    csv,
+    '--images',
+    path.join(dir, 'images'),
+    '--classes',
+    path.join(dir, 'classes.txt'),
+    '--workers',
+    '0',
+  ];
   return { dir, csv, args };
 }
 
@@ -173,7 +185,9 @@ describe('errors of the other importers reach the report with their source', () 
     const out = await tempDir();
     const failed = await convertDataset({ from: 'voc', annotations: dir, images: path.join(SAMPLE, 'images'), out, workers: 0 });
     expect(failed.ok).toBe(false);
-    expect(failed.errors).toEqual([expect.objectContaining({ code: 'malformed-annotation', source: expect.objectContaining({ file: path.join(dir, 'img02.xml') }) })]);
+    expect(failed.errors).toEqual([
+      expect.objectContaining({ code: 'malformed-annotation', source: expect.objectContaining({ file: path.join(dir, 'img02.xml') }) }),
+    ]);
     expect(await listTree(out)).toEqual([]);
 
     const report = await convertDataset({ from: 'voc', annotations: dir, images: path.join(SAMPLE, 'images'), out, workers: 0, onError: 'skip' });

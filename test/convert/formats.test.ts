@@ -22,7 +22,10 @@ function expectTruth(output: ConvertedOutput, fileOf: (file: string) => string =
   for (const image of images) {
     const e = output.byFile.get(fileOf(image.file))!;
     const want = expectedBoxes(image);
-    expect(e.objects.map((o) => o.text), image.file).toEqual(want.map((w) => w.text));
+    expect(
+      e.objects.map((o) => o.text),
+      image.file,
+    ).toEqual(want.map((w) => w.text));
     e.objects.forEach((o, i) => {
       for (const k of ['xmin', 'ymin', 'xmax', 'ymax'] as const) {
         expect(Math.abs(o[k] - want[i]![k]), `${image.file} box ${i} ${k}: ${o[k]} vs ${want[i]![k]}`).toBeLessThanOrEqual(tolerance);
@@ -90,7 +93,6 @@ describe('CSV in other layouts', () => {
   });
 });
 
-
 describe('Open Images', () => {
   it('boxes CSV + class descriptions over <ImageID>.jpg: truth.json, with group_of and truncated written', async () => {
     const dir = await tempDir('openimages');
@@ -121,7 +123,12 @@ describe('Open Images', () => {
     expect(output.labelMap.items.map((i) => i.name)).toEqual([...truth.classes].reverse());
     // The boxes file cannot list an image without boxes (img04).
     const fileOf = (f: string) => f.replace(/\.[a-z]+$/, '.jpg');
-    expectTruth(output, fileOf, truth.images.filter((i) => i.objects.length > 0), FLOAT32_TOLERANCE * 4);
+    expectTruth(
+      output,
+      fileOf,
+      truth.images.filter((i) => i.objects.length > 0),
+      FLOAT32_TOLERANCE * 4,
+    );
     const img01 = output.byFile.get('img01.jpg')!;
     expect(img01.objects.map((o) => [o.groupOf, o.truncated])).toEqual([
       [true, false],
@@ -135,7 +142,15 @@ describe('Open Images', () => {
 describe('Vertex AI import files', () => {
   const URI = 'gs://bucket/shapes';
   // ml_use for some images; the rest are unassigned.
-  const mlUse: Record<string, string> = { 'img01.jpg': 'training', 'img02.jpg': 'training', 'img03.png': 'training', 'img04.jpg': 'training', 'img05.jpg': 'validation', 'img06.webp': 'validation', 'img07.jpg': 'test' };
+  const mlUse: Record<string, string> = {
+    'img01.jpg': 'training',
+    'img02.jpg': 'training',
+    'img03.png': 'training',
+    'img04.jpg': 'training',
+    'img05.jpg': 'validation',
+    'img06.webp': 'validation',
+    'img07.jpg': 'test',
+  };
   const fileOf = (f: string) => `${URI}/${f}`;
 
   async function writeJsonLines(): Promise<string> {
@@ -165,16 +180,24 @@ describe('Vertex AI import files', () => {
     expect(report.splits.map((s) => s.name)).toEqual(['train', 'val', 'test']);
     const all = await readOutput(out);
     expectTruth(all, fileOf, truth.images, FLOAT32_TOLERANCE * 4);
-    const inSplit = async (name: string) => (await readOutput(out, report.splits.find((s) => s.name === name)!.shards.map((sh) => path.basename(sh.path)))).examples.map((e) => e.filename);
+    const inSplit = async (name: string) =>
+      (
+        await readOutput(
+          out,
+          report.splits.find((s) => s.name === name)!.shards.map((sh) => path.basename(sh.path)),
+        )
+      ).examples.map((e) => e.filename);
     const split = new Map<string, string>();
     for (const name of ['train', 'val', 'test']) for (const f of await inSplit(name)) split.set(f, name);
     const want = { training: 'train', validation: 'val', test: 'test' } as Record<string, string>;
     for (const [file, use] of Object.entries(mlUse)) expect(split.get(fileOf(file)), file).toBe(want[use]);
     expect(split.size).toBe(12);
-    expect(report.notes.find((n) => n.code === 'assigned-splits')!.message).toMatch(/assigns 4 to train, 2 to val, 1 to test; 5 unassigned images are divided 80\/10\/10/);
+    expect(report.notes.find((n) => n.code === 'assigned-splits')!.message).toMatch(
+      /assigns 4 to train, 2 to val, 1 to test; 5 unassigned images are divided 80\/10\/10/,
+    );
   });
 
-  it('--split replaces the file\'s assignment', async () => {
+  it("--split replaces the file's assignment", async () => {
     const annotations = await writeJsonLines();
     const { report } = await convert({ from: 'vertex', annotations, pathMap: { [URI]: IMAGES }, split: [{ name: 'all', fraction: 1 }] });
     expect(report.splits.map((s) => [s.name, s.records])).toEqual([['all', 12]]);
@@ -220,9 +243,33 @@ describe('LabelMe', () => {
       // each shape's bounding box is the truth box.
       const shapes = image.objects.map((o) => {
         const [x0, y0, x1, y1] = o.box;
-        if (o.class === 'square') return { label: o.class, points: [[x1, y1], [x0, y0]], shape_type: 'rectangle' };
-        if (o.class === 'triangle') return { label: o.class, points: [[x0, y1], [x1, y1], [(x0 + x1) / 2, y0]], shape_type: 'polygon' };
-        return { label: o.class, points: [[(x0 + x1) / 2, (y0 + y1) / 2], [x1, (y0 + y1) / 2]], shape_type: 'circle' };
+        if (o.class === 'square')
+          return {
+            label: o.class,
+            points: [
+              [x1, y1],
+              [x0, y0],
+            ],
+            shape_type: 'rectangle',
+          };
+        if (o.class === 'triangle')
+          return {
+            label: o.class,
+            points: [
+              [x0, y1],
+              [x1, y1],
+              [(x0 + x1) / 2, y0],
+            ],
+            shape_type: 'polygon',
+          };
+        return {
+          label: o.class,
+          points: [
+            [(x0 + x1) / 2, (y0 + y1) / 2],
+            [x1, (y0 + y1) / 2],
+          ],
+          shape_type: 'circle',
+        };
       });
       const stem = image.file.replace(/\.[a-z]+$/, '');
       const doc = {

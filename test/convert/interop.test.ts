@@ -162,7 +162,13 @@ describe.skipIf(!HAVE_INTEROP)('interop datasets convert and validate clean', ()
 
   it('coco_instances val with --crowd drop: only the polygon box, and b leaves the label map', async () => {
     const out = await tempDir();
-    const report = await convertDataset({ from: 'coco', annotations: D('coco_dataset/coco_instances/annotations/instances_val.json'), crowd: 'drop', out, workers: 0 });
+    const report = await convertDataset({
+      from: 'coco',
+      annotations: D('coco_dataset/coco_instances/annotations/instances_val.json'),
+      crowd: 'drop',
+      out,
+      workers: 0,
+    });
     expect(report.ok, report.failure).toBe(true);
     const output = await readOutput(out);
     expect(output.labelMap.items).toEqual([{ id: 1, name: 'a' }]);

@@ -81,7 +81,10 @@ describe('YOLO', () => {
     for (const t of truthByFile.keys()) {
       const stem = t.replace(/\.[a-z]+$/, '');
       const text = await readFile(path.join(SAMPLE, 'yolo', 'labels', `${stem}.txt`), 'utf8');
-      await writeFile(path.join(dir, 'labels', `${stem}.txt`), text.replace(/^([12]) /gm, (_, c: string) => `${Number(c) + 1} `));
+      await writeFile(
+        path.join(dir, 'labels', `${stem}.txt`),
+        text.replace(/^([12]) /gm, (_, c: string) => `${Number(c) + 1} `),
+      );
     }
     await writeFile(path.join(dir, 'classes.txt'), 'circle\nhexagon\nsquare\ntriangle\n');
     const out = await tempDir();

@@ -23,7 +23,7 @@ describe('one convert at a time', () => {
     expect(await readdir(out)).toEqual([LOCK_FILE]);
   });
 
-  it("takes over a lock whose process is gone, and removes its own when done", async () => {
+  it('takes over a lock whose process is gone, and removes its own when done', async () => {
     const out = await tempDir();
     await writeFile(path.join(out, LOCK_FILE), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import('node:os')).hostname(), started: 'long ago' }));
     const r = await convertDataset({ ...sampleSource('csv'), out, workers: 0 });
@@ -49,7 +49,9 @@ describe('an interrupted publish', () => {
     for (const f of (await readdir(other)).filter((n) => n.endsWith('.tfrecord'))) await copyFile(path.join(other, f), path.join(out, f));
     const r = await validateDataset([out]);
     expect(r.valid).toBe(false);
-    expect(r.findings.filter((f) => f.code === 'unlisted-shard').map((f) => path.basename(f.file))).toEqual([0, 1, 2, 3].map((i) => `data-0000${i}-of-00004.tfrecord`));
+    expect(r.findings.filter((f) => f.code === 'unlisted-shard').map((f) => path.basename(f.file))).toEqual(
+      [0, 1, 2, 3].map((i) => `data-0000${i}-of-00004.tfrecord`),
+    );
     // The same command again: one set, the manifest's, and validate is clean.
     const again = await convertDataset({ ...sampleSource('csv'), out, workers: 0, shards: 3 });
     expect(again.ok).toBe(true);

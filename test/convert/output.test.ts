@@ -147,7 +147,15 @@ describe('--split', () => {
     const dir = await tempDir('csv');
     await writeFile(path.join(dir, 'annotations.csv'), [lines[0], ...lines.slice(1).reverse()].join('\n') + '\n');
     const shuffled = await tempDir();
-    const again = await convertDataset({ from: 'csv', annotations: path.join(dir, 'annotations.csv'), images: path.join(SAMPLE, 'images'), out: shuffled, workers: 0, split: splits, seed: 1 });
+    const again = await convertDataset({
+      from: 'csv',
+      annotations: path.join(dir, 'annotations.csv'),
+      images: path.join(SAMPLE, 'images'),
+      out: shuffled,
+      workers: 0,
+      split: splits,
+      seed: 1,
+    });
     expect(again.ok).toBe(true);
     expect(await assignment(shuffled)).toEqual(first);
   });

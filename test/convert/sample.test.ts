@@ -117,19 +117,27 @@ describe.each(FORMATS)('the sample as %s', (from) => {
     }
   });
 
-  it('the box past img07\'s border is clipped and listed in the report and the manifest', () => {
+  it("the box past img07's border is clipped and listed in the report and the manifest", () => {
     // square [340,250,406,306] on 400x300: 406/400 = 1.015, 306/300 = 1.02.
     // YOLO says cy 0.926667 h 0.186667: ymin 0.8333335 and ymax 1.0200005,
     // which the report rounds to 6 decimals as 0.833334 and 1.020001.
     const [ymin, ymax] = from === 'yolo' ? [0.833334, 1.020001] : [0.833333, 1.02];
-    const entry = { itemId: 'img07.jpg', index: 1, className: 'square', before: [0.85, ymin, 1.015, ymax], after: [0.85, ymin, 1, 1], reason: 'clipped to the image' };
+    const entry = {
+      itemId: 'img07.jpg',
+      index: 1,
+      className: 'square',
+      before: [0.85, ymin, 1.015, ymax],
+      after: [0.85, ymin, 1, 1],
+      reason: 'clipped to the image',
+    };
     expect(report.clipped).toMatchObject([entry]);
     expect(output.manifest.runs[0].clipped).toMatchObject([entry]);
     // Each form points at where the box is written.
     const source = report.clipped[0]!.source;
     if (from === 'csv') expect(source).toEqual({ file: path.join(SAMPLE, 'csv', 'annotations.csv'), line: 14 });
     if (from === 'yolo') expect(source).toEqual({ file: path.join(SAMPLE, 'yolo', 'labels', 'img07.txt'), line: 2 });
-    if (from === 'coco') expect(source).toMatchObject({ file: path.join(SAMPLE, 'coco', 'instances.json'), pointer: expect.stringMatching(/^\/annotations\/\d+$/) });
+    if (from === 'coco')
+      expect(source).toMatchObject({ file: path.join(SAMPLE, 'coco', 'instances.json'), pointer: expect.stringMatching(/^\/annotations\/\d+$/) });
     if (from === 'voc') expect(source.file).toBe(path.join(SAMPLE, 'voc', 'Annotations', 'img07.xml'));
   });
 });
@@ -149,7 +157,9 @@ describe('images', () => {
     expect([e.width, e.height]).toEqual([240, 320]);
     expect(e.format).toBe('jpeg');
     expect(sha256(e.image)).not.toBe(sha256(raw));
-    expect(report.warnings).toContainEqual(expect.objectContaining({ code: 'image-reencoded', itemId: 'img05.jpg', message: expect.stringContaining('exif-orientation') }));
+    expect(report.warnings).toContainEqual(
+      expect.objectContaining({ code: 'image-reencoded', itemId: 'img05.jpg', message: expect.stringContaining('exif-orientation') }),
+    );
     // Read without any EXIF handling (as TF does): every box centre lands on a
     // drawn, saturated shape, not the pale background.
     const { data, info } = await sharp(e.image).removeAlpha().raw().toBuffer({ resolveWithObject: true });
@@ -180,7 +190,9 @@ describe('images', () => {
     expect([e.image[0], e.image[1]]).toEqual([0xff, 0xd8]);
     expect((await storedMeta(e.image)).format).toBe('jpeg');
     expect([e.width, e.height]).toEqual([300, 200]);
-    expect(report.warnings).toContainEqual(expect.objectContaining({ code: 'image-reencoded', itemId: 'img06.webp', message: expect.stringContaining('format:webp') }));
+    expect(report.warnings).toContainEqual(
+      expect.objectContaining({ code: 'image-reencoded', itemId: 'img06.webp', message: expect.stringContaining('format:webp') }),
+    );
   });
 
   it('--max-size 100 downsizes every image to fit; normalized boxes are unchanged', async () => {
@@ -241,7 +253,7 @@ async function readdirRecursive(dir: string): Promise<string[]> {
   return Object.keys(await hashTree(dir));
 }
 
-describe('--bbox on the box past img07\'s border', () => {
+describe("--bbox on the box past img07's border", () => {
   it('drop: the square is left out and listed as dropped', async () => {
     const { report, output } = await convertSample('coco', { bbox: 'drop' });
     expect(report.ok).toBe(true);
@@ -260,7 +272,12 @@ describe('--bbox on the box past img07\'s border', () => {
     const report = await convertDataset({ ...sampleSource('voc'), out, workers: 0, bbox: 'fail' });
     expect(report.ok).toBe(false);
     expect(report.errors).toMatchObject([
-      { code: 'box-outside-image', itemId: 'img07.jpg', source: { file: path.join(SAMPLE, 'voc', 'Annotations', 'img07.xml') }, reason: expect.stringContaining('box 1 (square)') },
+      {
+        code: 'box-outside-image',
+        itemId: 'img07.jpg',
+        source: { file: path.join(SAMPLE, 'voc', 'Annotations', 'img07.xml') },
+        reason: expect.stringContaining('box 1 (square)'),
+      },
     ]);
     expect(await readdirRecursive(out)).toEqual([]);
 
@@ -279,7 +296,14 @@ describe('annotation size vs the real image size', () => {
     const dir = await tempDir('coco');
     await writeFile(path.join(dir, 'instances.json'), JSON.stringify(coco));
     const out = await tempDir();
-    const report = await convertDataset({ from: 'coco', annotations: path.join(dir, 'instances.json'), images: path.join(SAMPLE, 'images'), out, workers: 0, ...extra });
+    const report = await convertDataset({
+      from: 'coco',
+      annotations: path.join(dir, 'instances.json'),
+      images: path.join(SAMPLE, 'images'),
+      out,
+      workers: 0,
+      ...extra,
+    });
     expect(report.ok, report.failure).toBe(true);
     return { report, output: await readOutput(out) };
   }
@@ -293,16 +317,22 @@ describe('annotation size vs the real image size', () => {
     });
     expect(report.clipped).toHaveLength(1); // only img07's
     expect(report.warnings).toContainEqual(
-      expect.objectContaining({ code: 'annotation-size-mismatch', itemId: 'img05.jpg', message: expect.stringContaining('EXIF orientation 6 displays it as 240x320') }),
+      expect.objectContaining({
+        code: 'annotation-size-mismatch',
+        itemId: 'img05.jpg',
+        message: expect.stringContaining('EXIF orientation 6 displays it as 240x320'),
+      }),
     );
   });
 
-  it('an annotation made at another size: boxes normalized by the annotation\'s size, with a warning', async () => {
+  it("an annotation made at another size: boxes normalized by the annotation's size, with a warning", async () => {
     // img01 is 320x240; the annotation claims 640x480, so circle [40,70,140,170] → [0.0625, 0.1458, 0.21875, 0.3542].
     const { report, output } = await cocoWith((c) => Object.assign(c.images[0], { width: 640, height: 480 }));
     const [circle] = output.byFile.get('img01.jpg')!.objects;
     expect([circle!.xmin, circle!.ymin, circle!.xmax, circle!.ymax].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([0.0625, 0.145833, 0.21875, 0.354167]);
-    expect(report.warnings).toContainEqual(expect.objectContaining({ code: 'annotation-size-mismatch', itemId: 'img01.jpg', message: expect.stringContaining('640x480 but the image is 320x240') }));
+    expect(report.warnings).toContainEqual(
+      expect.objectContaining({ code: 'annotation-size-mismatch', itemId: 'img01.jpg', message: expect.stringContaining('640x480 but the image is 320x240') }),
+    );
     // COCO areas are in the annotation's pixels too: 10000 at 640x480 is 2500 on the 320x240 image stored.
     expect(output.byFile.get('img01.jpg')!.objects.map((o) => o.area)).toEqual([2500, 2500]);
   });

@@ -93,7 +93,7 @@ describe('ShardVerifier', () => {
     await out.remove();
   });
 
-  it('does not hash uncompressed shards again: their digests are the writer\'s, and equal the files\'', async () => {
+  it("does not hash uncompressed shards again: their digests are the writer's, and equal the files'", async () => {
     const workers = pretendWorkers();
     const { out, shards, result } = await run({ shardSize: 3 * (payloads[0]!.length + 200) }, workers.check);
     expect(workers.requests.length).toBeGreaterThanOrEqual(shards.length);
@@ -129,7 +129,14 @@ describe('ShardVerifier', () => {
       damaged = { path: request.path, at };
     });
     const out = await tempDir();
-    const verifier = new ShardVerifier({ check: workers.check, inOrder: true, validator: await DatasetValidator.create(), options: {}, compression: 'none', rangeBytes: 4 * (payloads[0]!.length + 16) });
+    const verifier = new ShardVerifier({
+      check: workers.check,
+      inOrder: true,
+      validator: await DatasetValidator.create(),
+      options: {},
+      compression: 'none',
+      rangeBytes: 4 * (payloads[0]!.length + 16),
+    });
     const writer = await ShardedWriter.create({ dir: out.path, prefix: 'data', listener: verifier, shards: 1 });
     for (const p of payloads) await writer.write(p);
     const result = await verifier.finish(await writer.finish());

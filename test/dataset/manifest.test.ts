@@ -36,7 +36,13 @@ function split(name: string, prefix: string, records: number, shards = 2): Omit<
 
 describe('mergeRun', () => {
   it('a second run adds its sets; one of the same prefix replaces the older set and a run left without sets goes', () => {
-    const first = mergeRun(undefined, { tool, target: 'ai-platform', labelMap, run: { prefixes: ['train'], options: { n: 1 } }, splits: [split('train', 'train', 10)] });
+    const first = mergeRun(undefined, {
+      tool,
+      target: 'ai-platform',
+      labelMap,
+      run: { prefixes: ['train'], options: { n: 1 } },
+      splits: [split('train', 'train', 10)],
+    });
     const second = mergeRun(first, { tool, target: 'ai-platform', labelMap, run: { prefixes: ['val'], options: { n: 2 } }, splits: [split('val', 'val', 4)] });
     expect(second.splits.map((s) => [s.prefix, s.run])).toEqual([
       ['train', 0],
@@ -54,7 +60,13 @@ describe('mergeRun', () => {
       'val-00001-of-00002.tfrecord',
     ]);
 
-    const third = mergeRun(second, { tool, target: 'ai-platform', labelMap, run: { prefixes: ['train'], options: { n: 3 } }, splits: [split('train', 'train', 6, 3)] });
+    const third = mergeRun(second, {
+      tool,
+      target: 'ai-platform',
+      labelMap,
+      run: { prefixes: ['train'], options: { n: 3 } },
+      splits: [split('train', 'train', 6, 3)],
+    });
     expect(third.runs.map((r) => r.options)).toEqual([{ n: 2 }, { n: 3 }]);
     expect(third.splits.map((s) => [s.prefix, s.run, s.shards.length])).toEqual([
       ['train', 1, 3],
@@ -95,7 +107,13 @@ describe('job arguments', () => {
   });
 
   it('train and val found by name; num_eval_images is every validation record; the bucket prefixes the patterns', () => {
-    const m = { labelMap, splits: [{ ...split('train', 'train', 80, 4), run: 0 }, { ...split('val', 'val', 20, 1), run: 0 }] };
+    const m = {
+      labelMap,
+      splits: [
+        { ...split('train', 'train', 80, 4), run: 0 },
+        { ...split('val', 'val', 20, 1), run: 0 },
+      ],
+    };
     const args = computeJobArgs(m, 'gs://b/data/');
     expect(args.args).toEqual([
       '--training_data_path=gs://b/data/train-?????-of-00004.tfrecord',

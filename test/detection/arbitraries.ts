@@ -34,7 +34,10 @@ export const detectionArb: fc.Arbitrary<DetectionExample> = fc.record({
   height: fc.integer({ min: 0, max: 1 << 20 }),
   filename: fc.string({ unit: 'grapheme', maxLength: 20 }),
   sourceId: fc.string({ maxLength: 20 }),
-  sha256: fc.oneof(fc.constant(''), fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex'))),
+  sha256: fc.oneof(
+    fc.constant(''),
+    fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')),
+  ),
   objects: fc.array(objectArb, { maxLength: 8 }),
 });
 
@@ -60,4 +63,3 @@ export function expectedAfterRoundTrip(d: DetectionExample): DetectionExample {
   });
   return { ...d, objects };
 }
-

@@ -3,15 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  findLabelById,
-  findLabelByName,
-  formatLabelMap,
-  indexLabelMap,
-  labelMapFromNames,
-  parseLabelMap,
-  type LabelMap,
-} from 'tfrecord-od/detection';
+import { findLabelById, findLabelByName, formatLabelMap, indexLabelMap, labelMapFromNames, parseLabelMap, type LabelMap } from 'tfrecord-od/detection';
 import { isTfrecordError } from 'tfrecord-od';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -129,9 +121,14 @@ describe('parseLabelMap errors', () => {
 
 describe('formatLabelMap', () => {
   it('writes double-quoted items the OD API parses', () => {
-    expect(formatLabelMap({ items: [{ id: 1, name: 'cat', displayName: 'Cat "the" \\ one' }, { id: 2, name: 'dog' }] })).toBe(
-      'item {\n  id: 1\n  name: "cat"\n  display_name: "Cat \\"the\\" \\\\ one"\n}\n\nitem {\n  id: 2\n  name: "dog"\n}\n',
-    );
+    expect(
+      formatLabelMap({
+        items: [
+          { id: 1, name: 'cat', displayName: 'Cat "the" \\ one' },
+          { id: 2, name: 'dog' },
+        ],
+      }),
+    ).toBe('item {\n  id: 1\n  name: "cat"\n  display_name: "Cat \\"the\\" \\\\ one"\n}\n\nitem {\n  id: 2\n  name: "dog"\n}\n');
   });
 
   it('escapes non-ASCII as octal UTF-8 bytes', () => {
@@ -139,12 +136,19 @@ describe('formatLabelMap', () => {
   });
 
   it('round-trips any label map', () => {
-    const item = fc.record({ name: fc.string({ unit: 'binary', maxLength: 16 }), displayName: fc.option(fc.string({ unit: 'binary', maxLength: 16 }), { nil: undefined }) });
+    const item = fc.record({
+      name: fc.string({ unit: 'binary', maxLength: 16 }),
+      displayName: fc.option(fc.string({ unit: 'binary', maxLength: 16 }), { nil: undefined }),
+    });
     const mapArb = fc
       .tuple(fc.uniqueArray(fc.integer({ min: 1, max: 0x7fffffff }), { maxLength: 8 }), fc.uniqueArray(item, { selector: (i) => i.name, maxLength: 8 }))
-      .map(([ids, items]): LabelMap => ({
-        items: items.slice(0, ids.length).map((it, k) => (it.displayName === undefined ? { id: ids[k]!, name: it.name } : { id: ids[k]!, name: it.name, displayName: it.displayName })),
-      }));
+      .map(
+        ([ids, items]): LabelMap => ({
+          items: items
+            .slice(0, ids.length)
+            .map((it, k) => (it.displayName === undefined ? { id: ids[k]!, name: it.name } : { id: ids[k]!, name: it.name, displayName: it.displayName })),
+        }),
+      );
     fc.assert(
       fc.property(mapArb, (map) => {
         expect(parseLabelMap(formatLabelMap(map))).toEqual(map);
@@ -181,13 +185,16 @@ describe('interop label maps', () => {
     expect(parseLabelMap(formatLabelMap(map))).toEqual(map);
   });
 
-  it.skipIf(!existsSync(roboflow))(`parses Roboflow's label map with display_name${existsSync(roboflow) ? '' : ' (skipped: ../shared/interop not found)'}`, () => {
-    const map = parseLabelMap(readFileSync(roboflow, 'utf8'), roboflow);
-    expect(map.items).toEqual([
-      { id: 1, name: 'label_0', displayName: 'label_0' },
-      { id: 2, name: 'label_1', displayName: 'label_1' },
-    ]);
-  });
+  it.skipIf(!existsSync(roboflow))(
+    `parses Roboflow's label map with display_name${existsSync(roboflow) ? '' : ' (skipped: ../shared/interop not found)'}`,
+    () => {
+      const map = parseLabelMap(readFileSync(roboflow, 'utf8'), roboflow);
+      expect(map.items).toEqual([
+        { id: 1, name: 'label_0', displayName: 'label_0' },
+        { id: 2, name: 'label_1', displayName: 'label_1' },
+      ]);
+    },
+  );
 });
 
 describe('nesting', () => {

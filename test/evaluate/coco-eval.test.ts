@@ -9,7 +9,12 @@ import { type DetectionBox, evaluateCoco, type GroundTruthBox, IOU_THRESHOLDS, R
 const EPS = 2.220446049250313e-16;
 const PERFECT = 1 / (1 + EPS);
 
-const gt = (x: number, y: number, w: number, h: number, extra: Partial<GroundTruthBox> = {}): GroundTruthBox => ({ category: 1, bbox: [x, y, w, h], area: w * h, ...extra });
+const gt = (x: number, y: number, w: number, h: number, extra: Partial<GroundTruthBox> = {}): GroundTruthBox => ({
+  category: 1,
+  bbox: [x, y, w, h],
+  area: w * h,
+  ...extra,
+});
 const dt = (x: number, y: number, w: number, h: number, score: number, category = 1): DetectionBox => ({ category, bbox: [x, y, w, h], score });
 
 describe('evaluateCoco', () => {
@@ -68,7 +73,9 @@ describe('evaluateCoco', () => {
   });
 
   it('leaves out classes not asked for, on both sides', () => {
-    const r = evaluateCoco([{ gt: [gt(0, 0, 100, 100), { ...gt(0, 0, 10, 10), category: 9 }], dt: [dt(0, 0, 100, 100, 0.9), dt(300, 300, 10, 10, 0.99, 9)] }], { categories: [1] });
+    const r = evaluateCoco([{ gt: [gt(0, 0, 100, 100), { ...gt(0, 0, 10, 10), category: 9 }], dt: [dt(0, 0, 100, 100, 0.9), dt(300, 300, 10, 10, 0.99, 9)] }], {
+      categories: [1],
+    });
     expect(r.stats.AP).toBe(PERFECT);
     expect(r.categories).toEqual([1]);
   });

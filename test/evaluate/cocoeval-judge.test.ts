@@ -91,7 +91,17 @@ describe.skipIf(problem !== undefined)('evaluate agrees with pycocotools COCOeva
       expect(judge.stats[0]).toBeGreaterThan(0);
       expect(judge.stats[0]).toBeLessThan(1);
 
-      const cli = await runCli(['evaluate', ...data.groundTruthFiles, '--predictions', data.predictionFiles[0]!, '--predictions', data.predictionFiles[1]!, '--label-map', data.labelMapFile, '--json']);
+      const cli = await runCli([
+        'evaluate',
+        ...data.groundTruthFiles,
+        '--predictions',
+        data.predictionFiles[0]!,
+        '--predictions',
+        data.predictionFiles[1]!,
+        '--label-map',
+        data.labelMapFile,
+        '--json',
+      ]);
       expect(cli.stderr).toMatch(/for keys not in the ground truth/);
       expect(cli.code).toBe(0);
       const ours = JSON.parse(cli.stdout) as {
@@ -117,7 +127,11 @@ describe.skipIf(problem !== undefined)('evaluate agrees with pycocotools COCOeva
       expect(ours.per_class.find((p) => p.id === 6)!.AP).toBe(-1);
 
       // The curves in --json are precision[t, :, k, all, 100] and recall[t, k, all, 100].
-      const T = 10, R = 101, K = LABEL_MAP_IDS.length, A = 4, M = 3;
+      const T = 10,
+        R = 101,
+        K = LABEL_MAP_IDS.length,
+        A = 4,
+        M = 3;
       for (const [k, curve] of ours.pr.classes.entries()) {
         for (let t = 0; t < T; t++) {
           const theirs = Array.from({ length: R }, (_, r) => judge.precision[(((t * R + r) * K + k) * A + 0) * M + 2]!);
@@ -149,7 +163,12 @@ describe.skipIf(problem !== undefined)('evaluate agrees with pycocotools COCOeva
     const judge = runJudge(data);
     const labelMap = parseLabelMap(readFileSync(data.labelMapFile, 'utf8'));
     const lib = await evaluateDetections(data.groundTruthFiles, data.predictionFiles, { labelMap });
-    expect(maxDiff(STAT_NAMES.map((n) => lib.coco.stats[n]), judge.stats).diff).toBeLessThanOrEqual(TOLERANCE);
+    expect(
+      maxDiff(
+        STAT_NAMES.map((n) => lib.coco.stats[n]),
+        judge.stats,
+      ).diff,
+    ).toBeLessThanOrEqual(TOLERANCE);
     expect(lib.report.missingImages.count).toBe(20);
   });
 });

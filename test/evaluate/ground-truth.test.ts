@@ -32,7 +32,10 @@ const example = (over: Partial<DetectionExample>): DetectionExample => ({
 
 async function write(name: string, examples: DetectionExample[]): Promise<string> {
   const file = join(dir, name);
-  await writeRecords(file, examples.map((e) => encodeExample(toExample(e))));
+  await writeRecords(
+    file,
+    examples.map((e) => encodeExample(toExample(e))),
+  );
   return file;
 }
 
@@ -65,7 +68,9 @@ describe('readGroundTruth', () => {
 
   it('reads the size from the image header when the record has none', async () => {
     const png = await greyImage('png', 40, 30);
-    const file = await write('nosize.tfrecord', [example({ sourceId: 's', width: 0, height: 0, image: png, objects: [{ xmin: 0, xmax: 1, ymin: 0, ymax: 1, label: 1, text: '' }] })]);
+    const file = await write('nosize.tfrecord', [
+      example({ sourceId: 's', width: 0, height: 0, image: png, objects: [{ xmin: 0, xmax: 1, ymin: 0, ymax: 1, label: 1, text: '' }] }),
+    ]);
     const gt = await readGroundTruth([file]);
     expect(gt.images[0]).toMatchObject({ width: 40, height: 30 });
     expect(gt.images[0]!.boxes[0]!.bbox).toEqual([0, 0, 40, 30]);

@@ -277,7 +277,14 @@ export async function generateJudgeData(dir: string, seed: number, options: Gene
   images.forEach((im, i) => {
     for (const o of im.objects) {
       const bbox = pixel([o.ymin, o.xmin, o.ymax, o.xmax], im.width, im.height);
-      annotations.push({ id: annotations.length + 1, image_id: i + 1, category_id: o.label, bbox, area: o.area ?? bbox[2]! * bbox[3]!, iscrowd: o.isCrowd ? 1 : 0 });
+      annotations.push({
+        id: annotations.length + 1,
+        image_id: i + 1,
+        category_id: o.label,
+        bbox,
+        area: o.area ?? bbox[2]! * bbox[3]!,
+        iscrowd: o.isCrowd ? 1 : 0,
+      });
     }
   });
   const cocoGt = {

@@ -30,7 +30,10 @@ beforeAll(async () => {
   // Different sizes, so request packing has something to do.
   images = await Promise.all([8, 16, 24, 32, 40].map((s) => greyImage('png', s, s)));
   records = join(dir, 'val.tfrecord');
-  await writeRecords(records, images.map((im, i) => encodeExample(toExample(example(im, `img-${i}`)))));
+  await writeRecords(
+    records,
+    images.map((im, i) => encodeExample(toExample(example(im, `img-${i}`)))),
+  );
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -40,7 +43,11 @@ interface Instance {
   encoded_image: { b64: string };
   key: string;
 }
-const lines = async (file: string) => (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+const lines = async (file: string) =>
+  (await readFile(file, 'utf8'))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l));
 const bytesOf = (i: Instance) => new Uint8Array(Buffer.from(i.encoded_image.b64, 'base64'));
 
 describe('writePredictInput', () => {
@@ -124,7 +131,9 @@ describe('writePredictInput', () => {
   it('refuses two images with one key', async () => {
     const dup = join(dir, 'dup.tfrecord');
     await writeRecords(dup, [encodeExample(toExample(example(images[0]!, 'same')))]);
-    await expect(writePredictInput([dup, dup], { out: join(dir, 'dup.jsonl') })).rejects.toThrow(/dup\.tfrecord: record 0: image key 'same' is also used by .*dup\.tfrecord record 0/);
+    await expect(writePredictInput([dup, dup], { out: join(dir, 'dup.jsonl') })).rejects.toThrow(
+      /dup\.tfrecord: record 0: image key 'same' is also used by .*dup\.tfrecord record 0/,
+    );
   });
 });
 

@@ -71,7 +71,18 @@ describe('readPredictionFile', () => {
     expect(await failure('few.jsonl', JSON.stringify(pred('a', 5)) + '\n')).toMatch(/detection_scores has 3 entries but num_detections is 5/);
     expect(await failure('frac.jsonl', JSON.stringify({ ...pred('a'), num_detections: 1.5 }) + '\n')).toMatch(/num_detections is not a whole number/);
     expect(await failure('cls.jsonl', JSON.stringify({ ...pred('a'), detection_classes: [1.5, 2, 3] }) + '\n')).toMatch(/detection_classes\[0\] is 1.5/);
-    expect(await failure('box.jsonl', JSON.stringify({ ...pred('a'), detection_boxes: [[0, 0, 1], [0, 0, 1, 1]] }) + '\n')).toMatch(/detection_boxes\[0\] is not 4 finite numbers/);
+    expect(
+      await failure(
+        'box.jsonl',
+        JSON.stringify({
+          ...pred('a'),
+          detection_boxes: [
+            [0, 0, 1],
+            [0, 0, 1, 1],
+          ],
+        }) + '\n',
+      ),
+    ).toMatch(/detection_boxes\[0\] is not 4 finite numbers/);
     expect(await failure('resp.jsonl', JSON.stringify({ predictions: [pred('a'), { ...pred('b'), detection_scores: 'x' }] }) + '\n')).toMatch(
       /line 1: predictions\[1\]\.detection_scores is not an array/,
     );
@@ -88,7 +99,8 @@ describe('listPredictionFiles', () => {
   it("takes batch prediction's result files from its output folder, else its JSON files", async () => {
     const batch = join(dir, 'batch');
     await mkdir(batch);
-    for (const n of ['prediction.results-00001-of-00002', 'prediction.results-00000-of-00002', 'prediction.errors_stats-00000-of-00001', 'notes.jsonl']) await writeFile(join(batch, n), '');
+    for (const n of ['prediction.results-00001-of-00002', 'prediction.results-00000-of-00002', 'prediction.errors_stats-00000-of-00001', 'notes.jsonl'])
+      await writeFile(join(batch, n), '');
     expect(await listPredictionFiles([batch])).toEqual([join(batch, 'prediction.results-00000-of-00002'), join(batch, 'prediction.results-00001-of-00002')]);
     const plain = join(dir, 'plain');
     await mkdir(plain);

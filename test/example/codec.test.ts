@@ -10,9 +10,7 @@ const f32 = (v: number) => Math.fround(v);
 
 const int64Arb = fc.oneof(
   fc.maxSafeInteger(),
-  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((b) =>
-    b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b,
-  ),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((b) => (b >= -9007199254740991n && b <= 9007199254740991n ? Number(b) : b)),
 );
 const featureArb: fc.Arbitrary<FeatureInput> = fc.oneof(
   fc.record({ kind: fc.constant('bytes_list' as const), values: fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 4 }) }),
@@ -56,7 +54,9 @@ describe('tf.Example codec', () => {
       fc.property(featuresArb, (features) => {
         const bytes = encodeExample(features);
         const ref = ExampleType.toObject(ExampleType.decode(bytes), { longs: String, bytes: Array, defaults: false, oneofs: true }) as {
-          features?: { feature?: Record<string, { kind?: string; bytesList?: { value?: number[][] }; floatList?: { value?: number[] }; int64List?: { value?: string[] } }> };
+          features?: {
+            feature?: Record<string, { kind?: string; bytesList?: { value?: number[][] }; floatList?: { value?: number[] }; int64List?: { value?: string[] } }>;
+          };
         };
         const refFeatures = ref.features?.feature ?? {};
         expect(Object.keys(refFeatures).sort()).toEqual(Object.keys(features).sort());
@@ -93,9 +93,32 @@ describe('tf.Example codec', () => {
     const bytes = encodeExample({ a: int64Feature(1), b: bytesFeature('x') });
     // Example{features{feature{key:"a" value{int64_list{value:[1]}}} feature{key:"b" value{bytes_list{value:["x"]}}}}}
     expect([...bytes]).toEqual([
-      0x0a, 0x18, // Example.features, 24 bytes
-      0x0a, 0x0a, 0x0a, 0x01, 0x61, 0x12, 0x05, 0x1a, 0x03, 0x0a, 0x01, 0x01, // "a": int64_list packed [1]
-      0x0a, 0x0a, 0x0a, 0x01, 0x62, 0x12, 0x05, 0x0a, 0x03, 0x0a, 0x01, 0x78, // "b": bytes_list ["x"]
+      0x0a,
+      0x18, // Example.features, 24 bytes
+      0x0a,
+      0x0a,
+      0x0a,
+      0x01,
+      0x61,
+      0x12,
+      0x05,
+      0x1a,
+      0x03,
+      0x0a,
+      0x01,
+      0x01, // "a": int64_list packed [1]
+      0x0a,
+      0x0a,
+      0x0a,
+      0x01,
+      0x62,
+      0x12,
+      0x05,
+      0x0a,
+      0x03,
+      0x0a,
+      0x01,
+      0x78, // "b": bytes_list ["x"]
     ]);
     // And protobufjs' own encoding of the same message agrees.
     const ref = ExampleType.encode(

@@ -48,63 +48,231 @@ const k1 = entry('k', int64List(packedInt64(1)));
 export const HAND_CASES: HandCase[] = [
   // From the issue.
   { name: 'two packed runs in one Int64List', payload: fromHex('0a0f0a0d0a016b12081a060a01010a0102'), expect: diverges({ k: ['[1]', '[1, 2]'] }) },
-  { name: 'an empty packed run, then values', payload: example(entry('k', int64List(cat(packedInt64(), packedInt64(1, 2))))), expect: diverges({ k: ['[]', '[1, 2]'] }) },
-  { name: 'a BytesList field twice in one Feature', payload: example(entry('k', cat(bytesList(bytesValues('a')), bytesList(bytesValues('b'))))), expect: diverges({ k: ["['a']", "['a', 'b']"] }) },
-  { name: 'unknown field before the values of an Int64List', payload: example(entry('k', int64List(cat(unknownField(9, 0), packedInt64(1))))), expect: fails(/unknown field 9 inside an Int64List/, 'k') },
-  { name: 'unknown field among unpacked int64s', payload: example(entry('k', int64List(cat(unpackedInt64(1), unknownField(9, 0))))), expect: fails(/unknown field 9 inside an Int64List/, 'k') },
-  { name: 'unknown field after a packed run (ignored by both)', payload: example(entry('k', int64List(cat(packedInt64(1), unknownField(9, 0))))), expect: same },
+  {
+    name: 'an empty packed run, then values',
+    payload: example(entry('k', int64List(cat(packedInt64(), packedInt64(1, 2))))),
+    expect: diverges({ k: ['[]', '[1, 2]'] }),
+  },
+  {
+    name: 'a BytesList field twice in one Feature',
+    payload: example(entry('k', cat(bytesList(bytesValues('a')), bytesList(bytesValues('b'))))),
+    expect: diverges({ k: ["['a']", "['a', 'b']"] }),
+  },
+  {
+    name: 'unknown field before the values of an Int64List',
+    payload: example(entry('k', int64List(cat(unknownField(9, 0), packedInt64(1))))),
+    expect: fails(/unknown field 9 inside an Int64List/, 'k'),
+  },
+  {
+    name: 'unknown field among unpacked int64s',
+    payload: example(entry('k', int64List(cat(unpackedInt64(1), unknownField(9, 0))))),
+    expect: fails(/unknown field 9 inside an Int64List/, 'k'),
+  },
+  {
+    name: 'unknown field after a packed run (ignored by both)',
+    payload: example(entry('k', int64List(cat(packedInt64(1), unknownField(9, 0))))),
+    expect: same,
+  },
   { name: 'unknown field inside a Features message', payload: ld(1, cat(k1, unknownField(9, 0))), expect: fails(/unknown field 9 inside a Features message/) },
-  { name: 'unknown field inside a map entry', payload: example(rawEntry(cat(entryBody('k', int64List(packedInt64(1))), unknownField(3, 0)))), expect: fails(/unknown field 3 inside a map entry/) },
-  { name: 'unknown field inside a BytesList', payload: example(entry('k', bytesList(cat(bytesValues('a'), unknownField(2, 0))))), expect: fails(/unknown field 2 inside a BytesList/, 'k') },
+  {
+    name: 'unknown field inside a map entry',
+    payload: example(rawEntry(cat(entryBody('k', int64List(packedInt64(1))), unknownField(3, 0)))),
+    expect: fails(/unknown field 3 inside a map entry/),
+  },
+  {
+    name: 'unknown field inside a BytesList',
+    payload: example(entry('k', bytesList(cat(bytesValues('a'), unknownField(2, 0))))),
+    expect: fails(/unknown field 2 inside a BytesList/, 'k'),
+  },
   { name: 'a map entry with no value', payload: example(rawEntry(ld(1, utf8('k')))), expect: fails(/map entry with no value/) },
   { name: 'a map entry with no key', payload: example(rawEntry(ld(2, int64List(packedInt64(1))))), expect: fails(/map entry with no key/) },
   { name: 'an empty map entry', payload: example(rawEntry([])), expect: fails(/empty map entry/) },
-  { name: 'a map entry with its key twice and a value', payload: example(rawEntry(cat(ld(1, utf8('j')), entryBody('k', int64List(packedInt64(1)))))), expect: fails(/key twice/) },
-  { name: 'a map entry with a key and its value twice', payload: example(rawEntry(cat(entryBody('k', int64List(packedInt64(1))), ld(2, int64List(packedInt64(2)))))), expect: fails(/value twice/) },
+  {
+    name: 'a map entry with its key twice and a value',
+    payload: example(rawEntry(cat(ld(1, utf8('j')), entryBody('k', int64List(packedInt64(1)))))),
+    expect: fails(/key twice/),
+  },
+  {
+    name: 'a map entry with a key and its value twice',
+    payload: example(rawEntry(cat(entryBody('k', int64List(packedInt64(1))), ld(2, int64List(packedInt64(2)))))),
+    expect: fails(/value twice/),
+  },
   { name: 'a map entry with two keys and no value (both: no kind)', payload: example(rawEntry(cat(ld(1, utf8('j')), ld(1, utf8('k'))))), expect: same },
-  { name: 'a map entry with two values and no key', payload: example(rawEntry(cat(ld(2, int64List(packedInt64(1))), ld(2, int64List(packedInt64(2)))))), expect: diverges({ '': ['[2]', '[1, 2]'] }) },
-  { name: 'a map entry with two values, the second empty', payload: example(rawEntry(cat(ld(2, int64List(packedInt64(1))), ld(2, [])))), expect: diverges({ '': ['no value', '[1]'] }) },
+  {
+    name: 'a map entry with two values and no key',
+    payload: example(rawEntry(cat(ld(2, int64List(packedInt64(1))), ld(2, int64List(packedInt64(2)))))),
+    expect: diverges({ '': ['[2]', '[1, 2]'] }),
+  },
+  {
+    name: 'a map entry with two values, the second empty',
+    payload: example(rawEntry(cat(ld(2, int64List(packedInt64(1))), ld(2, [])))),
+    expect: diverges({ '': ['no value', '[1]'] }),
+  },
   { name: 'a map entry with its value before its key', payload: example(rawEntry(cat(ld(2, int64List(packedInt64(1))), ld(1, utf8('k'))))), expect: same },
-  { name: 'unpacked int64s, then a packed run', payload: example(entry('k', int64List(cat(unpackedInt64(1), packedInt64(2))))), expect: fails(/a packed run after unpacked values inside an Int64List/, 'k') },
-  { name: 'a packed run, then unpacked int64s', payload: example(entry('k', int64List(cat(packedInt64(1), unpackedInt64(2))))), expect: diverges({ k: ['[1]', '[1, 2]'] }) },
+  {
+    name: 'unpacked int64s, then a packed run',
+    payload: example(entry('k', int64List(cat(unpackedInt64(1), packedInt64(2))))),
+    expect: fails(/a packed run after unpacked values inside an Int64List/, 'k'),
+  },
+  {
+    name: 'a packed run, then unpacked int64s',
+    payload: example(entry('k', int64List(cat(packedInt64(1), unpackedInt64(2))))),
+    expect: diverges({ k: ['[1]', '[1, 2]'] }),
+  },
   { name: 'unpacked int64s (TensorFlow reads them)', payload: example(entry('k', int64List(unpackedInt64(1, -2, 3)))), expect: same },
-  { name: 'an int64 with the fixed64 wire type', payload: example(entry('k', int64List(cat(tag(1, WIRE.fixed64), [1, 0, 0, 0, 0, 0, 0, 0])))), expect: fails(/int64 sent with wire type 1/, 'k') },
-  { name: 'a float sent with the varint wire type', payload: example(entry('k', floatList(cat(tag(1, WIRE.varint), varint(1))))), expect: fails(/float sent with the varint wire type/, 'k') },
+  {
+    name: 'an int64 with the fixed64 wire type',
+    payload: example(entry('k', int64List(cat(tag(1, WIRE.fixed64), [1, 0, 0, 0, 0, 0, 0, 0])))),
+    expect: fails(/int64 sent with wire type 1/, 'k'),
+  },
+  {
+    name: 'a float sent with the varint wire type',
+    payload: example(entry('k', floatList(cat(tag(1, WIRE.varint), varint(1))))),
+    expect: fails(/float sent with the varint wire type/, 'k'),
+  },
   { name: 'unpacked floats (TensorFlow reads them)', payload: example(entry('k', floatList(unpackedFloat(1.5, -2.5)))), expect: same },
-  { name: 'two packed float runs', payload: example(entry('k', floatList(cat(packedFloat(1.5), packedFloat(2.5))))), expect: diverges({ k: ['[1.5]', '[1.5, 2.5]'] }) },
-  { name: 'unpacked floats, then a packed run', payload: example(entry('k', floatList(cat(unpackedFloat(1.5), packedFloat(2.5))))), expect: fails(/a packed run after unpacked values inside a FloatList/, 'k') },
-  { name: 'a Feature whose kind is set twice (int64 then bytes)', payload: example(entry('k', cat(int64List(packedInt64(1)), bytesList(bytesValues('a'))))), expect: fails(/sets its kind twice.*int64_list.*bytes_list/, 'k') },
-  { name: 'bytes, int64, bytes in one Feature', payload: example(entry('k', cat(bytesList(bytesValues('a')), int64List(packedInt64(1)), bytesList(bytesValues('b'))))), expect: diverges({ k: ["['a']", "['b']"] }) },
-  { name: 'an empty Int64List, then one with a value', payload: example(entry('k', cat(int64List([]), int64List(packedInt64(3))))), expect: diverges({ k: ['[]', '[3]'] }) },
-  { name: 'unknown field after the list in a Feature (ignored by both)', payload: example(entry('k', cat(int64List(packedInt64(1)), unknownField(4, 0)))), expect: same },
-  { name: 'unknown field before the list in a Feature', payload: example(entry('k', cat(unknownField(4, 0), int64List(packedInt64(1))))), expect: fails(/unknown field 4 inside a Feature.*Unsupported datatype/, 'k') },
+  {
+    name: 'two packed float runs',
+    payload: example(entry('k', floatList(cat(packedFloat(1.5), packedFloat(2.5))))),
+    expect: diverges({ k: ['[1.5]', '[1.5, 2.5]'] }),
+  },
+  {
+    name: 'unpacked floats, then a packed run',
+    payload: example(entry('k', floatList(cat(unpackedFloat(1.5), packedFloat(2.5))))),
+    expect: fails(/a packed run after unpacked values inside a FloatList/, 'k'),
+  },
+  {
+    name: 'a Feature whose kind is set twice (int64 then bytes)',
+    payload: example(entry('k', cat(int64List(packedInt64(1)), bytesList(bytesValues('a'))))),
+    expect: fails(/sets its kind twice.*int64_list.*bytes_list/, 'k'),
+  },
+  {
+    name: 'bytes, int64, bytes in one Feature',
+    payload: example(entry('k', cat(bytesList(bytesValues('a')), int64List(packedInt64(1)), bytesList(bytesValues('b'))))),
+    expect: diverges({ k: ["['a']", "['b']"] }),
+  },
+  {
+    name: 'an empty Int64List, then one with a value',
+    payload: example(entry('k', cat(int64List([]), int64List(packedInt64(3))))),
+    expect: diverges({ k: ['[]', '[3]'] }),
+  },
+  {
+    name: 'unknown field after the list in a Feature (ignored by both)',
+    payload: example(entry('k', cat(int64List(packedInt64(1)), unknownField(4, 0)))),
+    expect: same,
+  },
+  {
+    name: 'unknown field before the list in a Feature',
+    payload: example(entry('k', cat(unknownField(4, 0), int64List(packedInt64(1))))),
+    expect: fails(/unknown field 4 inside a Feature.*Unsupported datatype/, 'k'),
+  },
   { name: 'a Feature holding only an unknown field', payload: example(entry('k', unknownField(4, 2))), expect: fails(/unknown field 4 inside a Feature/, 'k') },
-  { name: 'a Feature with bytes_list sent as a varint', payload: example(entry('k', cat(tag(1, WIRE.varint), varint(5)))), expect: fails(/field 1 with wire type 0 \(not a list\) inside a Feature/, 'k') },
+  {
+    name: 'a Feature with bytes_list sent as a varint',
+    payload: example(entry('k', cat(tag(1, WIRE.varint), varint(5)))),
+    expect: fails(/field 1 with wire type 0 \(not a list\) inside a Feature/, 'k'),
+  },
   { name: 'a Feature with no kind', payload: example(entry('k', [])), expect: same },
   { name: 'an empty Example', payload: new Uint8Array(0), expect: same },
-  { name: 'a key in two entries: the last wins in both', payload: example(entry('k', int64List(packedInt64(1))), entry('k', int64List(packedInt64(2)))), expect: same },
-  { name: 'a key in two entries, the last with no kind', payload: example(entry('k', int64List(packedInt64(1))), entry('k', [])), expect: diverges({ k: ['[1]', 'no value'] }) },
-  { name: 'a key in three entries, the last two with no kind', payload: example(entry('k', bytesList(bytesValues('x'))), entry('k', []), entry('k', [])), expect: diverges({ k: ["['x']", 'no value'] }) },
-  { name: 'a key in two entries, the first with a bad kind byte', payload: example(entry('k', unknownField(4, 0)), entry('k', int64List(packedInt64(2)))), expect: fails(/unknown field 4 inside a Feature/, 'k') },
-  { name: 'a key in two entries, the first with a bad list (shadowed)', payload: example(entry('k', int64List(unknownField(9, 0))), entry('k', int64List(packedInt64(2)))), expect: same },
-  { name: 'a key in two entries of different kinds', payload: example(entry('k', bytesList(bytesValues('x'))), entry('k', int64List(packedInt64(2)))), expect: same },
+  {
+    name: 'a key in two entries: the last wins in both',
+    payload: example(entry('k', int64List(packedInt64(1))), entry('k', int64List(packedInt64(2)))),
+    expect: same,
+  },
+  {
+    name: 'a key in two entries, the last with no kind',
+    payload: example(entry('k', int64List(packedInt64(1))), entry('k', [])),
+    expect: diverges({ k: ['[1]', 'no value'] }),
+  },
+  {
+    name: 'a key in three entries, the last two with no kind',
+    payload: example(entry('k', bytesList(bytesValues('x'))), entry('k', []), entry('k', [])),
+    expect: diverges({ k: ["['x']", 'no value'] }),
+  },
+  {
+    name: 'a key in two entries, the first with a bad kind byte',
+    payload: example(entry('k', unknownField(4, 0)), entry('k', int64List(packedInt64(2)))),
+    expect: fails(/unknown field 4 inside a Feature/, 'k'),
+  },
+  {
+    name: 'a key in two entries, the first with a bad list (shadowed)',
+    payload: example(entry('k', int64List(unknownField(9, 0))), entry('k', int64List(packedInt64(2)))),
+    expect: same,
+  },
+  {
+    name: 'a key in two entries of different kinds',
+    payload: example(entry('k', bytesList(bytesValues('x'))), entry('k', int64List(packedInt64(2)))),
+    expect: same,
+  },
   { name: 'two Features blocks', payload: cat(example(entry('k', int64List(packedInt64(1)))), example(entry('j', int64List(packedInt64(2))))), expect: same },
-  { name: 'a key in two Features blocks', payload: cat(example(entry('k', int64List(packedInt64(1)))), example(entry('k', int64List(packedInt64(2))))), expect: same },
+  {
+    name: 'a key in two Features blocks',
+    payload: cat(example(entry('k', int64List(packedInt64(1)))), example(entry('k', int64List(packedInt64(2))))),
+    expect: same,
+  },
   { name: 'a Features tag written in two bytes', payload: ld(1, k1, longTag(1, WIRE.len)), expect: diverges({ k: ['no value', '[1]'] }) },
-  { name: 'a second Features block with a two-byte tag', payload: cat(example(entry('j', int64List(packedInt64(5)))), ld(1, k1, longTag(1, WIRE.len))), expect: diverges({ k: ['no value', '[1]'] }) },
-  { name: 'a map-entry tag written in two bytes', payload: ld(1, ld(1, entryBody('k', int64List(packedInt64(1))), longTag(1, WIRE.len))), expect: fails(/tag written in more than one byte inside a Features message/) },
-  { name: 'a key tag written in two bytes (ReadTag accepts it)', payload: example(rawEntry(cat(ld(1, utf8('k'), longTag(1, WIRE.len)), ld(2, int64List(packedInt64(1)))))), expect: same },
-  { name: 'a list tag written in two bytes', payload: example(entry('k', ld(3, packedInt64(1), longTag(3, WIRE.len)))), expect: fails(/list tag written in more than one byte/, 'k') },
-  { name: 'a bytes value tag written in two bytes', payload: example(entry('k', bytesList(ld(1, utf8('a'), longTag(1, WIRE.len))))), expect: fails(/tag written in more than one byte inside a BytesList/, 'k') },
-  { name: 'unknown fields of every wire type around the Features', payload: cat(unknownField(2, 0), unknownField(3, 1), example(k1), unknownField(4, 2), unknownField(5, 5)), expect: same },
+  {
+    name: 'a second Features block with a two-byte tag',
+    payload: cat(example(entry('j', int64List(packedInt64(5)))), ld(1, k1, longTag(1, WIRE.len))),
+    expect: diverges({ k: ['no value', '[1]'] }),
+  },
+  {
+    name: 'a map-entry tag written in two bytes',
+    payload: ld(1, ld(1, entryBody('k', int64List(packedInt64(1))), longTag(1, WIRE.len))),
+    expect: fails(/tag written in more than one byte inside a Features message/),
+  },
+  {
+    name: 'a key tag written in two bytes (ReadTag accepts it)',
+    payload: example(rawEntry(cat(ld(1, utf8('k'), longTag(1, WIRE.len)), ld(2, int64List(packedInt64(1)))))),
+    expect: same,
+  },
+  {
+    name: 'a list tag written in two bytes',
+    payload: example(entry('k', ld(3, packedInt64(1), longTag(3, WIRE.len)))),
+    expect: fails(/list tag written in more than one byte/, 'k'),
+  },
+  {
+    name: 'a bytes value tag written in two bytes',
+    payload: example(entry('k', bytesList(ld(1, utf8('a'), longTag(1, WIRE.len))))),
+    expect: fails(/tag written in more than one byte inside a BytesList/, 'k'),
+  },
+  {
+    name: 'unknown fields of every wire type around the Features',
+    payload: cat(unknownField(2, 0), unknownField(3, 1), example(k1), unknownField(4, 2), unknownField(5, 5)),
+    expect: same,
+  },
   { name: 'field 1 of the Example with the varint wire type (skipped by both)', payload: cat(tag(1, WIRE.varint), varint(7), example(k1)), expect: same },
   { name: 'a group in the Example', payload: cat(example(k1), tag(2, WIRE.group), tag(2, 4)), expect: fails(/wire type 3 \(a group\)/) },
-  { name: 'Features holding field 1 with the varint wire type', payload: ld(1, cat(k1, tag(1, WIRE.varint), varint(1))), expect: fails(/field 1 with wire type 0 inside a Features message/) },
-  { name: 'a key that is not valid UTF-8', payload: example(rawEntry(cat(ld(1, [0x6b, 0xff]), ld(2, int64List(packedInt64(1)))))), expect: diverges({ 'k\uFFFD': ['no value', '[1]'] }) },
-  { name: 'a key with a leading byte-order mark', payload: example(entry('\uFEFFk', int64List(packedInt64(1)))), expect: diverges({ k: ['no value', '[1]'], '\uFEFFk': ['[1]', 'no value'] }) },
-  { name: 'a BOM key and the plain key: TensorFlow reads the plain one', payload: example(entry('k', int64List(packedInt64(2))), entry('\uFEFFk', int64List(packedInt64(1)))), expect: diverges({ k: ['[2]', '[1]'], '\uFEFFk': ['[1]', 'no value'] }) },
-  { name: 'a bad list under a key that is not UTF-8 (no spec can name it)', payload: example(rawEntry(cat(ld(1, [0xff]), ld(2, int64List(unknownField(9, 0)))))), expect: diverges({ '\uFFFD': ['no value', '[]'] }) },
-  { name: 'unicode keys (valid UTF-8)', payload: example(entry('图像/编码', bytesList(bytesValues('x'))), entry('ключ', int64List(packedInt64(3)))), expect: same },
+  {
+    name: 'Features holding field 1 with the varint wire type',
+    payload: ld(1, cat(k1, tag(1, WIRE.varint), varint(1))),
+    expect: fails(/field 1 with wire type 0 inside a Features message/),
+  },
+  {
+    name: 'a key that is not valid UTF-8',
+    payload: example(rawEntry(cat(ld(1, [0x6b, 0xff]), ld(2, int64List(packedInt64(1)))))),
+    expect: diverges({ 'k\uFFFD': ['no value', '[1]'] }),
+  },
+  {
+    name: 'a key with a leading byte-order mark',
+    payload: example(entry('\uFEFFk', int64List(packedInt64(1)))),
+    expect: diverges({ k: ['no value', '[1]'], '\uFEFFk': ['[1]', 'no value'] }),
+  },
+  {
+    name: 'a BOM key and the plain key: TensorFlow reads the plain one',
+    payload: example(entry('k', int64List(packedInt64(2))), entry('\uFEFFk', int64List(packedInt64(1)))),
+    expect: diverges({ k: ['[2]', '[1]'], '\uFEFFk': ['[1]', 'no value'] }),
+  },
+  {
+    name: 'a bad list under a key that is not UTF-8 (no spec can name it)',
+    payload: example(rawEntry(cat(ld(1, [0xff]), ld(2, int64List(unknownField(9, 0)))))),
+    expect: diverges({ '\uFFFD': ['no value', '[]'] }),
+  },
+  {
+    name: 'unicode keys (valid UTF-8)',
+    payload: example(entry('图像/编码', bytesList(bytesValues('x'))), entry('ключ', int64List(packedInt64(3)))),
+    expect: same,
+  },
   { name: 'negative and large int64s', payload: example(entry('k', int64List(packedInt64(-1, 2n ** 63n - 1n, -(2n ** 63n), 0)))), expect: same },
   { name: 'floats: NaN, -0, infinities', payload: example(entry('k', floatList(packedFloat(Number.NaN, -0, Infinity, -Infinity)))), expect: same },
 ];
@@ -151,9 +319,7 @@ function listBytes(l: ListM): Uint8Array {
 const featureBytes = (parts: FeaturePart[]): Uint8Array => cat(...parts.map((p) => (p.t === 'raw' ? p.bytes : listBytes(p.list))));
 
 function entryBytes(e: EntryM): Uint8Array {
-  const body = cat(
-    ...e.parts.map((p) => (p.t === 'raw' ? p.bytes : p.t === 'key' ? ld(1, utf8(p.key), p.tagBytes) : ld(2, featureBytes(p.feature)))),
-  );
+  const body = cat(...e.parts.map((p) => (p.t === 'raw' ? p.bytes : p.t === 'key' ? ld(1, utf8(p.key), p.tagBytes) : ld(2, featureBytes(p.feature)))));
   return ld(1, body, e.tagBytes);
 }
 
@@ -174,13 +340,15 @@ const featureArb: fc.Arbitrary<FeaturePart[]> = fc.oneof(
   { weight: 6, arbitrary: listArb.map((list): FeaturePart[] => [{ t: 'list', list }]) },
   { weight: 1, arbitrary: fc.constant<FeaturePart[]>([]) },
 );
-const entryArb: fc.Arbitrary<EntryM> = fc.tuple(keyArb, featureArb).map(([key, feature]): EntryM => ({
-  t: 'entry',
-  parts: [
-    { t: 'key', key },
-    { t: 'value', feature },
-  ],
-}));
+const entryArb: fc.Arbitrary<EntryM> = fc.tuple(keyArb, featureArb).map(
+  ([key, feature]): EntryM => ({
+    t: 'entry',
+    parts: [
+      { t: 'key', key },
+      { t: 'value', feature },
+    ],
+  }),
+);
 
 const OPS = [
   'dupEntry',
@@ -242,7 +410,13 @@ function mutate(blocks: ExamplePart[], m: Mutation): string {
       const f = pick(features, m.b);
       const key = e?.parts.find((p) => p.t === 'key');
       if (!key || !f || key.t !== 'key') return 'noop';
-      f.items.push({ t: 'entry', parts: [{ t: 'key', key: key.key }, { t: 'value', feature: [] }] });
+      f.items.push({
+        t: 'entry',
+        parts: [
+          { t: 'key', key: key.key },
+          { t: 'value', feature: [] },
+        ],
+      });
       return 'dupEntryEmpty';
     }
     case 'splitRun':
@@ -323,7 +497,10 @@ function mutate(blocks: ExamplePart[], m: Mutation): string {
     case 'valueTwice': {
       const e = pick(entries, m.a);
       if (!e) return 'noop';
-      e.parts.splice(m.b % (e.parts.length + 1), 0, { t: 'value', feature: [{ t: 'list', list: { kind: 'int64_list', parts: [{ t: 'packed', values: [m.c % 50] }] } }] });
+      e.parts.splice(m.b % (e.parts.length + 1), 0, {
+        t: 'value',
+        feature: [{ t: 'list', list: { kind: 'int64_list', parts: [{ t: 'packed', values: [m.c % 50] }] } }],
+      });
       return 'valueTwice';
     }
     case 'keyTwice': {
@@ -402,4 +579,3 @@ export const generatedCaseArb: fc.Arbitrary<GeneratedCase> = fc
 export function generatedCases(count: number, seed = 16): GeneratedCase[] {
   return fc.sample(generatedCaseArb, { numRuns: count, seed });
 }
-

@@ -156,7 +156,9 @@ if (!judged.available) console.warn(`TensorFlow judge skipped: ${judged.why}`);
 
 /** Float32 hex with every NaN written as 'NaN': JS numbers do not keep NaN payloads, so neither side's payload bits count. */
 function sameNaN(values: string[] | undefined): string[] | undefined {
-  return values?.map((v) => (/^[0-9a-f]{8}$/.test(v) && (parseInt(v.slice(6, 8) + v.slice(4, 6), 16) & 0x7f80) === 0x7f80 && (parseInt(v.slice(0, 6), 16) & 0xffff7f) !== 0 ? 'NaN' : v));
+  return values?.map((v) =>
+    /^[0-9a-f]{8}$/.test(v) && (parseInt(v.slice(6, 8) + v.slice(4, 6), 16) & 0x7f80) === 0x7f80 && (parseInt(v.slice(0, 6), 16) & 0xffff7f) !== 0 ? 'NaN' : v,
+  );
 }
 
 /** Where our verdict and TensorFlow disagree on one case ('' when they agree). */

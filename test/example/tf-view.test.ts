@@ -173,7 +173,11 @@ describe('the fast path (isPlainRecord)', () => {
       ...fc.sample(fc.uint8Array({ maxLength: 60 }), { numRuns: 3000, seed: 3 }),
     ];
     // Single-byte changes of plain records: the edits most likely to slip through.
-    const plain = encodeExample({ a: { kind: 'int64_list', values: [1, 300] }, b: { kind: 'bytes_list', values: [new Uint8Array([1, 2])] }, c: { kind: 'float_list', values: [0.5] } });
+    const plain = encodeExample({
+      a: { kind: 'int64_list', values: [1, 300] },
+      b: { kind: 'bytes_list', values: [new Uint8Array([1, 2])] },
+      c: { kind: 'float_list', values: [0.5] },
+    });
     for (let i = 0; i < plain.length; i++) {
       for (let b = 0; b < 256; b++) {
         const p = plain.slice();

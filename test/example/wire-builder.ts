@@ -62,8 +62,7 @@ export const packedInt64 = (...values: Array<number | bigint>): Uint8Array => ld
 export const unpackedInt64 = (...values: Array<number | bigint>): Uint8Array => cat(...values.map((v) => cat(tag(1, WIRE.varint), varint(v))));
 export const packedFloat = (...values: number[]): Uint8Array => ld(1, cat(...values.map(float32)));
 export const unpackedFloat = (...values: number[]): Uint8Array => cat(...values.map((v) => cat(tag(1, WIRE.fixed32), float32(v))));
-export const bytesValues = (...values: Array<string | Uint8Array>): Uint8Array =>
-  cat(...values.map((v) => ld(1, typeof v === 'string' ? utf8(v) : v)));
+export const bytesValues = (...values: Array<string | Uint8Array>): Uint8Array => cat(...values.map((v) => ld(1, typeof v === 'string' ? utf8(v) : v)));
 
 // Feature contents: one list field each.
 export const bytesList = (body: Bytes): Uint8Array => ld(1, body);

@@ -41,7 +41,10 @@ function example(filename: string, objects: DetectionObject[], extra: Partial<De
 async function recordsFile(examples: DetectionExample[], name = 'data.tfrecord'): Promise<string> {
   const dir = await tempDir('records');
   const file = path.join(dir, name);
-  await writeRecords(file, examples.map((e) => encodeExample(toExample(e))));
+  await writeRecords(
+    file,
+    examples.map((e) => encodeExample(toExample(e))),
+  );
   return file;
 }
 
@@ -84,10 +87,14 @@ describe('image names', () => {
 describe('what the target cannot hold', () => {
   it('lists per-box flags with how many are set, unknown features, and source ids unlike the file name', async () => {
     const input = await recordsFile([
-      example('a.png', [box(1, 'a', { difficult: true, truncated: false, view: 'Left' }), box(1, 'a', { difficult: false, truncated: false, view: 'Unspecified' })], {
-        sourceId: 'id-17',
-        extra: { 'image/object/mask': bytesFeature('m1', 'm2'), 'image/custom': int64Feature(3) },
-      }),
+      example(
+        'a.png',
+        [box(1, 'a', { difficult: true, truncated: false, view: 'Left' }), box(1, 'a', { difficult: false, truncated: false, view: 'Unspecified' })],
+        {
+          sourceId: 'id-17',
+          extra: { 'image/object/mask': bytesFeature('m1', 'm2'), 'image/custom': int64Feature(3) },
+        },
+      ),
       example('b.png', [box(2, 'b', { isCrowd: true, area: 12 })]),
     ]);
     const yolo = await exportDataset([input], { to: 'yolo', out: path.join(await tempDir('y'), 'o') });
@@ -102,7 +109,13 @@ describe('what the target cannot hold', () => {
       'image/object/mask: not representable in YOLO, 1 record',
     ]);
     const voc = await exportDataset([input], { to: 'voc', out: path.join(await tempDir('v'), 'o') });
-    expect(voc.unrepresentable.map((u) => u.feature)).toEqual(['image/object/is_crowd', 'image/object/area', 'image/source_id', 'image/custom', 'image/object/mask']);
+    expect(voc.unrepresentable.map((u) => u.feature)).toEqual([
+      'image/object/is_crowd',
+      'image/object/area',
+      'image/source_id',
+      'image/custom',
+      'image/object/mask',
+    ]);
     const xml = await readFile(path.join(voc.out, 'Annotations', 'a.xml'), 'utf8');
     expect(xml).toContain('<pose>Left</pose>');
     expect(xml.match(/<difficult>(\d)<\/difficult>/g)).toEqual(['<difficult>1</difficult>', '<difficult>0</difficult>']);
@@ -155,19 +168,25 @@ describe('classes', () => {
     expect(parseLabelMap(await readFile(r.labelMapPath!, 'utf8')).items[1]).toEqual({ id: 2, name: 'dog', displayName: 'Dog' });
   });
 
-  it.skipIf(!HAVE_INTEROP)("Datumaro's TF OD API export: its label_map.pbtxt is found beside the input; label 0 is kept but left out of the written map", async () => {
-    const r = await exportDataset([interopPath('datumaro/tf_detection_api_dataset/train.tfrecord')], { to: 'coco', out: path.join(await tempDir('dm'), 'o') });
-    expect(r.ok, r.failure).toBe(true);
-    expect(r.labelMapSource.kind).toBe('beside-input');
-    expect(r.categories.filter((c) => c.boxes > 0).map((c) => [c.id, c.name])).toEqual([
-      [0, 'class_0'],
-      [3, 'label_2'],
-      [4, 'label_3'],
-    ]);
-    expect(r.categories).toHaveLength(11);
-    expect(r.notes.join('\n')).toContain('label ids 0 are below 1');
-    expect(parseLabelMap(await readFile(r.labelMapPath!, 'utf8')).items).toHaveLength(10);
-  });
+  it.skipIf(!HAVE_INTEROP)(
+    "Datumaro's TF OD API export: its label_map.pbtxt is found beside the input; label 0 is kept but left out of the written map",
+    async () => {
+      const r = await exportDataset([interopPath('datumaro/tf_detection_api_dataset/train.tfrecord')], {
+        to: 'coco',
+        out: path.join(await tempDir('dm'), 'o'),
+      });
+      expect(r.ok, r.failure).toBe(true);
+      expect(r.labelMapSource.kind).toBe('beside-input');
+      expect(r.categories.filter((c) => c.boxes > 0).map((c) => [c.id, c.name])).toEqual([
+        [0, 'class_0'],
+        [3, 'label_2'],
+        [4, 'label_3'],
+      ]);
+      expect(r.categories).toHaveLength(11);
+      expect(r.notes.join('\n')).toContain('label ids 0 are below 1');
+      expect(parseLabelMap(await readFile(r.labelMapPath!, 'utf8')).items).toHaveLength(10);
+    },
+  );
 });
 
 describe('refusals and atomicity', () => {

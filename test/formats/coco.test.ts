@@ -67,11 +67,37 @@ describe.each([
         height: 50,
         coords: 'pixel',
         objects: [
-          { className: 'dog', xmin: 10, ymin: 5, xmax: 30, ymax: 20, isCrowd: false, area: 300, source: { file: path.join(dir, 'ann.json'), index: 0, pointer: '/annotations/0' } },
-          { className: 'cat', xmin: 0.5, ymin: 1.5, xmax: 2.5, ymax: 4.5, isCrowd: true, area: 6, source: { file: path.join(dir, 'ann.json'), index: 1, pointer: '/annotations/1' } },
+          {
+            className: 'dog',
+            xmin: 10,
+            ymin: 5,
+            xmax: 30,
+            ymax: 20,
+            isCrowd: false,
+            area: 300,
+            source: { file: path.join(dir, 'ann.json'), index: 0, pointer: '/annotations/0' },
+          },
+          {
+            className: 'cat',
+            xmin: 0.5,
+            ymin: 1.5,
+            xmax: 2.5,
+            ymax: 4.5,
+            isCrowd: true,
+            area: 6,
+            source: { file: path.join(dir, 'ann.json'), index: 1, pointer: '/annotations/1' },
+          },
         ],
       },
-      { id: 'b.png', source: { file: path.join(dir, 'ann.json'), index: 1, pointer: '/images/1' }, imagePath: path.join(dir, 'b.png'), width: 30, height: 40, coords: 'pixel', objects: [] },
+      {
+        id: 'b.png',
+        source: { file: path.join(dir, 'ann.json'), index: 1, pointer: '/images/1' },
+        imagePath: path.join(dir, 'b.png'),
+        width: 30,
+        height: 40,
+        coords: 'pixel',
+        objects: [],
+      },
     ]);
   });
 
@@ -165,10 +191,16 @@ describe.each([
 
   it('--classes replaces the class order and rejects categories outside it', async () => {
     const dir = await makeTree({
-      'ann.json': coco([{ id: 1, file_name: 'a.jpg' }, { id: 2, file_name: 'b.jpg' }], [
-        { image_id: 1, category_id: 3, bbox: [0, 0, 1, 1] },
-        { image_id: 2, category_id: 7, bbox: [0, 0, 1, 1] },
-      ]),
+      'ann.json': coco(
+        [
+          { id: 1, file_name: 'a.jpg' },
+          { id: 2, file_name: 'b.jpg' },
+        ],
+        [
+          { image_id: 1, category_id: 3, bbox: [0, 0, 1, 1] },
+          { image_id: 2, category_id: 7, bbox: [0, 0, 1, 1] },
+        ],
+      ),
       'a.jpg': IMG,
       'b.jpg': IMG,
     });
@@ -183,7 +215,14 @@ describe.each([
     const dir = await makeTree({
       'broken.json': '{\n  "images": [\n    {"id": 1,,}\n  ]\n}',
       'noimages.json': '{"annotations": []}',
-      'dupcat.json': coco([], [], [{ id: 1, name: 'a' }, { id: 1, name: 'b' }]),
+      'dupcat.json': coco(
+        [],
+        [],
+        [
+          { id: 1, name: 'a' },
+          { id: 1, name: 'b' },
+        ],
+      ),
       'array.json': '[]',
     });
     await expect(read({ annotations: path.join(dir, 'broken.json') })).rejects.toMatchObject({ name: 'AnnotationError', code: 'annotation', line: 3 });
@@ -298,7 +337,13 @@ describe.each([
       ['duplicate-item', '/images/2'],
     ]);
     expect(items.map((i) => [i.id, i.objects.map((o) => [o.className, o.xmin])])).toEqual([
-      ['a.jpg', [['cat', 1], ['dog', 2]]],
+      [
+        'a.jpg',
+        [
+          ['cat', 1],
+          ['dog', 2],
+        ],
+      ],
       ['c.jpg', [['dog', 5]]],
     ]);
   });
@@ -315,7 +360,11 @@ describe.each([
   it('refuses a truncated file with its line and byte offset, and never a partial result', async () => {
     const whole = coco([{ id: 1, file_name: 'a.jpg' }], [{ image_id: 1, category_id: 3, bbox: [1, 2, 3, 4], segmentation: [[1, 2, 3, 4]] }]);
     const cut = whole.indexOf('segmentation') + 20;
-    const dir = await makeTree({ 'cut.json': `\n${whole.slice(0, cut)}`, 'bad.json': '{"images": [], "annotations": [{"bbox": [1, 2, 3, 4,]}]}', 'dir.json/x': '' });
+    const dir = await makeTree({
+      'cut.json': `\n${whole.slice(0, cut)}`,
+      'bad.json': '{"images": [], "annotations": [{"bbox": [1, 2, 3, 4,]}]}',
+      'dir.json/x': '',
+    });
     await expect(read({ annotations: path.join(dir, 'cut.json') })).rejects.toMatchObject({
       name: 'AnnotationError',
       code: 'annotation',

@@ -27,7 +27,7 @@ describe('parseColumnMapping', () => {
 });
 
 describe('resolveColumns', () => {
-  it('prefers a field\'s own name over its aliases, and only then takes the one column left as the class', () => {
+  it("prefers a field's own name over its aliases, and only then takes the one column left as the class", () => {
     const r = resolveColumns(['Image', 'label', 'class', 'X1', 'y_1', 'xmax', 'Y2'], undefined);
     if (!r.ok) throw new Error(r.reason);
     // 'label' is an alias of class, but 'class' itself is there.
@@ -99,7 +99,16 @@ describe('readCsv with other layouts', () => {
     const file = path.join(dir, 'ann.csv');
     const r = await readCsv({ annotations: file, columns: 'filename=0,class=5,xmin=1,ymin=2,xmax=3,ymax=4' });
     const { items, errors } = await collectImport(r);
-    expect(items).toMatchObject([{ id: 'a.jpg', source: { line: 1 }, objects: [{ className: 'cat', xmin: 1 }, { className: 'dog', xmin: 5 }] }]);
+    expect(items).toMatchObject([
+      {
+        id: 'a.jpg',
+        source: { line: 1 },
+        objects: [
+          { className: 'cat', xmin: 1 },
+          { className: 'dog', xmin: 5 },
+        ],
+      },
+    ]);
     expect(errors).toMatchObject([{ code: 'malformed-annotation', itemId: 'b.jpg', source: { line: 3 }, reason: 'row has 4 columns, line 1 has 6' }]);
     expect(r.notes![0]!.message).toMatch(/^CSV columns read as filename=column 0, class=column 5, .*; no header row; no image width\/height columns/);
   });
@@ -122,14 +131,24 @@ describe('readCsv with other layouts', () => {
     const dir = await makeTree({ 'h.csv': 'image,label,x1,y1,x2,y2\na.jpg,cat,1,2,3,4\n', 'n.csv': 'a.jpg,cat,1,2\n', 'a.jpg': IMG });
     const h = path.join(dir, 'h.csv');
     const n = path.join(dir, 'n.csv');
-    await expect(readCsv({ annotations: h, columns: 'class=kind' })).rejects.toMatchObject({ line: 1, message: expect.stringMatching(/class=kind: the header has no column "kind" \(it has image, label, x1, y1, x2, y2\)/) });
-    await expect(readCsv({ annotations: h, columns: 'class=label,filename=0' })).rejects.toMatchObject({ code: 'bad-argument', message: expect.stringMatching(/not a mix/) });
+    await expect(readCsv({ annotations: h, columns: 'class=kind' })).rejects.toMatchObject({
+      line: 1,
+      message: expect.stringMatching(/class=kind: the header has no column "kind" \(it has image, label, x1, y1, x2, y2\)/),
+    });
+    await expect(readCsv({ annotations: h, columns: 'class=label,filename=0' })).rejects.toMatchObject({
+      code: 'bad-argument',
+      message: expect.stringMatching(/not a mix/),
+    });
     await expect(readCsv({ annotations: h, columns: 'klass=label' })).rejects.toMatchObject({ code: 'bad-argument' });
     await expect(readCsv({ annotations: n, columns: 'filename=0,class=1' })).rejects.toThrow(/must give xmin, ymin, xmax, ymax too/);
-    await expect(readCsv({ annotations: n, columns: 'filename=0,class=1,xmin=2,ymin=3,xmax=4,ymax=5' })).rejects.toThrow(/names column 5, but the first row has only 4 columns/);
+    await expect(readCsv({ annotations: n, columns: 'filename=0,class=1,xmin=2,ymin=3,xmax=4,ymax=5' })).rejects.toThrow(
+      /names column 5, but the first row has only 4 columns/,
+    );
     await expect(readCsv({ annotations: n, columns: 'filename=0,class=0,xmin=1,ymin=2,xmax=3,ymax=4' })).rejects.toThrow(/column 0 to both filename and class/);
     const twice = await makeTree({ 'd.csv': 'image,label,x1,y1,x2,y2,Label\n' });
-    await expect(readCsv({ annotations: path.join(twice, 'd.csv') })).rejects.toThrow(/column class appears twice in the header \("label", "Label"\); name the one to use/);
+    await expect(readCsv({ annotations: path.join(twice, 'd.csv') })).rejects.toThrow(
+      /column class appears twice in the header \("label", "Label"\); name the one to use/,
+    );
   });
 
   it('detectCsv accepts headers it can read without a mapping', async () => {

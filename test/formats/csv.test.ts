@@ -55,7 +55,10 @@ describe('CSV parser', () => {
   it('parses a stream', async () => {
     const recs = [];
     for await (const r of parseCsvStream(Readable.from(['a,"', 'b"\n', 'c,d']))) recs.push(r);
-    expect(recs).toEqual([{ fields: ['a', 'b'], line: 1 }, { fields: ['c', 'd'], line: 2 }]);
+    expect(recs).toEqual([
+      { fields: ['a', 'b'], line: 1 },
+      { fields: ['c', 'd'], line: 2 },
+    ]);
   });
 });
 
@@ -99,8 +102,24 @@ describe('readCsv', () => {
           { className: 'cat', xmin: 0, ymin: 0, xmax: 640, ymax: 480, source: { file, line: 5 } },
         ],
       },
-      { id: 'c, the third.jpg', source: { file, line: 3 }, imagePath: path.join(dir, 'c, the third.jpg'), width: 100, height: 100, coords: 'pixel', objects: [] },
-      { id: 'a.jpg', source: { file, line: 4 }, imagePath: path.join(dir, 'a.jpg'), width: 320, height: 240, coords: 'pixel', objects: [{ className: 'cat', xmin: 1, ymin: 2, xmax: 3, ymax: 4, source: { file, line: 4 } }] },
+      {
+        id: 'c, the third.jpg',
+        source: { file, line: 3 },
+        imagePath: path.join(dir, 'c, the third.jpg'),
+        width: 100,
+        height: 100,
+        coords: 'pixel',
+        objects: [],
+      },
+      {
+        id: 'a.jpg',
+        source: { file, line: 4 },
+        imagePath: path.join(dir, 'a.jpg'),
+        width: 320,
+        height: 240,
+        coords: 'pixel',
+        objects: [{ className: 'cat', xmin: 1, ymin: 2, xmax: 3, ymax: 4, source: { file, line: 4 } }],
+      },
     ]);
     const dropped = await collectImport(await readCsv({ annotations: file, empty: 'drop' }));
     expect(dropped.items.map((i) => i.id)).toEqual(['b.jpg', 'a.jpg']);
@@ -171,7 +190,10 @@ describe('readCsv', () => {
     await expect(readCsv({ annotations: path.join(dir, 'none.csv') })).rejects.toThrow(/not found/);
     await expect(readCsv({ annotations: path.join(dir, 'empty.csv') })).rejects.toThrow(/empty/);
     // `file` is an alias of filename and `cls` the one column left for the class; the corners are missing.
-    await expect(readCsv({ annotations: path.join(dir, 'bad.csv') })).rejects.toMatchObject({ line: 1, message: expect.stringMatching(/lacks column\(s\) xmin, ymin, xmax, ymax/) });
+    await expect(readCsv({ annotations: path.join(dir, 'bad.csv') })).rejects.toMatchObject({
+      line: 1,
+      message: expect.stringMatching(/lacks column\(s\) xmin, ymin, xmax, ymax/),
+    });
     await expect(readCsv({ annotations: path.join(dir, 'dup.csv') })).rejects.toThrow(/class appears twice/);
   });
 

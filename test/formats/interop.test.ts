@@ -97,7 +97,15 @@ describe.skipIf(!present)('interop: datumaro roboflow_dataset in COCO, VOC and Y
       ['train_001.jpg', [['label_0', 2, 1, 5, 2]]],
       ['train_002.jpg', [['label_1', 0, 0, 2, 4]]],
     ],
-    val: [['val_001.jpg', [['label_0', 0, 0, 1, 2], ['label_1', 0, 0, 9, 1]]]],
+    val: [
+      [
+        'val_001.jpg',
+        [
+          ['label_0', 0, 0, 1, 2],
+          ['label_1', 0, 0, 9, 1],
+        ],
+      ],
+    ],
   } as const;
 
   for (const split of ['train', 'val'] as const) {
@@ -108,7 +116,11 @@ describe.skipIf(!present)('interop: datumaro roboflow_dataset in COCO, VOC and Y
       expect(errors).toEqual([]);
       expect(items.map((i) => [i.id, boxes(i)])).toEqual(expected[split]);
       expect(items.every((i) => i.width === 10 && i.height === 5 && path.dirname(i.imagePath) === path.join(root, 'coco', split))).toBe(true);
-      if (split === 'val') expect(items[0]!.objects.map((o) => [o.isCrowd, o.area])).toEqual([[false, 2], [true, 9]]);
+      if (split === 'val')
+        expect(items[0]!.objects.map((o) => [o.isCrowd, o.area])).toEqual([
+          [false, 2],
+          [true, 9],
+        ]);
     });
 
     it(`${split}: VOC (XML beside the images)`, async () => {

@@ -42,14 +42,25 @@ describe('JsonScanner', () => {
 
   it('reads every number exactly as Number() does (the short-decimal fast path included)', () => {
     const decimal = fc
-      .tuple(fc.boolean(), fc.stringMatching(/^(0|[1-9][0-9]{0,17})$/), fc.option(fc.stringMatching(/^[0-9]{1,18}$/)), fc.option(fc.integer({ min: -330, max: 330 })))
+      .tuple(
+        fc.boolean(),
+        fc.stringMatching(/^(0|[1-9][0-9]{0,17})$/),
+        fc.option(fc.stringMatching(/^[0-9]{1,18}$/)),
+        fc.option(fc.integer({ min: -330, max: 330 })),
+      )
       .map(([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac !== null ? `.${frac}` : ''}${exp !== null ? `e${exp}` : ''}`);
     fc.assert(
-      fc.property(fc.oneof(decimal, fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d))), (text) => {
-        const [value] = readWhole(`[${text}]`, 5, 8) as number[];
-        // toBe compares with Object.is, so -0 and 0 are told apart.
-        expect(value).toBe(Number(text));
-      }),
+      fc.property(
+        fc.oneof(
+          decimal,
+          fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
+        ),
+        (text) => {
+          const [value] = readWhole(`[${text}]`, 5, 8) as number[];
+          // toBe compares with Object.is, so -0 and 0 are told apart.
+          expect(value).toBe(Number(text));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -142,12 +153,19 @@ describe('JsonScanner', () => {
 describe('the offset of a truncated document', () => {
   // A COCO-shaped document with every token kind: strings (with escapes and
   // non-ASCII), numbers (negative, fractions, exponents), literals, nesting.
-  const doc = JSON.stringify({
-    info: { description: 'caf\u00e9 "quoted" \\ path', year: 2024, url: null, ok: true },
-    images: [{ id: 1, file_name: 'a b.jpg', width: 640, height: 480 }, { id: 2, file_name: 'ü.png', width: 1e3, height: 2.5e2 }],
-    annotations: [{ id: 7, image_id: 1, category_id: 3, bbox: [1.5, -2, 30.25, 4e-1], iscrowd: false, segmentation: [[1, 2, 3, 4]] }],
-    categories: [{ id: 3, name: 'cat' }],
-  }, null, 1);
+  const doc = JSON.stringify(
+    {
+      info: { description: 'caf\u00e9 "quoted" \\ path', year: 2024, url: null, ok: true },
+      images: [
+        { id: 1, file_name: 'a b.jpg', width: 640, height: 480 },
+        { id: 2, file_name: 'ü.png', width: 1e3, height: 2.5e2 },
+      ],
+      annotations: [{ id: 7, image_id: 1, category_id: 3, bbox: [1.5, -2, 30.25, 4e-1], iscrowd: false, segmentation: [[1, 2, 3, 4]] }],
+      categories: [{ id: 3, name: 'cat' }],
+    },
+    null,
+    1,
+  );
   const bytes = Buffer.from(doc, 'utf8');
 
   function errorAt(cut: number, piece: number, chunk: number, source: Buffer = bytes): JsonSyntaxError {
@@ -165,7 +183,11 @@ describe('the offset of a truncated document', () => {
     for (let cut = 1; cut < bytes.length; cut++) {
       // Cutting inside a multi-byte character leaves bytes that are no prefix of the text: skip those cuts.
       if ((bytes[cut]! & 0xc0) === 0x80) continue;
-      for (const [piece, chunk] of [[bytes.length, 1 << 20], [7, 16], [1, 4]] as const) {
+      for (const [piece, chunk] of [
+        [bytes.length, 1 << 20],
+        [7, 16],
+        [1, 4],
+      ] as const) {
         const err = errorAt(cut, piece, chunk);
         expect(err.offset, `cut at ${cut} (piece ${piece}, chunk ${chunk}): ${err.reason}`).toBe(cut);
         expect(err.offset).toBeLessThanOrEqual(cut);
@@ -176,7 +198,10 @@ describe('the offset of a truncated document', () => {
   it('names the right byte in a 30-byte and a 4,492-byte file (the cases reported), also when skipping', () => {
     const big = Buffer.from(JSON.stringify({ images: Array.from({ length: 120 }, (_, i) => ({ id: i, file_name: `raccoon-${i}.jpg`, width: 640 })) }));
     expect(big.length).toBeGreaterThan(4492);
-    for (const [source, cut] of [[bytes, 30], [big, 4492]] as const) {
+    for (const [source, cut] of [
+      [bytes, 30],
+      [big, 4492],
+    ] as const) {
       // Whole file in one read, as the COCO reader does for a file smaller than its chunk.
       expect(errorAt(cut, cut, 1 << 20, source).offset).toBe(cut);
       const skipped = syntaxError(() => {

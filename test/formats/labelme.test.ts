@@ -7,19 +7,64 @@ import { IMG, makeTree } from './helpers.js';
 
 type Shape = { label: string; points: number[][]; shape_type?: string | null };
 const labelme = (imagePath: string | null, shapes: Shape[], extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ version: '5.2.1', flags: {}, shapes: shapes.map((s) => ({ group_id: null, flags: {}, ...s })), imagePath, imageData: null, imageHeight: 480, imageWidth: 640, ...extra });
+  JSON.stringify({
+    version: '5.2.1',
+    flags: {},
+    shapes: shapes.map((s) => ({ group_id: null, flags: {}, ...s })),
+    imagePath,
+    imageData: null,
+    imageHeight: 480,
+    imageWidth: 640,
+    ...extra,
+  });
 
 describe('readLabelMe', () => {
   it('reads rectangles as boxes and polygons/circles as their bounding boxes, with notes; imagePath is relative to the JSON', async () => {
     const dir = await makeTree({
       'ds/labels/a.json': labelme('../images/a.jpg', [
-        { label: 'cat', points: [[50, 60], [10, 20]], shape_type: 'rectangle' },
-        { label: 'dog', points: [[5, 5], [25, 8], [15, 30]], shape_type: 'polygon' },
-        { label: 'ball', points: [[100, 100], [103, 104]], shape_type: 'circle' },
+        {
+          label: 'cat',
+          points: [
+            [50, 60],
+            [10, 20],
+          ],
+          shape_type: 'rectangle',
+        },
+        {
+          label: 'dog',
+          points: [
+            [5, 5],
+            [25, 8],
+            [15, 30],
+          ],
+          shape_type: 'polygon',
+        },
+        {
+          label: 'ball',
+          points: [
+            [100, 100],
+            [103, 104],
+          ],
+          shape_type: 'circle',
+        },
         { label: 'nose', points: [[1, 1]], shape_type: 'point' },
       ]),
       // Old LabelMe: no shape_type, which meant polygon.
-      'ds/labels/sub/b.json': labelme('..\\..\\images\\b.jpg', [{ label: 'dog', points: [[0, 0], [4, 0], [4, 3]], shape_type: null }], { imageWidth: 0 }),
+      'ds/labels/sub/b.json': labelme(
+        '..\\..\\images\\b.jpg',
+        [
+          {
+            label: 'dog',
+            points: [
+              [0, 0],
+              [4, 0],
+              [4, 3],
+            ],
+            shape_type: null,
+          },
+        ],
+        { imageWidth: 0 },
+      ),
       'ds/images/a.jpg': IMG,
       'ds/images/b.jpg': IMG,
     });
@@ -46,7 +91,14 @@ describe('readLabelMe', () => {
         ],
       },
       // imageWidth 0 states no size; backslashes are separators.
-      { id: 'images/b.jpg', source: { file: b }, imagePath: path.join(root, 'images', 'b.jpg'), height: 480, coords: 'pixel', objects: [{ className: 'dog', xmin: 0, ymin: 0, xmax: 4, ymax: 3, source: { file: b, index: 0, pointer: '/shapes/0' } }] },
+      {
+        id: 'images/b.jpg',
+        source: { file: b },
+        imagePath: path.join(root, 'images', 'b.jpg'),
+        height: 480,
+        coords: 'pixel',
+        objects: [{ className: 'dog', xmin: 0, ymin: 0, xmax: 4, ymax: 3, source: { file: b, index: 0, pointer: '/shapes/0' } }],
+      },
     ]);
     expect(r.notes).toEqual([
       { code: 'shape-as-box', message: '1 circle shape and 2 polygon shapes were converted to their bounding boxes' },
@@ -56,7 +108,20 @@ describe('readLabelMe', () => {
 
   it('uses the embedded imageData when the image file is missing, and reports a missing image without it', async () => {
     const dir = await makeTree({
-      'a.json': labelme('a.jpg', [{ label: 'cat', points: [[1, 2], [3, 4]], shape_type: 'rectangle' }], { imageData: Buffer.from('jpeg bytes').toString('base64') }),
+      'a.json': labelme(
+        'a.jpg',
+        [
+          {
+            label: 'cat',
+            points: [
+              [1, 2],
+              [3, 4],
+            ],
+            shape_type: 'rectangle',
+          },
+        ],
+        { imageData: Buffer.from('jpeg bytes').toString('base64') },
+      ),
       'b.json': labelme('C:\\Users\\me\\b.png', [], { imageData: 'iVBORw0KGgo=' }),
       'c.json': labelme('c.jpg', []),
       'd.json': labelme('d.jpg', [], { imageData: 'aGVsbG8=' }),
@@ -78,10 +143,38 @@ describe('readLabelMe', () => {
       'a.json': '{"shapes": [',
       'b.json': JSON.stringify({ imagePath: 'b.jpg' }),
       'c.json': labelme('c.jpg', [
-        { label: '', points: [[0, 0], [1, 1]], shape_type: 'rectangle' },
-        { label: 'cat', points: [[0, 0], [1, 'x' as unknown as number]], shape_type: 'rectangle' },
-        { label: 'cat', points: [[0, 0], [1, 1]], shape_type: 'polygon' },
-        { label: 'cat', points: [[0, 0], [1, 1]], shape_type: 'cuboid' },
+        {
+          label: '',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+          shape_type: 'rectangle',
+        },
+        {
+          label: 'cat',
+          points: [
+            [0, 0],
+            [1, 'x' as unknown as number],
+          ],
+          shape_type: 'rectangle',
+        },
+        {
+          label: 'cat',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+          shape_type: 'polygon',
+        },
+        {
+          label: 'cat',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+          shape_type: 'cuboid',
+        },
       ]),
       'd.json': labelme('../outside.jpg', []),
       'e.json': labelme('e.jpg', []),
@@ -108,7 +201,16 @@ describe('readLabelMe', () => {
 
   it('detectLabelMe looks at the first JSON file of a folder', async () => {
     const dir = await makeTree({
-      'lm/a.json': labelme('a.jpg', [{ label: 'x', points: [[0, 0], [1, 1]], shape_type: 'rectangle' }]),
+      'lm/a.json': labelme('a.jpg', [
+        {
+          label: 'x',
+          points: [
+            [0, 0],
+            [1, 1],
+          ],
+          shape_type: 'rectangle',
+        },
+      ]),
       'coco/instances.json': '{"images": [], "annotations": [], "categories": []}',
     });
     expect(await detectLabelMe(path.join(dir, 'lm'))).toBe(true);

@@ -85,7 +85,11 @@ describe('readOpenImages', () => {
   });
 
   it('without descriptions keeps the ids as class names and says so; shared display names get their id', async () => {
-    const dir = await makeTree({ 'boxes.csv': `${HEADER}\na,x,/m/0k4j,1,0.1,0.5,0.2,0.6,0,0,0,0,0\n`, 'a.jpg': IMG, 'dup.csv': '/m/1,Seal\n/m/2,Seal\n/m/3,Otter\n' });
+    const dir = await makeTree({
+      'boxes.csv': `${HEADER}\na,x,/m/0k4j,1,0.1,0.5,0.2,0.6,0,0,0,0,0\n`,
+      'a.jpg': IMG,
+      'dup.csv': '/m/1,Seal\n/m/2,Seal\n/m/3,Otter\n',
+    });
     const bare = await readOpenImages({ annotations: path.join(dir, 'boxes.csv') });
     expect(bare.classOrder).toBeUndefined();
     expect((await collectImport(bare)).items[0]!.objects[0]!.className).toBe('/m/0k4j');
@@ -97,8 +101,14 @@ describe('readOpenImages', () => {
 
   it('throws for a header without the box columns and for a broken descriptions file', async () => {
     const dir = await makeTree({ 'labels.csv': 'ImageID,Source,LabelName,Confidence\n', 'boxes.csv': `${HEADER}\n`, 'bad.csv': '/m/1\n' });
-    await expect(readOpenImages({ annotations: path.join(dir, 'labels.csv') })).rejects.toMatchObject({ line: 1, message: expect.stringMatching(/lacks Open Images column\(s\) xmin, xmax, ymin, ymax/) });
-    await expect(readOpenImages({ annotations: path.join(dir, 'boxes.csv'), classes: path.join(dir, 'bad.csv') })).rejects.toMatchObject({ line: 1, message: expect.stringMatching(/LabelName,DisplayName/) });
+    await expect(readOpenImages({ annotations: path.join(dir, 'labels.csv') })).rejects.toMatchObject({
+      line: 1,
+      message: expect.stringMatching(/lacks Open Images column\(s\) xmin, xmax, ymin, ymax/),
+    });
+    await expect(readOpenImages({ annotations: path.join(dir, 'boxes.csv'), classes: path.join(dir, 'bad.csv') })).rejects.toMatchObject({
+      line: 1,
+      message: expect.stringMatching(/LabelName,DisplayName/),
+    });
   });
 
   it('is detected by its header, ahead of the generic CSV', async () => {

@@ -63,7 +63,14 @@ describe('readVertex: JSON Lines', () => {
           { className: 'dog', xmin: 0.3, ymin: 0.3, xmax: 0.4, ymax: 0.4, source: { file, line: 5 } },
         ],
       },
-      { id: 'gs://bucket/imgs/sub/b.jpg', source: { file, line: 2 }, imagePath: path.join(dir, 'copy', 'sub', 'b.jpg'), coords: 'normalized', split: 'test', objects: [] },
+      {
+        id: 'gs://bucket/imgs/sub/b.jpg',
+        source: { file, line: 2 },
+        imagePath: path.join(dir, 'copy', 'sub', 'b.jpg'),
+        coords: 'normalized',
+        split: 'test',
+        objects: [],
+      },
       {
         id: 'gs://bucket/imgs/c.jpg',
         source: { file, line: 4 },
@@ -81,7 +88,11 @@ describe('readVertex: JSON Lines', () => {
       },
     ]);
     expect(r.notes).toEqual([
-      { code: 'assigned-splits', message: "the file's ml_use assigns 1 to train, 1 to val, 1 to test; 1 unassigned image is divided 80/10/10 into train/val/test by content, as Vertex AI divides them by default" },
+      {
+        code: 'assigned-splits',
+        message:
+          "the file's ml_use assigns 1 to train, 1 to val, 1 to test; 1 unassigned image is divided 80/10/10 into train/val/test by content, as Vertex AI divides them by default",
+      },
     ]);
   });
 
@@ -126,7 +137,9 @@ describe('readVertex: JSON Lines', () => {
     const r = await readVertex({ annotations: path.join(dir, 'import.jsonl'), pathMap: { 'gs://m': path.join(dir, 'm') } });
     await expect(collectImport(r)).rejects.toMatchObject({
       code: 'bad-argument',
-      message: expect.stringMatching(/3 images are on Cloud Storage with no local copy mapped: gs:\/\/b\/x\/ \(2 images\), gs:\/\/c\/y\/ \(1 image\)\. The prefixes mapped now \(gs:\/\/m\)/),
+      message: expect.stringMatching(
+        /3 images are on Cloud Storage with no local copy mapped: gs:\/\/b\/x\/ \(2 images\), gs:\/\/c\/y\/ \(1 image\)\. The prefixes mapped now \(gs:\/\/m\)/,
+      ),
     });
   });
 });
@@ -148,7 +161,14 @@ describe('readVertex: CSV', () => {
     const { items, errors } = await collectImport(await readVertex({ annotations: file, pathMap: { 'gs://b': path.join(dir, 'copy') } }));
     expect(errors).toEqual([]);
     expect(items.map((i) => [i.id, i.split, i.objects.map((o) => [o.className, o.xmin, o.ymin, o.xmax, o.ymax])])).toEqual([
-      ['gs://b/1.png', 'train', [['car', 0.1, 0.1, 0.3, 0.3], ['bike', 0.7, 0.6, 0.8, 0.9]]],
+      [
+        'gs://b/1.png',
+        'train',
+        [
+          ['car', 0.1, 0.1, 0.3, 0.3],
+          ['bike', 0.7, 0.6, 0.8, 0.9],
+        ],
+      ],
       // Four vertices: their bounding box.
       ['gs://b/2.png', undefined, [['car', 0.1, 0.1, 0.2, 0.3]]],
       ['gs://b/3.png', 'test', []],
@@ -159,7 +179,13 @@ describe('readVertex: CSV', () => {
 
   it('reports a misspelt ML_USE, coordinates without a label and bad coordinates', async () => {
     const dir = await makeTree({
-      'import.csv': ['TRIAN,gs://b/1.png,car,0.1,0.1,,,0.3,0.3,,', 'gs://b/2.png,,0.1,0.1,,,0.3,0.3,,', 'gs://b/3.png,car,0.1,x,,,0.3,0.3,,', 'gs://b/4.png,car,0.1,0.1,,,,,,', 'gs://b/5.png,car,1,2,3,4,5,6,7,8,9'].join('\n'),
+      'import.csv': [
+        'TRIAN,gs://b/1.png,car,0.1,0.1,,,0.3,0.3,,',
+        'gs://b/2.png,,0.1,0.1,,,0.3,0.3,,',
+        'gs://b/3.png,car,0.1,x,,,0.3,0.3,,',
+        'gs://b/4.png,car,0.1,0.1,,,,,,',
+        'gs://b/5.png,car,1,2,3,4,5,6,7,8,9',
+      ].join('\n'),
       ...Object.fromEntries(['1', '2', '3', '4', '5'].map((n) => [`copy/${n}.png`, IMG])),
     });
     const { errors } = await collectImport(await readVertex({ annotations: path.join(dir, 'import.csv'), pathMap: { 'gs://b': path.join(dir, 'copy') } }));

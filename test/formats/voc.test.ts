@@ -26,7 +26,10 @@ describe('readVoc', () => {
   it('reads a VOC root: JPEGImages default, sorted by file, part boxes ignored, floats kept', async () => {
     const dir = await makeTree({
       'Annotations/b.xml': voc('b.jpg', catObject),
-      'Annotations/a.xml': voc('a.jpg', `  <object><name>dog &amp; co</name><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>64</xmax><ymax>48</ymax></bndbox></object>\n`),
+      'Annotations/a.xml': voc(
+        'a.jpg',
+        `  <object><name>dog &amp; co</name><bndbox><xmin>0</xmin><ymin>0</ymin><xmax>64</xmax><ymax>48</ymax></bndbox></object>\n`,
+      ),
       'Annotations/notes.txt': 'ignored',
       'JPEGImages/a.jpg': IMG,
       'JPEGImages/b.jpg': IMG,
@@ -48,7 +51,9 @@ describe('readVoc', () => {
       width: 64,
       height: 48,
       coords: 'pixel',
-      objects: [{ className: 'cat', xmin: 1.5, ymin: 2, xmax: 30.25, ymax: 40, truncated: true, difficult: false, view: 'Left', source: { file: bFile, line: 7 } }],
+      objects: [
+        { className: 'cat', xmin: 1.5, ymin: 2, xmax: 30.25, ymax: 40, truncated: true, difficult: false, view: 'Left', source: { file: bFile, line: 7 } },
+      ],
     });
   });
 

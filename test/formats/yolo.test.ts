@@ -33,8 +33,22 @@ describe('readYolo', () => {
           { className: 'cat', xmin: 0, ymin: 0, xmax: 0.25, ymax: 0.5, source: { file: aLabels, line: 3 } },
         ],
       },
-      { id: 'b.png', source: { file: path.join(dir, 'train', 'labels', 'b.txt') }, imagePath: path.join(dir, 'train', 'images', 'b.png'), coords: 'normalized', objects: [], labelFile: 'empty' },
-      { id: 'c.webp', source: { file: path.join(dir, 'train', 'images', 'c.webp') }, imagePath: path.join(dir, 'train', 'images', 'c.webp'), coords: 'normalized', objects: [], labelFile: 'missing' },
+      {
+        id: 'b.png',
+        source: { file: path.join(dir, 'train', 'labels', 'b.txt') },
+        imagePath: path.join(dir, 'train', 'images', 'b.png'),
+        coords: 'normalized',
+        objects: [],
+        labelFile: 'empty',
+      },
+      {
+        id: 'c.webp',
+        source: { file: path.join(dir, 'train', 'images', 'c.webp') },
+        imagePath: path.join(dir, 'train', 'images', 'c.webp'),
+        coords: 'normalized',
+        objects: [],
+        labelFile: 'missing',
+      },
     ]);
     const dropped = await collectImport(await readYolo({ annotations: path.join(dir, 'train', 'labels'), empty: 'drop' }));
     expect(dropped.items.map((i) => i.id)).toEqual(['a.JPG']);

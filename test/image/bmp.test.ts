@@ -47,7 +47,16 @@ describe('decodeBmp', () => {
 
   it('decodes an 8-bit palette image', () => {
     const palette = [0, 0, 255, 0, /* red as BGR0 */ 255, 0, 0, 0 /* blue */];
-    const bytes = bmpWith({ width: 2, height: 2, bpp: 8, extra: [...palette, ...new Array(254 * 4).fill(0)], rows: [[1, 0, 0, 0], [0, 1, 0, 0]] });
+    const bytes = bmpWith({
+      width: 2,
+      height: 2,
+      bpp: 8,
+      extra: [...palette, ...new Array(254 * 4).fill(0)],
+      rows: [
+        [1, 0, 0, 0],
+        [0, 1, 0, 0],
+      ],
+    });
     // Row 0 in the file is the bottom row.
     expect([...decodeBmp(bytes).data]).toEqual([255, 0, 0, 0, 0, 255, 0, 0, 255, 255, 0, 0]);
   });

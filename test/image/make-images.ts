@@ -34,10 +34,10 @@ export async function solid(
  */
 export async function twoToneJpeg(width: number, height: number, orientation?: number): Promise<Uint8Array> {
   const half = Math.floor(width / 2);
-  const left = await sharp({ create: { width: half, height, channels: 3, background: '#ff0000' } }).png().toBuffer();
-  let img = sharp({ create: { width, height, channels: 3, background: '#0000ff' } }).composite([
-    { input: left, left: 0, top: 0 },
-  ]);
+  const left = await sharp({ create: { width: half, height, channels: 3, background: '#ff0000' } })
+    .png()
+    .toBuffer();
+  let img = sharp({ create: { width, height, channels: 3, background: '#0000ff' } }).composite([{ input: left, left: 0, top: 0 }]);
   if (orientation !== undefined) img = img.withMetadata({ orientation });
   return new Uint8Array(await img.jpeg({ quality: 95 }).toBuffer());
 }

@@ -115,8 +115,13 @@ describe('prepareImage re-encodes when it must', () => {
   });
 
   it('keeps only the first frame of an animated GIF', async () => {
-    const frame = (c: string) => sharp({ create: { width: 30, height: 20, channels: 3, background: c } }).png().toBuffer();
-    const gif = await sharp([await frame('#ff0000'), await frame('#00ff00')], { join: { animated: true } }).gif().toBuffer();
+    const frame = (c: string) =>
+      sharp({ create: { width: 30, height: 20, channels: 3, background: c } })
+        .png()
+        .toBuffer();
+    const gif = await sharp([await frame('#ff0000'), await frame('#00ff00')], { join: { animated: true } })
+      .gif()
+      .toBuffer();
     const out = await prepareImage(gif, { format: 'png' });
     expect(out).toMatchObject({ width: 30, height: 20, sourceWidth: 30, sourceHeight: 20, reasons: ['format:gif'] });
     expect(await pixel(out.bytes, 5, 5)).toEqual([255, 0, 0]);

@@ -2,13 +2,7 @@ import fc from 'fast-check';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { displaySize, probeImage, sniffFormat, TF_DECODABLE_FORMATS } from 'tfrecord-od/image';
-import {
-  bmp24,
-  exifOrientationPayload,
-  insertJpegSegment,
-  insertPngChunk,
-  solid,
-} from './make-images.js';
+import { bmp24, exifOrientationPayload, insertJpegSegment, insertPngChunk, solid } from './make-images.js';
 
 // Odd, unequal sizes so swapped or off-by-one dimensions cannot pass by luck.
 const W = 37;
@@ -187,16 +181,12 @@ describe('probeImage never throws', () => {
   it('on real images with random byte corruption', () => {
     const all = Object.values(samples);
     fc.assert(
-      fc.property(
-        fc.constantFrom(...all),
-        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }),
-        (bytes, edits) => {
-          // Corrupt the header region, where the parsers actually look.
-          const copy = bytes.slice();
-          for (const [at, value] of edits) copy[at % Math.min(copy.length, 400)] = value;
-          check(copy);
-        },
-      ),
+      fc.property(fc.constantFrom(...all), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), (bytes, edits) => {
+        // Corrupt the header region, where the parsers actually look.
+        const copy = bytes.slice();
+        for (const [at, value] of edits) copy[at % Math.min(copy.length, 400)] = value;
+        check(copy);
+      }),
       { numRuns: 3000 },
     );
   });

@@ -16,8 +16,7 @@ import { frameRecord } from 'tfrecord-od/record';
 import { isTfrecordError, type TfrecordError } from 'tfrecord-od';
 import { chunked, collect, concatBytes, drain } from '../helpers/streams.js';
 
-const payloads = (n: number, size = 37) =>
-  Array.from({ length: n }, (_, i) => Uint8Array.from({ length: size + i }, (_, j) => (i * 31 + j * 7) & 0xff));
+const payloads = (n: number, size = 37) => Array.from({ length: n }, (_, i) => Uint8Array.from({ length: size + i }, (_, j) => (i * 31 + j * 7) & 0xff));
 
 async function tempDir() {
   return mkdtemp(join(tmpdir(), 'tfrecord-od-rw-'));
@@ -43,7 +42,10 @@ describe('reading', () => {
       for (const sync of [false, true]) {
         // Copy mode: keep every payload, compare at the end.
         const kept = await collect(readRecords(path, { chunkSize, sync }));
-        expect(kept.map((r) => [...r]), `chunk ${chunkSize} sync ${sync}`).toEqual(recs.map((r) => [...r]));
+        expect(
+          kept.map((r) => [...r]),
+          `chunk ${chunkSize} sync ${sync}`,
+        ).toEqual(recs.map((r) => [...r]));
         // Borrow mode: each payload is used before the next is requested.
         const seen: number[][] = [];
         for await (const r of readRecords(path, { chunkSize, sync, borrow: true })) seen.push([...r]);
@@ -177,7 +179,9 @@ describe('damage', () => {
     expect(items.length).toBe(2);
     expect((error as TfrecordError).code).toBe('truncated');
     expect((error as TfrecordError).offset).toBe(recs[0]!.length + recs[1]!.length + 32);
-    expect((error as TfrecordError).message).toBe(`${path}: record 2 at byte ${recs[0]!.length + recs[1]!.length + 32}: file ends inside the record payload: record length 7 needs 11 more bytes but only 8 remain`);
+    expect((error as TfrecordError).message).toBe(
+      `${path}: record 2 at byte ${recs[0]!.length + recs[1]!.length + 32}: file ends inside the record payload: record length 7 needs 11 more bytes but only 8 remain`,
+    );
   });
 
   it('a length above maxRecordBytes is record-too-large, reported before any allocation', async () => {
@@ -228,7 +232,10 @@ describe('file handles', () => {
   it.skipIf(!existsSync('/proc/self/fd'))('are closed when a reader stops early or a record is corrupt, not left to the garbage collector', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tfrecord-od-fds-'));
     const good = join(dir, 'good.tfrecord');
-    await writeRecords(good, Array.from({ length: 50 }, (_, i) => new Uint8Array(100_000).fill(i)));
+    await writeRecords(
+      good,
+      Array.from({ length: 50 }, (_, i) => new Uint8Array(100_000).fill(i)),
+    );
     const bytes = await readFile(good);
     bytes[100_000 * 3] ^= 0xff; // inside record 2 or 3: a data CRC mismatch
     const bad = join(dir, 'bad.tfrecord');
@@ -297,7 +304,8 @@ describe('reading a byte range', () => {
     const [, middle] = ranges([2, 4], payloads.length);
     for (const sync of [false, true]) {
       const got = [];
-      for await (const e of readRecordEntries(file, { range: middle!, sync, chunkSize: 1000 })) got.push({ index: e.index, offset: e.offset, length: e.length });
+      for await (const e of readRecordEntries(file, { range: middle!, sync, chunkSize: 1000 }))
+        got.push({ index: e.index, offset: e.offset, length: e.length });
       expect(got).toEqual(all.slice(2, 4));
     }
   });

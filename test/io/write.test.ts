@@ -15,8 +15,7 @@ import { crc32c, RecordWriter, writeRecords } from 'tfrecord-od';
 import { frameRecord } from 'tfrecord-od/record';
 import { collect } from '../helpers/streams.js';
 
-const payloads = (n: number, size = 37) =>
-  Array.from({ length: n }, (_, i) => Uint8Array.from({ length: size + i }, (_, j) => (i * 31 + j * 7) & 0xff));
+const payloads = (n: number, size = 37) => Array.from({ length: n }, (_, i) => Uint8Array.from({ length: size + i }, (_, j) => (i * 31 + j * 7) & 0xff));
 
 async function tempDir() {
   return mkdtemp(join(tmpdir(), 'tfrecord-od-rw-'));

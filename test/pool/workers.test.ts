@@ -83,8 +83,7 @@ describe('orderedPipeline', () => {
 });
 
 describe('createWorkerPool', () => {
-  const start = () =>
-    (pool = createWorkerPool<Job, Reply>({ size: 2, script: () => script, inline: async () => ({ threadId: 0, bytes: 0 }) }));
+  const start = () => (pool = createWorkerPool<Job, Reply>({ size: 2, script: () => script, inline: async () => ({ threadId: 0, bytes: 0 }) }));
 
   it('pins jobs to a worker, and judges how busy a worker is by the cost of its jobs', async () => {
     const p = start();

@@ -28,8 +28,10 @@ describe('crc32c', () => {
     const crc = 0x12345678;
     const rotated = ((crc >>> 15) | (crc << 17)) >>> 0;
     expect(maskCrc(crc)).toBe((rotated + CRC_MASK_DELTA) >>> 0);
-    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (v) => {
-      expect(unmaskCrc(maskCrc(v))).toBe(v);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (v) => {
+        expect(unmaskCrc(maskCrc(v))).toBe(v);
+      }),
+    );
   });
 });

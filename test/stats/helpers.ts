@@ -43,7 +43,10 @@ export async function scratch(): Promise<Scratch> {
     async write(name, records) {
       const file = join(path, name);
       await mkdir(dirname(file), { recursive: true });
-      await writeRecords(file, records.map((r) => (r instanceof Uint8Array ? r : payload(r))));
+      await writeRecords(
+        file,
+        records.map((r) => (r instanceof Uint8Array ? r : payload(r))),
+      );
       return file;
     },
     remove: () => rm(path, { recursive: true, force: true }),

@@ -32,7 +32,14 @@ beforeAll(async () => {
     example(jpeg64, 'jpeg', 64, 48, 'a2', [C(3, 'bird')]),
   ]);
   b = await dir.write('b.tfrecord', [
-    example(jpeg40, 'jpeg', 40, 80, 'b0', Array.from({ length: 5 }, () => B(2, 'dog'))),
+    example(
+      jpeg40,
+      'jpeg',
+      40,
+      80,
+      'b0',
+      Array.from({ length: 5 }, () => B(2, 'dog')),
+    ),
     example(png32, 'png', 32, 32, 'b1', [INVERTED(1, 'kitty')]),
   ]);
 });

@@ -37,8 +37,14 @@ function withExtras(e: DetectionExample): Features {
 
 async function inputOf(records: Features[]): Promise<string> {
   const dir = await tempDir('remap-in');
-  await writeRecords(path.join(dir, 'in.tfrecord'), records.map((r) => encodeExample(r)));
-  await writeFile(path.join(dir, 'label_map.pbtxt'), "item { id: 1 name: 'cat' }\nitem { id: 2 name: 'dog' }\nitem { id: 3 name: 'kitten' }\nitem { id: 4 name: 'car' }\n");
+  await writeRecords(
+    path.join(dir, 'in.tfrecord'),
+    records.map((r) => encodeExample(r)),
+  );
+  await writeFile(
+    path.join(dir, 'label_map.pbtxt'),
+    "item { id: 1 name: 'cat' }\nitem { id: 2 name: 'dog' }\nitem { id: 3 name: 'kitten' }\nitem { id: 4 name: 'car' }\n",
+  );
   return path.join(dir, 'in.tfrecord');
 }
 
@@ -86,7 +92,12 @@ describe('planRemap', () => {
       [3, 'kitten'],
       [4, 'car'],
     ]);
-    const merged = planRemap(classes, { rename: new Map([['dog', 'pet'], ['cat', 'pet']]) });
+    const merged = planRemap(classes, {
+      rename: new Map([
+        ['dog', 'pet'],
+        ['cat', 'pet'],
+      ]),
+    });
     expect(merged.table.get(1)).toEqual({ id: 1, name: 'pet' });
     expect(merged.table.get(2)).toEqual({ id: 1, name: 'pet' });
   });
@@ -118,7 +129,15 @@ describe('remapFeatures', () => {
   it('refuses to cut a list whose length is not a whole number per box', () => {
     const f = toExample(example('a.png', [box(1, 'cat'), box(2, 'dog')]));
     f['image/object/odd'] = floatFeature(1, 2, 3);
-    expect(() => remapFeatures(f, new Map([[1, { id: 1, name: 'cat' }], [2, null]]))).toThrow("'image/object/odd' has 3 entries for 2 boxes");
+    expect(() =>
+      remapFeatures(
+        f,
+        new Map([
+          [1, { id: 1, name: 'cat' }],
+          [2, null],
+        ]),
+      ),
+    ).toThrow("'image/object/odd' has 3 entries for 2 boxes");
   });
 });
 

@@ -104,7 +104,16 @@ describe('reshardDataset', () => {
     const { encodeExample } = await import('../../src/example/codec.js');
     const { toExample } = await import('../../src/detection/to-example.js');
     const png = new Uint8Array(await readFile(path.join(sampleSource('coco').images!, 'img03.png')));
-    const ex = toExample({ image: png, format: 'png', width: 256, height: 256, filename: 'x.png', sourceId: 'x.png', sha256: '', objects: [{ xmin: 0, ymin: 0, xmax: 1, ymax: 1, label: 0, text: '' }] });
+    const ex = toExample({
+      image: png,
+      format: 'png',
+      width: 256,
+      height: 256,
+      filename: 'x.png',
+      sourceId: 'x.png',
+      sha256: '',
+      objects: [{ xmin: 0, ymin: 0, xmax: 1, ymax: 1, label: 0, text: '' }],
+    });
     await writeFile(path.join(dir, 'x.tfrecord'), frameRecord(encodeExample(ex)));
     const out = path.join(dir, 'out');
     await mkdir(out);

@@ -20,7 +20,12 @@ async function converted(options: Partial<Parameters<typeof convertDataset>[0]> 
 
 describe('validate OUT with a manifest', () => {
   it('checks exactly the listed shards and reports a stale one from an earlier run by name', async () => {
-    const out = await converted({ split: [{ name: 'train', fraction: 0.75 }, { name: 'val', fraction: 0.25 }] });
+    const out = await converted({
+      split: [
+        { name: 'train', fraction: 0.75 },
+        { name: 'val', fraction: 0.25 },
+      ],
+    });
     const clean = await validateDataset([out]);
     expect(clean.valid).toBe(true);
     expect(clean.records).toBe(12);
@@ -86,7 +91,13 @@ describe('validate OUT with a manifest', () => {
 
 describe('job-args', () => {
   it("prints the built-in algorithm's data arguments with exact shard patterns under the bucket", async () => {
-    const out = await converted({ split: [{ name: 'train', fraction: 0.75 }, { name: 'val', fraction: 0.25 }], shards: 2 });
+    const out = await converted({
+      split: [
+        { name: 'train', fraction: 0.75 },
+        { name: 'val', fraction: 0.25 },
+      ],
+      shards: 2,
+    });
     const r = await runCli(['job-args', out, '--bucket', 'gs://my-bucket/raccoons', '--json']);
     expect(r.code).toBe(0);
     const args = JSON.parse(r.stdout);
@@ -114,7 +125,7 @@ describe('job-args', () => {
 });
 
 describe('validate CLI on a folder', () => {
-  it("takes the target from the manifest unless --target is given", async () => {
+  it('takes the target from the manifest unless --target is given', async () => {
     const src = await tempDir('map');
     const map = path.join(src, 'gapped.pbtxt');
     await writeFile(map, "item { id: 1 name: 'circle' }\nitem { id: 3 name: 'square' }\nitem { id: 7 name: 'triangle' }\n");

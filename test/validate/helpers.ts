@@ -26,7 +26,14 @@ export function sha256Hex(bytes: Uint8Array): string {
 }
 
 /** A well-formed example: one or two boxes with labels 1..2 and matching texts. */
-export function detection(image: Uint8Array, format: string, width: number, height: number, id: string, overrides: Partial<DetectionExample> = {}): DetectionExample {
+export function detection(
+  image: Uint8Array,
+  format: string,
+  width: number,
+  height: number,
+  id: string,
+  overrides: Partial<DetectionExample> = {},
+): DetectionExample {
   return {
     image,
     format,

@@ -35,7 +35,13 @@ describe.skipIf(!present)(`interop corpus${suffix}`, () => {
     expect(r).toMatchObject({ valid: false, files: 3, records: 3, boxes: 4 });
     const zero = r.findings.filter((f) => f.code === 'label-out-of-range');
     expect(zero).toEqual([
-      expect.objectContaining({ severity: 'error', file: join(dirPath, 'train.tfrecord'), record: 0, offset: 0, message: expect.stringMatching(/box 2: label 0/) }),
+      expect.objectContaining({
+        severity: 'error',
+        file: join(dirPath, 'train.tfrecord'),
+        record: 0,
+        offset: 0,
+        message: expect.stringMatching(/box 2: label 0/),
+      }),
     ]);
     const gap = r.findings.filter((f) => f.code === 'labels-not-consecutive');
     expect(gap).toHaveLength(1);

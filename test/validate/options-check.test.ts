@@ -6,7 +6,12 @@ describe('validate options are checked without zod', () => {
   it('accepts every documented option with a value of its type', () => {
     expect(() =>
       checkValidateOptions({
-        labelMap: { items: [{ id: 1, name: 'cat' }, { id: 2, name: 'dog', displayName: 'Dog' }] },
+        labelMap: {
+          items: [
+            { id: 1, name: 'cat' },
+            { id: 2, name: 'dog', displayName: 'Dog' },
+          ],
+        },
         numClasses: 2,
         decode: false,
         maxFindings: 0,

@@ -58,7 +58,10 @@ describe('tf-parse-divergence', () => {
     const human = await runCli(['inspect', file]);
     expect(human.stdout).toMatch(/note: TensorFlow reads image\/object\/class\/label as \[1\], not \[1, 2\]/);
     const json = await runCli(['inspect', file, '--json']);
-    const lines = json.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines[0].tensorflow).toBeUndefined();
     expect(lines[1].tensorflow[0]).toMatch(/TensorFlow reads/);
     expect(lines[2].tensorflow[0]).toMatch(/TensorFlow fails to parse/);
@@ -76,7 +79,9 @@ describe('empty optional per-box lists', () => {
     expect(report.valid).toBe(true);
     const found = report.findings.filter((x) => x.code === 'list-length-mismatch');
     expect(found.map((x) => x.severity)).toEqual(['warning', 'warning']);
-    expect(found.map((x) => x.message).join('\n')).toMatch(/'image\/object\/difficult' is empty on a record with 2 boxes: TensorFlow and the OD API read it as not given \(no box is difficult\)/);
+    expect(found.map((x) => x.message).join('\n')).toMatch(
+      /'image\/object\/difficult' is empty on a record with 2 boxes: TensorFlow and the OD API read it as not given \(no box is difficult\)/,
+    );
   });
 
   it('a non-empty list of the wrong length is still an error', async () => {

@@ -40,7 +40,14 @@ async function payloadsOf(index: number, mutate: (f: Features) => void): Promise
   });
 }
 
-function expectOne(report: ValidationReport, code: FindingCode, file: string, record: number, offset: number, severity: 'error' | 'warning' = 'error'): Finding {
+function expectOne(
+  report: ValidationReport,
+  code: FindingCode,
+  file: string,
+  record: number,
+  offset: number,
+  severity: 'error' | 'warning' = 'error',
+): Finding {
   const found = of(report, code);
   expect(found, `findings: ${JSON.stringify(report.findings, null, 1)}`).toHaveLength(1);
   expect(found[0]).toMatchObject({ code, file, record, offset, severity });
@@ -261,7 +268,13 @@ describe('label faults', () => {
     expect(expectOne(high.report, 'label-out-of-range', high.file, 2, high.offset).message).toMatch(/label 3 is above the number of classes \(2\)/);
 
     const unmapped = await plant('label-unmapped.tfrecord', 2, (f) => (f['image/object/class/label'] = int64Feature(3)), {
-      labelMap: { items: [{ id: 1, name: 'cat' }, { id: 2, name: 'dog' }, { id: 4, name: 'bird' }] },
+      labelMap: {
+        items: [
+          { id: 1, name: 'cat' },
+          { id: 2, name: 'dog' },
+          { id: 4, name: 'bird' },
+        ],
+      },
     });
     expect(expectOne(unmapped.report, 'label-out-of-range', unmapped.file, 2, unmapped.offset).message).toMatch(/not an id in the label map/);
   });
@@ -365,4 +378,3 @@ describe('reporting', () => {
     expect(bytes.length).toBe(offsets[2]! + valid.payloads[2]!.length + 16);
   });
 });
-

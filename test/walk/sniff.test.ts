@@ -48,7 +48,9 @@ describe('notTfrecordReason', () => {
   it('looks inside gzip and zlib streams', () => {
     expect(notTfrecordReason(gzipSync(text('{"images": []}')))).toBe('not a TFRecord file (it is a gzip-compressed JSON file)');
     expect(notTfrecordReason(deflateSync(text('hello, world\n')))).toBe('not a TFRecord file (it is a zlib-compressed text file)');
-    expect(notTfrecordReason(new Uint8Array([0x1f, 0x8b, 0x68, 0x65, 0x6c, 0x6c, 0x6f]))).toBe('not a TFRecord file (it starts like a gzip file, but its data is not gzip)');
+    expect(notTfrecordReason(new Uint8Array([0x1f, 0x8b, 0x68, 0x65, 0x6c, 0x6c, 0x6f]))).toBe(
+      'not a TFRecord file (it starts like a gzip file, but its data is not gzip)',
+    );
   });
 
   it('a compressed TFRecord file read as uncompressed is told how to read it', () => {

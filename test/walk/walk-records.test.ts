@@ -54,7 +54,15 @@ async function eventsOf(walk: AsyncIterable<WalkEvent>): Promise<Array<Record<st
 function summarize(ev: WalkEvent): Record<string, unknown> {
   if (ev.kind === 'file') return { kind: 'file', file: ev.file, bytes: ev.bytes };
   if (ev.kind === 'record') return { kind: 'record', file: ev.file, index: ev.index, offset: ev.offset, length: ev.length, fill: ev.payload[0] ?? null };
-  return { kind: 'problem', code: ev.problem.code, file: ev.problem.file, record: ev.problem.record, offset: ev.problem.offset, fatal: ev.fatal, message: ev.problem.message };
+  return {
+    kind: 'problem',
+    code: ev.problem.code,
+    file: ev.problem.file,
+    record: ev.problem.record,
+    offset: ev.problem.offset,
+    fatal: ev.fatal,
+    message: ev.problem.message,
+  };
 }
 
 /** What a walk of `file` should yield for the records `indexes` of the layout above. */
@@ -101,7 +109,15 @@ describe('walkRecords: files and folders', () => {
     const empty = at('early/empty');
     await mkdir(empty, { recursive: true });
     const events = await eventsOf(walkRecords([good, empty]));
-    expect(events[0]).toEqual({ kind: 'problem', code: 'io', file: empty, record: undefined, offset: undefined, fatal: true, message: 'directory contains no *.tfrecord* files' });
+    expect(events[0]).toEqual({
+      kind: 'problem',
+      code: 'io',
+      file: empty,
+      record: undefined,
+      offset: undefined,
+      fatal: true,
+      message: 'directory contains no *.tfrecord* files',
+    });
     expect(events.slice(1)).toEqual([{ kind: 'file', file: good, bytes: whole.length }, ...recordsAt(good, all)]);
     await expect(listTfrecordFiles([good, empty])).rejects.toThrow(`${empty}: directory contains no *.tfrecord* files`);
   });
@@ -236,7 +252,15 @@ describe('walkRecords: framing damage is reported once, in record order', () => 
         bytes: withBadData(k),
         expected: [
           ...recordsAt(name, all.slice(0, k)),
-          { kind: 'problem', code: 'crc-mismatch', file: name, record: k, offset: offsets[k], fatal: false, message: 'data CRC mismatch; the record is skipped' },
+          {
+            kind: 'problem',
+            code: 'crc-mismatch',
+            file: name,
+            record: k,
+            offset: offsets[k],
+            fatal: false,
+            message: 'data CRC mismatch; the record is skipped',
+          },
           ...recordsAt(name, all.slice(k + 1)),
         ],
       });
@@ -247,7 +271,10 @@ describe('walkRecords: framing damage is reported once, in record order', () => 
       cases.push({
         name,
         bytes: whole.slice(0, cut),
-        expected: [...recordsAt(name, all.slice(0, first)), expect.objectContaining({ kind: 'problem', code: 'truncated', record: first, offset: offsets[first], fatal: true })],
+        expected: [
+          ...recordsAt(name, all.slice(0, first)),
+          expect.objectContaining({ kind: 'problem', code: 'truncated', record: first, offset: offsets[first], fatal: true }),
+        ],
       });
     }
     for (const c of cases) {
@@ -314,7 +341,7 @@ describe('walkRecords: skipping and stopping', () => {
     expect(kinds).toEqual(['f', 'r0', 'p1']);
   });
 
-  it('lent payloads are views that are valid until the next event; copies are the caller\'s to keep', async () => {
+  it("lent payloads are views that are valid until the next event; copies are the caller's to keep", async () => {
     const path = await fileOf('lend.tfrecord', whole);
     const kept: RecordEvent[] = [];
     for await (const ev of walkRecords([path], { borrow: true })) {

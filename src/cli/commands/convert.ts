@@ -103,7 +103,12 @@ function renderReport(r: ConvertReport, cwd: string): string {
   // an item with two problems is one item, so heading and "FAILED: N items" agree.
   const items = r.items.skipped;
   const title = r.ok ? 'Skipped items' : 'Items that could not be converted';
-  listed(items === r.errors.length ? title : `${title} (${plural(r.errors.length, 'problem')} in ${plural(items, 'item')})`, r.errors, (e) => `${where(e.source, cwd)}: ${e.code}: ${e.reason}`, items === r.errors.length);
+  listed(
+    items === r.errors.length ? title : `${title} (${plural(r.errors.length, 'problem')} in ${plural(items, 'item')})`,
+    r.errors,
+    (e) => `${where(e.source, cwd)}: ${e.code}: ${e.reason}`,
+    items === r.errors.length,
+  );
   listed('Clipped boxes', r.clipped, (c) => `${c.itemId} box ${c.index} (${c.className}): [${c.before.join(', ')}] → [${c.after!.join(', ')}]`);
   listed('Dropped boxes', r.dropped, (c) => `${c.itemId} box ${c.index} (${c.className}): ${c.reason}`);
   listed(
@@ -121,7 +126,9 @@ function renderReport(r: ConvertReport, cwd: string): string {
   listed('Images without a label file (converted as negatives)', r.withoutLabelFile, (id) => id);
   listed('Notes', r.notes, (n) => n.message);
   const problems = r.findings.filter((f) => f.severity === 'error');
-  listed('Validation errors', problems, (f) => formatProblem({ ...f, file: f.file === '' ? '' : displayPath(cwd, f.file), message: `${f.code}: ${f.message}` }));
+  listed('Validation errors', problems, (f) =>
+    formatProblem({ ...f, file: f.file === '' ? '' : displayPath(cwd, f.file), message: `${f.code}: ${f.message}` }),
+  );
   if (!r.ok) {
     lines.push(`FAILED: ${r.failure}`);
     return lines.join('\n') + '\n';

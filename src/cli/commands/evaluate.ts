@@ -86,7 +86,17 @@ export function evaluationJson(r: DetectionEvaluation): unknown {
     stats: coco.stats,
     per_class: r.classes.map((c, k) => {
       const pc = coco.perClass[k]!;
-      return { id: c.id, name: c.name, AP: pc.ap, AP50: pc.ap50, AP75: pc.ap75, AR100: pc.ar100, ground_truth: c.groundTruth, crowd: c.crowd, detections: c.detections };
+      return {
+        id: c.id,
+        name: c.name,
+        AP: pc.ap,
+        AP50: pc.ap50,
+        AP75: pc.ap75,
+        AR100: pc.ar100,
+        ground_truth: c.groundTruth,
+        crowd: c.crowd,
+        detections: c.detections,
+      };
     }),
     // COCOeval's eval['precision'][t, :, k, area all, maxDets 100], eval['scores'] likewise, eval['recall'][t, k, all, 100].
     pr: { area: 'all', max_dets: coco.maxDets[last], iou_thresholds: coco.iouThresholds, recall_thresholds: coco.recallThresholds, classes: curves },
@@ -113,12 +123,16 @@ const SUMMARY_LINES: ReadonlyArray<[StatName, 'AP' | 'AR', string, string, numbe
 export function renderEvaluation(r: DetectionEvaluation): string {
   const rep = r.report;
   const out: string[] = [];
-  out.push(`Ground truth: ${plural(rep.groundTruthImages, 'image')}, ${plural(rep.groundTruthBoxes, 'box', 'boxes')}, ${plural(r.classes.length, 'class', 'classes')}`);
+  out.push(
+    `Ground truth: ${plural(rep.groundTruthImages, 'image')}, ${plural(rep.groundTruthBoxes, 'box', 'boxes')}, ${plural(r.classes.length, 'class', 'classes')}`,
+  );
   out.push(`Predictions: ${rep.predictedImages} of the images, ${rep.detections} detections evaluated`);
   out.push('');
   for (const [name, kind, iou, area, maxDets] of SUMMARY_LINES) {
     const title = kind === 'AP' ? 'Average Precision' : 'Average Recall';
-    out.push(` ${title.padEnd(18)} (${kind}) @[ IoU=${iou.padEnd(9)} | area=${area.padStart(6)} | maxDets=${String(maxDets).padStart(3)} ] = ${r.coco.stats[name].toFixed(3)}`);
+    out.push(
+      ` ${title.padEnd(18)} (${kind}) @[ IoU=${iou.padEnd(9)} | area=${area.padStart(6)} | maxDets=${String(maxDets).padStart(3)} ] = ${r.coco.stats[name].toFixed(3)}`,
+    );
   }
   out.push('', 'Per class (area all, 100 detections per image; -1: no ground truth to score against)');
   const rows = r.classes.map((c, k) => {
@@ -158,10 +172,14 @@ export function reportLines(rep: MatchReport, haveLabelMap: boolean): string[] {
     );
   }
   if (rep.missingImages.count > 0) {
-    lines.push(`${plural(rep.missingImages.count, 'ground-truth image')} without a prediction; their boxes count as missed: ${keyList(rep.missingImages.keys, rep.missingImages.count)}`);
+    lines.push(
+      `${plural(rep.missingImages.count, 'ground-truth image')} without a prediction; their boxes count as missed: ${keyList(rep.missingImages.keys, rep.missingImages.count)}`,
+    );
   }
   if (rep.duplicateKeys.count > 0) {
-    lines.push(`${plural(rep.duplicateKeys.count, 'repeated prediction')} for a key already predicted, not evaluated (the first counts): ${keyList(rep.duplicateKeys.keys, rep.duplicateKeys.count)}`);
+    lines.push(
+      `${plural(rep.duplicateKeys.count, 'repeated prediction')} for a key already predicted, not evaluated (the first counts): ${keyList(rep.duplicateKeys.keys, rep.duplicateKeys.count)}`,
+    );
   }
   if (rep.unknownClasses.count > 0) {
     const where = haveLabelMap ? 'not in the label map' : 'not in the ground truth (give --label-map to evaluate them)';
@@ -171,7 +189,9 @@ export function reportLines(rep: MatchReport, haveLabelMap: boolean): string[] {
   }
   if (rep.groundTruthUnknownClasses.count > 0) {
     const g = rep.groundTruthUnknownClasses;
-    lines.push(`${plural(g.count, 'ground-truth box', 'ground-truth boxes')} with class ids not in the label map, not evaluated: ids ${g.classes.join(', ')}; in ${keyList(g.keys, g.count)}`);
+    lines.push(
+      `${plural(g.count, 'ground-truth box', 'ground-truth boxes')} with class ids not in the label map, not evaluated: ids ${g.classes.join(', ')}; in ${keyList(g.keys, g.count)}`,
+    );
   }
   return lines;
 }

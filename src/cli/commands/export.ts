@@ -53,7 +53,12 @@ function renderReport(r: ExportReport, cwd: string): string {
     return lines.join('\n') + '\n';
   }
   listed('Not representable in ' + r.to.toUpperCase(), r.unrepresentable, r.unrepresentable.length, (u) => u.message);
-  listed('Renamed images', r.renamed.listed, r.renamed.count, (x) => `${shown(x.file)}: record ${x.record}: ${JSON.stringify(x.from)} → ${x.to} (${x.reasons.join(', ')})`);
+  listed(
+    'Renamed images',
+    r.renamed.listed,
+    r.renamed.count,
+    (x) => `${shown(x.file)}: record ${x.record}: ${JSON.stringify(x.from)} → ${x.to} (${x.reasons.join(', ')})`,
+  );
   listed('Notes', r.notes, r.notes.length, (n) => n);
   const source = r.labelMapSource.kind === 'class-texts' ? 'class texts of the records' : shown(r.labelMapSource.path ?? '--label-map');
   lines.push(`Classes (from ${source}):`);
@@ -61,7 +66,9 @@ function renderReport(r: ExportReport, cwd: string): string {
     const index = r.to === 'yolo' ? ` [${c.index}]` : '';
     lines.push(`  ${String(c.id).padStart(3)}${index}  ${c.name.padEnd(20)} ${String(c.boxes).padStart(7)} box${c.boxes === 1 ? '' : 'es'}`);
   }
-  lines.push(`Exported ${plural(r.records, 'image')} (${r.imagesWithoutBoxes} without boxes) and ${r.boxes} box${r.boxes === 1 ? '' : 'es'} from ${plural(r.files.length, 'file')} as ${r.to.toUpperCase()}.`);
+  lines.push(
+    `Exported ${plural(r.records, 'image')} (${r.imagesWithoutBoxes} without boxes) and ${r.boxes} box${r.boxes === 1 ? '' : 'es'} from ${plural(r.files.length, 'file')} as ${r.to.toUpperCase()}.`,
+  );
   lines.push(`Annotations: ${shown(r.annotations!)}`);
   lines.push(`Images:      ${shown(r.images!)}`);
   lines.push(`Label map:   ${shown(r.labelMapPath!)}`);

@@ -29,7 +29,8 @@ export async function run({ values, positionals }: ParsedCommand<typeof INDEX>, 
     const seen = new Map<string, string>();
     for (const t of targets) {
       const other = seen.get(t.index);
-      if (other !== undefined) throw new UsageError(`${shown(other)} and ${shown(t.file)} would both be indexed as ${shown(t.index)}; index them into different folders`);
+      if (other !== undefined)
+        throw new UsageError(`${shown(other)} and ${shown(t.file)} would both be indexed as ${shown(t.index)}; index them into different folders`);
       seen.set(t.index, t.file);
     }
     try {

@@ -47,7 +47,9 @@ export async function run({ values, positionals }: ParsedCommand<typeof INSPECT>
       failed = true;
       count = undefined;
       const { error } = ev;
-      io.stderr.write(`tfrecord-od inspect: ${formatProblem({ file: shown(error.file ?? ev.problem.file), record: error.record, offset: error.offset, message: error.reason })}\n`);
+      io.stderr.write(
+        `tfrecord-od inspect: ${formatProblem({ file: shown(error.file ?? ev.problem.file), record: error.record, offset: error.offset, message: error.reason })}\n`,
+      );
       walk.skipFile();
     } else if (limit !== undefined && count! >= limit) {
       walk.skipFile();
@@ -64,7 +66,9 @@ export async function run({ values, positionals }: ParsedCommand<typeof INSPECT>
       }
       // What TensorFlow's own parser would make of this record, when it differs from what is shown.
       const verdict = tfParseVerdict(ev.payload, features);
-      const notes = verdict.ok ? verdict.divergences.map((d) => `${d.message}: ${d.reason}`) : [`${verdict.message} (at byte ${verdict.byteOffset} of the payload)`];
+      const notes = verdict.ok
+        ? verdict.divergences.map((d) => `${d.message}: ${d.reason}`)
+        : [`${verdict.message} (at byte ${verdict.byteOffset} of the payload)`];
       if (values.json) {
         const line = {
           file: shown(ev.file),

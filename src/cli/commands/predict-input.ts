@@ -14,7 +14,6 @@ import type { PREDICT_INPUT } from '../commands.js';
 import type { ParsedCommand } from '../spec.js';
 import { type CliIo, displayPath, formatBytes, UsageError, writeOut } from '../io.js';
 
-
 export async function run({ values, positionals }: ParsedCommand<typeof PREDICT_INPUT>, io: CliIo): Promise<number> {
   const { format } = values;
   const maxRequestBytes = values['max-request-bytes'];
@@ -27,8 +26,14 @@ export async function run({ values, positionals }: ParsedCommand<typeof PREDICT_
     positionals.map((p) => resolve(io.cwd, p)),
     { out, format, maxRequestBytes: maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, display: shown },
   );
-  const what = format === 'jsonl' ? `${r.instances} instance${r.instances === 1 ? '' : 's'}` : `${r.instances} instance${r.instances === 1 ? '' : 's'} in ${r.requests} request${r.requests === 1 ? '' : 's'}`;
+  const what =
+    format === 'jsonl'
+      ? `${r.instances} instance${r.instances === 1 ? '' : 's'}`
+      : `${r.instances} instance${r.instances === 1 ? '' : 's'} in ${r.requests} request${r.requests === 1 ? '' : 's'}`;
   await writeOut(io.stdout, `${shown(r.out)}: ${what}, ${formatBytes(r.bytes)}; keys and their sources in ${shown(r.sourcesFile)}\n`);
-  if (r.skippedFiles > 0) io.stderr.write(`tfrecord-od predict-input: ${r.skippedFiles} file${r.skippedFiles === 1 ? '' : 's'} in image folders left out (not .jpg, .jpeg, .png, .gif or .bmp)\n`);
+  if (r.skippedFiles > 0)
+    io.stderr.write(
+      `tfrecord-od predict-input: ${r.skippedFiles} file${r.skippedFiles === 1 ? '' : 's'} in image folders left out (not .jpg, .jpeg, .png, .gif or .bmp)\n`,
+    );
   return 0;
 }

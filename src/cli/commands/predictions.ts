@@ -17,7 +17,6 @@ import type { ParsedCommand } from '../spec.js';
 import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
 import { reportLines } from './evaluate.js';
 
-
 export async function run({ values, positionals }: ParsedCommand<typeof PREDICTIONS>, io: CliIo): Promise<number> {
   if (values['ground-truth'].length === 0) throw new UsageError('--ground-truth is required: image ids and pixel sizes come from it');
   const { to } = values;

@@ -24,7 +24,16 @@ export async function run({ values, positionals }: ParsedCommand<typeof REMAP>, 
   }
   if (rename.size === 0 && values.drop.length === 0) throw new UsageError('give at least one --rename OLD=NEW or --drop NAME');
   const options: RemapOptions = { ...rewriteOptions(values, io.cwd), rename, drop: values.drop };
-  return runRewrite(values, io, () => remapDataset(positionals.map((p) => resolve(io.cwd, p)), options), classLines);
+  return runRewrite(
+    values,
+    io,
+    () =>
+      remapDataset(
+        positionals.map((p) => resolve(io.cwd, p)),
+        options,
+      ),
+    classLines,
+  );
 }
 
 function classLines(r: RemapReport): string[] {
@@ -33,7 +42,10 @@ function classLines(r: RemapReport): string[] {
     const to = c.newId !== undefined ? `${c.newId} ${c.newName}` : c.gone === 'dropped' ? 'dropped' : 'no boxes: left out';
     lines.push(`  ${String(c.oldId).padStart(3)} ${c.oldName.padEnd(20)} → ${to}  (${c.boxes} box${c.boxes === 1 ? '' : 'es'})`);
   }
-  if (r.droppedBoxes > 0) lines.push(`Dropped ${r.droppedBoxes} box${r.droppedBoxes === 1 ? '' : 'es'}; ${r.emptiedRecords} record${r.emptiedRecords === 1 ? '' : 's'} left without boxes (kept as negatives).`);
+  if (r.droppedBoxes > 0)
+    lines.push(
+      `Dropped ${r.droppedBoxes} box${r.droppedBoxes === 1 ? '' : 'es'}; ${r.emptiedRecords} record${r.emptiedRecords === 1 ? '' : 's'} left without boxes (kept as negatives).`,
+    );
   for (const n of r.notes) lines.push(`Note: ${n}`);
   return lines;
 }

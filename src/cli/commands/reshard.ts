@@ -15,5 +15,10 @@ import { rewriteOptions, runRewrite } from '../surgery-report.js';
 
 export async function run({ values, positionals }: ParsedCommand<typeof RESHARD>, io: CliIo): Promise<number> {
   const options = rewriteOptions(values, io.cwd);
-  return runRewrite(values, io, () => reshardDataset(positionals.map((p) => resolve(io.cwd, p)), options));
+  return runRewrite(values, io, () =>
+    reshardDataset(
+      positionals.map((p) => resolve(io.cwd, p)),
+      options,
+    ),
+  );
 }

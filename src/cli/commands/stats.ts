@@ -42,8 +42,6 @@ export async function run({ values, positionals }: ParsedCommand<typeof STATS>, 
   return stats.errorCount > 0 ? 1 : 0;
 }
 
-
-
 // ---------------------------------------------------------------------------
 // Human report
 
@@ -59,7 +57,8 @@ export function renderStats(s: DatasetStats, options: { labelMap?: boolean } = {
   const totalBytes = s.files.reduce((a, f) => a + f.bytes, 0);
   const totalRecordBytes = s.files.reduce((a, f) => a + f.recordBytes, 0);
   const shardRows = s.files.map((f) => [f.file, formatBytes(f.bytes), String(f.records), f.records > 0 ? formatBytes(f.recordBytes / f.records) : '-']);
-  if (s.files.length > 1) shardRows.push(['total', formatBytes(totalBytes), String(s.records), s.records > 0 ? formatBytes(totalRecordBytes / s.records) : '-']);
+  if (s.files.length > 1)
+    shardRows.push(['total', formatBytes(totalBytes), String(s.records), s.records > 0 ? formatBytes(totalRecordBytes / s.records) : '-']);
   out.push(...table(['file', 'size', 'records', 'avg record'], shardRows, 'lrrr'));
 
   out.push('', 'Classes');
@@ -77,7 +76,10 @@ export function renderStats(s: DatasetStats, options: { labelMap?: boolean } = {
   }
 
   const b = s.boxesPerImage;
-  out.push('', b.min === null ? 'Boxes per image: (no images)' : `Boxes per image: min ${b.min}, mean ${round(b.mean!)}, median ${round(b.median!)}, max ${b.max}`);
+  out.push(
+    '',
+    b.min === null ? 'Boxes per image: (no images)' : `Boxes per image: min ${b.min}, mean ${round(b.mean!)}, median ${round(b.median!)}, max ${b.max}`,
+  );
   if (b.min !== null) out.push(...histogram(trimEmptyTail(b.histogram), s.examples));
 
   out.push('', 'Box sizes (relative area)');
@@ -89,7 +91,14 @@ export function renderStats(s: DatasetStats, options: { labelMap?: boolean } = {
 
   out.push('', 'Image formats');
   if (s.imageFormats.length === 0) out.push('  (no images)');
-  else out.push(...table(['format', 'images', '%'], s.imageFormats.map((f) => [f.format === '' ? '(none)' : f.format, String(f.count), percent(f.count, s.examples)]), 'lrr'));
+  else
+    out.push(
+      ...table(
+        ['format', 'images', '%'],
+        s.imageFormats.map((f) => [f.format === '' ? '(none)' : f.format, String(f.count), percent(f.count, s.examples)]),
+        'lrr',
+      ),
+    );
 
   const w = s.imageSizes.width;
   const h = s.imageSizes.height;
@@ -147,5 +156,3 @@ function percent(n: number, total: number): string {
 function round(v: number): string {
   return String(Math.round(v * 100) / 100);
 }
-
-

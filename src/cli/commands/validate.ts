@@ -63,7 +63,6 @@ export async function run({ values, positionals }: ParsedCommand<typeof VALIDATE
   return report.valid ? 0 : 1;
 }
 
-
 /** Findings grouped by code (errors first), a few locations each, then a one-line verdict. */
 export function renderReport(report: ValidationReport, tally: { errors: number; warnings: number }): string {
   const lines: string[] = [];

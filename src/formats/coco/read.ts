@@ -92,7 +92,9 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     orphanErrors.push({
       source: { file, index: i, pointer: `/annotations/${i}` },
       code: isId(imageId) ? 'unknown-image' : 'malformed-annotation',
-      reason: isId(imageId) ? `annotation refers to image_id ${JSON.stringify(imageId)}, which is not in "images"` : idProblem('annotation "image_id"', imageId),
+      reason: isId(imageId)
+        ? `annotation refers to image_id ${JSON.stringify(imageId)}, which is not in "images"`
+        : idProblem('annotation "image_id"', imageId),
     });
   }
   const { start, order } = groupIndex(annotationCount, slots, (i) => owner[i]!);

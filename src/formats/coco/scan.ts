@@ -219,8 +219,7 @@ export interface ScanOptions {
  * read. A repeated top-level key counts once, the last, as with JSON.parse.
  */
 export async function scanCocoFile(file: string, options: ScanOptions = {}): Promise<ScannedCoco> {
-  const cannotRead = (cause: unknown) =>
-    new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
+  const cannotRead = (cause: unknown) => new AnnotationError('annotation', `cannot read COCO annotations: ${describeFsError(cause)}`, { file, cause });
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -308,11 +307,7 @@ export function fromParsed(doc: unknown): ScannedCoco {
  * YIELD_BYTES of input, calling `onProgress` with the bytes read so far: a
  * large file takes seconds, and a progress bar or a timer should not stall.
  */
-export async function scanDocument(
-  scanner: JsonScanner,
-  onProgress?: (bytesRead: number) => void,
-  yieldBytes = YIELD_BYTES,
-): Promise<ScannedCoco> {
+export async function scanDocument(scanner: JsonScanner, onProgress?: (bytesRead: number) => void, yieldBytes = YIELD_BYTES): Promise<ScannedCoco> {
   let nextYield = yieldBytes;
   // Called as `if (scanner.offset >= nextYield) await pause()`: an await per
   // element, even of a resolved promise, would cost a microtask each.

@@ -41,7 +41,10 @@ export const ALIASES: Readonly<Record<CsvField, readonly string[]>> = {
 
 /** A header name as it is compared with the aliases. */
 export function normalizeHeaderName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_.-]+/g, '');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_.-]+/g, '');
 }
 
 /**

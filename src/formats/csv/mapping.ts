@@ -10,7 +10,10 @@ import { ALIASES, type CsvColumnMapping, type CsvField, FIELDS, normalizeHeaderN
 /** Parses `filename=image,class=label` or `filename=0,class=5,...`: a value of digits only is a 0-based index. */
 export function parseColumnMapping(text: string): CsvColumnMapping {
   const mapping: CsvColumnMapping = {};
-  const parts = text.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   if (parts.length === 0) throw new TfrecordError('bad-argument', 'empty --columns');
   for (const part of parts) {
     const eq = part.indexOf('=');
@@ -96,7 +99,8 @@ export function resolveColumns(header: readonly string[] | undefined, mapping: C
     if (typeof v === 'number') return fail('--columns by index means the file has no header row; name the columns instead');
     let at = header.map((h, i) => (h.trim() === v ? i : -1)).filter((i) => i >= 0);
     if (at.length === 0) at = names.map((n, i) => (n === normalizeHeaderName(v) ? i : -1)).filter((i) => i >= 0);
-    if (at.length === 0) return fail(`--columns ${field}=${v}: the header has no column ${JSON.stringify(v)} (it has ${header.map((h) => h.trim()).join(', ')})`);
+    if (at.length === 0)
+      return fail(`--columns ${field}=${v}: the header has no column ${JSON.stringify(v)} (it has ${header.map((h) => h.trim()).join(', ')})`);
     if (at.length > 1) return fail(`--columns ${field}=${v}: column ${JSON.stringify(v)} appears ${at.length} times in the header`);
     if (used.has(at[0]!)) return fail(`--columns gives column ${JSON.stringify(v)} to two fields`);
     take(field, at[0]!, 'mapping');
@@ -106,7 +110,10 @@ export function resolveColumns(header: readonly string[] | undefined, mapping: C
     if (index.has(field)) continue;
     for (const [rank, alias] of ALIASES[field].entries()) {
       const at = names.map((n, i) => (n === alias && !used.has(i) ? i : -1)).filter((i) => i >= 0);
-      if (at.length > 1) return fail(`column ${field} appears twice in the header (${at.map((i) => JSON.stringify(header[i]!.trim())).join(', ')}); name the one to use with --columns ${field}=NAME`);
+      if (at.length > 1)
+        return fail(
+          `column ${field} appears twice in the header (${at.map((i) => JSON.stringify(header[i]!.trim())).join(', ')}); name the one to use with --columns ${field}=NAME`,
+        );
       if (at.length === 1) {
         take(field, at[0]!, rank === 0 ? 'name' : 'alias');
         break;
@@ -138,7 +145,7 @@ export function describeColumns(columns: ResolvedColumns, coords: 'pixel' | 'nor
     return [`${field}=${col}${why}`];
   });
   const sized = columns.index.has('width') && columns.index.has('height');
-  const size = sized ? '' : '; no image width/height columns, so boxes are placed by the image files\' own sizes';
+  const size = sized ? '' : "; no image width/height columns, so boxes are placed by the image files' own sizes";
   const header = columns.hasHeader ? '' : '; no header row';
   return `CSV columns read as ${parts.join(', ')}${header}${size}; coordinates in ${coords === 'pixel' ? 'pixels' : 'fractions of the image size'}`;
 }

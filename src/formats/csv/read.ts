@@ -120,8 +120,11 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
       rows.box(g, rec.line, className, xmin, ymin, xmax, ymax);
     }
 
-    yield* rows.entries((image) => resolveImagePath(imagesRoot, image.key), coords, options.empty, (p) =>
-      imageFileProblem(imagesRoot, p, options.allowSymlinksOutside, hints),
+    yield* rows.entries(
+      (image) => resolveImagePath(imagesRoot, image.key),
+      coords,
+      options.empty,
+      (p) => imageFileProblem(imagesRoot, p, options.allowSymlinksOutside, hints),
     );
   }
 

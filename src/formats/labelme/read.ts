@@ -69,7 +69,8 @@ export async function readLabelMe(options: LabelMeReadOptions): Promise<ImportRe
     }
     // Known once every file has been read (see ImportResult.notes).
     if (asBox.size > 0) notes.push({ code: 'shape-as-box', message: `${describeCounts(asBox)} converted to their bounding boxes` });
-    if (ignored.size > 0) notes.push({ code: 'shapes-ignored', message: `${describeCounts(ignored)} left out: they have no area, so they cannot be a detection box` });
+    if (ignored.size > 0)
+      notes.push({ code: 'shapes-ignored', message: `${describeCounts(ignored)} left out: they have no area, so they cannot be a detection box` });
   }
 
   return { ...(declared ? { classOrder: declared } : {}), expectedItems: files.length, notes, entries: entries() };
@@ -119,7 +120,10 @@ async function readOne(ctx: ReadContext, text: string): Promise<ImportEntry[]> {
   if (written !== undefined) {
     if (ABSOLUTE.test(written)) resolved = resolveImagePath(ctx.imagesRoot, written);
     else {
-      const fromRoot = path.relative(ctx.imagesRoot, path.dirname(file)).split(path.sep).filter((s) => s !== '');
+      const fromRoot = path
+        .relative(ctx.imagesRoot, path.dirname(file))
+        .split(path.sep)
+        .filter((s) => s !== '');
       resolved = resolveImagePath(ctx.imagesRoot, [...fromRoot, ...written.split(/[\\/]/)].join('/'));
     }
   }
@@ -129,12 +133,22 @@ async function readOne(ctx: ReadContext, text: string): Promise<ImportEntry[]> {
   if (exists || !embedded) {
     if (!resolved!.ok) return [{ ok: false, error: { source, code: resolved!.code, reason: resolved!.reason } }];
     item = { id: resolved!.id, source, imagePath: resolved!.imagePath, coords: 'pixel', objects: [] };
-    if (!exists) errors.push({ source, itemId: item.id, code: 'missing-image', reason: `image file not found: ${resolved!.imagePath} (and the JSON embeds no imageData)` });
+    if (!exists)
+      errors.push({
+        source,
+        itemId: item.id,
+        code: 'missing-image',
+        reason: `image file not found: ${resolved!.imagePath} (and the JSON embeds no imageData)`,
+      });
   } else {
     // The embedded copy stands in for the file. Its id is the image's own
     // path when that lies inside the root, else the JSON's path with the
     // image's extension, so it is still unique and says what it is.
-    const jsonId = path.relative(ctx.annotationsDir, file).split(path.sep).join('/').replace(/\.json$/i, '');
+    const jsonId = path
+      .relative(ctx.annotationsDir, file)
+      .split(path.sep)
+      .join('/')
+      .replace(/\.json$/i, '');
     const id = resolved?.ok ? resolved.id : jsonId + (written !== undefined ? path.extname(written.replace(/\\/g, '/')) : '');
     item = { id, source, imagePath: file, coords: 'pixel', objects: [], embedded: { key: IMAGE_DATA_KEY } };
   }
@@ -176,7 +190,8 @@ function buildObject(shape: unknown, at: SourceRef, ctx: ReadContext): Built {
     ctx.ignored.set(type, (ctx.ignored.get(type) ?? 0) + 1);
     return undefined;
   }
-  if (!(AREA_SHAPES as readonly string[]).includes(type)) return fail('malformed-annotation', `shape ${JSON.stringify(label)} has an unknown shape_type ${JSON.stringify(type)}`);
+  if (!(AREA_SHAPES as readonly string[]).includes(type))
+    return fail('malformed-annotation', `shape ${JSON.stringify(label)} has an unknown shape_type ${JSON.stringify(type)}`);
   const notDeclared = checkClass(label, ctx.declared);
   if (notDeclared) return fail('unknown-class', notDeclared);
   const points = Array.isArray(s.points) ? s.points : [];
@@ -188,7 +203,8 @@ function buildObject(shape: unknown, at: SourceRef, ctx: ReadContext): Built {
     xy.push([p[0], p[1]]);
   }
   const needed = type === 'polygon' ? 3 : 2;
-  if (xy.length < needed) return fail('box-without-coordinates', `${type} ${JSON.stringify(label)} has ${xy.length} point${xy.length === 1 ? '' : 's'}; it needs at least ${needed}`);
+  if (xy.length < needed)
+    return fail('box-without-coordinates', `${type} ${JSON.stringify(label)} has ${xy.length} point${xy.length === 1 ? '' : 's'}; it needs at least ${needed}`);
   let corners: { xmin: number; ymin: number; xmax: number; ymax: number };
   if (type === 'circle') {
     // Centre, then a point on the circle.

@@ -98,7 +98,10 @@ export async function readOpenImages(options: OpenImagesReadOptions): Promise<Im
       const inverted = invertedBoxReason({ xmin, ymin, xmax, ymax });
       if (inverted) return err('invalid-box', inverted);
       const flags: BoxFlags = {};
-      for (const [key, at, name] of [['truncated', truncatedAt, 'IsTruncated'], ['groupOf', groupOfAt, 'IsGroupOf']] as const) {
+      for (const [key, at, name] of [
+        ['truncated', truncatedAt, 'IsTruncated'],
+        ['groupOf', groupOfAt, 'IsGroupOf'],
+      ] as const) {
         if (at < 0) continue;
         const t = rec.fields[at]!.trim();
         if (t === '' || t === FLAG_UNKNOWN) continue;
@@ -156,7 +159,10 @@ export async function readDescriptions(file: string, notes: ImportNote[]): Promi
   if (shared.length === 0) return byId;
   notes.push({
     code: 'class-names',
-    message: `${shared.length} display name${shared.length === 1 ? ' is' : 's are'} used by several class ids (${shared.slice(0, 5).map((s) => JSON.stringify(s)).join(', ')}${shared.length > 5 ? ', …' : ''}); those classes are named "DisplayName (/m/…)" to keep them apart`,
+    message: `${shared.length} display name${shared.length === 1 ? ' is' : 's are'} used by several class ids (${shared
+      .slice(0, 5)
+      .map((s) => JSON.stringify(s))
+      .join(', ')}${shared.length > 5 ? ', …' : ''}); those classes are named "DisplayName (/m/…)" to keep them apart`,
   });
   const out = new Map<string, string>();
   for (const [id, name] of byId) out.set(id, count.get(name)! > 1 ? `${name} (${id})` : name);

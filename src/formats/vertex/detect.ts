@@ -12,7 +12,10 @@ export async function detectVertex(p: string): Promise<boolean> {
   if (!jsonl && !lower.endsWith(CSV_EXT)) return false;
   const head = await readHead(p, DETECT_HEAD_BYTES);
   if (head === undefined) return false;
-  const first = head.replace(/^\uFEFF/, '').split(/\r?\n/).find((l) => l.trim() !== '');
+  const first = head
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .find((l) => l.trim() !== '');
   if (first === undefined) return false;
   if (jsonl) return /^\s*\{/.test(first) && /"imageGcsUri"\s*:/.test(first);
   const fields = parseCsvText(first)[0]?.fields.map((f) => f.trim()) ?? [];

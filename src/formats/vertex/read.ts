@@ -41,14 +41,18 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
   const declaredSet = declared ? new Set(declared) : undefined;
   const mappings = sortPathMap(options.pathMap);
   const head = (await readHead(file, 1024)) ?? '';
-  const jsonLines = head.replace(/^\uFEFF/, '').trimStart().startsWith('{');
+  const jsonLines = head
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .startsWith('{');
   const notes: ImportNote[] = [];
 
   /** Adds one box, checked; `g` is the image's group. */
   const addBox = (rows: GroupedRows, g: number, line: number, className: string, corners: Array<number | undefined>, written: string): void => {
     const notDeclared = checkClass(className, declaredSet);
     if (notDeclared) return rows.error(g, line, 'unknown-class', notDeclared);
-    if (corners.some((v) => v === undefined)) return rows.error(g, line, 'box-without-coordinates', `box ${JSON.stringify(className)} has missing or non-numeric coordinates (${written})`);
+    if (corners.some((v) => v === undefined))
+      return rows.error(g, line, 'box-without-coordinates', `box ${JSON.stringify(className)} has missing or non-numeric coordinates (${written})`);
     const [xmin, ymin, xmax, ymax] = corners as [number, number, number, number];
     const inverted = invertedBoxReason({ xmin, ymin, xmax, ymax });
     if (inverted) return rows.error(g, line, 'invalid-box', `box ${JSON.stringify(className)}: ${inverted}`);
@@ -91,13 +95,15 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
     } catch (err) {
       return rows.error(undefined, line, 'malformed-annotation', `not valid JSON: ${(err as Error).message}`);
     }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return rows.error(undefined, line, 'malformed-annotation', 'a line must be a JSON object');
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+      return rows.error(undefined, line, 'malformed-annotation', 'a line must be a JSON object');
     const d = doc as Record<string, unknown>;
     const uri = typeof d.imageGcsUri === 'string' ? d.imageGcsUri.trim() : '';
     if (uri === '') return rows.error(undefined, line, 'malformed-annotation', 'no "imageGcsUri"');
     const g = rows.image(uri, line);
     const labels = d.dataItemResourceLabels;
-    if (labels !== undefined && (typeof labels !== 'object' || labels === null)) return rows.error(g, line, 'malformed-annotation', '"dataItemResourceLabels" must be an object');
+    if (labels !== undefined && (typeof labels !== 'object' || labels === null))
+      return rows.error(g, line, 'malformed-annotation', '"dataItemResourceLabels" must be an object');
     const mlUse = (labels as Record<string, unknown> | undefined)?.[ML_USE_KEY];
     if (mlUse !== undefined) {
       if (typeof mlUse !== 'string') return rows.error(g, line, 'malformed-annotation', `"${ML_USE_KEY}" must be a string`);
@@ -144,7 +150,11 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
     if (rec.error) return err('malformed-annotation', rec.error);
     if (hasMlUse && !setMlUse(rows, g, rec.line, fields[0]!)) return;
     const rest = fields.slice(hasMlUse ? 2 : 1);
-    if (rest.length > 1 + CSV_COORDINATE_FIELDS) return err('malformed-annotation', `row has ${fields.length} columns; at most ${(hasMlUse ? 2 : 1) + 1 + CSV_COORDINATE_FIELDS} are expected ([ML_USE,]GCS_FILE_PATH,LABEL and 8 coordinates)`);
+    if (rest.length > 1 + CSV_COORDINATE_FIELDS)
+      return err(
+        'malformed-annotation',
+        `row has ${fields.length} columns; at most ${(hasMlUse ? 2 : 1) + 1 + CSV_COORDINATE_FIELDS} are expected ([ML_USE,]GCS_FILE_PATH,LABEL and 8 coordinates)`,
+      );
     const label = rest[0] ?? '';
     const coords = rest.slice(1);
     if (label === '' && coords.every((c) => c === '')) return; // an image without objects
@@ -203,7 +213,11 @@ function splitNote(images: readonly RowImage[]): ImportNote {
   const fractions = VERTEX_SPLITS.map((s) => Math.round(s.fraction * 100)).join('/');
   const parts = [
     assigned.length > 0 ? `the file's ml_use assigns ${assigned.join(', ')}` : 'the file assigns no image to a split (no ml_use)',
-    ...(unassigned > 0 ? [`${unassigned} unassigned image${unassigned === 1 ? ' is' : 's are'} divided ${fractions} into ${VERTEX_SPLITS.map((s) => s.name).join('/')} by content, as Vertex AI divides them by default`] : []),
+    ...(unassigned > 0
+      ? [
+          `${unassigned} unassigned image${unassigned === 1 ? ' is' : 's are'} divided ${fractions} into ${VERTEX_SPLITS.map((s) => s.name).join('/')} by content, as Vertex AI divides them by default`,
+        ]
+      : []),
   ];
   return { code: 'assigned-splits', message: `${parts.join('; ')}` };
 }

@@ -104,7 +104,11 @@ async function readImageSet(imageSet: string, root: string | undefined, annotati
   } else if (root !== undefined) {
     listFile = path.join(root, ...IMAGE_SETS_DIR.split('/'), imageSet + IMAGE_SET_EXT);
   } else {
-    throw new AnnotationError('annotation', `image set ${JSON.stringify(imageSet)} needs a VOC root with ${IMAGE_SETS_DIR}/ (or pass a path to the .txt file)`, { file: annotationsDir });
+    throw new AnnotationError(
+      'annotation',
+      `image set ${JSON.stringify(imageSet)} needs a VOC root with ${IMAGE_SETS_DIR}/ (or pass a path to the .txt file)`,
+      { file: annotationsDir },
+    );
   }
   let text: string;
   try {
@@ -120,7 +124,9 @@ async function readImageSet(imageSet: string, root: string | undefined, annotati
     // The id names a file we are about to open, so it gets the same containment check as image paths.
     const resolved = resolveImagePath(annotationsDir, id + ANNOTATION_EXT);
     if (!resolved.ok) {
-      targets.push({ error: { source, itemId: id, code: 'malformed-annotation', reason: `image-set id ${JSON.stringify(id)} points outside the annotations directory` } });
+      targets.push({
+        error: { source, itemId: id, code: 'malformed-annotation', reason: `image-set id ${JSON.stringify(id)} points outside the annotations directory` },
+      });
     } else {
       targets.push({ file: resolved.imagePath, id, source });
     }
@@ -144,9 +150,13 @@ async function readOne(
     doc = parseXml(text);
   } catch (err) {
     if (!isTfrecordError(err)) throw err;
-    return [{ ok: false, error: { source: { file, ...(err.line !== undefined ? { line: err.line } : {}) }, code: 'malformed-annotation', reason: err.reason } }];
+    return [
+      { ok: false, error: { source: { file, ...(err.line !== undefined ? { line: err.line } : {}) }, code: 'malformed-annotation', reason: err.reason } },
+    ];
   }
-  const malformed = (reason: string, line = doc.line): ImportEntry[] => [{ ok: false, error: { source: { file, line }, code: 'malformed-annotation', reason } }];
+  const malformed = (reason: string, line = doc.line): ImportEntry[] => [
+    { ok: false, error: { source: { file, line }, code: 'malformed-annotation', reason } },
+  ];
   if (doc.name !== ROOT_ELEMENT) return malformed(`root element is <${doc.name}>, expected <${ROOT_ELEMENT}>`);
 
   const filename = childText(doc, 'filename');
@@ -204,7 +214,13 @@ function buildObject(file: string, obj: XmlElement, declared: ReadonlySet<string
     const t = childText(box, key);
     const v = parseDecimal(t);
     if (v === undefined) {
-      return fail('box-without-coordinates', t === undefined ? `object ${JSON.stringify(name)}: <bndbox> has no <${key}>` : `object ${JSON.stringify(name)}: <${key}> is not a number: ${JSON.stringify(t)}`, box.line);
+      return fail(
+        'box-without-coordinates',
+        t === undefined
+          ? `object ${JSON.stringify(name)}: <bndbox> has no <${key}>`
+          : `object ${JSON.stringify(name)}: <${key}> is not a number: ${JSON.stringify(t)}`,
+        box.line,
+      );
     }
     // Used as written: TensorFlow's create_pascal_tf_record divides by width/height with no -1 shift.
     corners[key] = v;

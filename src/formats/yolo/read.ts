@@ -145,7 +145,10 @@ export function parseLabelLines(text: string, file: string, itemId: string, clas
     }
     const index = Number(cls);
     if (index >= classOrder.length) {
-      err('unknown-class', `class index ${index} is out of range: ${plural(classOrder.length, 'class', 'classes')} ${isAre(classOrder.length)} declared (0..${classOrder.length - 1})`);
+      err(
+        'unknown-class',
+        `class index ${index} is out of range: ${plural(classOrder.length, 'class', 'classes')} ${isAre(classOrder.length)} declared (0..${classOrder.length - 1})`,
+      );
       return;
     }
     const nums = rest.map((t) => parseDecimal(t));

@@ -127,12 +127,12 @@ export function fromExample(features: Features): DetectionExample {
         label: toNumber(K.CLASS_LABEL, labels![i] as number | bigint),
         text: texts ? utf8.decode(texts[i]) : '',
       };
-      if (isCrowd) o.isCrowd = isCrowd[i] != 0;
+      if (isCrowd) o.isCrowd = Number(isCrowd[i]) !== 0;
       if (area) o.area = area[i] as number;
-      if (difficult) o.difficult = difficult[i] != 0;
-      if (truncated) o.truncated = truncated[i] != 0;
+      if (difficult) o.difficult = Number(difficult[i]) !== 0;
+      if (truncated) o.truncated = Number(truncated[i]) !== 0;
       if (view) o.view = utf8.decode(view[i]);
-      if (groupOf) o.groupOf = groupOf[i] != 0;
+      if (groupOf) o.groupOf = Number(groupOf[i]) !== 0;
       objects.push(o);
     }
   } else {

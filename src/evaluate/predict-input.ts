@@ -17,7 +17,7 @@
  * filled); every output appears by rename, complete or not at all.
  */
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, relative, sep } from 'node:path';
+import { basename, dirname, extname, join, sep } from 'node:path';
 import { fromExample } from '../detection/from-example.js';
 import { describeFsError, isTfrecordError, TfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';

@@ -461,12 +461,12 @@ class Scan {
   /** Why an entry with more than two fields fails: its first unknown field, or which field repeats. */
   describeLongEntry(start: number, end: number): string {
     let keys = 0;
-    let values = 0;
+    let _values = 0;
     this.pos = start;
     while (this.pos < end) {
       const tag = this.varint(end, 'a tag');
       if (tag === TAG_1_LEN) keys++;
-      else if (tag === TAG_2_LEN) values++;
+      else if (tag === TAG_2_LEN) _values++;
       else return this.describeTag(tag, 'a map entry', TAG_1_LEN);
       const len = this.length(end, 'a field');
       this.pos += len;

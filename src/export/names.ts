@@ -9,7 +9,7 @@
  * (`a.jpg` → `a.xml`, `a.txt`), so `a.jpg` and `a.png` would share one
  * annotation file, and on a case-insensitive disk `A.jpg` overwrites `a.jpg`.
  */
-import { type ImageFormat } from '../image/probe.js';
+import type { ImageFormat } from '../image/probe.js';
 
 /** Extensions written for a format when a name has no image extension of its own. */
 export const FORMAT_EXTENSIONS: Record<ImageFormat, string> = {

@@ -229,6 +229,4 @@ export interface ImportOptions {
   onFileProgress?: (bytesRead: number, totalBytes: number) => void;
 }
 
-export interface FormatReader {
-  (options: ImportOptions): Promise<ImportResult>;
-}
+export type FormatReader = (options: ImportOptions) => Promise<ImportResult>;

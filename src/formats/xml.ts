@@ -179,7 +179,7 @@ export function parseXml(input: string): XmlElement {
       const raw = text.slice(k + 1, end);
       const lt = raw.indexOf('<');
       if (lt >= 0) fail(`"<" in value of attribute ${attr}`, k + 1 + lt);
-      if (Object.prototype.hasOwnProperty.call(el.attributes, attr)) fail(`attribute ${attr} repeated in <${name}>`, afterSpace);
+      if (Object.hasOwn(el.attributes, attr)) fail(`attribute ${attr} repeated in <${name}>`, afterSpace);
       el.attributes[attr] = decode(raw, k + 1);
       j = end + 1;
     }
@@ -199,7 +199,7 @@ export function parseXml(input: string): XmlElement {
 
 function decodeReference(ref: string, fail: (reason: string) => never): string {
   const named = PREDEFINED[ref];
-  if (named !== undefined && Object.prototype.hasOwnProperty.call(PREDEFINED, ref)) return named;
+  if (named !== undefined && Object.hasOwn(PREDEFINED, ref)) return named;
   let code: number;
   if (/^#[0-9]+$/.test(ref)) code = Number(ref.slice(1));
   else if (/^#x[0-9a-fA-F]+$/.test(ref)) code = Number.parseInt(ref.slice(2), 16);

@@ -6,7 +6,7 @@
  * Each emitted payload is a fresh buffer owned by the caller: later chunks never
  * overwrite it, so a caller may keep every record of a file.
  */
-import { CorruptRecordError, TfrecordError, TruncatedRecordError } from '../errors.js';
+import { CorruptRecordError, type TfrecordError, TruncatedRecordError } from '../errors.js';
 import { type Crc32c, crc32c, maskCrc } from './crc32c.js';
 import { FOOTER_BYTES, HEADER_BYTES, parseHeader } from './frame.js';
 

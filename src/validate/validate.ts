@@ -8,7 +8,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TfrecordError } from '../errors.js';
+import type { TfrecordError } from '../errors.js';
 import { LABEL_MAP_FILE, readManifest } from '../dataset/manifest.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { LabelMap } from '../detection/label-map.js';

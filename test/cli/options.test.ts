@@ -1,9 +1,3 @@
-/**
- * The option tables (src/cli/commands.ts) and the one parser over them
- * (src/cli/spec.ts): typed values, messages that name the option, suggestions
- * for typos, negative numbers, caps, and `--help` written from the table.
- */
-import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { COMMANDS, CONVERT, INSPECT, JOB_ARGS, MAX_WORKERS, PREVIEW, VALIDATE } from '../../src/cli/commands.js';
 import { UsageError } from '../../src/cli/io.js';

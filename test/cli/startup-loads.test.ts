@@ -23,6 +23,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tfrecord-od-startup-'));
   // Registered in the main thread and, through --import, in every worker thread.
   const loader = join(dir, 'loader.mjs');
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: this is the source text of a loader hook, template literal included
   writeFileSync(loader, 'export async function load(url, context, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }\n');
   hook = join(dir, 'hook.mjs');
   writeFileSync(hook, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(loader).href)});\n`);

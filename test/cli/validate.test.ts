@@ -11,16 +11,16 @@ const interop = resolve(dirname(fileURLToPath(import.meta.url)), '../../../share
 const haveInterop = existsSync(join(interop, 'README.md'));
 
 let dir: TempDir;
-let good: string;
-let bad: string;
+let _good: string;
+let _bad: string;
 
 beforeAll(async () => {
   dir = await tempDir();
   const valid = await validRecords();
-  good = await dir.write('good.tfrecord', valid.payloads);
+  _good = await dir.write('good.tfrecord', valid.payloads);
   // Five boxes with label 0 plus a gap (labels {2}): two error codes, one with many occurrences.
   const broken = valid.examples.map((d, i) => payload({ ...d, objects: d.objects.map((o) => ({ ...o, label: i === 0 ? 0 : 2, text: i === 0 ? '' : 'dog' })) }));
-  bad = await dir.write('bad.tfrecord', broken);
+  _bad = await dir.write('bad.tfrecord', broken);
   await writeFile(dir.file('labels.pbtxt'), "item { id: 1 name: 'cat' }\nitem { id: 2 name: 'dog' }\n");
 });
 afterAll(() => dir.remove());

@@ -534,7 +534,7 @@ function mutate(blocks: ExamplePart[], m: Mutation): string {
       if (where === 2) {
         const e = pick(entries, m.b);
         const key = e?.parts.find((p) => p.t === 'key');
-        if (!key || key.t !== 'key') return 'noop';
+        if (key?.t !== 'key') return 'noop';
         key.tagBytes = longTag(1, WIRE.len);
         return 'longTag on key';
       }

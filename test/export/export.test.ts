@@ -1,9 +1,3 @@
-/**
- * exportDataset's behaviour beyond the round trip: what it refuses, how it
- * names files, what it reports, and that nothing is published (or touched)
- * unless the whole export succeeded.
- */
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';

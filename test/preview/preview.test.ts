@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLabelMap } from 'tfrecord-od/detection';
-import { labelColour, overlaySvg, drawDetections, strokeWidth, escapeXml } from '../../src/preview/draw.js';
+import { labelColour, overlaySvg, drawDetections, strokeWidth } from '../../src/preview/draw.js';
 import { previewDataset } from 'tfrecord-od/preview';
 import { box, example, greyImage, type Scratch, scratch } from '../stats/helpers.js';
 

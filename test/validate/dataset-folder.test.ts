@@ -84,7 +84,7 @@ describe('validate OUT with a manifest', () => {
     await writeFile(path.join(dir, 'nothing.tfrecord'), '');
     const res = await runCli(['validate', dir]);
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/error   no-records \(1\)/);
+    expect(res.stdout).toMatch(/error {3}no-records \(1\)/);
     expect(res.stdout).toMatch(/INVALID/);
   });
 });

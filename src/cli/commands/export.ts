@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { isTfrecordError } from '../../errors.js';
-import { EXPORT_FORMATS, exportDataset, type ExportOptions, type ExportReport } from '../../export/export.js';
+import { exportDataset, type ExportOptions, type ExportReport } from '../../export/export.js';
 import { formatProblem } from '../../problem.js';
 import type { EXPORT } from '../commands.js';
 import type { ParsedCommand } from '../spec.js';

@@ -9,7 +9,7 @@
  * file (and record). See src/evaluate/predict-input.ts.
  */
 import { resolve } from 'node:path';
-import { DEFAULT_MAX_REQUEST_BYTES, type PredictInputFormat, writePredictInput } from '../../evaluate/predict-input.js';
+import { DEFAULT_MAX_REQUEST_BYTES, writePredictInput } from '../../evaluate/predict-input.js';
 import type { PREDICT_INPUT } from '../commands.js';
 import type { ParsedCommand } from '../spec.js';
 import { type CliIo, displayPath, formatBytes, UsageError, writeOut } from '../io.js';

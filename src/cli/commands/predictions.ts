@@ -10,7 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
-import { type ExportFormat, exportPredictions } from '../../evaluate/export.js';
+import { exportPredictions } from '../../evaluate/export.js';
 import { listPredictionFiles } from '../../evaluate/predictions.js';
 import type { PREDICTIONS } from '../commands.js';
 import type { ParsedCommand } from '../spec.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
-import { isDirectory, isFile, isFileSync, imageFileProblem, MissingImageHints, resolveImagePath } from '../paths.js';
+import { isDirectory, isFile, imageFileProblem, MissingImageHints, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
 import { type RawAnnotation, type ScanOptions, scanCocoFile } from './scan.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AnnotationError, describeFsError, isTfrecordError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
-import { compareCodeUnits, isDirectory, isFile, imageFileProblem, MissingImageHints, resolveImagePath, usualImageFolders } from '../paths.js';
+import { compareCodeUnits, isDirectory, imageFileProblem, MissingImageHints, resolveImagePath, usualImageFolders } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { childElements, childText, firstChild, parseXml, type XmlElement } from '../xml.js';
 import { ANNOTATION_EXT, ANNOTATIONS_DIR, IMAGE_SET_EXT, IMAGE_SETS_DIR, IMAGES_DIR, ROOT_ELEMENT } from './format.js';

@@ -212,7 +212,12 @@ export async function run(dir, log = () => undefined) {
   return { title: "Against the machine's limits", text: markdown(head, rows) + '\n' + notes.join('\n') };
 }
 
-/** Peak RSS of one default conversion of a larger set (the bounded-memory check), and of BENCH_COMPARE's build. */
+/**
+ * Peak RSS of default conversions of a larger set (the bounded-memory
+ * check), and of BENCH_COMPARE's build, in BENCH_RSS_ROUNDS interleaved
+ * rounds (default 3; a single run of a 2 GB conversion swings by a factor
+ * of two with the disk's write-back). Times are medians, RSS the largest.
+ */
 export async function runRss(dir, count, log = () => undefined) {
   log(`generating ${count} images for the memory case…`);
   const bases = await makeBases();
@@ -221,20 +226,36 @@ export async function runRss(dir, count, log = () => undefined) {
   const builds = [{ tag: '', cli: CLI }];
   if (process.env.BENCH_COMPARE)
     builds.push({ tag: ` [${process.env.BENCH_COMPARE_NAME ?? 'compare'}]`, cli: join(process.env.BENCH_COMPARE, 'dist/cli/main.js') });
-  const lines = [];
-  for (const b of builds) {
-    rmSync(out, { recursive: true, force: true });
-    syncDisks();
-    const m = runCommand(node, [b.cli, 'convert', '--from', 'csv', '--annotations', data.annotations, '--images', data.images, '--out', out, '--quiet'], {
-      timeFile: join(dir, 'time.txt'),
-    });
-    const shards = shardFiles(out).length;
-    const rss =
-      m.rss !== undefined ? `peak RSS ${(m.rss / MB).toFixed(0)} MB (target < 300 MB: ${m.rss < 300 * MB ? 'ok' : 'OVER'})` : 'peak RSS unknown (no GNU time)';
-    lines.push(
-      `convert${b.tag}, ${count} images (${(data.bytes / MB).toFixed(0)} MB, ${shards} shards), one run: ${m.seconds.toFixed(1)} s, ${m.cpu?.toFixed(1) ?? '?'} CPU s, ${rss}`,
+  const roundsCount = Number(process.env.BENCH_RSS_ROUNDS ?? 3);
+  const t = await rounds(
+    roundsCount,
+    builds.map((b) => ({
+      name: b.tag,
+      before: () => {
+        rmSync(out, { recursive: true, force: true });
+        syncDisks();
+      },
+      run: () => ({
+        ...runCommand(node, [b.cli, 'convert', '--from', 'csv', '--annotations', data.annotations, '--images', data.images, '--out', out, '--quiet'], {
+          timeFile: join(dir, 'time.txt'),
+        }),
+        shards: shardFiles(out).length,
+      }),
+    })),
+  );
+  const lines = builds.map((b) => {
+    const ms = t[b.tag];
+    const rss = ms[0].rss === undefined ? undefined : Math.max(...ms.map((m) => m.rss));
+    const rssText =
+      rss !== undefined
+        ? `peak RSS ${(rss / MB).toFixed(0)} MB at most (target < 300 MB: ${rss < 300 * MB ? 'ok' : 'OVER'})`
+        : 'peak RSS unknown (no GNU time)';
+    const [lo, hi] = spread(ms.map((m) => m.seconds));
+    return (
+      `convert${b.tag}, ${count} images (${(data.bytes / MB).toFixed(0)} MB, ${ms[0].shards} shards), ${ms.length} rounds: ` +
+      `median ${median(ms.map((m) => m.seconds)).toFixed(1)} s (${lo.toFixed(1)}–${hi.toFixed(1)}), ${median(ms.map((m) => m.cpu))?.toFixed(1) ?? '?'} CPU s, ${rssText}`
     );
-  }
+  });
   rmSync(join(dir, `rss${count}`), { recursive: true, force: true });
   rmSync(out, { recursive: true, force: true });
   return lines.join('\n');

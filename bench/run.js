@@ -5,7 +5,8 @@
 // pycocotools, when installed). `all` runs everything.
 //
 // BENCH_IMAGES (default 4000) and BENCH_ROUNDS (default 5) size the main
-// section, BENCH_RSS_IMAGES (default 20000; 0 skips) the memory case, and
+// section, BENCH_RSS_IMAGES (default 20000; 0 skips) and BENCH_RSS_ROUNDS
+// (default 3) the memory case, and
 // BENCH_DIR says where to put the generated data (default the temp folder).
 // BENCH_COMPARE=/path/to/another/checkout (with its dist/ built) runs every
 // CLI and library case of `main` against that build too, in the same rounds

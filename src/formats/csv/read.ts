@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
@@ -8,7 +7,8 @@ import { GroupedRows } from '../rows.js';
 import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError } from '../types.js';
 import { BOX_COLUMNS, type CsvField } from './format.js';
 import { describeColumns, mappingIsByIndex, parseColumnMapping, resolveColumns, type ResolvedColumns } from './mapping.js';
-import { type CsvRecord, parseCsvStream } from './parse.js';
+import { openCsv } from './open.js';
+import type { CsvRecord } from './parse.js';
 
 /**
  * Options used: `annotations` (the CSV file), `images` (default: the CSV's
@@ -38,20 +38,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
   const byIndex = mappingIsByIndex(mapping);
 
   // The header is read now so a file with the wrong columns fails the whole import up front.
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const records = parseCsvStream(stream as AsyncIterable<string>)[Symbol.asyncIterator]();
-  let first: CsvRecord | undefined;
-  try {
-    const firstRecord = await records.next();
-    first = firstRecord.done ? undefined : firstRecord.value;
-  } catch (cause) {
-    stream.destroy();
-    throw new AnnotationError('annotation', `cannot read CSV: ${describeFsError(cause)}`, { file, cause });
-  }
-  const fatal = (reason: string, line?: number): never => {
-    stream.destroy();
-    throw new AnnotationError('annotation', reason, { file, line });
-  };
+  const { records, first, fatal, close } = await openCsv(file);
   if (!first) return fatal('CSV file is empty');
   if (first.error) fatal(`${byIndex ? 'first row' : 'header row'}: ${first.error}`, first.line);
   const resolution = resolveColumns(byIndex ? undefined : first.fields, mapping);
@@ -80,7 +67,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
       throw new AnnotationError('annotation', `cannot read CSV: ${describeFsError(cause)}`, { file, cause });
     } finally {
       // Closes the file even when a row handler throws; a no-op after a full read.
-      stream.destroy();
+      close();
     }
     // Known now, before the first entry (see ImportResult.expectedItems).
     result.expectedItems = rows.images.length;

@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError, describeFsError, TfrecordError } from '../../errors.js';
 import { invertedBoxReason, parseDecimal } from '../common.js';
-import { type CsvRecord, parseCsvStream, parseCsvText } from '../csv/parse.js';
+import { openCsv } from '../csv/open.js';
+import { type CsvRecord, parseCsvText } from '../csv/parse.js';
 import { isFile, resolveImagePath } from '../paths.js';
 import { type BoxFlags, GroupedRows } from '../rows.js';
 import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError } from '../types.js';
@@ -44,20 +44,7 @@ export async function readOpenImages(options: OpenImagesReadOptions): Promise<Im
     });
   }
 
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const records = parseCsvStream(stream as AsyncIterable<string>)[Symbol.asyncIterator]();
-  let header: CsvRecord | undefined;
-  try {
-    const first = await records.next();
-    header = first.done ? undefined : first.value;
-  } catch (cause) {
-    stream.destroy();
-    throw new AnnotationError('annotation', `cannot read CSV: ${describeFsError(cause)}`, { file, cause });
-  }
-  const fatal = (reason: string, line?: number): never => {
-    stream.destroy();
-    throw new AnnotationError('annotation', reason, { file, line });
-  };
+  const { records, first: header, fatal, close } = await openCsv(file);
   if (!header) return fatal('Open Images boxes CSV is empty');
   if (header.error) fatal(`header row: ${header.error}`, header.line);
   const lower = header.fields.map((f) => f.trim().toLowerCase());
@@ -76,7 +63,7 @@ export async function readOpenImages(options: OpenImagesReadOptions): Promise<Im
     } catch (cause) {
       throw new AnnotationError('annotation', `cannot read CSV: ${describeFsError(cause)}`, { file, cause });
     } finally {
-      stream.destroy();
+      close();
     }
     result.expectedItems = rows.images.length;
 

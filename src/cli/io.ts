@@ -55,3 +55,15 @@ export function formatBytes(n: number): string {
 }
 
 export { plural } from '../words.js';
+
+/** A text table: two-space indent, one header row; `align` has 'r' (numbers, left-padded) or 'l' per column. */
+export function textTable(head: string[], rows: string[][], align: string): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    '  ' +
+    cells
+      .map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(head), ...rows.map(line)];
+}

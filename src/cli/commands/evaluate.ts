@@ -16,7 +16,7 @@ import type { MatchReport } from '../../evaluate/match.js';
 import { listPredictionFiles } from '../../evaluate/predictions.js';
 import type { EVALUATE } from '../commands.js';
 import type { ParsedCommand } from '../spec.js';
-import { type CliIo, displayPath, UsageError, writeOut } from '../io.js';
+import { type CliIo, displayPath, UsageError, writeOut, textTable } from '../io.js';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -139,23 +139,12 @@ export function renderEvaluation(r: DetectionEvaluation): string {
     const pc = r.coco.perClass[k]!;
     return [String(c.id), c.name === '' ? '-' : c.name, fmt(pc.ap), fmt(pc.ap50), fmt(pc.ap75), fmt(pc.ar100), String(c.groundTruth), String(c.detections)];
   });
-  out.push(...table(['id', 'name', 'AP', 'AP50', 'AP75', 'AR100', 'boxes', 'detections'], rows, 'llrrrrrr'));
+  out.push(...textTable(['id', 'name', 'AP', 'AP50', 'AP75', 'AR100', 'boxes', 'detections'], rows, 'llrrrrrr'));
   return out.join('\n') + '\n';
 }
 
 function fmt(v: number): string {
   return v === -1 ? '-1' : v.toFixed(3);
-}
-
-function table(head: string[], rows: string[][], align: string): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    '  ' +
-    cells
-      .map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [line(head), ...rows.map(line)];
 }
 
 function keyList(keys: readonly string[], count: number): string {

@@ -28,11 +28,10 @@ import { fromExample } from '../detection/from-example.js';
 import * as K from '../detection/keys.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { makeProblem, type Problem } from '../problem.js';
-import type { Compression, CompressionOption } from '../record/compression.js';
 import { walkRecords } from '../walk/walk-records.js';
 import { buildClassTable, ClassUsage } from '../export/classes.js';
 import { findLabelMap, type LabelMapSource } from '../export/find-label-map.js';
-import { DEFAULT_PREFIX, layoutOf } from './reshard.js';
+import { DEFAULT_PREFIX, layoutOf, type ReshardOptions } from './reshard.js';
 import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
 
 export interface RemapRules {
@@ -42,20 +41,12 @@ export interface RemapRules {
   drop?: readonly string[];
 }
 
-export interface RemapOptions extends RemapRules {
-  out: string;
-  /** Shard file prefix (default 'data'). */
-  name?: string;
-  /** Default: as many shards as there are input files. */
-  shards?: number;
-  shardSize?: number;
-  /** Of the new shards (default 'none'). */
-  compression?: Compression;
-  /** Of the inputs (default 'auto'). */
-  inputCompression?: CompressionOption;
-  /** Names the old ids; default: label_map.pbtxt beside the first input that has one, else the class texts. */
-  labelMap?: string | LabelMap;
-}
+/**
+ * Where the remapped dataset goes: as reshard's options, except that the
+ * label map (default: label_map.pbtxt beside the first input that has one,
+ * else the class texts) also names the old ids.
+ */
+export interface RemapOptions extends RemapRules, ReshardOptions {}
 
 /** What became of one old class. */
 export interface ClassChange {

@@ -54,4 +54,5 @@ export { exportDataset, EXPORT_FORMATS, type ExportFormat, type ExportOptions, t
 export { writeRecordIndex, parseIndex, type IndexEntry, type IndexResult } from './record-index/record-index.js';
 export { reshardDataset, type ReshardOptions } from './surgery/reshard.js';
 export { remapDataset, type RemapOptions, type RemapReport } from './surgery/remap.js';
+export { splitDataset, type SplitOptions } from './surgery/split.js';
 export { version } from './version.js';

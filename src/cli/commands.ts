@@ -470,6 +470,52 @@ export const REMAP = {
   ],
 } as const satisfies CommandSpec;
 
+export const SPLIT = {
+  name: 'split',
+  summary: 'deal the records of TFRecord files into train/val/test shard sets by image content',
+  description:
+    "Copies every record byte for byte into one shard set per split, the split chosen as convert's --split chooses it: by a hash of the record's image (image/encoded) and --seed, so byte-identical images always share a split. " +
+    'The label map is carried over, and the result is checked as validate does before it is published.',
+  positionals: inputs,
+  options: [
+    newOut,
+    {
+      name: 'split',
+      type: 'string',
+      parse: parseSplits,
+      required: true,
+      placeholder: 'train=0.8,val=0.2',
+      help: 'the splits: fractions that add up to 1, or whole-number weights (train=8,val=2)',
+    },
+    {
+      name: 'seed',
+      type: 'int',
+      min: 0,
+      default: CONVERT_DEFAULTS.seed,
+      help: "seed of the split hash (convert's default, so a converted dataset splits as convert would have split it)",
+    },
+    shardLayout[0],
+    shardLayout[1],
+    {
+      name: 'name',
+      type: 'string',
+      parse: shardName,
+      placeholder: 'PREFIX',
+      help: 'shard file prefix: PREFIX-train-..., PREFIX-val-...',
+      defaultText: 'the split names alone',
+    },
+    writeCompression,
+    inputCompression,
+    labelMap,
+    json,
+  ],
+  exclusive: [['shards', 'shard-size']],
+  examples: [
+    ['all/ --out split/ --split train=0.8,val=0.2', 'One converted folder as train and val shards:'],
+    ["'data-*' --out split/ --split train=7,val=2,test=1 --seed 3 --shards 4", 'Three splits by weight, four shards each, another seed:'],
+  ],
+} as const satisfies CommandSpec;
+
 export const EVALUATE = {
   name: 'evaluate',
   summary: "score a model's predictions against TFRecord ground truth with COCO's box metrics",
@@ -602,6 +648,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   entry(INDEX, () => import('./commands/index.js')),
   entry(RESHARD, () => import('./commands/reshard.js')),
   entry(REMAP, () => import('./commands/remap.js')),
+  entry(SPLIT, () => import('./commands/split.js')),
   entry(EVALUATE, () => import('./commands/evaluate.js')),
   entry(PREDICT_INPUT, () => import('./commands/predict-input.js')),
   entry(PREDICTIONS, () => import('./commands/predictions.js')),

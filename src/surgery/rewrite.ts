@@ -48,6 +48,12 @@ export interface RewriteOptions {
    * problem at that record and nothing is published.
    */
   transform?: (payload: Uint8Array, where: ProblemLocation) => Uint8Array;
+  /**
+   * Several shard sets instead of one (split): `pick` names the prefix of
+   * the set a (transformed) record goes to, one of `prefixes`; `prefix` is
+   * then unused. Throws a TfrecordError as `transform` does.
+   */
+  route?: { prefixes: readonly string[]; pick: (payload: Uint8Array, where: ProblemLocation) => string };
   maxProblems?: number;
 }
 
@@ -77,8 +83,11 @@ export interface RewriteReport {
 }
 
 export async function rewriteDataset(options: RewriteOptions): Promise<RewriteReport> {
-  if (!PREFIX_PATTERN.test(options.prefix)) {
-    throw new TfrecordError('bad-argument', `shard prefix '${options.prefix}' may use only letters, digits, '.', '_' and '-'`);
+  const prefixes = options.route?.prefixes ?? [options.prefix];
+  for (const prefix of prefixes) {
+    if (!PREFIX_PATTERN.test(prefix)) {
+      throw new TfrecordError('bad-argument', `shard prefix '${prefix}' may use only letters, digits, '.', '_' and '-'`);
+    }
   }
   const out = resolve(options.out);
   const created = await prepareOutput(out);
@@ -88,25 +97,28 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
     report.problemCount++;
     if (report.problems.length < maxProblems) report.problems.push(p);
   };
-  let writer: ShardedWriter | undefined;
+  const writers = new Map<string, ShardedWriter>();
   let published = false;
   try {
-    writer = await ShardedWriter.create({ dir: out, prefix: options.prefix, compression: options.compression, ...options.layout });
+    for (const prefix of prefixes) {
+      writers.set(prefix, await ShardedWriter.create({ dir: out, prefix, compression: options.compression, ...options.layout }));
+    }
+    const only = writers.get(prefixes[0]!)!;
     // Fresh payloads (no `borrow`): the writer batches records before it writes them.
     for await (const ev of walkRecords(options.paths, { compression: options.inputCompression ?? 'auto' })) {
       if (ev.kind === 'file') report.files.push(ev.file);
       else if (ev.kind === 'problem') problem(ev.problem);
       else {
         let payload = ev.payload;
+        let writer = only;
         const where = { file: ev.file, record: ev.index, offset: ev.offset };
-        if (options.transform) {
-          try {
-            payload = options.transform(payload, where);
-          } catch (err) {
-            if (!isTfrecordError(err)) throw err;
-            problem(makeProblem(err.code, err.reason, where));
-            continue;
-          }
+        try {
+          if (options.transform) payload = options.transform(payload, where);
+          if (options.route) writer = writers.get(options.route.pick(payload, where))!;
+        } catch (err) {
+          if (!isTfrecordError(err)) throw err;
+          problem(makeProblem(err.code, err.reason, where));
+          continue;
         }
         report.records++;
         // After the first problem nothing will be published: reading goes on only to list them all.
@@ -118,7 +130,8 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
       report.failure = `the input has ${n} problem${n === 1 ? '' : 's'}; nothing was written`;
       return report;
     }
-    const staged = await writer.finish();
+    const staged = [];
+    for (const writer of writers.values()) staged.push(...(await writer.finish()));
     const verdict = await validateDataset(
       staged.map((s) => s.stagedPath),
       { compression: options.compression, maxFindings: MAX_FINDINGS, ...(options.labelMap ? { labelMap: options.labelMap } : {}) },
@@ -136,13 +149,15 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
       report.labelMapPath = join(out, LABEL_MAP_FILE);
       await writeFileAtomic(report.labelMapPath, formatLabelMap(options.labelMap));
     }
-    for (const s of await writer.publish()) report.shards.push({ name: s.name, path: s.path, records: s.records, bytes: s.bytes });
+    for (const writer of writers.values()) {
+      for (const s of await writer.publish()) report.shards.push({ name: s.name, path: s.path, records: s.records, bytes: s.bytes });
+    }
     published = true;
     report.ok = true;
     return report;
   } finally {
     if (!published) {
-      await writer?.abort();
+      for (const writer of writers.values()) await writer.abort();
       if (report.labelMapPath) await rm(report.labelMapPath, { force: true });
       if (created) await rmdir(out).catch(() => undefined);
     }

@@ -1,0 +1,56 @@
+/**
+ * Split: the records of existing TFRecord files dealt into one shard set per
+ * split (train, val, …), byte for byte. A record's split is decided as
+ * convert decides it, by the SHA-256 of its stored image (`image/encoded`)
+ * and the seed, so splitting a converted dataset sends every image where
+ * `convert --split` with the same seed would have, byte-identical images
+ * always share a split, and the records' order or file does not matter.
+ * Records keep their relative order within a split. The label map beside
+ * the inputs (or the one given) is carried over.
+ */
+import { createHash } from 'node:crypto';
+import { TfrecordError } from '../errors.js';
+import { decodeExample } from '../example/codec.js';
+import * as K from '../detection/keys.js';
+import { assignSplit, type SplitSpec } from '../convert/split.js';
+import { findLabelMap } from '../export/find-label-map.js';
+import { layoutOf, type ReshardOptions } from './reshard.js';
+import { rewriteDataset, type RewriteReport } from './rewrite.js';
+
+export interface SplitOptions extends ReshardOptions {
+  /** The splits and their fractions (parseSplits reads `train=0.8,val=0.2`). */
+  splits: readonly SplitSpec[];
+  /** Seed of the split hash (default 0, convert's default). */
+  seed?: number;
+  /** Given: shard sets are NAME-SPLIT-*; otherwise SPLIT-*. */
+  name?: string;
+}
+
+export const DEFAULT_SPLIT_SEED = 0;
+
+/** The split a record goes to; throws 'annotation' for a record with no stored image. */
+export function splitOfRecord(payload: Uint8Array, seed: number, splits: readonly SplitSpec[]): string {
+  const f = decodeExample(payload)[K.IMAGE_ENCODED];
+  if (f === undefined || f.kind !== 'bytes_list' || f.values.length !== 1) {
+    throw new TfrecordError('annotation', `the record has no single '${K.IMAGE_ENCODED}' image, so its split cannot be decided by its content`);
+  }
+  return assignSplit(createHash('sha256').update(f.values[0]!).digest('hex'), seed, splits);
+}
+
+export async function splitDataset(paths: readonly string[], options: SplitOptions): Promise<RewriteReport> {
+  if (options.splits.length === 0) throw new TfrecordError('bad-argument', 'give at least one split');
+  const { labelMap } = await findLabelMap(paths, options.labelMap);
+  const prefixOf = new Map(options.splits.map((s) => [s.name, options.name === undefined ? s.name : `${options.name}-${s.name}`]));
+  if (prefixOf.size !== options.splits.length) throw new TfrecordError('bad-argument', 'a split is named twice');
+  const seed = options.seed ?? DEFAULT_SPLIT_SEED;
+  return rewriteDataset({
+    paths,
+    out: options.out,
+    prefix: [...prefixOf.values()][0]!,
+    layout: await layoutOf(options, paths),
+    compression: options.compression ?? 'none',
+    ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
+    ...(labelMap ? { labelMap } : {}),
+    route: { prefixes: [...prefixOf.values()], pick: (payload) => prefixOf.get(splitOfRecord(payload, seed, options.splits))! },
+  });
+}

@@ -55,4 +55,5 @@ export { writeRecordIndex, parseIndex, type IndexEntry, type IndexResult } from 
 export { reshardDataset, type ReshardOptions } from './surgery/reshard.js';
 export { remapDataset, type RemapOptions, type RemapReport } from './surgery/remap.js';
 export { splitDataset, type SplitOptions } from './surgery/split.js';
+export { mergeDataset, type MergeOptions, type MergeReport } from './surgery/merge.js';
 export { version } from './version.js';

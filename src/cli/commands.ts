@@ -516,6 +516,25 @@ export const SPLIT = {
   ],
 } as const satisfies CommandSpec;
 
+export const MERGE = {
+  name: 'merge',
+  summary: 'merge several TFRecord datasets into one, their classes matched by name',
+  description:
+    "Each dataset's classes are named by its own label map (label_map.pbtxt beside it), else by its boxes' class texts; the merged classes are numbered 1..N, the first dataset's in its id order, then new names as they appear. " +
+    'Only image/object/class/label is rewritten; class texts and every other feature are kept. A box no label map or text names is refused. The result is checked as validate does before it is published.',
+  positionals: {
+    ...inputs,
+    placeholder: 'DATASET...',
+    help: 'datasets to merge, in order: folders (their *.tfrecord* files) or files, each with its own label_map.pbtxt beside it (or class texts)',
+  },
+  options: [newOut, ...shardLayout, writeCompression, inputCompression, json],
+  exclusive: [['shards', 'shard-size']],
+  examples: [
+    ['coco-out/ voc-out/ --out merged/', 'Two converted datasets whose label maps number the same classes differently:'],
+    ['train-a/ train-b/ --out train/ --name train --shards 8', 'Two training sets as one, in eight shards named train-*:'],
+  ],
+} as const satisfies CommandSpec;
+
 export const EVALUATE = {
   name: 'evaluate',
   summary: "score a model's predictions against TFRecord ground truth with COCO's box metrics",
@@ -649,6 +668,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   entry(RESHARD, () => import('./commands/reshard.js')),
   entry(REMAP, () => import('./commands/remap.js')),
   entry(SPLIT, () => import('./commands/split.js')),
+  entry(MERGE, () => import('./commands/merge.js')),
   entry(EVALUATE, () => import('./commands/evaluate.js')),
   entry(PREDICT_INPUT, () => import('./commands/predict-input.js')),
   entry(PREDICTIONS, () => import('./commands/predictions.js')),

@@ -1,4 +1,4 @@
-/** The report of `reshard` and `remap`: problems or findings on failure, the new shards on success. */
+/** The report of the surgery commands (reshard, remap, split, merge): problems or findings on failure, the new shards on success. */
 import { resolve } from 'node:path';
 import { isTfrecordError } from '../errors.js';
 import type { Compression, CompressionOption } from '../record/compression.js';

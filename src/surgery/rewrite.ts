@@ -1,5 +1,5 @@
 /**
- * The shared body of the dataset surgery commands (reshard, remap): read the
+ * The shared body of the dataset surgery commands (reshard, remap, split, merge): read the
  * records of existing TFRecord files in order, pass each through an optional
  * rewrite, write them into new shards under staging names (ShardedWriter),
  * validate the staged shards as `tfrecord-od validate` would, and only then

@@ -2,8 +2,10 @@
  * preview with --predictions: detections drawn against the ground truth and
  * told apart as true positives, false positives and missed boxes at IoU 0.5.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERDICT_COLOURS, strokeWidth } from '../../src/preview/draw.js';
@@ -170,4 +172,27 @@ describe('preview --predictions', () => {
       expect(r.code, argv.join(' ')).toBe(2);
     }
   });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+
+describe.skipIf(!existsSync(CHROMIUM))('the sheet with predictions in headless chromium', () => {
+  it('shows the per-image counts in the captions and filters on missed', async () => {
+    const result = await previewDataset([data], { outDir: join(dir.path, 'browser'), predictions: [preds] });
+    const { launch } = await import('puppeteer-core');
+    const browser = await launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+    try {
+      const page = await browser.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(String(e)));
+      await page.goto(pathToFileURL(result.index).href, { waitUntil: 'load' });
+      const captions = await page.$$eval('#grid figure .verdicts', (es) => es.map((e) => e.textContent));
+      expect(captions).toEqual(['TP 1 · FP 1 · missed 1', 'TP 1 · FP 1 · missed 0', 'TP 0 · FP 0 · missed 0']);
+      await page.select('#code', 'missed');
+      expect(await page.$eval('#status', (e) => e.textContent)).toBe('1 of 3 tiles match');
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

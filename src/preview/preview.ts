@@ -518,6 +518,9 @@ function compareRecord(
   const detections = detectionsOf(predictions.get(key) ?? [], 0);
   const m = matchImage(gt, detections);
   const boxes: PreviewBox[] = gt.map((b, i) => (m.found[i] === false ? { ...b, verdict: 'missed' } : b));
+  // Without a label map a detection is named as the record's own boxes of that label are (class/text).
+  const gtNames = new Map<number, string>();
+  for (const b of gt) if (b.label !== null && b.name !== '' && !gtNames.has(b.label)) gtNames.set(b.label, b.name);
   for (const d of m.detections) {
     boxes.push({
       xmin: d.xmin,
@@ -525,7 +528,7 @@ function compareRecord(
       ymin: d.ymin,
       ymax: d.ymax,
       label: d.label,
-      name: names?.get(d.label)?.name ?? (d.matched !== undefined ? gt[d.matched]!.name : ''),
+      name: names?.get(d.label)?.name ?? gtNames.get(d.label) ?? '',
       verdict: d.matched !== undefined ? 'tp' : 'fp',
       score: d.score,
     });

@@ -16,6 +16,7 @@ import { mappingIsByIndex, parseColumnMapping } from '../formats/csv/mapping.js'
 import { FORMAT_NAMES } from '../formats/names.js';
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/defaults.js';
 import { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from '../preview/defaults.js';
+import { PREDICTION_FILTERS } from '../preview/match.js';
 import { FINDING_CODES } from '../validate/findings.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './io.js';
@@ -313,17 +314,30 @@ export const PREVIEW = {
     {
       name: 'filter',
       type: 'choice',
-      choices: FINDING_CODES,
+      choices: [...FINDING_CODES, ...PREDICTION_FILTERS],
       placeholder: 'CODE',
-      help: 'only records with this validate finding (bbox-out-of-range, label-out-of-range, ...)',
+      help: 'only records with this validate finding (bbox-out-of-range, label-out-of-range, ...), or with --predictions: false-positive or missed (at least one such box)',
+    },
+    {
+      name: 'predictions',
+      type: 'string',
+      repeatable: true,
+      placeholder: 'PRED',
+      help: "a model's output as evaluate reads it (may be given more than once): its detections are drawn too, TP / FP / missed at IoU 0.5, matched by key = image/source_id",
+    },
+    {
+      name: 'score-threshold',
+      type: 'string',
+      placeholder: 'T',
+      help: 'with --predictions: draw detections scoring at least T, a number in [0, 1] (default 0.5)',
     },
     labelMap,
     readCompression,
   ],
   examples: [
-    ['out/ --out preview/', 'A contact sheet of the first 100 records:'],
-    ['out/ --out preview/ --sample 500 --seed 7', '500 records picked at random from every split:'],
+    ['out/ --out preview/ --sample 500 --seed 7', '500 records picked at random from every split (without --sample: the first 100):'],
     ["'out/train-*' --out preview/ --filter bbox-out-of-range", 'Only the records whose boxes leave the image:'],
+    ["'out/val-*' --out preview/ --predictions predictions/ --filter missed", 'Validation images where the model missed a box:'],
   ],
 } as const satisfies CommandSpec;
 

@@ -21,6 +21,28 @@ export interface PreviewBox {
   crowd?: boolean;
   /** image/object/difficult set: drawn with a double outline. */
   difficult?: boolean;
+  /**
+   * Set when predictions are compared: 'tp' / 'fp' for a model's detection
+   * (drawn solid green / dashed red), 'missed' for a ground-truth box no
+   * detection matched (drawn thick orange).
+   */
+  verdict?: Verdict;
+  /** A detection's score, shown in its tag. */
+  score?: number;
+}
+
+export type Verdict = 'tp' | 'fp' | 'missed';
+
+/** Verdict colours: fixed, away from nothing in particular but easy to name on the legend. */
+export const VERDICT_COLOURS: Record<Verdict, Rgb> = {
+  tp: { r: 0, g: 200, b: 60 },
+  fp: { r: 255, g: 0, b: 0 },
+  missed: { r: 255, g: 140, b: 0 },
+};
+
+/** The colour a box is drawn in: its verdict's when it has one, else its label's. */
+export function boxColour(box: Pick<PreviewBox, 'label' | 'verdict'>): Rgb {
+  return box.verdict !== undefined ? VERDICT_COLOURS[box.verdict] : labelColour(box.label);
 }
 
 export interface Rgb {
@@ -156,11 +178,17 @@ export function overlaySvg(boxes: readonly PreviewBox[], width: number, height: 
     if (note !== undefined) notes.push(note);
     const r = placeBox(box, width, height);
     if (r === undefined) return;
-    const colour = hex(labelColour(box.label));
+    const c = boxColour(box);
+    const colour = hex(c);
     const w = r.x1 - r.x0;
     const h = r.y1 - r.y0;
-    const dash = r.dashed ? ` stroke-dasharray="${3 * s},${2 * s}"` : '';
-    if (w > 2 * s && h > 2 * s) {
+    const dash = r.dashed || box.verdict === 'fp' ? ` stroke-dasharray="${3 * s},${2 * s}"` : '';
+    if (box.verdict === 'missed' && w > 4 * s && h > 4 * s) {
+      // Twice the stroke: a missed box must stand out from the ground truth that was found.
+      shapes.push(
+        `<rect x="${r.x0 + s}" y="${r.y0 + s}" width="${w - 2 * s}" height="${h - 2 * s}" fill="none" stroke="${colour}" stroke-width="${2 * s}"${dash}/>`,
+      );
+    } else if (w > 2 * s && h > 2 * s) {
       if (box.crowd) {
         // Hatching: one pattern per colour, declared once.
         const id = `hatch${colour.slice(1)}`;
@@ -185,12 +213,13 @@ export function overlaySvg(boxes: readonly PreviewBox[], width: number, height: 
       // Too small for an outline: a solid patch still shows where it is.
       shapes.push(`<rect x="${r.x0}" y="${r.y0}" width="${w}" height="${h}" fill="${colour}"${r.dashed ? ' fill-opacity="0.6"' : ''}/>`);
     }
-    const text = tagText(box) + (box.crowd ? ' crowd' : '') + (box.difficult ? ' difficult' : '');
+    const verdict = box.verdict === 'missed' ? 'missed ' : box.verdict !== undefined ? `${box.verdict.toUpperCase()} ` : '';
+    const score = box.score !== undefined ? ` ${box.score.toFixed(2)}` : '';
+    const text = verdict + tagText(box) + score + (box.crowd ? ' crowd' : '') + (box.difficult ? ' difficult' : '');
     const tagW = Math.min(width, Math.ceil(text.length * font * 0.6) + 6);
     const tx = Math.max(0, Math.min(r.x0, width - tagW));
     // Above the box when there is room, else just inside its top edge.
     const ty = r.y0 - tagH >= 0 ? r.y0 - tagH : Math.min(r.y0, Math.max(0, height - tagH));
-    const c = labelColour(box.label);
     const luminance = 0.2126 * c.r + 0.7152 * c.g + 0.0722 * c.b;
     tags.push(
       `<rect x="${tx}" y="${ty}" width="${tagW}" height="${tagH}" fill="${colour}"/>` +

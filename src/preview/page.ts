@@ -9,12 +9,15 @@
  */
 import { formatProblem } from '../problem.js';
 import type { Finding, FindingCode } from '../validate/findings.js';
-import { escapeXml, PLACEHOLDER_SIZE } from './draw.js';
+import { escapeXml, PLACEHOLDER_SIZE, VERDICT_COLOURS } from './draw.js';
+import type { PredictionFilter } from './match.js';
 import type { PreviewResult, PreviewTile } from './preview.js';
 
 export interface SheetOptions {
-  filter?: FindingCode;
+  filter?: FindingCode | PredictionFilter;
   sample?: number;
+  /** Predictions were compared: the legend explains the verdict styles. */
+  predictions?: unknown;
   limit: number;
   display: (file: string) => string;
 }
@@ -36,6 +39,10 @@ export interface SheetTile {
   tw?: number;
   th?: number;
   why?: string;
+  /** With predictions: true positives, false positives, missed ground-truth boxes. */
+  tp?: number;
+  fp?: number;
+  missed?: number;
 }
 
 /** Tiles drawn at once; the pager moves through the rest. */
@@ -59,6 +66,11 @@ function sheetTile(t: PreviewTile, display: (file: string) => string): SheetTile
   if (t.width !== undefined && t.height !== undefined) Object.assign(out, { w: t.width, h: t.height });
   if (t.thumbWidth !== undefined && t.thumbHeight !== undefined) Object.assign(out, { tw: t.thumbWidth, th: t.thumbHeight });
   if (t.placeholder !== undefined) out.why = t.placeholder;
+  if (t.tp !== undefined) {
+    Object.assign(out, { tp: t.tp, fp: t.fp, missed: t.missed });
+    // The page's finding filter offers these too, beside the validator's codes.
+    out.codes = [...t.codes, ...(t.fp ? ['false-positive'] : []), ...(t.missed ? ['missed'] : [])];
+  }
   return out;
 }
 
@@ -80,7 +92,8 @@ function summary(result: PreviewResult, options: SheetOptions): string {
   const shown = result.tiles.length;
   if (options.filter !== undefined) {
     const how = options.sample !== undefined ? `, chosen at random (seed ${result.seed})` : '';
-    return `${shown} of ${s(result.matched ?? 0, 'record')} with finding <code>${h(options.filter)}</code> shown${how}; ${s(result.total, 'record')} in all`;
+    const what = options.filter === 'false-positive' ? 'a false positive' : options.filter === 'missed' ? 'a missed box' : 'finding';
+    return `${shown} of ${s(result.matched ?? 0, 'record')} with ${what} <code>${h(options.filter)}</code> shown${how}; ${s(result.total, 'record')} in all`;
   }
   if (options.sample !== undefined) return `${shown} of ${s(result.total, 'record')} shown, chosen at random across all files (seed ${result.seed})`;
   const which = shown < result.total ? ` (the first ${shown} in file order; <code>--sample N</code> picks across all files)` : '';
@@ -119,6 +132,28 @@ const LEGEND = (() => {
     .join('');
 })();
 
+/** Legend entries of the prediction styles, shown only when predictions were compared. */
+const PREDICTION_LEGEND = (() => {
+  const sw = (inner: string) => `<svg width="34" height="22" viewBox="0 0 34 22" aria-hidden="true">${inner}</svg>`;
+  const c = (v: { r: number; g: number; b: number }) => `rgb(${v.r},${v.g},${v.b})`;
+  return [
+    [
+      sw(`<rect x="2" y="2" width="30" height="18" fill="none" stroke="${c(VERDICT_COLOURS.tp)}" stroke-width="2"/>`),
+      'TP: detection matching a box (IoU ≥ 0.5)',
+    ],
+    [
+      sw(`<rect x="2" y="2" width="30" height="18" fill="none" stroke="${c(VERDICT_COLOURS.fp)}" stroke-width="2" stroke-dasharray="6,4"/>`),
+      'FP: detection matching none',
+    ],
+    [
+      sw(`<rect x="3" y="3" width="28" height="16" fill="none" stroke="${c(VERDICT_COLOURS.missed)}" stroke-width="4"/>`),
+      'missed: ground-truth box no detection found',
+    ],
+  ]
+    .map(([svg, text]) => `<span class="key">${svg}${text}</span>`)
+    .join('');
+})();
+
 export function contactSheet(result: PreviewResult, options: SheetOptions): string {
   const h = escapeXml;
   const title = options.filter ? `Records with ${options.filter}` : 'Dataset preview';
@@ -141,7 +176,7 @@ figcaption{font-size:12px;margin-top:4px;overflow-wrap:anywhere}
 </style></head><body>
 <h1>${h(title)}</h1>
 <p id="summary">${summary(result, options)}.</p>
-<div class="legend">${LEGEND}</div>
+<div class="legend">${LEGEND}${options.predictions !== undefined ? PREDICTION_LEGEND : ''}</div>
 <p>Placeholder tiles (${PLACEHOLDER_SIZE.width}×${PLACEHOLDER_SIZE.height}, dark) stand for records whose image could not be drawn.</p>
 ${errors ? `<ul class="why">${errors}</ul>\n` : ''}<div class="controls">
 <label>Class <select id="class"><option value="">all</option></select></label>
@@ -199,6 +234,7 @@ const PAGE_SCRIPT = `
     if (t.crowd) where += ' · ' + t.crowd + ' crowd';
     if (t.difficult) where += ' · ' + t.difficult + ' difficult';
     cap.appendChild(el('div', 'where', where));
+    if (t.tp !== undefined) cap.appendChild(el('div', 'verdicts', 'TP ' + t.tp + ' · FP ' + t.fp + ' · missed ' + t.missed));
     if (t.classes.length) { var c = el('div'); t.classes.forEach(function (n) { c.appendChild(el('span', 'cls', n)); }); cap.appendChild(c); }
     if (t.codes.length) { var k = el('div'); t.codes.forEach(function (n, i) { if (i) k.appendChild(document.createTextNode(' ')); k.appendChild(el('code', '', n)); }); cap.appendChild(k); }
     t.notes.forEach(function (n) { cap.appendChild(el('div', 'note', n)); });

@@ -14,6 +14,14 @@
  * - `filter: code`: a full `validateDataset` pass first, keeping the first
  *   `limit` (or, with `sample`, n random) records with a finding of that code
  *   and their other codes, then a second pass that renders exactly those.
+ * - `filter: 'false-positive' | 'missed'` (with `predictions`): a first pass
+ *   decodes every record and compares it with its predictions (match.ts),
+ *   keeping the records with at least one such box.
+ *
+ * With `predictions`, each tile also shows the model's detections at or above
+ * `scoreThreshold`, told apart from the ground truth at IoU 0.5 (match.ts).
+ * The predictions are read whole up front, keeping only the detections above
+ * the threshold: boxes and scores, small beside the images.
  *
  * Memory stays small: only the selected (file, record) pairs, their codes and
  * their captions are kept, never images beyond the one being drawn. The page
@@ -29,16 +37,23 @@ import { describeLocation, isTfrecordError, TfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';
 import type { Feature, Features } from '../example/features.js';
 import type { CompressionOption } from '../record/compression.js';
+import type { Prediction } from '../evaluate/predictions.js';
+import { listPredictionFiles, readPredictions } from '../evaluate/predictions.js';
 import { checkFeatures, checkImage, type CheckOptions, type Emit } from '../validate/checks.js';
 import { FINDING_CODES, type Finding, type FindingCode } from '../validate/findings.js';
 import { validateDataset } from '../validate/validate.js';
 import { isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
 import { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from './defaults.js';
 import { boxNote, drawDetections, drawPlaceholder, type PreviewBox } from './draw.js';
+import { detectionsOf, matchImage, PREDICTION_FILTERS, type PredictionFilter } from './match.js';
 import { contactSheet, readSheetTiles } from './page.js';
 import { Reservoir } from './sample.js';
 
 export { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from './defaults.js';
+export { PREDICTION_FILTERS, type PredictionFilter } from './match.js';
+
+/** Detections scoring below this are not drawn unless told otherwise. */
+export const DEFAULT_SCORE_THRESHOLD = 0.5;
 
 export interface PreviewOptions {
   /** Output directory (created if needed). */
@@ -51,8 +66,14 @@ export interface PreviewOptions {
   seed?: number;
   /** Longest side of a thumbnail in pixels (default 320); smaller images are not enlarged. */
   size?: number;
-  /** Render only records with a validator finding of this code. */
-  filter?: FindingCode;
+  /** Render only records with a validator finding of this code, or (with `predictions`) a false positive / missed box. */
+  filter?: FindingCode | PredictionFilter;
+  /** A model's prediction files or folders (as `evaluate` reads them): its detections are drawn against the ground truth. */
+  predictions?: readonly string[];
+  /** How `predictions` are named in errors (default: as given). */
+  predictionNames?: readonly string[];
+  /** Detections scoring below this are left out (default 0.5). */
+  scoreThreshold?: number;
   /** Tags show the map's names (else `class/text`); also passed to the validator. */
   labelMap?: LabelMap;
   compression?: CompressionOption;
@@ -90,6 +111,10 @@ export interface PreviewTile {
   thumbHeight?: number;
   /** Why a placeholder was drawn instead of the image. */
   placeholder?: string;
+  /** With predictions (and a drawable image): detections matched, detections unmatched, ground-truth boxes missed. */
+  tp?: number;
+  fp?: number;
+  missed?: number;
 }
 
 export interface PreviewResult {
@@ -126,15 +151,23 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
   positive('size', size);
   if (options.sample !== undefined) positive('sample', options.sample);
   if (!Number.isInteger(seed)) throw new TfrecordError('bad-argument', `preview seed must be an integer, got ${seed}`);
-  if (options.filter !== undefined && !(FINDING_CODES as readonly string[]).includes(options.filter)) {
+  const byPrediction = (PREDICTION_FILTERS as readonly string[]).includes(options.filter ?? '');
+  if (options.filter !== undefined && !byPrediction && !(FINDING_CODES as readonly string[]).includes(options.filter)) {
     throw new TfrecordError('bad-argument', `unknown finding code ${JSON.stringify(options.filter)}`);
   }
+  if (byPrediction && options.predictions === undefined) {
+    throw new TfrecordError('bad-argument', `preview filter ${options.filter} needs predictions to compare with`);
+  }
+  const threshold = options.scoreThreshold ?? DEFAULT_SCORE_THRESHOLD;
+  if (!(threshold >= 0 && threshold <= 1)) throw new TfrecordError('bad-argument', `preview score threshold must be in [0, 1], got ${threshold}`);
   const files = await listTfrecordFiles(paths);
+  const predictions = options.predictions !== undefined ? await loadPredictions(options.predictions, options.predictionNames, threshold) : undefined;
   await mkdir(options.outDir, { recursive: true });
 
   const errors: Finding[] = [];
   let selection: Selection | undefined;
-  if (options.filter !== undefined) selection = await selectByFinding(paths, options.filter, limit, options);
+  if (byPrediction && predictions) selection = await selectByMatch(files, options.filter as PredictionFilter, limit, predictions, options, errors);
+  else if (options.filter !== undefined) selection = await selectByFinding(paths, options.filter as FindingCode, limit, options);
   else if (options.sample !== undefined) selection = await selectAtRandom(files, options.sample, seed, options, errors);
 
   const names = new TileNamer();
@@ -216,8 +249,10 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
       const emit: Emit = (code) => void codes.add(code);
       await checkImage(checkFeatures(features, checkOptions, emit), undefined, emit);
     }
-    const boxes = readBoxes(features, labelNames);
-    const about = describeRecord(features, boxes);
+    const gt = readBoxes(features, labelNames);
+    const about = describeRecord(features, gt);
+    const compared = predictions ? compareRecord(features, gt, predictions, labelNames) : undefined;
+    const boxes = compared?.boxes ?? gt;
     const image = bytesValue(features[K.IMAGE_ENCODED]);
     const base = { file, record: ev.index, offset: ev.offset, image: names.name(file, ev.index), ...about, codes: sortedCodes(codes) };
     if (image === undefined || image.length === 0) {
@@ -231,7 +266,8 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
       await placeholder(file, ev.index, ev.offset, `image does not decode: ${err instanceof Error ? err.message : String(err)}`, base.codes, about);
       continue;
     }
-    await addTile({ ...base, width: drawn.width, height: drawn.height, thumbWidth: drawn.thumbWidth, thumbHeight: drawn.thumbHeight }, drawn.jpeg);
+    const counts = compared ? { tp: compared.tp, fp: compared.fp, missed: compared.missed } : {};
+    await addTile({ ...base, ...counts, width: drawn.width, height: drawn.height, thumbWidth: drawn.thumbWidth, thumbHeight: drawn.thumbHeight }, drawn.jpeg);
   }
 
   const index = join(options.outDir, 'index.html');
@@ -390,6 +426,114 @@ async function selectAtRandom(files: string[], n: number, seed: number, options:
     chooser.offer(recordKey(ev.file, ev.index), { file: ev.file, record: ev.index, codes: new Set() });
   }
   return { byFile: chooser.byFile(), total, fromValidator: false, reportsErrors: false };
+}
+
+/**
+ * A first pass that decodes every record and compares it with its
+ * predictions, choosing records with at least one box of the filter's kind.
+ * Records that do not decode have nothing to compare and are passed over.
+ */
+async function selectByMatch(
+  files: string[],
+  filter: PredictionFilter,
+  limit: number,
+  predictions: PredictionsByKey,
+  options: PreviewOptions,
+  errors: Finding[],
+): Promise<Selection> {
+  const chooser = new Chooser(limit, options);
+  let total = 0;
+  let matched = 0;
+  for await (const ev of walkRecords(files, { compression: options.compression ?? 'auto' })) {
+    if (ev.kind === 'file') continue;
+    if (ev.kind === 'problem') {
+      if (!isFramingProblem(ev.problem)) throw ev.error;
+      if (ev.fatal) errors.push(ev.problem);
+      continue;
+    }
+    total++;
+    let features: Features;
+    try {
+      features = decodeExample(ev.payload);
+    } catch (err) {
+      if (!isTfrecordError(err)) throw err;
+      continue;
+    }
+    const c = compareRecord(features, readBoxes(features, undefined), predictions, undefined);
+    if ((filter === 'missed' ? c.missed : c.fp) === 0) continue;
+    matched++;
+    chooser.offer(recordKey(ev.file, ev.index), { file: ev.file, record: ev.index, codes: new Set() });
+  }
+  return { byFile: chooser.byFile(), total, matched, fromValidator: false, reportsErrors: false };
+}
+
+// ---------------------------------------------------------------------------
+// Predictions
+
+/** Detections by image key; only those at or above the score threshold are kept. */
+type PredictionsByKey = Map<string, Prediction[]>;
+
+async function loadPredictions(paths: readonly string[], names: readonly string[] | undefined, threshold: number): Promise<PredictionsByKey> {
+  const files = await listPredictionFiles(paths);
+  // Folders expand to several files; only paths given as files keep a caller's name.
+  const shownNames = names && files.length === paths.length ? names : files;
+  const byKey: PredictionsByKey = new Map();
+  for await (const p of readPredictions(files, shownNames)) {
+    const keep: number[] = [];
+    for (let i = 0; i < p.scores.length; i++) if (p.scores[i]! >= threshold) keep.push(i);
+    const slim: Prediction = {
+      ...p,
+      boxes: Float64Array.from(keep.flatMap((i) => [...p.boxes.subarray(4 * i, 4 * i + 4)])),
+      scores: Float64Array.from(keep.map((i) => p.scores[i]!)),
+      classes: Int32Array.from(keep.map((i) => p.classes[i]!)),
+    };
+    // The same key twice (a retried batch, say): both sets of detections count, as evaluate sees them.
+    const list = byKey.get(p.key);
+    if (list) list.push(slim);
+    else byKey.set(p.key, [slim]);
+  }
+  return byKey;
+}
+
+interface Compared {
+  /** Ground truth (missed boxes marked) followed by the detections. */
+  boxes: PreviewBox[];
+  tp: number;
+  fp: number;
+  missed: number;
+}
+
+/** A record's ground truth against the detections for its key (image/source_id, else image/filename, as evaluate matches). */
+function compareRecord(
+  features: Features,
+  gt: readonly PreviewBox[],
+  predictions: PredictionsByKey,
+  names: ReadonlyMap<number, { name: string }> | undefined,
+): Compared {
+  const text = (key: string) => {
+    const v = bytesValue(features[key]);
+    return v !== undefined ? utf8.decode(v) : '';
+  };
+  const key = text(K.IMAGE_SOURCE_ID) || text(K.IMAGE_FILENAME);
+  const detections = detectionsOf(predictions.get(key) ?? [], 0);
+  const m = matchImage(gt, detections);
+  const boxes: PreviewBox[] = gt.map((b, i) => (m.found[i] === false ? { ...b, verdict: 'missed' } : b));
+  // Without a label map a detection is named as the record's own boxes of that label are (class/text).
+  const gtNames = new Map<number, string>();
+  for (const b of gt) if (b.label !== null && b.name !== '' && !gtNames.has(b.label)) gtNames.set(b.label, b.name);
+  for (const d of m.detections) {
+    boxes.push({
+      xmin: d.xmin,
+      xmax: d.xmax,
+      ymin: d.ymin,
+      ymax: d.ymax,
+      label: d.label,
+      name: names?.get(d.label)?.name ?? gtNames.get(d.label) ?? '',
+      verdict: d.matched !== undefined ? 'tp' : 'fp',
+      score: d.score,
+    });
+  }
+  return { boxes, tp: m.tp, fp: m.fp, missed: m.missed };
 }
 
 // ---------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import { makeProblem, type Problem } from '../problem.js';
 import { listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
 import { findLabelMap } from '../export/find-label-map.js';
 import { DEFAULT_PREFIX, layoutOf, type ReshardOptions } from './reshard.js';
-import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
+import { checkOutput, rewriteDataset, type RewriteReport, refusedReport } from './rewrite.js';
 
 /** As reshard's options, without a label map: each dataset brings its own. */
 export type MergeOptions = Omit<ReshardOptions, 'labelMap'>;
@@ -130,19 +130,7 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
     d.ids = [...ids].sort((a, b) => a[0] - b[0]).map(([oldId, name]) => ({ oldId, name, newId: merged.get(name)! }));
   });
   if (problemCount > 0) {
-    return {
-      ok: false,
-      out: resolve(options.out),
-      files,
-      records: 0,
-      shards: [],
-      problems,
-      problemCount,
-      findings: [],
-      failure: `the input has ${problemCount} problem${problemCount === 1 ? '' : 's'}; nothing was written`,
-      labelMap,
-      datasets: report,
-    };
+    return { ...refusedReport(options.out, files, problems, problemCount), labelMap, datasets: report };
   }
 
   // Pass 2: labels rewritten to the merged ids, everything else as it was.

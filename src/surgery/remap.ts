@@ -32,7 +32,7 @@ import { walkRecords } from '../walk/walk-records.js';
 import { buildClassTable, ClassUsage } from '../export/classes.js';
 import { findLabelMap, type LabelMapSource } from '../export/find-label-map.js';
 import { DEFAULT_PREFIX, layoutOf, type ReshardOptions } from './reshard.js';
-import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
+import { checkOutput, rewriteDataset, type RewriteReport, refusedReport } from './rewrite.js';
 
 export interface RemapRules {
   /** Old class name → new name (a name another class has, or several old names share, merges them). */
@@ -208,18 +208,7 @@ export async function remapDataset(paths: readonly string[], options: RemapOptio
   if (problemCount > 0) {
     // The classes of unreadable records are unknown, so the rules are not checked against them.
     const base = { labelMapSource: source, changes: [], labelMap: { items: [] }, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
-    return {
-      ok: false,
-      out: resolve(options.out),
-      files,
-      records: 0,
-      shards: [],
-      problems,
-      problemCount,
-      findings: [],
-      failure: `the input has ${problemCount} problem${problemCount === 1 ? '' : 's'}; nothing was written`,
-      ...base,
-    };
+    return { ...refusedReport(options.out, files, problems, problemCount), ...base };
   }
 
   const plan = planRemap(classes.categories, options);

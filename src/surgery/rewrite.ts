@@ -82,6 +82,21 @@ export interface RewriteReport {
   labelMapPath?: string;
 }
 
+/** The report of a rewrite refused before anything was written, because its input has problems. */
+export function refusedReport(out: string, files: string[], problems: Problem[], problemCount: number): RewriteReport & { ok: false } {
+  return {
+    ok: false,
+    out: resolve(out),
+    files,
+    records: 0,
+    shards: [],
+    problems,
+    problemCount,
+    findings: [],
+    failure: `the input has ${problemCount} problem${problemCount === 1 ? '' : 's'}; nothing was written`,
+  };
+}
+
 export async function rewriteDataset(options: RewriteOptions): Promise<RewriteReport> {
   const prefixes = options.route?.prefixes ?? [options.prefix];
   for (const prefix of prefixes) {

@@ -17,6 +17,7 @@
 // `npm run bench evaluate`. Needs a python with pycocotools
 // (TFRECORD_OD_JUDGE_PYTHON or /tmp/judge/bin/python); without one it says so.
 // BENCH_KEEP=1 keeps the generated data (standalone runs) for profiling.
+import { seededRandom } from '../dist/preview/sample.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -52,16 +53,8 @@ with contextlib.redirect_stdout(sys.stderr):
 json.dump({'imports': t1 - t0, 'seconds': t2 - t1, 'stats': [float(s) for s in ev.stats]}, sys.stdout)
 `;
 
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The bench draws its data with the library's own seeded generator (bench builds dist/ first).
+const random = seededRandom;
 
 function pycocotoolsProblem() {
   const r = spawnSync(PYTHON, ['-c', 'import pycocotools.cocoeval'], { encoding: 'utf8' });

@@ -42,7 +42,7 @@ import { listPredictionFiles, readPredictions } from '../evaluate/predictions.js
 import { checkFeatures, checkImage, type CheckOptions, type Emit } from '../validate/checks.js';
 import { FINDING_CODES, type Finding, type FindingCode } from '../validate/findings.js';
 import { validateDataset } from '../validate/validate.js';
-import { isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
+import { isFramingProblem, listTfrecordFiles, walkRecords, type RecordEvent } from '../walk/walk-records.js';
 import { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from './defaults.js';
 import { boxNote, drawDetections, drawPlaceholder, type PreviewBox } from './draw.js';
 import { detectionsOf, matchImage, PREDICTION_FILTERS, type PredictionFilter } from './match.js';
@@ -411,10 +411,11 @@ async function selectByFinding(paths: string[], code: FindingCode, limit: number
   return { byFile: chooser.byFile(), total: report.records, matched, fromValidator: true, reportsErrors: true };
 }
 
-/** A first pass over every record (payloads are not decoded) choosing `n` at random; it also counts them and notes framing damage. */
-async function selectAtRandom(files: string[], n: number, seed: number, options: PreviewOptions, errors: Finding[]): Promise<Selection> {
-  const chooser = new Chooser(n, { ...options, sample: n, seed });
-  let total = 0;
+/**
+ * The records of a first pass over the files; fatal framing damage goes to
+ * `errors` (reported once, with the tiles), anything else stops the preview.
+ */
+async function* firstPass(files: string[], options: PreviewOptions, errors: Finding[]): AsyncGenerator<RecordEvent> {
   for await (const ev of walkRecords(files, { compression: options.compression ?? 'auto' })) {
     if (ev.kind === 'file') continue;
     if (ev.kind === 'problem') {
@@ -422,6 +423,15 @@ async function selectAtRandom(files: string[], n: number, seed: number, options:
       if (ev.fatal) errors.push(ev.problem);
       continue;
     }
+    yield ev;
+  }
+}
+
+/** A first pass over every record (payloads are not decoded) choosing `n` at random; it also counts them and notes framing damage. */
+async function selectAtRandom(files: string[], n: number, seed: number, options: PreviewOptions, errors: Finding[]): Promise<Selection> {
+  const chooser = new Chooser(n, { ...options, sample: n, seed });
+  let total = 0;
+  for await (const ev of firstPass(files, options, errors)) {
     total++;
     chooser.offer(recordKey(ev.file, ev.index), { file: ev.file, record: ev.index, codes: new Set() });
   }
@@ -444,13 +454,7 @@ async function selectByMatch(
   const chooser = new Chooser(limit, options);
   let total = 0;
   let matched = 0;
-  for await (const ev of walkRecords(files, { compression: options.compression ?? 'auto' })) {
-    if (ev.kind === 'file') continue;
-    if (ev.kind === 'problem') {
-      if (!isFramingProblem(ev.problem)) throw ev.error;
-      if (ev.fatal) errors.push(ev.problem);
-      continue;
-    }
+  for await (const ev of firstPass(files, options, errors)) {
     total++;
     let features: Features;
     try {

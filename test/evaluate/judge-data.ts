@@ -20,17 +20,10 @@ import { toExample } from '../../src/detection/to-example.js';
 import { encodeExample } from '../../src/example/codec.js';
 import { writeRecords } from '../../src/io/write.js';
 
-/** mulberry32: small, seedable, good enough to draw test data. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Test data is drawn with the generator preview's sampling uses (mulberry32: small, seedable, the same everywhere). */
+import { seededRandom } from '../../src/preview/sample.js';
+
+export const random = seededRandom;
 
 /** Classes in the label map; GT uses 1..5 (6 has no boxes), 8 in GT and 7 in predictions are outside it. */
 export const LABEL_MAP_IDS = [1, 2, 3, 4, 5, 6];

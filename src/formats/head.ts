@@ -1,4 +1,5 @@
-import { open } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
+import path from 'node:path';
 
 /**
  * The first `bytes` of a file as UTF-8 (a split multi-byte character at the
@@ -19,4 +20,25 @@ export async function readHead(p: string, bytes: number): Promise<string | undef
   } finally {
     await handle?.close();
   }
+}
+
+/**
+ * The names in directory `dir` that end with `ext` (any letter case), sorted,
+ * or undefined when it cannot be listed: what the directory-based detectors
+ * sniff, in a fixed order.
+ */
+export async function filesWithExtension(dir: string, ext: string): Promise<string[] | undefined> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return undefined;
+  }
+  return names.filter((n) => n.toLowerCase().endsWith(ext)).sort();
+}
+
+/** The head of the first file (by name) in `dir` ending with `ext`, or undefined when there is none. */
+export async function firstFileHead(dir: string, ext: string, bytes: number): Promise<string | undefined> {
+  const first = (await filesWithExtension(dir, ext))?.[0];
+  return first === undefined ? undefined : readHead(path.join(dir, first), bytes);
 }

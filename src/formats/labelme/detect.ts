@@ -1,6 +1,4 @@
-import { readdir } from 'node:fs/promises';
-import path from 'node:path';
-import { readHead } from '../head.js';
+import { firstFileHead } from '../head.js';
 import { isDirectory } from '../paths.js';
 import { ANNOTATION_EXT, DETECT_HEAD_BYTES } from './format.js';
 
@@ -11,14 +9,6 @@ import { ANNOTATION_EXT, DETECT_HEAD_BYTES } from './format.js';
  */
 export async function detectLabelMe(p: string): Promise<boolean> {
   if (!(await isDirectory(p))) return false;
-  let names: string[];
-  try {
-    names = await readdir(p);
-  } catch {
-    return false;
-  }
-  const first = names.filter((n) => n.toLowerCase().endsWith(ANNOTATION_EXT)).sort()[0];
-  if (first === undefined) return false;
-  const head = await readHead(path.join(p, first), DETECT_HEAD_BYTES);
+  const head = await firstFileHead(p, ANNOTATION_EXT, DETECT_HEAD_BYTES);
   return head !== undefined && /"shapes"\s*:/.test(head) && /"(?:points|imagePath)"\s*:/.test(head);
 }

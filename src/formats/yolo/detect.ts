@@ -1,6 +1,5 @@
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { readHead } from '../head.js';
+import { filesWithExtension, readHead } from '../head.js';
 import { isDirectory } from '../paths.js';
 import { CLASS_FILE_NAMES, DETECT_HEAD_BYTES, LABEL_EXT } from './format.js';
 
@@ -13,13 +12,8 @@ const YOLO_LINE = /^\d+(?:[ \t]+[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?){4}[ \
  */
 export async function detectYolo(p: string): Promise<boolean> {
   if (!(await isDirectory(p))) return false;
-  let names: string[];
-  try {
-    names = await readdir(p);
-  } catch {
-    return false;
-  }
-  const labels = names.filter((n) => n.toLowerCase().endsWith(LABEL_EXT) && !CLASS_FILE_NAMES.includes(n)).sort();
+  const labels = (await filesWithExtension(p, LABEL_EXT))?.filter((n) => !CLASS_FILE_NAMES.includes(n));
+  if (!labels) return false;
   for (const name of labels.slice(0, 16)) {
     const head = await readHead(path.join(p, name), DETECT_HEAD_BYTES);
     const first = head?.split(/\r?\n/).find((l) => l.trim() !== '');

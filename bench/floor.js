@@ -1,0 +1,76 @@
+// The floor under each throughput target: the work a case cannot skip
+// without dropping something the product promises, timed on this machine in
+// the same run, spread over every core as if it split perfectly. If the
+// floor alone is slower than the target allows, the target cannot be met
+// here by any implementation that keeps those promises; the table says so
+// rather than leaving the gap to be read as slack.
+import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { median } from './common.js';
+
+const SAMPLE = 64 * 1024 * 1024;
+
+/**
+ * Seconds per byte of SHA-256 (node:crypto, which uses the CPU's SHA
+ * instructions where there are any) and of the CRC32C the product uses
+ * (native when the optional package is installed), the median of `reps`
+ * passes over 64 MiB.
+ */
+export async function hashRates(dist, reps = 5) {
+  const { crc32cFast, crc32cImplementation } = await import(pathToFileURL(`${dist}/io/native-crc.js`).href);
+  const buf = new Uint8Array(SAMPLE).map((_, i) => (i * 2654435761) >>> 24);
+  const time = (fn) => {
+    const t0 = process.hrtime.bigint();
+    fn();
+    return Number(process.hrtime.bigint() - t0) / 1e9 / SAMPLE;
+  };
+  const sha = [];
+  const crc = [];
+  for (let i = 0; i < reps; i++) {
+    sha.push(time(() => createHash('sha256').update(buf).digest()));
+    crc.push(time(() => crc32cFast(buf, 0)));
+  }
+  return { sha256: median(sha), crc32c: median(crc), crcKind: crc32cImplementation, cores: availableParallelism() };
+}
+
+/**
+ * One row per target: the case's mandatory per-byte work (as CPU seconds
+ * at the measured rates), the limit's own time (the bytes must still be
+ * read or written once), process start for CLI cases, and what share of the
+ * limit the best possible implementation would reach.
+ */
+export function floorRows(specs, rates, timeOf) {
+  return specs.map((s) => {
+    const work = s.work.reduce((a, [what, bytes]) => a + rates[what] * bytes, 0);
+    const limit = timeOf(s.limit);
+    const start = s.cli ? timeOf('(info) node -e 0') : 0;
+    // The copy or read itself can overlap the hashing, so the floor is
+    // whichever is slower, plus the start that nothing overlaps.
+    const floor = start + Math.max(limit, work / rates.cores);
+    const best = limit / floor;
+    return [
+      s.name,
+      s.work.map(([what, bytes]) => `${what} ${(bytes / 1e6).toFixed(0)} MB`).join(' + '),
+      work.toFixed(3),
+      start ? start.toFixed(3) : '',
+      limit.toFixed(3),
+      floor.toFixed(3),
+      `${(100 * best).toFixed(1)}%`,
+      `${s.target}%`,
+      best * 100 >= s.target ? 'reachable' : 'NOT reachable here',
+    ];
+  });
+}
+
+export const FLOOR_HEAD = [
+  'case',
+  'mandatory per-byte work',
+  'its CPU s',
+  'process start s',
+  'limit s',
+  'floor s (all cores)',
+  'best share',
+  'target',
+  'verdict',
+];

@@ -68,6 +68,20 @@ const target = {
   help: "whose rules the dataset must meet: ai-platform (Google's built-in detection training: labels 1..N without gaps) or od-api (the TF Object Detection API: the label map's ids, gaps allowed)",
 } as const satisfies OptionSpec;
 
+/** What the surgery commands publish besides the shards, as convert does. */
+const PUBLISHES =
+  "Beside the shards go a label_map.pbtxt and, written last, a manifest.json like convert's (every shard's SHA-256 and CRC32C, records and classes per set, the target), which validate OUT checks the folder against. " +
+  "Inputs written by convert lend their manifest's target and label map.";
+
+/** The surgery commands' target: unless given, the one their inputs' manifests record. */
+const surgeryTarget = {
+  name: 'target',
+  type: 'choice',
+  choices: TARGETS,
+  help: `${target.help}; the new shards are checked by its rules and the manifest records it`,
+  defaultText: `the inputs' manifest's, else ${CONVERT_DEFAULTS.target}`,
+} as const satisfies OptionSpec;
+
 export const CONVERT = {
   name: 'convert',
   summary: 'convert COCO, Pascal VOC, YOLO or CSV annotations to sharded TFRecords',
@@ -450,9 +464,10 @@ export const RESHARD = {
   name: 'reshard',
   summary: 'rewrite TFRecord files into a new number or size of shards, compressed or not',
   description:
-    'Copies the records byte for byte and in order into new shards, checks the result as validate does and only then gives the shards their final names.',
+    'Copies the records byte for byte and in order into new shards, checks the result as validate does and only then gives the shards their final names. ' +
+    PUBLISHES,
   positionals: inputs,
-  options: [newOut, ...shardLayout, writeCompression, inputCompression, labelMap, json],
+  options: [newOut, ...shardLayout, writeCompression, inputCompression, labelMap, surgeryTarget, json],
   exclusive: [['shards', 'shard-size']],
   examples: [
     ['out/ --out out8/ --shards 8', 'Eight shards instead of the ones there are:'],
@@ -465,7 +480,8 @@ export const REMAP = {
   summary: 'rename, merge or drop classes of TFRecord files and number them 1..N',
   description:
     'Rewrites image/object/class/label and image/object/class/text together: classes renamed (renaming onto an existing name merges), dropped (their boxes leave every per-box list), and the classes left numbered 1..N. Every other feature is carried over unchanged. ' +
-    'The result is checked as validate does before it is published.',
+    'The result is checked as validate does before it is published. ' +
+    PUBLISHES,
   positionals: inputs,
   options: [
     newOut,
@@ -475,6 +491,7 @@ export const REMAP = {
     ...shardLayout,
     writeCompression,
     inputCompression,
+    surgeryTarget,
     json,
   ],
   exclusive: [['shards', 'shard-size']],
@@ -489,7 +506,8 @@ export const SPLIT = {
   summary: 'deal the records of TFRecord files into train/val/test shard sets by image content',
   description:
     "Copies every record byte for byte into one shard set per split, the split chosen as convert's --split chooses it: by a hash of the record's image (image/encoded) and --seed, so byte-identical images always share a split. " +
-    'The label map is carried over, and the result is checked as validate does before it is published.',
+    'The label map is carried over, and the result is checked as validate does before it is published. ' +
+    PUBLISHES,
   positionals: inputs,
   options: [
     newOut,
@@ -521,6 +539,7 @@ export const SPLIT = {
     writeCompression,
     inputCompression,
     labelMap,
+    surgeryTarget,
     json,
   ],
   exclusive: [['shards', 'shard-size']],
@@ -535,13 +554,14 @@ export const MERGE = {
   summary: 'merge several TFRecord datasets into one, their classes matched by name',
   description:
     "Each dataset's classes are named by its own label map (label_map.pbtxt beside it), else by its boxes' class texts; the merged classes are numbered 1..N, the first dataset's in its id order, then new names as they appear. " +
-    'Only image/object/class/label is rewritten; class texts and every other feature are kept. A box no label map or text names is refused. The result is checked as validate does before it is published.',
+    'Only image/object/class/label is rewritten; class texts and every other feature are kept. A box no label map or text names is refused. The result is checked as validate does before it is published. ' +
+    PUBLISHES,
   positionals: {
     ...inputs,
     placeholder: 'DATASET...',
     help: 'datasets to merge, in order: folders (their *.tfrecord* files) or files, each with its own label_map.pbtxt beside it (or class texts)',
   },
-  options: [newOut, ...shardLayout, writeCompression, inputCompression, json],
+  options: [newOut, ...shardLayout, writeCompression, inputCompression, surgeryTarget, json],
   exclusive: [['shards', 'shard-size']],
   examples: [
     ['coco-out/ voc-out/ --out merged/', 'Two converted datasets whose label maps number the same classes differently:'],

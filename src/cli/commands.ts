@@ -185,7 +185,13 @@ export const CONVERT = {
       default: CONVERT_DEFAULTS.onError,
       help: 'fail: list every bad item and write nothing (exit 1); skip: convert the rest and list the skipped items',
     },
-    { name: 'crowd', type: 'choice', choices: ['keep', 'drop'], default: CONVERT_DEFAULTS.crowd, help: 'COCO iscrowd boxes' },
+    {
+      name: 'crowd',
+      type: 'choice',
+      choices: ['keep', 'drop'],
+      default: CONVERT_DEFAULTS.crowd,
+      help: 'boxes around a group of objects rather than one: COCO iscrowd regions and Open Images IsGroupOf boxes (kept, they are written as is_crowd and group_of)',
+    },
     { name: 'empty', type: 'choice', choices: ['keep', 'drop'], default: CONVERT_DEFAULTS.empty, help: 'images without objects (kept as negatives)' },
     { name: 'format', type: 'choice', choices: ['jpeg', 'png'], default: CONVERT_DEFAULTS.format, help: 'encoding of images that must be re-encoded' },
     { name: 'quality', type: 'int', min: 1, max: 100, placeholder: 'Q', defaultText: String(DEFAULT_JPEG_QUALITY), help: 'JPEG quality of re-encoded images' },
@@ -418,14 +424,21 @@ const shardLayout = [
 
 export const EXPORT = {
   name: 'export',
-  summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO or CSV',
+  summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO, CSV or a Vertex AI import file',
   description:
     "Writes the records' images byte for byte under their file names and the boxes in the target format's usual layout, plus a label_map.pbtxt. " +
-    "Features the target cannot hold are listed in the report, never dropped silently. The result is read back with the format's own importer before it is moved into place.",
+    "Features the target cannot hold are listed in the report, never dropped silently. The result is read back with the format's own importer before it is moved into place. " +
+    '--to vertex writes import.jsonl for Vertex AI image object detection, each image named by the gs:// URI it gets once the folder is uploaded to --uri-prefix, with ml_use from the split name of its shard set (train, val, test).',
   positionals: inputs,
   options: [
-    { name: 'to', type: 'choice', choices: ['coco', 'voc', 'yolo', 'csv'], required: true, help: 'the annotation format to write' },
+    { name: 'to', type: 'choice', choices: ['coco', 'voc', 'yolo', 'csv', 'vertex'], required: true, help: 'the annotation format to write' },
     { ...newOut, help: 'the folder for the images and annotations (new or empty)' },
+    {
+      name: 'uri-prefix',
+      type: 'string',
+      placeholder: 'gs://BUCKET/PATH',
+      help: 'with --to vertex, and required there: the Cloud Storage folder the export will be uploaded to; an image is named PREFIX/images/NAME in import.jsonl',
+    },
     labelMap,
     { name: 'overwrite', type: 'boolean', help: 'replace a folder that is not empty, once the new export is complete' },
     json,
@@ -434,6 +447,10 @@ export const EXPORT = {
   examples: [
     ['out/ --to coco --out coco/', 'A converted dataset back to COCO:'],
     ["'out/val-*' --to yolo --out yolo-val/", 'The val split as a YOLO dataset:'],
+    [
+      'out/ --to vertex --uri-prefix gs://my-bucket/cats --out vertex/',
+      'A Vertex AI import file, for the folder uploaded with gcloud storage cp -r vertex/* gs://my-bucket/cats/:',
+    ],
   ],
 } as const satisfies CommandSpec;
 

@@ -4,7 +4,8 @@
  * `image/object/class/text` together so the two never disagree.
  *
  * Classes are named as the label map names them (the given one, or
- * label_map.pbtxt beside the inputs), else by their boxes' class texts, as
+ * label_map.pbtxt beside the inputs, or the one their manifest records),
+ * else by their boxes' class texts, as
  * export names them. Renaming a class to another's name merges the two.
  * After the rules, the classes left are numbered 1..N in the order of their
  * smallest old id, so pure renames keep every id, and a drop closes the gap
@@ -45,7 +46,7 @@ export interface RemapRules {
 /**
  * Where the remapped dataset goes: as reshard's options, except that the
  * label map (default: label_map.pbtxt beside the first input that has one,
- * else the class texts) also names the old ids.
+ * else an input manifest's, else the class texts) also names the old ids.
  */
 export interface RemapOptions extends RemapRules, ReshardOptions {}
 

@@ -156,21 +156,22 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
     if (report.problems.length < maxProblems) report.problems.push(p);
   };
   const checkOptions: RecordCheckOptions = { target: options.target, ...(options.labelMap ? { labelMap: options.labelMap } : {}) };
-  // Convert's read-back, on this thread: a shard's stretches are checked one
-  // after the other while the writer goes on (see convert/verify.ts).
-  const verifier = new ShardVerifier({
-    check: (request) => checkRecords(request),
-    inOrder: false,
-    validator: await DatasetValidator.create({ ...checkOptions, compression: options.compression, maxFindings: MAX_FINDINGS }),
-    options: checkOptions,
-    compression: options.compression,
-    rangeBytes: VERIFY_RANGE_BYTES,
-  });
   const tally = new SetTally(prefixes);
   const writers = new Map<string, ShardedWriter>();
   const published: string[] = [];
+  let verifier: ShardVerifier | undefined;
   let done = false;
   try {
+    // Convert's read-back, on this thread: a shard's stretches are checked one
+    // after the other while the writer goes on (see convert/verify.ts).
+    verifier = new ShardVerifier({
+      check: (request) => checkRecords(request),
+      inOrder: false,
+      validator: await DatasetValidator.create({ ...checkOptions, compression: options.compression, maxFindings: MAX_FINDINGS }),
+      options: checkOptions,
+      compression: options.compression,
+      rangeBytes: VERIFY_RANGE_BYTES,
+    });
     for (const prefix of prefixes) {
       writers.set(prefix, await ShardedWriter.create({ dir: out, prefix, compression: options.compression, listener: verifier, ...options.layout }));
     }
@@ -251,7 +252,7 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
       sets: publishedSets,
       tally,
       records: report.records,
-      warnings: verdict.findings.length,
+      warnings: Object.values(verdict.summary).reduce((n, c) => n + (c.severity === 'warning' ? c.count : 0), 0),
     });
     report.manifestPath = join(out, MANIFEST_FILE);
     await writeFileAtomic(report.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
@@ -260,7 +261,7 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
     return report;
   } finally {
     if (!done) {
-      verifier.cancel();
+      verifier?.cancel();
       for (const writer of writers.values()) await writer.abort();
       // A publish that failed half-way: without the manifest the shards it
       // renamed are no complete set, and the folder goes back as it was.

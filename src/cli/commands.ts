@@ -68,6 +68,20 @@ const target = {
   help: "whose rules the dataset must meet: ai-platform (Google's built-in detection training: labels 1..N without gaps) or od-api (the TF Object Detection API: the label map's ids, gaps allowed)",
 } as const satisfies OptionSpec;
 
+/** What the surgery commands publish besides the shards, as convert does. */
+const PUBLISHES =
+  "Beside the shards go a label_map.pbtxt and, written last, a manifest.json like convert's (every shard's SHA-256 and CRC32C, records and classes per set, the target), which validate OUT checks the folder against. " +
+  "Inputs written by convert lend their manifest's target and label map.";
+
+/** The surgery commands' target: unless given, the one their inputs' manifests record. */
+const surgeryTarget = {
+  name: 'target',
+  type: 'choice',
+  choices: TARGETS,
+  help: `${target.help}; the new shards are checked by its rules and the manifest records it`,
+  defaultText: `the inputs' manifest's, else ${CONVERT_DEFAULTS.target}`,
+} as const satisfies OptionSpec;
+
 export const CONVERT = {
   name: 'convert',
   summary: 'convert COCO, Pascal VOC, YOLO or CSV annotations to sharded TFRecords',
@@ -171,7 +185,13 @@ export const CONVERT = {
       default: CONVERT_DEFAULTS.onError,
       help: 'fail: list every bad item and write nothing (exit 1); skip: convert the rest and list the skipped items',
     },
-    { name: 'crowd', type: 'choice', choices: ['keep', 'drop'], default: CONVERT_DEFAULTS.crowd, help: 'COCO iscrowd boxes' },
+    {
+      name: 'crowd',
+      type: 'choice',
+      choices: ['keep', 'drop'],
+      default: CONVERT_DEFAULTS.crowd,
+      help: 'boxes around a group of objects rather than one: COCO iscrowd regions and Open Images IsGroupOf boxes (kept, they are written as is_crowd and group_of)',
+    },
     { name: 'empty', type: 'choice', choices: ['keep', 'drop'], default: CONVERT_DEFAULTS.empty, help: 'images without objects (kept as negatives)' },
     { name: 'format', type: 'choice', choices: ['jpeg', 'png'], default: CONVERT_DEFAULTS.format, help: 'encoding of images that must be re-encoded' },
     { name: 'quality', type: 'int', min: 1, max: 100, placeholder: 'Q', defaultText: String(DEFAULT_JPEG_QUALITY), help: 'JPEG quality of re-encoded images' },
@@ -404,14 +424,21 @@ const shardLayout = [
 
 export const EXPORT = {
   name: 'export',
-  summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO or CSV',
+  summary: 'write TFRecord detection datasets out as COCO, Pascal VOC, YOLO, CSV or a Vertex AI import file',
   description:
     "Writes the records' images byte for byte under their file names and the boxes in the target format's usual layout, plus a label_map.pbtxt. " +
-    "Features the target cannot hold are listed in the report, never dropped silently. The result is read back with the format's own importer before it is moved into place.",
+    "Features the target cannot hold are listed in the report, never dropped silently. The result is read back with the format's own importer before it is moved into place. " +
+    '--to vertex writes import.jsonl for Vertex AI image object detection, each image named by the gs:// URI it gets once the folder is uploaded to --uri-prefix, with ml_use from the split name of its shard set (train, val, test).',
   positionals: inputs,
   options: [
-    { name: 'to', type: 'choice', choices: ['coco', 'voc', 'yolo', 'csv'], required: true, help: 'the annotation format to write' },
+    { name: 'to', type: 'choice', choices: ['coco', 'voc', 'yolo', 'csv', 'vertex'], required: true, help: 'the annotation format to write' },
     { ...newOut, help: 'the folder for the images and annotations (new or empty)' },
+    {
+      name: 'uri-prefix',
+      type: 'string',
+      placeholder: 'gs://BUCKET/PATH',
+      help: 'with --to vertex, and required there: the Cloud Storage folder the export will be uploaded to; an image is named PREFIX/images/NAME in import.jsonl',
+    },
     labelMap,
     { name: 'overwrite', type: 'boolean', help: 'replace a folder that is not empty, once the new export is complete' },
     json,
@@ -420,6 +447,10 @@ export const EXPORT = {
   examples: [
     ['out/ --to coco --out coco/', 'A converted dataset back to COCO:'],
     ["'out/val-*' --to yolo --out yolo-val/", 'The val split as a YOLO dataset:'],
+    [
+      'out/ --to vertex --uri-prefix gs://my-bucket/cats --out vertex/',
+      'A Vertex AI import file, for the folder uploaded with gcloud storage cp -r vertex/* gs://my-bucket/cats/:',
+    ],
   ],
 } as const satisfies CommandSpec;
 
@@ -450,9 +481,10 @@ export const RESHARD = {
   name: 'reshard',
   summary: 'rewrite TFRecord files into a new number or size of shards, compressed or not',
   description:
-    'Copies the records byte for byte and in order into new shards, checks the result as validate does and only then gives the shards their final names.',
+    'Copies the records byte for byte and in order into new shards, checks the result as validate does and only then gives the shards their final names. ' +
+    PUBLISHES,
   positionals: inputs,
-  options: [newOut, ...shardLayout, writeCompression, inputCompression, labelMap, json],
+  options: [newOut, ...shardLayout, writeCompression, inputCompression, labelMap, surgeryTarget, json],
   exclusive: [['shards', 'shard-size']],
   examples: [
     ['out/ --out out8/ --shards 8', 'Eight shards instead of the ones there are:'],
@@ -465,7 +497,8 @@ export const REMAP = {
   summary: 'rename, merge or drop classes of TFRecord files and number them 1..N',
   description:
     'Rewrites image/object/class/label and image/object/class/text together: classes renamed (renaming onto an existing name merges), dropped (their boxes leave every per-box list), and the classes left numbered 1..N. Every other feature is carried over unchanged. ' +
-    'The result is checked as validate does before it is published.',
+    'The result is checked as validate does before it is published. ' +
+    PUBLISHES,
   positionals: inputs,
   options: [
     newOut,
@@ -475,6 +508,7 @@ export const REMAP = {
     ...shardLayout,
     writeCompression,
     inputCompression,
+    surgeryTarget,
     json,
   ],
   exclusive: [['shards', 'shard-size']],
@@ -489,7 +523,8 @@ export const SPLIT = {
   summary: 'deal the records of TFRecord files into train/val/test shard sets by image content',
   description:
     "Copies every record byte for byte into one shard set per split, the split chosen as convert's --split chooses it: by a hash of the record's image (image/encoded) and --seed, so byte-identical images always share a split. " +
-    'The label map is carried over, and the result is checked as validate does before it is published.',
+    'The label map is carried over, and the result is checked as validate does before it is published. ' +
+    PUBLISHES,
   positionals: inputs,
   options: [
     newOut,
@@ -521,6 +556,7 @@ export const SPLIT = {
     writeCompression,
     inputCompression,
     labelMap,
+    surgeryTarget,
     json,
   ],
   exclusive: [['shards', 'shard-size']],
@@ -535,13 +571,14 @@ export const MERGE = {
   summary: 'merge several TFRecord datasets into one, their classes matched by name',
   description:
     "Each dataset's classes are named by its own label map (label_map.pbtxt beside it), else by its boxes' class texts; the merged classes are numbered 1..N, the first dataset's in its id order, then new names as they appear. " +
-    'Only image/object/class/label is rewritten; class texts and every other feature are kept. A box no label map or text names is refused. The result is checked as validate does before it is published.',
+    'Only image/object/class/label is rewritten; class texts and every other feature are kept. A box no label map or text names is refused. The result is checked as validate does before it is published. ' +
+    PUBLISHES,
   positionals: {
     ...inputs,
     placeholder: 'DATASET...',
     help: 'datasets to merge, in order: folders (their *.tfrecord* files) or files, each with its own label_map.pbtxt beside it (or class texts)',
   },
-  options: [newOut, ...shardLayout, writeCompression, inputCompression, json],
+  options: [newOut, ...shardLayout, writeCompression, inputCompression, surgeryTarget, json],
   exclusive: [['shards', 'shard-size']],
   examples: [
     ['coco-out/ voc-out/ --out merged/', 'Two converted datasets whose label maps number the same classes differently:'],

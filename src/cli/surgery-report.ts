@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { isTfrecordError } from '../errors.js';
 import type { Compression, CompressionOption } from '../record/compression.js';
+import type { Target } from '../dataset/manifest.js';
 import type { ReshardOptions } from '../surgery/reshard.js';
 import type { RewriteReport } from '../surgery/rewrite.js';
 import { formatProblem } from '../problem.js';
@@ -33,10 +34,11 @@ export function renderRewriteReport(r: RewriteReport, cwd: string, extra: string
   );
   for (const s of r.shards) lines.push(`  ${shown(s.path)}  (${plural(s.records, 'record')}, ${formatBytes(s.bytes)})`);
   if (r.labelMapPath) lines.push(`Label map: ${shown(r.labelMapPath)}`);
+  if (r.manifestPath) lines.push(`Manifest: ${shown(r.manifestPath)} (target ${r.target})`);
   return lines.join('\n') + '\n';
 }
 
-/** The values reshard and remap share: where the new shards go and how they are laid out. */
+/** The values the surgery commands share: where the new shards go and how they are laid out. */
 export interface RewriteValues {
   out: string;
   shards: number | undefined;
@@ -45,16 +47,18 @@ export interface RewriteValues {
   compression: Compression;
   'input-compression': CompressionOption;
   'label-map': string | undefined;
+  target: Target | undefined;
   json: boolean;
 }
 
-/** The shared part of reshard's and remap's options, paths taken from the working directory. */
+/** The shared part of the surgery commands' options, paths taken from the working directory. */
 export function rewriteOptions(values: RewriteValues, cwd: string): ReshardOptions {
   const options: ReshardOptions = { out: resolve(cwd, values.out), compression: values.compression, inputCompression: values['input-compression'] };
   if (values.shards !== undefined) options.shards = values.shards;
   if (values['shard-size'] !== undefined) options.shardSize = values['shard-size'];
   if (values.name !== undefined) options.name = values.name;
   if (values['label-map'] !== undefined) options.labelMap = resolve(cwd, values['label-map']);
+  if (values.target !== undefined) options.target = values.target;
   return options;
 }
 

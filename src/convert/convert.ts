@@ -25,7 +25,7 @@ import { createJobRunner, type ConvertJob } from './item-job.js';
 import { ClassNameCheck } from './class-names.js';
 import { lockOutput } from './lock.js';
 import { CoordinateScaleCheck } from './coords-check.js';
-import { assignLabels, labelMapGaps, reconcileLabelMaps } from './labels.js';
+import { assignLabels, gapRefusal, reconcileLabelMaps } from './labels.js';
 import { CONVERT_DEFAULTS, resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
 import { publishOutput } from './publish.js';
 import { renumberLabels } from './renumber.js';
@@ -112,16 +112,9 @@ async function openDataset(opts: ResolvedConvertOptions, userLabelMap: LabelMap 
   const existingMap = !binding ? undefined : existsSync(mapFile) ? await readLabelMapFile(mapFile) : existing ? { items: existing.labelMap } : undefined;
   const fixedMap = reconcileLabelMaps(userLabelMap, existingMap && existingMap.items.length > 0 ? existingMap : undefined, mapFile);
   if (fixedMap && opts.target === 'ai-platform') {
-    const gaps = labelMapGaps(fixedMap);
-    if (gaps.length > 0) {
-      const shown = gaps.length > 8 ? `${gaps.slice(0, 8).join(', ')}, … (${gaps.length} in all)` : gaps.join(', ');
-      throw new TfrecordError(
-        'label-map',
-        `the label map's ids skip ${shown}; Google's built-in training needs ids 1..N without gaps. ` +
-          'Keep these ids for the OD API with --target od-api, or give a label map numbered 1..N',
-        { file: typeof opts.labelMap === 'string' && userLabelMap ? opts.labelMap : mapFile },
-      );
-    }
+    const file = typeof opts.labelMap === 'string' && userLabelMap ? opts.labelMap : mapFile;
+    const refusal = gapRefusal(fixedMap, file, 'give a label map numbered 1..N');
+    if (refusal) throw refusal;
   }
   return { existing, fixedMap };
 }

@@ -140,3 +140,21 @@ export function labelMapGaps(map: LabelMap): number[] {
   for (let id = 1; id <= max; id++) if (!ids.has(id)) gaps.push(id);
   return gaps;
 }
+
+/**
+ * The refusal of a label map with gaps under Google's built-in training
+ * (--target ai-platform), naming the missing ids and the ways out: the OD
+ * API keeps such ids, or `remedy` (what the calling command offers). None
+ * when the map has no gaps.
+ */
+export function gapRefusal(map: LabelMap, file: string | undefined, remedy: string): TfrecordError | undefined {
+  const gaps = labelMapGaps(map);
+  if (gaps.length === 0) return undefined;
+  const shown = gaps.length > 8 ? `${gaps.slice(0, 8).join(', ')}, … (${gaps.length} in all)` : gaps.join(', ');
+  return new TfrecordError(
+    'label-map',
+    `the label map's ids skip ${shown}; Google's built-in training needs ids 1..N without gaps. ` +
+      `Keep these ids for the OD API with --target od-api, or ${remedy}`,
+    { file },
+  );
+}

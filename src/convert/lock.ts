@@ -1,5 +1,6 @@
 /**
- * One convert at a time per output folder. Two runs writing the same folder
+ * One run at a time per output folder (convert, and the surgery commands,
+ * which publish a manifest the same way). Two runs writing the same folder
  * at once would each publish shards and a manifest, and the folder would end
  * up describing a mix of both. The second run refuses, naming the first; a
  * lock left by a run that was killed (its process is gone) is taken over.
@@ -13,6 +14,8 @@ export const LOCK_FILE = '.tfrecord-od.lock';
 
 interface LockInfo {
   pid: number;
+  /** The command holding it (locks of older versions lack it: they were convert's). */
+  command?: string;
   host: string;
   started: string;
 }
@@ -26,10 +29,10 @@ function processIsAlive(pid: number): boolean {
   }
 }
 
-/** Takes the folder's lock; returns the function that releases it. */
-export function lockOutput(dir: string): () => void {
+/** Takes the folder's lock for `command`; returns the function that releases it. */
+export function lockOutput(dir: string, command = 'convert'): () => void {
   const file = join(dir, LOCK_FILE);
-  const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  const info: LockInfo = { pid: process.pid, command, host: hostname(), started: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     let fd: number;
     try {
@@ -48,7 +51,7 @@ export function lockOutput(dir: string): () => void {
       if (alive) {
         throw new TfrecordError(
           'io',
-          `another tfrecord-od convert (process ${holder!.pid} on ${holder!.host}, started ${holder!.started}) is writing this folder; ` +
+          `another tfrecord-od ${holder!.command ?? 'convert'} (process ${holder!.pid} on ${holder!.host}, started ${holder!.started}) is writing this folder; ` +
             `wait for it to finish, or remove ${LOCK_FILE} if that process is gone`,
           { file: dir },
         );

@@ -19,7 +19,7 @@ import { ShardVerifier } from './verify.js';
 const MAX_SPARES = 256;
 
 /** Written bytes of a shard read back per worker job during the conversion (see verify.ts). */
-const VERIFY_RANGE_BYTES = 16 * 1024 * 1024;
+export const VERIFY_RANGE_BYTES = 16 * 1024 * 1024;
 
 /**
  * A read-back request's weight for the pool, in batches of images (see

@@ -1,9 +1,9 @@
 /**
- * TFRecord files of detection examples → a COCO, Pascal VOC, YOLO or CSV
- * dataset: the images written byte for byte, the annotations in the
- * format's usual layout (one file per target: coco.ts, voc.ts, yolo.ts,
- * csv.ts), a label_map.pbtxt beside them, and a report of everything the
- * target format could not hold.
+ * TFRecord files of detection examples → a COCO, Pascal VOC, YOLO, CSV or
+ * Vertex AI dataset: the images written byte for byte, the annotations in
+ * the format's usual layout (one file per target: coco.ts, voc.ts, yolo.ts,
+ * csv.ts, vertex.ts), a label_map.pbtxt beside them, and a report of
+ * everything the target format could not hold.
  *
  * Two passes over the records, one record in memory at a time:
  *   1. read every record and count its label ids and class texts, so the
@@ -21,6 +21,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { readManifest } from '../dataset/manifest.js';
 import { describeFsError, isTfrecordError, TfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';
 import { fromExample } from '../detection/from-example.js';
@@ -37,7 +38,8 @@ import { cocoTarget } from './coco.js';
 import { findLabelMap, LABEL_MAP_FILE, type LabelMapSource } from './find-label-map.js';
 import { csvTarget } from './csv.js';
 import { NameAllocator, type RenameReason } from './names.js';
-import type { ExportBox, ExportFormat, ExportTarget, ObjectField } from './target.js';
+import type { ExportBox, ExportFormat, ExportTarget, ObjectField, TargetSettings } from './target.js';
+import { mlUseOf, vertexTarget } from './vertex.js';
 import { vocTarget } from './voc.js';
 import { yoloTarget } from './yolo.js';
 
@@ -45,7 +47,16 @@ export { EXPORT_FORMATS, type ExportFormat } from './target.js';
 export { LABEL_MAP_FILE } from './find-label-map.js';
 export type { Category } from './classes.js';
 
-export const EXPORT_TARGETS: Readonly<Record<ExportFormat, ExportTarget>> = { coco: cocoTarget, voc: vocTarget, yolo: yoloTarget, csv: csvTarget };
+export const EXPORT_TARGETS: Readonly<Record<ExportFormat, ExportTarget>> = {
+  coco: cocoTarget,
+  voc: vocTarget,
+  yolo: yoloTarget,
+  csv: csvTarget,
+  vertex: vertexTarget,
+};
+
+/** Cloud Storage URIs, which Vertex AI reads images from. */
+const GCS_URI = /^gs:\/\/[^/\s]+(?:\/.*)?$/;
 
 const DEFAULT_MAX_PROBLEMS = 100;
 const MAX_RENAMED_LISTED = 100;
@@ -62,6 +73,12 @@ export interface ExportOptions {
   overwrite?: boolean;
   /** Problems kept in the report (default 100); all are counted. */
   maxProblems?: number;
+  /**
+   * Vertex AI (required there, refused elsewhere): the Cloud Storage folder
+   * the export will be uploaded to, `gs://bucket/path`; each image is named
+   * `PREFIX/images/NAME` in the import file.
+   */
+  uriPrefix?: string;
 }
 
 export type ExportProblemCode = string;
@@ -115,6 +132,7 @@ export interface ExportReport {
 export async function exportDataset(paths: readonly string[], options: ExportOptions): Promise<ExportReport> {
   const target = EXPORT_TARGETS[options.to];
   if (!target) throw new TfrecordError('bad-argument', `unknown export format '${options.to}'`);
+  const settings = targetSettings(target, options);
   const out = resolve(options.out);
   await checkOutput(out, paths, options.overwrite ?? false);
   const { labelMap, source } = await findLabelMap(paths, options.labelMap);
@@ -168,8 +186,14 @@ export async function exportDataset(paths: readonly string[], options: ExportOpt
   const staging = join(dirname(out), `.${basename(out)}.export-${process.pid}-${randomBytes(4).toString('hex')}`);
   await mkdir(staging, { recursive: true });
   try {
-    const tally = await writeStaged(paths, walkOptions, target, classes, staging, report);
+    const tally = await writeStaged(paths, walkOptions, target, settings, classes, staging, report);
     report.unrepresentable = tally.describe(target);
+    if (target.format === 'vertex' && tally.withoutMlUse > 0) {
+      const n = tally.withoutMlUse;
+      report.notes.push(
+        `${n} image${n === 1 ? '' : 's'} came from shard sets not named train, val or test (or training, validation) and got no ml_use: Vertex AI divides such images into training, validation and test itself`,
+      );
+    }
     if (tally.sizeMismatches > 0) {
       report.notes.push(
         `${tally.sizeMismatches} record${tally.sizeMismatches === 1 ? '' : 's'}: image/width and image/height disagree with the image itself; boxes were scaled by the stored size`,
@@ -185,7 +209,7 @@ export async function exportDataset(paths: readonly string[], options: ExportOpt
       report.notes.push(`label ids ${written.skipped.join(', ')} are below 1, which a label map cannot hold; ${LABEL_MAP_FILE} leaves them out`);
     }
     await writeFile(join(staging, LABEL_MAP_FILE), formatLabelMap(written.map), { flag: 'wx' });
-    const mismatch = await checkStaged(target, staging, report);
+    const mismatch = await checkStaged(target, settings, staging, report);
     if (mismatch) {
       report.failure = `the exported dataset did not read back as written (${mismatch}); nothing was published`;
       return report;
@@ -195,11 +219,57 @@ export async function exportDataset(paths: readonly string[], options: ExportOpt
     await rm(staging, { recursive: true, force: true });
   }
   report.ok = true;
-  const annotations = target.importOptions(out).annotations;
+  const annotations = target.importOptions(out, settings).annotations;
   report.annotations = annotations;
   report.images = join(out, target.imagesDir);
   report.labelMapPath = join(out, LABEL_MAP_FILE);
   return report;
+}
+
+/** The target's settings from the options, refusing a URI prefix that is missing, malformed or not wanted. */
+function targetSettings(target: ExportTarget, options: ExportOptions): TargetSettings {
+  const given = options.uriPrefix;
+  if (target.format !== 'vertex') {
+    if (given !== undefined) throw new TfrecordError('bad-argument', `a URI prefix is only for the Vertex AI export (--to vertex), not for ${target.format}`);
+    return {};
+  }
+  if (given === undefined || given.trim() === '') {
+    throw new TfrecordError(
+      'bad-argument',
+      'the Vertex AI export needs --uri-prefix gs://BUCKET/PATH, the Cloud Storage folder the export will be uploaded to: Vertex AI reads images only from there',
+    );
+  }
+  const prefix = given.trim().replace(/\/+$/, '');
+  if (!GCS_URI.test(prefix)) {
+    throw new TfrecordError('bad-argument', `--uri-prefix must be a Cloud Storage folder such as gs://my-bucket/datasets/cats, got ${JSON.stringify(given)}`);
+  }
+  return { uriPrefix: prefix };
+}
+
+/**
+ * The split name of each input file's shard set: the name its folder's
+ * manifest gives the set that lists it, else the shard prefix of its name
+ * (`train-00000-of-00004.tfrecord` → train, `ds-val-…` → val when the last
+ * part of the prefix is a split name).
+ */
+class SplitNames {
+  private readonly listed = new Map<string, string>();
+  private readonly read = new Set<string>();
+
+  async of(file: string): Promise<string | undefined> {
+    const dir = dirname(resolve(file));
+    if (!this.read.has(dir)) {
+      this.read.add(dir);
+      const manifest = await readManifest(dir).catch(() => undefined);
+      for (const s of manifest?.splits ?? []) for (const sh of s.shards) this.listed.set(join(dir, sh.name), s.name);
+    }
+    const named = this.listed.get(resolve(file));
+    if (named !== undefined) return named;
+    const prefix = /^(.*)-\d{5}-of-\d{5}\.tfrecord(?:\.gz|\.zz)?$/.exec(basename(file))?.[1];
+    if (prefix === undefined) return undefined;
+    const last = prefix.slice(prefix.lastIndexOf('-') + 1);
+    return mlUseOf(last) !== undefined ? last : prefix;
+  }
 }
 
 type ReadResult =
@@ -235,6 +305,7 @@ async function writeStaged(
   paths: readonly string[],
   walkOptions: { compression: CompressionOption; borrow: true },
   target: ExportTarget,
+  settings: TargetSettings,
   classes: ClassTable,
   staging: string,
   report: ExportReport,
@@ -244,10 +315,15 @@ async function writeStaged(
   const madeDirs = new Set<string>([imagesRoot]);
   const names = new NameAllocator({ flatten: target.flatten, reserved: target.reserved });
   const tally = new Tally();
-  const writer = await target.open(staging, classes);
+  const splits = new SplitNames();
+  let split: string | undefined;
+  const writer = await target.open(staging, classes, settings);
   try {
     for await (const ev of walkRecords(paths, walkOptions)) {
-      if (ev.kind === 'file') continue;
+      if (ev.kind === 'file') {
+        split = await splits.of(ev.file);
+        continue;
+      }
       if (ev.kind === 'problem') throw ev.error; // pass 1 read these files whole: they changed since
       const read = readRecord(ev);
       if ('problem' in read)
@@ -268,8 +344,9 @@ async function writeStaged(
       }
       await writeFile(imagePath, example.image, { flag: 'wx' });
       const boxes: ExportBox[] = example.objects.map((object) => ({ object, category: classes.byId.get(object.label)! }));
-      await writer.add({ example, imageName: allocated.name, width: read.width, height: read.height, boxes });
+      await writer.add({ example, imageName: allocated.name, width: read.width, height: read.height, boxes, ...(split !== undefined ? { split } : {}) });
       tally.add(example, allocated.name, read.sizeMismatch);
+      if (mlUseOf(split) === undefined) tally.withoutMlUse++;
       report.records++;
       report.boxes += boxes.length;
       if (boxes.length === 0) report.imagesWithoutBoxes++;
@@ -288,6 +365,7 @@ const OBJECT_FIELDS: ReadonlyArray<{ field: ObjectField; key: string; set: (o: D
   { field: 'difficult', key: K.OBJECT_DIFFICULT, set: (o) => (o.difficult === undefined ? undefined : o.difficult) },
   { field: 'truncated', key: K.OBJECT_TRUNCATED, set: (o) => (o.truncated === undefined ? undefined : o.truncated) },
   { field: 'view', key: K.OBJECT_VIEW, set: (o) => (o.view === undefined ? undefined : o.view !== '' && o.view !== 'Unspecified') },
+  { field: 'groupOf', key: K.OBJECT_GROUP_OF, set: (o) => (o.groupOf === undefined ? undefined : o.groupOf) },
 ];
 
 /** Counts of the features a target may have no place for, over pass 2. */
@@ -296,6 +374,8 @@ class Tally {
   private readonly extra = new Map<string, number>();
   private sourceIds = 0;
   sizeMismatches = 0;
+  /** Records whose shard set has no ml_use name (Vertex AI). */
+  withoutMlUse = 0;
 
   add(example: DetectionExample, exportedName: string, sizeMismatch: boolean): void {
     if (sizeMismatch) this.sizeMismatches++;
@@ -364,9 +444,9 @@ function labelMapOf(classes: ClassTable, given: LabelMap | undefined): { map: La
  * stat of every image): every record must come back as an item, every box
  * as an object, with no errors. A failure means a bug here, not bad input.
  */
-async function checkStaged(target: ExportTarget, staging: string, report: ExportReport): Promise<string | undefined> {
+async function checkStaged(target: ExportTarget, settings: TargetSettings, staging: string, report: ExportReport): Promise<string | undefined> {
   const spec = findFormat(target.format)!;
-  const result = await spec.read(target.importOptions(staging));
+  const result = await spec.read(target.importOptions(staging, settings));
   let items = 0;
   let boxes = 0;
   for await (const entry of result.entries) {

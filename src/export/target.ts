@@ -1,5 +1,5 @@
 /**
- * What every export target (coco.ts, voc.ts, yolo.ts, csv.ts) provides, and
+ * What every export target (coco.ts, voc.ts, yolo.ts, csv.ts, vertex.ts) provides, and
  * the small helpers they share: boxes in pixels, and a text file written in
  * pieces with backpressure.
  */
@@ -9,11 +9,17 @@ import type { DetectionExample, DetectionObject } from '../detection/schema.js';
 import type { ImportOptions } from '../formats/types.js';
 import type { Category, ClassTable } from './classes.js';
 
-export type ExportFormat = 'coco' | 'voc' | 'yolo' | 'csv';
-export const EXPORT_FORMATS: readonly ExportFormat[] = ['coco', 'voc', 'yolo', 'csv'];
+export type ExportFormat = 'coco' | 'voc' | 'yolo' | 'csv' | 'vertex';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['coco', 'voc', 'yolo', 'csv', 'vertex'];
 
 /** Per-object fields of DetectionObject beyond box and class, by their feature key. */
-export type ObjectField = 'isCrowd' | 'area' | 'difficult' | 'truncated' | 'view';
+export type ObjectField = 'isCrowd' | 'area' | 'difficult' | 'truncated' | 'view' | 'groupOf';
+
+/** What a target is told beyond the classes: options only some targets take. */
+export interface TargetSettings {
+  /** Vertex AI: the Cloud Storage folder the export will be uploaded to (`gs://bucket/path`, no trailing '/'). */
+  uriPrefix?: string;
+}
 
 export interface ExportBox {
   object: DetectionObject;
@@ -29,6 +35,8 @@ export interface ExportItem {
   width: number;
   height: number;
   boxes: ExportBox[];
+  /** The split name of the shard set the record came from (`train`, from the input's manifest or its shard prefix), if any. */
+  split?: string;
 }
 
 export interface TargetWriter {
@@ -54,9 +62,9 @@ export interface ExportTarget {
   keepsSourceId: boolean;
   /** Whether coordinates are rounded to whole pixels. */
   roundsToPixels: boolean;
-  open(root: string, classes: ClassTable): Promise<TargetWriter>;
+  open(root: string, classes: ClassTable, settings: TargetSettings): Promise<TargetWriter>;
   /** How the format's importer is pointed at an export in `root` (used to check it before publishing). */
-  importOptions(root: string): ImportOptions;
+  importOptions(root: string, settings: TargetSettings): ImportOptions;
 }
 
 export interface PixelBox {

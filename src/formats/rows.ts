@@ -152,14 +152,15 @@ export class GroupedRows {
    */
   /**
    * `unusable` says why an image cannot be used (missing, or reached through
-   * a symlink out of its folder: see imageFileProblem); by default only a
+   * a symlink out of its folder: see imageFileProblem; it is told the row
+   * image, whose key says which folder bounds it); by default only a
    * missing file is.
    */
   async *entries(
     resolve: ImageResolver,
     coords: SourceItem['coords'],
     empty: EmptyPolicy | undefined,
-    unusable: (imagePath: string) => { code: 'missing-image' | 'image-outside-root'; reason: string } | undefined = missingImage,
+    unusable: (imagePath: string, image: RowImage) => { code: 'missing-image' | 'image-outside-root'; reason: string } | undefined = missingImage,
   ): AsyncGenerator<ImportEntry> {
     const { start, order } = groupIndex(this.group.length, this.images.length, (b) => this.group.get(b));
     for (let g = 0; g < this.images.length; g++) {
@@ -171,7 +172,7 @@ export class GroupedRows {
         continue;
       }
       const errors = (image.errors ?? []).map((e) => ({ ...e, itemId: resolved.id }));
-      const problem = unusable(resolved.imagePath);
+      const problem = unusable(resolved.imagePath, image);
       if (problem) errors.push({ source, itemId: resolved.id, ...problem });
       const objects: SourceObject[] = [];
       for (let k = start[g] as number; k < (start[g + 1] as number); k++) objects.push(this.object(order[k] as number));

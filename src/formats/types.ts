@@ -142,7 +142,9 @@ export type ImportNoteCode =
   /** How the images were divided into splits by the annotation's own assignment (Vertex AI `ml_use`). */
   | 'assigned-splits'
   /** How class ids were turned into names (Open Images descriptions). */
-  | 'class-names';
+  | 'class-names'
+  /** Boxes around a group of objects left out under `crowd: 'drop'` (Open Images IsGroupOf). */
+  | 'crowd-dropped';
 
 /** Something the user should know about how the annotations were read; not an error. */
 export interface ImportNote {
@@ -175,7 +177,12 @@ export interface ImportResult {
   entries: AsyncIterable<ImportEntry>;
 }
 
-/** What to do with crowd boxes (COCO `iscrowd: 1`). */
+/**
+ * What to do with boxes around a group of objects rather than one: COCO
+ * crowd regions (`iscrowd: 1`) and Open Images `IsGroupOf` boxes, the same
+ * idea under two names (both are ignored regions in their benchmarks'
+ * evaluation, not instances to learn one box each from).
+ */
 export type CrowdPolicy = 'keep' | 'drop';
 /** What to do with images that end up with no objects. */
 export type EmptyPolicy = 'keep' | 'drop';

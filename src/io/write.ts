@@ -3,7 +3,7 @@
  * temporary name next to the final one and are renamed into place by close(),
  * so an interrupted run never leaves a partial file under the final name.
  */
-import { createHash, type Hash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { once } from 'node:events';
@@ -14,6 +14,7 @@ import { maskCrc } from '../record/crc32c.js';
 import { FOOTER_BYTES, HEADER_BYTES, writeHeader } from '../record/frame.js';
 import type { Compression } from '../record/compression.js';
 import { crc32cFast } from './native-crc.js';
+import { type FileDigest, FileHasher } from './digest.js';
 
 export interface WriteOptions {
   compression?: Compression;
@@ -47,14 +48,7 @@ export interface WriteOptions {
   digest?: boolean;
 }
 
-/** What a publisher needs to know of a file's bytes: a manifest's SHA-256, Cloud Storage's CRC32C, the size. */
-export interface FileDigest {
-  /** Hex. */
-  sha256: string;
-  /** Plain (unmasked) CRC32C of the file, as Cloud Storage computes it for an object. */
-  crc32c: number;
-  bytes: number;
-}
+export type { FileDigest } from './digest.js';
 
 export type RecordTarget = string | Writable;
 
@@ -226,7 +220,7 @@ export class RecordWriter {
   /** Where the file is being written (a temporary name unless not atomic), and its final name. */
   private readonly paths: { temp: string; final: string } | undefined;
   /** The file's digests so far (WriteOptions.digest). */
-  private readonly hash: { sha256: Hash; crc32c: number; bytes: number } | undefined;
+  private readonly hash: FileHasher | undefined;
   private finalDigest: FileDigest | undefined;
 
   constructor(
@@ -234,7 +228,7 @@ export class RecordWriter {
     private readonly options: WriteOptions = {},
   ) {
     if (typeof target === 'string') this.paths = { temp: options.atomic === false ? target : temporaryPath(target), final: target };
-    if (options.digest && this.paths && (options.compression ?? 'none') === 'none') this.hash = { sha256: createHash('sha256'), crc32c: 0, bytes: 0 };
+    if (options.digest && this.paths && (options.compression ?? 'none') === 'none') this.hash = new FileHasher();
   }
 
   /**
@@ -322,13 +316,7 @@ export class RecordWriter {
       this.partsBytes = 0;
       const sink = this.sink ?? (await this.open());
       const hash = this.hash;
-      if (hash) {
-        for (const p of parts) {
-          hash.sha256.update(p);
-          hash.crc32c = crc32cFast(p, hash.crc32c);
-        }
-        hash.bytes += size;
-      }
+      if (hash) for (const p of parts) hash.update(p);
       const { onWritten, release } = this.options;
       const compressed = (this.options.compression ?? 'none') !== 'none';
       if ((onWritten || release) && this.paths && !compressed) {
@@ -367,7 +355,7 @@ export class RecordWriter {
       if (this.options.fsync && this.handle) await this.handle.sync();
       await sink.end();
       this.closed = true;
-      if (this.hash) this.finalDigest = { sha256: this.hash.sha256.digest('hex'), crc32c: this.hash.crc32c, bytes: this.hash.bytes };
+      if (this.hash) this.finalDigest = this.hash.digest();
       if (this.paths && this.paths.temp !== this.paths.final) await rename(this.paths.temp, this.paths.final);
     } catch (err) {
       await this.abort();

@@ -21,8 +21,8 @@ import * as K from '../detection/keys.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { makeProblem, type Problem } from '../problem.js';
 import { listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
-import { findLabelMap } from '../export/find-label-map.js';
-import { DEFAULT_PREFIX, layoutOf, type ReshardOptions } from './reshard.js';
+import { inputLabelMap, inputTarget, readInputManifests } from './dataset.js';
+import { DEFAULT_PREFIX, layoutOf, type ReshardOptions, runOptions } from './reshard.js';
 import { checkOutput, rewriteDataset, type RewriteReport, refusedReport } from './rewrite.js';
 
 /** As reshard's options, without a label map: each dataset brings its own. */
@@ -77,6 +77,9 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
   if (datasets.length === 0) throw new TfrecordError('bad-argument', 'give at least one dataset');
   await checkOutput(resolve(options.out));
   const layout = await layoutOf(options, datasets);
+  const manifests = await readInputManifests(datasets);
+  // The merged ids are 1..N whatever the target: it only decides the rules the new shards are checked by.
+  const target = inputTarget(options.target, manifests);
 
   // Each dataset's files and label map; a file named by two datasets belongs to the first.
   const datasetOf = new Map<string, number>();
@@ -87,7 +90,7 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
   };
   const report: MergedDataset[] = [];
   for (const [i, path] of datasets.entries()) {
-    const { labelMap, source } = await findLabelMap([path], undefined);
+    const { labelMap, source } = await inputLabelMap([path], undefined, await readInputManifests([path]));
     const names = new Map<number, string>();
     for (const it of [...(labelMap?.items ?? [])].sort((a, b) => a.id - b.id)) {
       names.set(it.id, it.name);
@@ -142,6 +145,9 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
     compression: options.compression ?? 'none',
     ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
     labelMap,
+    target,
+    inputManifests: manifests,
+    run: { command: 'merge', options: { ...runOptions(options, layout, { kind: 'class-texts' }), datasets: datasets.map((d) => resolve(d)) } },
     transform: (payload, where) => {
       const features = decodeExample(payload);
       const { names } = boxNames(features, idNames[datasetOf.get(resolve(where.file)) ?? 0]!);

@@ -4,7 +4,8 @@
  * `image/object/class/text` together so the two never disagree.
  *
  * Classes are named as the label map names them (the given one, or
- * label_map.pbtxt beside the inputs), else by their boxes' class texts, as
+ * label_map.pbtxt beside the inputs, or the one their manifest records),
+ * else by their boxes' class texts, as
  * export names them. Renaming a class to another's name merges the two.
  * After the rules, the classes left are numbered 1..N in the order of their
  * smallest old id, so pure renames keep every id, and a drop closes the gap
@@ -30,8 +31,9 @@ import type { LabelMap } from '../detection/label-map.js';
 import { makeProblem, type Problem } from '../problem.js';
 import { walkRecords } from '../walk/walk-records.js';
 import { buildClassTable, ClassUsage } from '../export/classes.js';
-import { findLabelMap, type LabelMapSource } from '../export/find-label-map.js';
-import { DEFAULT_PREFIX, layoutOf, type ReshardOptions } from './reshard.js';
+import type { LabelMapSource } from '../export/find-label-map.js';
+import { inputLabelMap, inputTarget, readInputManifests } from './dataset.js';
+import { DEFAULT_PREFIX, layoutOf, type ReshardOptions, runOptions } from './reshard.js';
 import { checkOutput, rewriteDataset, type RewriteReport, refusedReport } from './rewrite.js';
 
 export interface RemapRules {
@@ -44,7 +46,7 @@ export interface RemapRules {
 /**
  * Where the remapped dataset goes: as reshard's options, except that the
  * label map (default: label_map.pbtxt beside the first input that has one,
- * else the class texts) also names the old ids.
+ * else an input manifest's, else the class texts) also names the old ids.
  */
 export interface RemapOptions extends RemapRules, ReshardOptions {}
 
@@ -180,7 +182,10 @@ function keepBlocks(f: Exclude<Feature, { kind: 'empty' }>, keep: readonly boole
 
 export async function remapDataset(paths: readonly string[], options: RemapOptions): Promise<RemapReport> {
   await checkOutput(resolve(options.out));
-  const { labelMap: given, source } = await findLabelMap(paths, options.labelMap);
+  const manifests = await readInputManifests(paths);
+  // The new ids are 1..N whatever the target: it only decides the rules the new shards are checked by.
+  const target = inputTarget(options.target, manifests);
+  const { labelMap: given, source } = await inputLabelMap(paths, options.labelMap, manifests);
   const layout = await layoutOf(options, paths);
 
   // Pass 1: the classes in use (only names are needed, but fromExample also
@@ -224,6 +229,16 @@ export async function remapDataset(paths: readonly string[], options: RemapOptio
     compression: options.compression ?? 'none',
     ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
     labelMap: plan.labelMap,
+    target,
+    inputManifests: manifests,
+    run: {
+      command: 'remap',
+      options: {
+        ...runOptions(options, layout, source),
+        rename: Object.fromEntries(options.rename instanceof Map ? options.rename : Object.entries(options.rename ?? {})),
+        drop: [...(options.drop ?? [])],
+      },
+    },
     transform: (payload) => {
       const features = decodeExample(payload);
       const r = remapFeatures(features, plan.table);

@@ -1,14 +1,17 @@
 /**
  * Reshard: the same records, in the same order, byte for byte, in a new
  * number of shards (or shards of a new size), compressed or not. Records are
- * not decoded, so every feature travels unchanged. The label map beside the
- * inputs (or the one given) is carried over to the new folder.
+ * not rewritten, so every feature travels unchanged. The label map beside
+ * the inputs (or the one given, or the one the inputs' manifest records) is
+ * carried over to the new folder, and so is the inputs' target.
  */
 import { TfrecordError } from '../errors.js';
+import type { Target } from '../dataset/manifest.js';
 import type { LabelMap } from '../detection/label-map.js';
 import type { Compression, CompressionOption } from '../record/compression.js';
-import { findLabelMap } from '../export/find-label-map.js';
+import type { LabelMapSource } from '../export/find-label-map.js';
 import { listTfrecordFiles } from '../walk/walk-records.js';
+import { inputLabelMap, inputTarget, readInputManifests, refuseGaps } from './dataset.js';
 import { rewriteDataset, type RewriteReport } from './rewrite.js';
 
 export interface ReshardOptions {
@@ -22,23 +25,54 @@ export interface ReshardOptions {
   compression?: Compression;
   /** Of the inputs (default 'auto'). */
   inputCompression?: CompressionOption;
-  /** Default: label_map.pbtxt beside the first input that has one. */
+  /** Default: label_map.pbtxt beside the first input that has one, else the label map of an input's manifest. */
   labelMap?: string | LabelMap;
+  /**
+   * Whose rules the new shards must meet (see ValidateOptions.target).
+   * Default: the target the inputs' manifests name, else convert's default.
+   */
+  target?: Target;
 }
 
 export const DEFAULT_PREFIX = 'data';
 
 export async function reshardDataset(paths: readonly string[], options: ReshardOptions): Promise<RewriteReport> {
-  const { labelMap } = await findLabelMap(paths, options.labelMap);
+  const manifests = await readInputManifests(paths);
+  const target = inputTarget(options.target, manifests);
+  const { labelMap, source } = await inputLabelMap(paths, options.labelMap, manifests);
+  refuseGaps(labelMap, target, source);
+  const layout = await layoutOf(options, paths);
   return rewriteDataset({
     paths,
     out: options.out,
     prefix: options.name ?? DEFAULT_PREFIX,
-    layout: await layoutOf(options, paths),
+    layout,
     compression: options.compression ?? 'none',
     ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
     ...(labelMap ? { labelMap } : {}),
+    target,
+    inputManifests: manifests,
+    run: { command: 'reshard', options: runOptions(options, layout, source) },
   });
+}
+
+/**
+ * The options every surgery command shares, as its manifest records them
+ * (`null` where not given and without a default), as convert's run lists its own.
+ */
+export function runOptions(
+  options: ReshardOptions,
+  layout: { shards: number } | { shardSize: number },
+  labelMapSource: LabelMapSource,
+): Record<string, unknown> {
+  return {
+    name: options.name ?? null,
+    shards: 'shards' in layout ? layout.shards : null,
+    shardSize: 'shardSize' in layout ? layout.shardSize : null,
+    compression: options.compression ?? 'none',
+    inputCompression: options.inputCompression ?? 'auto',
+    labelMap: labelMapSource.path ?? (labelMapSource.kind === 'option' ? 'given' : null),
+  };
 }
 
 /** The shard layout asked for; without one, as many shards as there are input files. */

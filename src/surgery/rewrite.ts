@@ -2,8 +2,16 @@
  * The shared body of the dataset surgery commands (reshard, remap, split, merge): read the
  * records of existing TFRecord files in order, pass each through an optional
  * rewrite, write them into new shards under staging names (ShardedWriter),
- * validate the staged shards as `tfrecord-od validate` would, and only then
- * rename them to their final names, with the label map beside them.
+ * check the staged shards as `tfrecord-od validate` would, and only then
+ * publish them as convert publishes (convert/publish.ts): the label map, the
+ * shards under their final names, and last `manifest.json`, the commit
+ * point, describing the whole set with every shard's digests.
+ *
+ * The check is convert's read-back (convert/verify.ts), run on this thread:
+ * uncompressed shards are read back in stretches while later records are
+ * still being written and their digests are the writer's, computed as the
+ * bytes went out; compressed shards are checked and hashed in one read once
+ * closed. The output folder is locked for the run as convert locks it.
  *
  * Deterministic: the same input, options and rewrite give the same bytes
  * (records keep their order; `--shards N` deals record i to shard i mod N).
@@ -14,15 +22,22 @@
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../convert/output.js';
+import { LOCK_FILE, lockOutput } from '../convert/lock.js';
+import { VERIFY_RANGE_BYTES } from '../convert/sink.js';
+import { ShardVerifier } from '../convert/verify.js';
 import { describeFsError, isTfrecordError, TfrecordError } from '../errors.js';
+import { crc32cToBase64, MANIFEST_FILE, type Target } from '../dataset/manifest.js';
 import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
 import { makeProblem, type Problem, type ProblemLocation } from '../problem.js';
 import type { Compression, CompressionOption } from '../record/compression.js';
 import { ShardedWriter } from '../shard/sharded-writer.js';
-import { validateDataset } from '../validate/validate.js';
+import { checkRecords } from '../validate/range.js';
+import type { RecordCheckOptions } from '../validate/record-check.js';
+import { DatasetValidator } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
 import { walkRecords } from '../walk/walk-records.js';
 import { LABEL_MAP_FILE } from '../export/find-label-map.js';
+import { type InputManifest, type PublishedShard, SetTally, type SurgeryRun, surgeryManifest } from './dataset.js';
 
 const DEFAULT_MAX_PROBLEMS = 100;
 /** Findings kept per code from the check of the new shards. */
@@ -42,6 +57,12 @@ export interface RewriteOptions {
   inputCompression?: CompressionOption;
   /** Written beside the shards, and what the new shards are validated against. */
   labelMap?: LabelMap;
+  /** Whose rules the new shards are validated against; recorded in the manifest. */
+  target: Target;
+  /** The command and its options, as the manifest records them. */
+  run: SurgeryRun;
+  /** The inputs' manifests (what the new manifest was derived from). */
+  inputManifests?: readonly InputManifest[];
   /**
    * The new payload of a record (default: the record as it is). Throws a
    * TfrecordError for a record it cannot rewrite; the error becomes a
@@ -50,10 +71,11 @@ export interface RewriteOptions {
   transform?: (payload: Uint8Array, where: ProblemLocation) => Uint8Array;
   /**
    * Several shard sets instead of one (split): `pick` names the prefix of
-   * the set a (transformed) record goes to, one of `prefixes`; `prefix` is
-   * then unused. Throws a TfrecordError as `transform` does.
+   * the set a (transformed) record goes to, one of `sets`; `prefix` is then
+   * unused. A set's name is its split's (the manifest lists it so). Throws
+   * a TfrecordError as `transform` does.
    */
-  route?: { prefixes: readonly string[]; pick: (payload: Uint8Array, where: ProblemLocation) => string };
+  route?: { sets: ReadonlyArray<{ name: string; prefix: string }>; pick: (payload: Uint8Array, where: ProblemLocation) => string };
   maxProblems?: number;
 }
 
@@ -63,6 +85,12 @@ export interface ShardReport {
   records: number;
   /** Framed, uncompressed bytes. */
   bytes: number;
+  /** Size of the file on disk (differs from `bytes` when compressed). */
+  fileBytes: number;
+  /** SHA-256 (hex) of the file on disk. */
+  sha256: string;
+  /** CRC32C of the file on disk in Cloud Storage's form (base64, big-endian). */
+  crc32c: string;
 }
 
 export interface RewriteReport {
@@ -80,6 +108,10 @@ export interface RewriteReport {
   findings: Finding[];
   failure?: string;
   labelMapPath?: string;
+  /** Written last: its presence says the set is complete. */
+  manifestPath?: string;
+  /** Whose rules the new shards were checked against. */
+  target?: Target;
 }
 
 /** The report of a rewrite refused before anything was written, because its input has problems. */
@@ -98,38 +130,62 @@ export function refusedReport(out: string, files: string[], problems: Problem[],
 }
 
 export async function rewriteDataset(options: RewriteOptions): Promise<RewriteReport> {
-  const prefixes = options.route?.prefixes ?? [options.prefix];
+  const sets = options.route?.sets ?? [{ name: options.prefix, prefix: options.prefix }];
+  const prefixes = sets.map((s) => s.prefix);
   for (const prefix of prefixes) {
     if (!PREFIX_PATTERN.test(prefix)) {
       throw new TfrecordError('bad-argument', `shard prefix '${prefix}' may use only letters, digits, '.', '_' and '-'`);
     }
   }
   const out = resolve(options.out);
-  const created = await prepareOutput(out);
-  const report: RewriteReport = { ok: false, out, files: [], records: 0, shards: [], problems: [], problemCount: 0, findings: [] };
+  const { created, unlock } = await openOutput(out, options.run.command);
+  const report: RewriteReport = {
+    ok: false,
+    out,
+    files: [],
+    records: 0,
+    shards: [],
+    problems: [],
+    problemCount: 0,
+    findings: [],
+    target: options.target,
+  };
   const maxProblems = options.maxProblems ?? DEFAULT_MAX_PROBLEMS;
   const problem = (p: Problem) => {
     report.problemCount++;
     if (report.problems.length < maxProblems) report.problems.push(p);
   };
+  const checkOptions: RecordCheckOptions = { target: options.target, ...(options.labelMap ? { labelMap: options.labelMap } : {}) };
+  const tally = new SetTally(prefixes);
   const writers = new Map<string, ShardedWriter>();
-  let published = false;
+  const published: string[] = [];
+  let verifier: ShardVerifier | undefined;
+  let done = false;
   try {
+    // Convert's read-back, on this thread: a shard's stretches are checked one
+    // after the other while the writer goes on (see convert/verify.ts).
+    verifier = new ShardVerifier({
+      check: (request) => checkRecords(request),
+      inOrder: false,
+      validator: await DatasetValidator.create({ ...checkOptions, compression: options.compression, maxFindings: MAX_FINDINGS }),
+      options: checkOptions,
+      compression: options.compression,
+      rangeBytes: VERIFY_RANGE_BYTES,
+    });
     for (const prefix of prefixes) {
-      writers.set(prefix, await ShardedWriter.create({ dir: out, prefix, compression: options.compression, ...options.layout }));
+      writers.set(prefix, await ShardedWriter.create({ dir: out, prefix, compression: options.compression, listener: verifier, ...options.layout }));
     }
-    const only = writers.get(prefixes[0]!)!;
     // Fresh payloads (no `borrow`): the writer batches records before it writes them.
     for await (const ev of walkRecords(options.paths, { compression: options.inputCompression ?? 'auto' })) {
       if (ev.kind === 'file') report.files.push(ev.file);
       else if (ev.kind === 'problem') problem(ev.problem);
       else {
         let payload = ev.payload;
-        let writer = only;
+        let prefix = prefixes[0]!;
         const where = { file: ev.file, record: ev.index, offset: ev.offset };
         try {
           if (options.transform) payload = options.transform(payload, where);
-          if (options.route) writer = writers.get(options.route.pick(payload, where))!;
+          if (options.route) prefix = options.route.pick(payload, where);
         } catch (err) {
           if (!isTfrecordError(err)) throw err;
           problem(makeProblem(err.code, err.reason, where));
@@ -137,7 +193,10 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
         }
         report.records++;
         // After the first problem nothing will be published: reading goes on only to list them all.
-        if (report.problemCount === 0) await writer.write(payload);
+        if (report.problemCount === 0) {
+          tally.add(prefix, payload);
+          await writers.get(prefix)!.write(payload);
+        }
       }
     }
     if (report.problemCount > 0) {
@@ -145,13 +204,11 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
       report.failure = `the input has ${n} problem${n === 1 ? '' : 's'}; nothing was written`;
       return report;
     }
-    const staged = [];
-    for (const writer of writers.values()) staged.push(...(await writer.finish()));
-    const verdict = await validateDataset(
-      staged.map((s) => s.stagedPath),
-      { compression: options.compression, maxFindings: MAX_FINDINGS, ...(options.labelMap ? { labelMap: options.labelMap } : {}) },
-    );
-    const finalName = new Map(staged.map((s) => [s.stagedPath, s.path]));
+    const staged = new Map<string, Awaited<ReturnType<ShardedWriter['finish']>>>();
+    for (const [prefix, writer] of writers) staged.set(prefix, await writer.finish());
+    const all = [...staged.values()].flat();
+    const { report: verdict, digests } = await verifier.finish(all);
+    const finalName = new Map(all.map((s) => [s.stagedPath, s.path]));
     report.findings = verdict.findings.map((f) => {
       const name = finalName.get(f.file);
       return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
@@ -160,34 +217,77 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
       report.failure = 'the new shards did not pass validation; nothing was published';
       return report;
     }
+
+    // Publish: the label map, the shards, then the manifest, each by rename.
     if (options.labelMap) {
       report.labelMapPath = join(out, LABEL_MAP_FILE);
       await writeFileAtomic(report.labelMapPath, formatLabelMap(options.labelMap));
     }
-    for (const writer of writers.values()) {
-      for (const s of await writer.publish()) report.shards.push({ name: s.name, path: s.path, records: s.records, bytes: s.bytes });
+    const publishedSets: Array<{ name: string; prefix: string; shards: PublishedShard[] }> = [];
+    for (const set of sets) {
+      const shards: PublishedShard[] = [];
+      for (const s of await writers.get(set.prefix)!.publish()) {
+        published.push(s.path);
+        const digest = digests.get(s.stagedPath)!;
+        shards.push({ path: s.path, records: s.records, uncompressedBytes: s.bytes, digest });
+        report.shards.push({
+          name: s.name,
+          path: s.path,
+          records: s.records,
+          bytes: s.bytes,
+          fileBytes: digest.bytes,
+          sha256: digest.sha256,
+          crc32c: crc32cToBase64(digest.crc32c),
+        });
+      }
+      publishedSets.push({ ...set, shards });
     }
-    published = true;
+    const manifest = surgeryManifest({
+      out,
+      run: options.run,
+      target: options.target,
+      labelMap: options.labelMap,
+      inputs: options.paths.map((p) => resolve(p)),
+      inputManifests: options.inputManifests ?? [],
+      sets: publishedSets,
+      tally,
+      records: report.records,
+      warnings: Object.values(verdict.summary).reduce((n, c) => n + (c.severity === 'warning' ? c.count : 0), 0),
+    });
+    report.manifestPath = join(out, MANIFEST_FILE);
+    await writeFileAtomic(report.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    done = true;
     report.ok = true;
     return report;
   } finally {
-    if (!published) {
+    if (!done) {
+      verifier?.cancel();
       for (const writer of writers.values()) await writer.abort();
+      // A publish that failed half-way: without the manifest the shards it
+      // renamed are no complete set, and the folder goes back as it was.
+      for (const p of published) await rm(p, { force: true });
       if (report.labelMapPath) await rm(report.labelMapPath, { force: true });
-      if (created) await rmdir(out).catch(() => undefined);
+      delete report.manifestPath;
     }
+    unlock();
+    if (!done && created) await rmdir(out).catch(() => undefined);
   }
 }
 
 /**
  * Throws 'bad-argument' unless `out` is missing or an empty folder; returns
  * whether it exists. (Called early by commands that read the input first.)
+ * A folder holding another run's lock is left for the lock to judge, so
+ * that run is named; `locked` (this run holds the lock) ignores the lock
+ * file and judges the rest.
  */
-export async function checkOutput(out: string): Promise<boolean> {
+export async function checkOutput(out: string, locked = false): Promise<boolean> {
   try {
     const st = await stat(out);
     if (!st.isDirectory()) throw new TfrecordError('bad-argument', 'the output path exists and is not a folder', { file: out });
-    if ((await readdir(out)).length > 0) {
+    const entries = await readdir(out);
+    if (!locked && entries.includes(LOCK_FILE)) return true;
+    if (entries.some((e) => e !== LOCK_FILE)) {
       throw new TfrecordError(
         'bad-argument',
         'the output folder is not empty; the new shards go into a new or empty folder, so nothing already there mixes in',
@@ -202,13 +302,29 @@ export async function checkOutput(out: string): Promise<boolean> {
   }
 }
 
-/** Creates the output folder (returns true) or checks that the existing one is empty. */
-async function prepareOutput(out: string): Promise<boolean> {
-  if (await checkOutput(out)) return false;
-  try {
-    await mkdir(out, { recursive: true });
-  } catch (err) {
-    throw new TfrecordError('io', `cannot create the output folder: ${describeFsError(err)}`, { file: out, cause: err });
+/**
+ * Creates the output folder (or checks the existing one is empty) and takes
+ * its lock, as convert does: a second run into the same folder is refused
+ * naming the first. The lock is taken before the folder is found empty, so
+ * that the second run hears about the first rather than about its files.
+ */
+async function openOutput(out: string, command: string): Promise<{ created: boolean; unlock: () => void }> {
+  const existed = await checkOutput(out);
+  if (!existed) {
+    try {
+      await mkdir(out, { recursive: true });
+    } catch (err) {
+      throw new TfrecordError('io', `cannot create the output folder: ${describeFsError(err)}`, { file: out, cause: err });
+    }
   }
-  return true;
+  let unlock: (() => void) | undefined;
+  try {
+    unlock = lockOutput(out, command);
+    await checkOutput(out, true);
+    return { created: !existed, unlock };
+  } catch (err) {
+    unlock?.();
+    if (!existed) await rmdir(out).catch(() => undefined);
+    throw err;
+  }
 }

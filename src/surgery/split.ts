@@ -6,15 +6,16 @@
  * `convert --split` with the same seed would have, byte-identical images
  * always share a split, and the records' order or file does not matter.
  * Records keep their relative order within a split. The label map beside
- * the inputs (or the one given) is carried over.
+ * the inputs (or the one given) is carried over, and so is the target of
+ * the inputs' manifest; the new manifest lists one set per split.
  */
 import { createHash } from 'node:crypto';
 import { TfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';
 import * as K from '../detection/keys.js';
 import { assignSplit, type SplitSpec } from '../convert/split.js';
-import { findLabelMap } from '../export/find-label-map.js';
-import { layoutOf, type ReshardOptions } from './reshard.js';
+import { inputLabelMap, inputTarget, readInputManifests, refuseGaps } from './dataset.js';
+import { layoutOf, type ReshardOptions, runOptions } from './reshard.js';
 import { rewriteDataset, type RewriteReport } from './rewrite.js';
 
 export interface SplitOptions extends ReshardOptions {
@@ -39,18 +40,31 @@ export function splitOfRecord(payload: Uint8Array, seed: number, splits: readonl
 
 export async function splitDataset(paths: readonly string[], options: SplitOptions): Promise<RewriteReport> {
   if (options.splits.length === 0) throw new TfrecordError('bad-argument', 'give at least one split');
-  const { labelMap } = await findLabelMap(paths, options.labelMap);
+  const manifests = await readInputManifests(paths);
+  const target = inputTarget(options.target, manifests);
+  const { labelMap, source } = await inputLabelMap(paths, options.labelMap, manifests);
+  refuseGaps(labelMap, target, source);
   const prefixOf = new Map(options.splits.map((s) => [s.name, options.name === undefined ? s.name : `${options.name}-${s.name}`]));
   if (prefixOf.size !== options.splits.length) throw new TfrecordError('bad-argument', 'a split is named twice');
   const seed = options.seed ?? DEFAULT_SPLIT_SEED;
+  const layout = await layoutOf(options, paths);
   return rewriteDataset({
     paths,
     out: options.out,
     prefix: [...prefixOf.values()][0]!,
-    layout: await layoutOf(options, paths),
+    layout,
     compression: options.compression ?? 'none',
     ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
     ...(labelMap ? { labelMap } : {}),
-    route: { prefixes: [...prefixOf.values()], pick: (payload) => prefixOf.get(splitOfRecord(payload, seed, options.splits))! },
+    target,
+    inputManifests: manifests,
+    run: {
+      command: 'split',
+      options: { ...runOptions(options, layout, source), split: options.splits, seed },
+    },
+    route: {
+      sets: [...prefixOf].map(([name, prefix]) => ({ name, prefix })),
+      pick: (payload) => prefixOf.get(splitOfRecord(payload, seed, options.splits))!,
+    },
   });
 }

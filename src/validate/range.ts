@@ -6,11 +6,9 @@
  * DatasetValidator in record order; the outcome is the report validateDataset
  * would give for the same records.
  */
-import { createHash, type Hash } from 'node:crypto';
 import type { CompressionOption } from '../record/compression.js';
-import { crc32cFast } from '../io/native-crc.js';
 import type { FileRange } from '../io/read.js';
-import type { FileDigest } from '../io/write.js';
+import { type FileDigest, FileHasher } from '../io/digest.js';
 import { isFramingProblem, type ProblemEvent, type RecordEvent, walkFile, type WalkFileOptions, walkFileSync } from '../walk/walk-records.js';
 import { type CheckedRecord, checkRecordDetached, framingRecord, recordCheckContext, type RecordCheckOptions } from './record-check.js';
 
@@ -39,14 +37,8 @@ export interface RecordCheckResult {
 
 export type { FileDigest };
 
-interface DigestInProgress {
-  sha256: Hash;
-  crc32c: number;
-  bytes: number;
-}
-
 /** Digests in progress for files hashed across several requests, by path. */
-export type FileHashes = Map<string, DigestInProgress>;
+export type FileHashes = Map<string, FileHasher>;
 
 /**
  * Reads the records (both CRCs checked) and checks each on its own. A bad
@@ -64,9 +56,9 @@ const SYNC_READ_BYTES = 1024 * 1024;
 export async function checkRecords(request: RecordCheckRequest, hashes: FileHashes = new Map()): Promise<RecordCheckResult> {
   const context = recordCheckContext(request.options);
   const out: CheckedRecord[] = [];
-  let hash: DigestInProgress | undefined;
+  let hash: FileHasher | undefined;
   if (request.hash) {
-    if (request.hash.first) hashes.set(request.path, { sha256: createHash('sha256'), crc32c: 0, bytes: 0 });
+    if (request.hash.first) hashes.set(request.path, new FileHasher());
     hash = hashes.get(request.path);
     if (!hash) throw new Error(`no digest in progress for ${request.path}`);
   }
@@ -75,15 +67,7 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
     borrow: true,
     ...(request.range ? { range: request.range } : {}),
     ...(request.maxRecordBytes !== undefined ? { maxRecordBytes: request.maxRecordBytes } : {}),
-    ...(hash
-      ? {
-          onChunk: (chunk: Uint8Array) => {
-            hash.sha256.update(chunk);
-            hash.crc32c = crc32cFast(chunk, hash.crc32c);
-            hash.bytes += chunk.length;
-          },
-        }
-      : {}),
+    ...(hash ? { onChunk: (chunk: Uint8Array) => hash.update(chunk) } : {}),
   };
   const take = (ev: RecordEvent | ProblemEvent) => {
     if (ev.kind === 'record') out.push(checkRecordDetached(ev.index, ev.offset, ev.payload, context));
@@ -100,7 +84,7 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
   }
   if (hash && request.hash!.last) {
     hashes.delete(request.path);
-    return { records: out, digest: { sha256: hash.sha256.digest('hex'), crc32c: hash.crc32c, bytes: hash.bytes } };
+    return { records: out, digest: hash.digest() };
   }
   return { records: out };
 }

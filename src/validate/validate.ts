@@ -9,7 +9,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TfrecordError } from '../errors.js';
-import { LABEL_MAP_FILE, readManifest } from '../dataset/manifest.js';
+import { crc32cToBase64, LABEL_MAP_FILE, type ManifestShard, readManifest } from '../dataset/manifest.js';
+import { FileHasher } from '../io/digest.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { makeProblem } from '../problem.js';
@@ -237,6 +238,7 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
   const validator = await DatasetValidator.create(inputs.options);
   for (const [file, code, message] of inputs.findings) validator.emitter(file)(code, message);
   const walk = walkRecords(inputs.paths, {
+    ...(inputs.digests.size > 0 ? { onChunk: (chunk: Uint8Array) => hashing?.hasher.update(chunk) } : {}),
     compression: options.compression ?? 'auto',
     // Each record is fully processed before the next is read: lend, don't copy.
     borrow: true,
@@ -244,13 +246,42 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
   });
   let files = 0;
+  // The shard being read, when its manifest gives digests to check (see checkDigest).
+  let hashing: { file: string; shard: ManifestShard; hasher: FileHasher } | undefined;
+  const checkHashed = () => {
+    if (hashing) checkDigest(hashing.file, hashing.shard, hashing.hasher, validator);
+    hashing = undefined;
+  };
   for await (const ev of walk) {
     if (ev.kind === 'record') await validator.record(ev.file, ev.index, ev.offset, ev.payload);
-    else if (ev.kind === 'file') files++;
-    else if (!isFramingProblem(ev.problem)) throw ev.error;
+    else if (ev.kind === 'file') {
+      files++;
+      checkHashed();
+      const shard = inputs.digests.get(ev.file);
+      if (shard) hashing = { file: ev.file, shard, hasher: new FileHasher() };
+    } else if (!isFramingProblem(ev.problem)) throw ev.error;
     else validator.framingError(ev.problem.file, ev.error, !ev.fatal);
   }
+  checkHashed();
   return validator.finish(files);
+}
+
+/**
+ * A listed shard's bytes against the manifest's digests, hashed in the read
+ * that checks its records. The size is compared before reading (a cut file
+ * says so plainly); this catches a file changed in place, byte for byte the
+ * same length. A read that ended early (framing damage, already reported)
+ * hashed only part of the file and proves nothing either way.
+ */
+function checkDigest(file: string, shard: ManifestShard, hasher: FileHasher, validator: DatasetValidator): void {
+  if (hasher.bytes !== shard.bytes) return;
+  const got = hasher.digest();
+  const differs: string[] = [];
+  if (shard.sha256 !== '' && got.sha256 !== shard.sha256) differs.push(`SHA-256 ${got.sha256.slice(0, 16)}… (the manifest says ${shard.sha256.slice(0, 16)}…)`);
+  const crc = crc32cToBase64(got.crc32c);
+  if (shard.crc32c !== '' && crc !== shard.crc32c) differs.push(`CRC32C ${crc} (the manifest says ${shard.crc32c})`);
+  if (differs.length === 0) return;
+  validator.emitter(file)('shard-mismatch', `the file's ${differs.join(' and ')} differ from the manifest's: it was changed after it was written`);
 }
 
 interface ResolvedInputs {
@@ -258,18 +289,21 @@ interface ResolvedInputs {
   options: ValidateOptions;
   /** Findings about the folder itself, known before any record is read. */
   findings: Array<[file: string, code: FindingCode, message: string]>;
+  /** Listed shards of the right size whose manifest gives digests, by path: hashed as they are read. */
+  digests: Map<string, ManifestShard>;
 }
 
 /**
- * A folder written by `convert` holds a manifest: then the dataset is
- * exactly the shards it lists (a shard-like file it does not list is stale,
+ * A folder written by `convert` (or a surgery command) holds a manifest:
+ * then the dataset is exactly the shards it lists, each of the size and
+ * digests the manifest gives (a shard-like file it does not list is stale,
  * from an earlier or interrupted run, and an error: a `PREFIX-*` glob in the
  * training job would pick it up), its label map is the folder's
  * label_map.pbtxt and its target the manifest's, unless given. Other paths
  * are taken as they are.
  */
 async function resolveInputs(paths: readonly string[], options: ValidateOptions): Promise<ResolvedInputs> {
-  const out: ResolvedInputs = { paths: [], options: { ...options }, findings: [] };
+  const out: ResolvedInputs = { paths: [], options: { ...options }, findings: [], digests: new Map() };
   for (const path of paths) {
     const manifest = (await isDirectory(path)) ? await readManifest(path) : undefined;
     if (!manifest) {
@@ -294,6 +328,8 @@ async function resolveInputs(paths: readonly string[], options: ValidateOptions)
             'shard-mismatch',
             `the manifest says ${shard.bytes} bytes but the file has ${size}: it was changed or cut after it was written`,
           ]);
+        } else if (shard.sha256 !== '' || shard.crc32c !== '') {
+          out.digests.set(file, shard);
         }
         out.paths.push(file);
       }

@@ -72,10 +72,17 @@ export interface WalkOptions {
    * an 'io' problem, for commands that take files only.
    */
   expandDirectories?: boolean;
+  /**
+   * Sees every chunk of each file's own bytes (compressed, if it is), in
+   * order, after that file's `file` event: a caller can hash the files in
+   * the same read. A file whose read ends early (a fatal framing problem, a
+   * skip) is seen only up to there. A chunk is valid only during the call.
+   */
+  onChunk?: (chunk: Uint8Array) => void;
 }
 
 /** Options of one file's walk: the shared ones plus what a caller reading parts of files needs (see ReadOptions). */
-export interface WalkFileOptions extends Omit<WalkOptions, 'expandDirectories'>, Pick<ReadOptions, 'range' | 'onChunk' | 'chunkSize' | 'buffer'> {}
+export interface WalkFileOptions extends Omit<WalkOptions, 'expandDirectories'>, Pick<ReadOptions, 'range' | 'chunkSize' | 'buffer'> {}
 
 export interface FileEvent {
   kind: 'file';

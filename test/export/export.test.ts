@@ -278,7 +278,7 @@ describe('text escaping', () => {
       const r = await exportDataset([input], { to, out: path.join(await tempDir(`esc-${to}`), 'o') });
       expect(r.ok, `${to}: ${r.failure}`).toBe(true);
       // Read back by the format's own importer: the class name and the image name come out as they went in.
-      const back = await collectImport(await findFormat(to)!.read(EXPORT_TARGETS[to].importOptions(r.out)));
+      const back = await collectImport(await findFormat(to)!.read(EXPORT_TARGETS[to].importOptions(r.out, {})));
       expect(back.errors).toEqual([]);
       expect(back.items.map((i) => [i.id, i.objects.map((o) => o.className)])).toEqual([['x, "y".png', [name]]]);
     }

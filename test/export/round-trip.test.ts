@@ -11,6 +11,13 @@
  * - VOC and CSV hold whole pixels: each corner is rounded to the nearest
  *   pixel, so it comes back within 0.5 / width (x) or 0.5 / height (y),
  *   plus float32's rounding on storage.
+ * - Vertex AI keeps the normalized corners themselves: within 1e-6.
+ *
+ * A Vertex AI export names each image by its gs:// URI under the
+ * --uri-prefix; it is read back with that prefix mapped to the export
+ * folder (convert --path-map), and an image's file name comes back as its
+ * URI (the Vertex importer's item id), so records are matched by the name
+ * under PREFIX/images/.
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -25,8 +32,9 @@ import { HAVE_INTEROP, interopPath, INTEROP_SKIP_MESSAGE } from '../helpers/inte
 
 if (!HAVE_INTEROP) console.warn(INTEROP_SKIP_MESSAGE);
 
-const TARGETS: ExportFormat[] = ['coco', 'voc', 'yolo', 'csv'];
+const TARGETS: ExportFormat[] = ['coco', 'voc', 'yolo', 'csv', 'vertex'];
 const EXACT_TOLERANCE = 1e-6;
+const URI_PREFIX = 'gs://od-bucket/exports/set-1';
 
 async function readExamples(files: string[]): Promise<DetectionExample[]> {
   const out: DetectionExample[] = [];
@@ -35,13 +43,25 @@ async function readExamples(files: string[]): Promise<DetectionExample[]> {
 }
 
 /** How convert reads an export of each target (the report names the annotation path). */
-function importerOptions(report: ExportReport): Pick<ConvertOptions, 'from' | 'annotations'> {
+function importerOptions(report: ExportReport): Pick<ConvertOptions, 'from' | 'annotations' | 'pathMap'> {
+  if (report.to === 'vertex') return { from: 'vertex', annotations: report.annotations!, pathMap: { [URI_PREFIX]: report.out } };
   return { from: report.to, annotations: report.to === 'voc' ? report.out : report.annotations! };
+}
+
+/** The name an exported record came back under, as the original's `image/filename`. */
+function originalName(filename: string, to: ExportFormat): string {
+  if (to !== 'vertex') return filename;
+  expect(filename.startsWith(`${URI_PREFIX}/images/`), filename).toBe(true);
+  return filename.slice(`${URI_PREFIX}/images/`.length);
 }
 
 /** Exports `inputs`, converts the result back (with the exported label map), and returns both reports and the records. */
 async function roundTrip(inputs: string[], to: ExportFormat) {
-  const exported = await exportDataset(inputs, { to, out: path.join(await tempDir(`export-${to}`), 'dataset') });
+  const exported = await exportDataset(inputs, {
+    to,
+    out: path.join(await tempDir(`export-${to}`), 'dataset'),
+    ...(to === 'vertex' ? { uriPrefix: URI_PREFIX } : {}),
+  });
   expect(exported.ok, exported.failure).toBe(true);
   const back = await tempDir(`back-${to}`);
   const converted = await convertDataset({ ...importerOptions(exported), out: back, workers: 0, labelMap: exported.labelMapPath! });
@@ -54,8 +74,8 @@ async function roundTrip(inputs: string[], to: ExportFormat) {
 
 /** Checks `after` against `before`, matched by file name (importers may order images differently). */
 function expectSameRecords(before: DetectionExample[], after: DetectionExample[], to: ExportFormat) {
-  expect(after.map((e) => e.filename).sort()).toEqual(before.map((e) => e.filename).sort());
-  const byName = new Map(after.map((e) => [e.filename, e]));
+  expect(after.map((e) => originalName(e.filename, to)).sort()).toEqual(before.map((e) => e.filename).sort());
+  const byName = new Map(after.map((e) => [originalName(e.filename, to), e]));
   for (const b of before) {
     const a = byName.get(b.filename)!;
     expect(sha256(a.image), b.filename).toBe(sha256(b.image));
@@ -107,6 +127,7 @@ describe.skipIf(!HAVE_INTEROP).each(TARGETS)('TensorFlow-written records (golden
       voc: [],
       yolo: ['image/object/difficult', 'image/object/truncated', 'image/object/view'],
       csv: ['image/object/difficult', 'image/object/truncated', 'image/object/view'],
+      vertex: ['image/object/difficult', 'image/object/truncated', 'image/object/view'],
     }[to];
     expect(lost).toEqual(expected);
     for (const u of result.exported.unrepresentable) {

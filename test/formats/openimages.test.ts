@@ -52,6 +52,51 @@ describe('readOpenImages', () => {
     expect(r.notes).toEqual([]);
   });
 
+  it("--crowd drop leaves out IsGroupOf boxes (Open Images' crowd regions) with a note; an image left without boxes stays as a negative", async () => {
+    const dir = await makeTree({
+      'boxes.csv': [
+        HEADER,
+        'a,xclick,/m/0k4j,1,0.1,0.5,0.2,0.6,0,0,0,0,0',
+        'a,xclick,/m/01g317,1,0,1,0.25,0.75,1,0,1,0,0',
+        'b,xclick,/m/01g317,1,0,1,0.25,0.75,1,0,1,0,0',
+        'b,xclick,/m/01g317,1,0,0.5,0.25,0.75,1,0,-1,0,0',
+        'c,xclick,/m/01g317,1,0,1,0.25,0.75,1,0,1,0,0',
+        '',
+      ].join('\n'),
+      'class-descriptions-boxable.csv': DESCRIPTIONS,
+      'a.jpg': IMG,
+      'b.jpg': IMG,
+      'c.jpg': IMG,
+    });
+    const file = path.join(dir, 'boxes.csv');
+    const boxesOf = async (crowd?: 'keep' | 'drop') => {
+      const r = await readOpenImages({ annotations: file, ...(crowd ? { crowd } : {}) });
+      const { items, errors } = await collectImport(r);
+      expect(errors).toEqual([]);
+      return { boxes: Object.fromEntries(items.map((i) => [i.id, i.objects.map((o) => [o.className, o.groupOf])])), notes: r.notes };
+    };
+    const kept = await boxesOf();
+    expect(kept.boxes).toEqual({
+      'a.jpg': [
+        ['Car', false],
+        ['Person', true],
+      ],
+      'b.jpg': [
+        ['Person', true],
+        ['Person', undefined],
+      ],
+      'c.jpg': [['Person', true]],
+    });
+    expect(kept.notes).toEqual([]);
+    expect((await boxesOf('keep')).boxes).toEqual(kept.boxes);
+    const dropped = await boxesOf('drop');
+    // Unknown (-1) is not a group: kept.
+    expect(dropped.boxes).toEqual({ 'a.jpg': [['Car', false]], 'b.jpg': [['Person', undefined]], 'c.jpg': [] });
+    expect(dropped.notes).toEqual([
+      { code: 'crowd-dropped', message: '3 IsGroupOf boxes were left out (--crowd drop): each covers a group of objects, as a COCO crowd region does' },
+    ]);
+  });
+
   it('takes --classes with a header row, refuses ids it does not list, and reports row problems by line', async () => {
     const dir = await makeTree({
       'boxes.csv': [

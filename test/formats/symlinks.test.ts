@@ -7,7 +7,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCoco, readCsv, readVoc, readYolo } from 'tfrecord-od/formats';
+import { readCoco, readCsv, readLabelMe, readOpenImages, readVertex, readVoc, readYolo } from 'tfrecord-od/formats';
 import { collectImport } from '../../src/formats/common.js';
 import { IMG, makeTree } from './helpers.js';
 
@@ -76,6 +76,72 @@ describe('symlinks out of the images folder', () => {
     const a = r.items.find((i) => i.id === 'a.jpg')!;
     expect(a.objects).toHaveLength(1);
     expect(r.errors.filter((e) => e.itemId === 'outside.jpg').map((e) => e.code)).toEqual(['image-outside-root']);
+  });
+});
+
+describe('symlinks out of the folders of the newer importers', () => {
+  it('Vertex AI: a --path-map folder bounds its gs:// images as the images root bounds local paths', async () => {
+    const dir = await linkedTree();
+    const jsonl = path.join(dir, 'import.jsonl');
+    const box = { displayName: 'cat', xMin: 0.1, yMin: 0.1, xMax: 0.5, yMax: 0.5 };
+    const lines = NAMES.map((n) => JSON.stringify({ imageGcsUri: `gs://bucket/data/${n}`, boundingBoxAnnotations: [box] }));
+    // A local path (no gs://) is bounded by the images root: the same link is refused there too.
+    lines.push(JSON.stringify({ imageGcsUri: 'outside.jpg', boundingBoxAnnotations: [box] }));
+    await writeFile(jsonl, lines.join('\n') + '\n');
+    const options = { annotations: jsonl, images: path.join(dir, 'images'), pathMap: { 'gs://bucket/data': path.join(dir, 'images') } };
+    const r = await collectImport(await readVertex(options));
+    expect(verdicts(r)).toEqual({
+      'gs://bucket/data/a.jpg': 'ok',
+      'gs://bucket/data/inside.jpg': 'ok',
+      'gs://bucket/data/outside.jpg': 'image-outside-root',
+      'gs://bucket/data/sub/b.jpg': 'image-outside-root',
+      'outside.jpg': 'image-outside-root',
+    });
+    expect(r.errors.find((e) => e.itemId === 'gs://bucket/data/outside.jpg')!.reason).toMatch(
+      /leads through a symlink to .*secret\.jpg, outside .*images; not read \(pass --allow-symlinks-outside-images/,
+    );
+    expect((await collectImport(await readVertex({ ...options, allowSymlinksOutside: true }))).errors).toEqual([]);
+  });
+
+  it('LabelMe: an imagePath through a symlink out of the images root is refused, not swapped for the embedded copy', async () => {
+    const dir = await linkedTree();
+    const images = path.join(dir, 'images');
+    const rect = {
+      label: 'cat',
+      shape_type: 'rectangle',
+      points: [
+        [1, 1],
+        [5, 5],
+      ],
+    };
+    // The JSON files beside the images, one per image; imagePath is relative to the JSON.
+    for (const n of NAMES) await writeFile(path.join(images, `${n.replace('/', '_')}.json`), JSON.stringify({ imagePath: n, imageData: null, shapes: [rect] }));
+    // An embedded copy beside a link out of the root: the link is still refused.
+    await writeFile(path.join(images, 'emb.json'), JSON.stringify({ imagePath: 'outside.jpg', imageData: Buffer.from(IMG).toString('base64'), shapes: [] }));
+    const options = { annotations: images, images };
+    const r = await collectImport(await readLabelMe(options));
+    expect(verdicts(r)).toEqual(EXPECTED);
+    expect(
+      r.errors
+        .filter((e) => e.code === 'image-outside-root')
+        .map((e) => path.basename(e.source.file))
+        .sort(),
+    ).toEqual(['emb.json', 'outside.jpg.json', 'sub_b.jpg.json']);
+    expect(r.errors[0]!.reason).toMatch(/leads through a symlink to .*, outside .*images; not read \(pass --allow-symlinks-outside-images/);
+    const allowed = await collectImport(await readLabelMe({ ...options, allowSymlinksOutside: true }));
+    expect(allowed.errors.filter((e) => e.code === 'image-outside-root')).toEqual([]);
+    // Allowed, both emb.json and (later, in name order) outside.jpg.json describe outside.jpg.
+    expect(allowed.items.map((i) => i.id).sort()).toEqual([...NAMES].sort());
+    expect(allowed.errors.map((e) => [path.basename(e.source.file), e.code])).toEqual([['outside.jpg.json', 'duplicate-item']]);
+  });
+
+  it('Open Images: <ImageID>.jpg through a symlink out of the images folder is refused', async () => {
+    const dir = await linkedTree();
+    const csv = path.join(dir, 'boxes.csv');
+    const header = 'ImageID,Source,LabelName,Confidence,XMin,XMax,YMin,YMax,IsOccluded,IsTruncated,IsGroupOf,IsDepiction,IsInside';
+    await writeFile(csv, [header, ...['a', 'inside', 'outside'].map((id) => `${id},x,/m/cat,1,0.1,0.5,0.1,0.5,0,0,0,0,0`)].join('\n') + '\n');
+    const r = await collectImport(await readOpenImages({ annotations: csv, images: path.join(dir, 'images') }));
+    expect(verdicts(r)).toEqual({ 'a.jpg': 'ok', 'inside.jpg': 'ok', 'outside.jpg': 'image-outside-root' });
   });
 });
 

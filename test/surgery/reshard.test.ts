@@ -54,7 +54,7 @@ describe('reshardDataset', () => {
     );
     records.forEach((h, i) => expect(shards[i % 5]![Math.floor(i / 5)]).toBe(h));
     expect(await readFile(path.join(out, 'label_map.pbtxt'), 'utf8')).toBe(await readFile(path.join(input, 'label_map.pbtxt'), 'utf8'));
-    expect((await readdir(out)).sort()).toEqual([...(await shardFiles(out)), 'label_map.pbtxt'].sort());
+    expect((await readdir(out)).sort()).toEqual([...(await shardFiles(out)), 'label_map.pbtxt', 'manifest.json'].sort());
   });
 
   it('--shard-size keeps the order across shards; gzip on and off again gives the same records', async () => {

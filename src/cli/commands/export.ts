@@ -1,8 +1,9 @@
 /**
- * `tfrecord-od export PATH... --to coco|voc|yolo|csv --out DIR
- *   [--label-map FILE] [--overwrite] [--json] [--compression auto|none|gzip|zlib]`
+ * `tfrecord-od export PATH... --to coco|voc|yolo|csv|vertex --out DIR
+ *   [--uri-prefix gs://BUCKET/PATH] [--label-map FILE] [--overwrite] [--json]
+ *   [--compression auto|none|gzip|zlib]`
  *
- * Writes the records of TFRecord files as a COCO, VOC, YOLO or CSV dataset
+ * Writes the records of TFRecord files as a COCO, VOC, YOLO, CSV or Vertex AI dataset
  * (see export/export.ts). A directory stands for the `*.tfrecord*` files in
  * it. The report goes to stdout on success, to stderr on failure; exit 1
  * when nothing could be published, 2 for usage mistakes.
@@ -25,6 +26,7 @@ export async function run({ values, positionals }: ParsedCommand<typeof EXPORT>,
     compression: values.compression,
     overwrite: values.overwrite,
     ...(values['label-map'] !== undefined ? { labelMap: at(values['label-map']) } : {}),
+    ...(values['uri-prefix'] !== undefined ? { uriPrefix: values['uri-prefix'] } : {}),
   };
   let report: ExportReport;
   try {

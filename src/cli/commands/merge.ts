@@ -1,6 +1,7 @@
 /**
  * `tfrecord-od merge DATASET... --out DIR [--shards N | --shard-size SIZE]
- *   [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib] [--json]`
+ *   [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib]
+ *   [--target ai-platform|od-api] [--json]`
  *
  * Several datasets into one, classes matched by name (see surgery/merge.ts).
  * Exit 1 when nothing was published, 2 for usage mistakes.

@@ -1,7 +1,8 @@
 /**
  * `tfrecord-od remap PATH... --out DIR [--rename OLD=NEW]... [--drop NAME]...
  *   [--label-map FILE] [--shards N | --shard-size SIZE] [--name PREFIX]
- *   [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib] [--json]`
+ *   [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib]
+ *   [--target ai-platform|od-api] [--json]`
  *
  * Renames, merges and drops classes and numbers the rest 1..N (see
  * surgery/remap.ts). Exit 1 when nothing was published, 2 for usage mistakes.

@@ -1,7 +1,7 @@
 /**
  * `tfrecord-od reshard PATH... --out DIR [--shards N | --shard-size SIZE]
  *   [--name PREFIX] [--compression none|gzip|zlib] [--input-compression auto|none|gzip|zlib]
- *   [--label-map FILE] [--json]`
+ *   [--label-map FILE] [--target ai-platform|od-api] [--json]`
  *
  * The same records, byte for byte and in order, in new shards (see
  * surgery/reshard.ts). Exit 1 when nothing was published, 2 for usage mistakes.

@@ -1,7 +1,8 @@
 /**
  * `tfrecord-od split PATH... --out DIR --split train=0.8,val=0.2 [--seed N]
  *   [--shards N | --shard-size SIZE] [--name PREFIX] [--compression none|gzip|zlib]
- *   [--input-compression auto|none|gzip|zlib] [--label-map FILE] [--json]`
+ *   [--input-compression auto|none|gzip|zlib] [--label-map FILE]
+ *   [--target ai-platform|od-api] [--json]`
  *
  * One shard set per split, each record sent where its image's hash sends it
  * (see surgery/split.ts). Exit 1 when nothing was published, 2 for usage mistakes.

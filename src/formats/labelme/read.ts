@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, finishItem } from '../common.js';
-import { isDirectory, isFile, resolveImagePath, walkFiles, type ResolvedImage } from '../paths.js';
+import { imageFileProblem, isDirectory, isFile, resolveImagePath, walkFiles, type ResolvedImage } from '../paths.js';
 import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATION_EXT, AREA_SHAPES, DEFAULT_SHAPE, IMAGE_DATA_KEY, NO_AREA_SHAPES } from './format.js';
 
@@ -16,6 +16,10 @@ import { ANNOTATION_EXT, AREA_SHAPES, DEFAULT_SHAPE, IMAGE_DATA_KEY, NO_AREA_SHA
  *   with JSON files in `labels/` and images in `images/`
  *   (`"imagePath": "../images/a.jpg"`), give the folder holding both.
  * - `classes`: declared list; other labels are `unknown-class`.
+ * - `allowSymlinksOutside`: an `imagePath` that reaches its image through a
+ *   symlink leading out of the images root is refused unless this is set
+ *   (the embedded copy is not used instead: the file named is what the
+ *   annotation means, and the refusal says how to allow it).
  * - `empty`. `crowd`, `imageSet` are ignored.
  *
  * Rectangles are boxes; polygons, circles and masks become their bounding
@@ -23,7 +27,7 @@ import { ANNOTATION_EXT, AREA_SHAPES, DEFAULT_SHAPE, IMAGE_DATA_KEY, NO_AREA_SHA
  * counting them. When the image file is missing but the JSON embeds it
  * (`imageData`), the embedded bytes are used (`SourceItem.embedded`).
  */
-export type LabelMeReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty'>;
+export type LabelMeReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty' | 'allowSymlinksOutside'>;
 
 type ShapeCounts = Map<string, number>;
 
@@ -61,7 +65,7 @@ export async function readLabelMe(options: LabelMeReadOptions): Promise<ImportRe
         yield { ok: false, error: { source: { file }, code: 'malformed-annotation', reason: `cannot read: ${describeFsError(cause)}` } };
         continue;
       }
-      const ctx = { file, imagesRoot, annotationsDir, declared: declaredSet, seen, asBox, ignored };
+      const ctx = { file, imagesRoot, annotationsDir, declared: declaredSet, seen, asBox, ignored, allowOutside: options.allowSymlinksOutside ?? false };
       for (const entry of await readOne(ctx, text)) {
         if (entry.ok && entry.item.objects.length === 0 && options.empty === 'drop') continue;
         yield entry;
@@ -93,6 +97,8 @@ interface ReadContext {
   seen: Map<string, string>;
   asBox: ShapeCounts;
   ignored: ShapeCounts;
+  /** ImportOptions.allowSymlinksOutside. */
+  allowOutside: boolean;
 }
 
 const ABSOLUTE = /^(?:[a-zA-Z]:|[\\/])/;
@@ -127,7 +133,13 @@ async function readOne(ctx: ReadContext, text: string): Promise<ImportEntry[]> {
       resolved = resolveImagePath(ctx.imagesRoot, [...fromRoot, ...written.split(/[\\/]/)].join('/'));
     }
   }
-  const exists = resolved?.ok === true && (await isFile(resolved.imagePath));
+  // The image file as the other importers judge it: a symlink out of the
+  // root is refused outright; a missing file may be stood in for by imageData.
+  const unusable = resolved?.ok === true ? imageFileProblem(ctx.imagesRoot, resolved.imagePath, ctx.allowOutside) : undefined;
+  if (resolved?.ok === true && unusable?.code === 'image-outside-root') {
+    return [{ ok: false, error: { source, itemId: resolved.id, code: unusable.code, reason: unusable.reason } }];
+  }
+  const exists = resolved?.ok === true && unusable === undefined;
   let item: SourceItem;
   const errors: ItemError[] = [];
   if (exists || !embedded) {

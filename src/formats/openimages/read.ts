@@ -4,7 +4,7 @@ import { AnnotationError, describeFsError, TfrecordError } from '../../errors.js
 import { invertedBoxReason, parseDecimal } from '../common.js';
 import { openCsv } from '../csv/open.js';
 import { type CsvRecord, parseCsvText } from '../csv/parse.js';
-import { isFile, resolveImagePath } from '../paths.js';
+import { imageFileProblem, isFile, resolveImagePath } from '../paths.js';
 import { type BoxFlags, GroupedRows } from '../rows.js';
 import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError } from '../types.js';
 import { COLUMN, DESCRIPTION_FILES, DESCRIPTION_HEADER, FLAG_UNKNOWN, IMAGE_EXT, REQUIRED_COLUMNS } from './format.js';
@@ -18,14 +18,16 @@ import { COLUMN, DESCRIPTION_FILES, DESCRIPTION_HEADER, FLAG_UNKNOWN, IMAGE_EXT,
  *   without any, the classes keep their ids (`/m/0k4j`) and a note says so.
  *   Its order is the declared class order, so labels follow it. A LabelName
  *   it does not list is an `unknown-class` error.
- * - `empty`. `crowd`, `imageSet` are ignored.
+ * - `crowd`: 'drop' leaves out `IsGroupOf` boxes (a box around a group of
+ *   objects, as a COCO crowd region is), with a note counting them.
+ * - `empty`. `imageSet` is ignored.
  *
  * `IsGroupOf` is kept as the box's `groupOf` and `IsTruncated` as
  * `truncated` (-1, unknown, leaves them unset). `Source`, `Confidence`,
  * `IsOccluded`, `IsDepiction` and `IsInside` have no tf.Example key in the OD
  * API's schema and are not kept.
  */
-export type OpenImagesReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty'>;
+export type OpenImagesReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'crowd' | 'empty' | 'allowSymlinksOutside'>;
 
 export async function readOpenImages(options: OpenImagesReadOptions): Promise<ImportResult> {
   const file = path.resolve(options.annotations);
@@ -58,6 +60,7 @@ export async function readOpenImages(options: OpenImagesReadOptions): Promise<Im
 
   async function* entries(): AsyncGenerator<ImportEntry> {
     const rows = new GroupedRows(file);
+    let groupsDropped = 0;
     try {
       for (let next = await records.next(); !next.done; next = await records.next()) addRow(next.value);
     } catch (cause) {
@@ -95,10 +98,25 @@ export async function readOpenImages(options: OpenImagesReadOptions): Promise<Im
         if (t !== '0' && t !== '1') return err('malformed-annotation', `${name} must be 0, 1 or -1, got ${JSON.stringify(t)}`);
         flags[key] = t === '1';
       }
+      if (flags.groupOf && options.crowd === 'drop') {
+        groupsDropped++;
+        return;
+      }
       rows.box(g, rec.line, className, xmin, ymin, xmax, ymax, flags);
     }
 
-    yield* rows.entries((image) => resolveImagePath(imagesRoot, image.key + IMAGE_EXT), 'normalized', options.empty);
+    if (groupsDropped > 0) {
+      notes.push({
+        code: 'crowd-dropped',
+        message: `${groupsDropped} IsGroupOf box${groupsDropped === 1 ? ' was' : 'es were'} left out (--crowd drop): each covers a group of objects, as a COCO crowd region does`,
+      });
+    }
+    yield* rows.entries(
+      (image) => resolveImagePath(imagesRoot, image.key + IMAGE_EXT),
+      'normalized',
+      options.empty,
+      (p) => imageFileProblem(imagesRoot, p, options.allowSymlinksOutside),
+    );
   }
 
   const classOrder = names ? [...new Set(names.values())] : undefined;

@@ -6,7 +6,7 @@ import { loadClassList } from '../classes.js';
 import { checkClass, invertedBoxReason, parseDecimal } from '../common.js';
 import { type CsvRecord, parseCsvStream } from '../csv/parse.js';
 import { readHead } from '../head.js';
-import { isFile, resolveImagePath, type ResolvedImage } from '../paths.js';
+import { imageFileProblem, isFile, resolveImagePath, type ResolvedImage } from '../paths.js';
 import { GroupedRows, type RowImage } from '../rows.js';
 import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError } from '../types.js';
 import { CSV_COORDINATE_FIELDS, GCS_SCHEME, ML_USE_KEY, ML_USE_SPLITS, VERTEX_SPLITS } from './format.js';
@@ -21,6 +21,9 @@ import { mapUri, sortPathMap, unmappedMessage } from './path-map.js';
  * - `images`: the root for image paths that are not `gs://` URIs (default:
  *   the file's directory), so a file written for local images works too.
  * - `classes`: declared list; other names are `unknown-class`.
+ * - `allowSymlinksOutside`: an image reached through a symlink that leads
+ *   out of its folder (the `--path-map` folder of a `gs://` image, else the
+ *   images root) is refused unless this is set, as in the other importers.
  * - `empty`. `crowd`, `imageSet` are ignored.
  *
  * An item's id is its URI as written. Its `split` is the file's ml_use as
@@ -29,7 +32,7 @@ import { mapUri, sortPathMap, unmappedMessage } from './path-map.js';
  * does (VERTEX_SPLITS). A `gs://` URI listed on several lines is one image
  * with all their boxes, as Vertex AI merges them.
  */
-export type VertexReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty' | 'pathMap'>;
+export type VertexReadOptions = Pick<ImportOptions, 'annotations' | 'images' | 'classes' | 'empty' | 'pathMap' | 'allowSymlinksOutside'>;
 
 type ErrorCode = ItemError['code'];
 
@@ -194,7 +197,9 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
     if (unmapped.length > 0) throw new AnnotationError('bad-argument', unmappedMessage(unmapped, mappings), { file });
     result.expectedItems = rows.images.length;
     notes.push(splitNote(rows.images));
-    yield* rows.entries(resolve, 'normalized', options.empty);
+    // A mapped folder bounds its images as the images root bounds the others.
+    const rootOf = (image: RowImage) => (image.key.startsWith(GCS_SCHEME) ? mapUri(image.key, mappings)!.mapping.dir : imagesRoot);
+    yield* rows.entries(resolve, 'normalized', options.empty, (p, image) => imageFileProblem(path.resolve(rootOf(image)), p, options.allowSymlinksOutside));
   }
 
   const result: ImportResult = { ...(declared ? { classOrder: declared } : {}), notes, entries: entries() };

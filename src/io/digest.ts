@@ -1,0 +1,42 @@
+/**
+ * A file's digests as a publisher records them and a checker compares them:
+ * SHA-256 for the manifest, the plain CRC32C Cloud Storage reports for an
+ * object, and the size. One running hasher fed the file's bytes in order,
+ * shared by the writer (bytes as they go out), convert's read-back of
+ * compressed shards and validate's check of a manifest's shards, so the
+ * three cannot come to disagree about what a digest is.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { crc32cFast } from './native-crc.js';
+
+/** What a publisher needs to know of a file's bytes: a manifest's SHA-256, Cloud Storage's CRC32C, the size. */
+export interface FileDigest {
+  /** Hex. */
+  sha256: string;
+  /** Plain (unmasked) CRC32C of the file, as Cloud Storage computes it for an object. */
+  crc32c: number;
+  bytes: number;
+}
+
+export class FileHasher {
+  private readonly sha256: Hash = createHash('sha256');
+  private crc32c = 0;
+  private size = 0;
+
+  /** The next bytes of the file. */
+  update(chunk: Uint8Array): void {
+    this.sha256.update(chunk);
+    this.crc32c = crc32cFast(chunk, this.crc32c);
+    this.size += chunk.length;
+  }
+
+  /** Bytes seen so far. */
+  get bytes(): number {
+    return this.size;
+  }
+
+  /** The digests of every byte given; the hasher is spent afterwards. */
+  digest(): FileDigest {
+    return { sha256: this.sha256.digest('hex'), crc32c: this.crc32c, bytes: this.size };
+  }
+}

@@ -36,7 +36,7 @@
  * | `no-records`               | error           | the dataset holds no record at all |
  * | `unlisted-shard`           | error           | a folder with a manifest holds shard files the manifest does not list (left by an earlier run, or an interrupted one) |
  * | `missing-shard`            | error           | a shard the manifest lists is not there |
- * | `shard-mismatch`           | error           | a shard's size, SHA-256 or CRC32C differs from the manifest's: changed or cut after it was written |
+ * | `shard-mismatch`           | error           | a shard's size or CRC32C differs from the manifest's: changed or cut after it was written |
  *
  * Whose rule each code enforces is in FINDING_RULES, so a report can tell
  * TensorFlow's parser apart from the built-in algorithm's 1..N labels.

@@ -138,7 +138,7 @@ describe('reshard publishes a manifest', () => {
     const v = await validateDataset([out]);
     expect(v.valid).toBe(false);
     expect(v.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.file])).toEqual([['shard-mismatch', victim]]);
-    expect(v.findings[0]!.message).toMatch(/the file's CRC32C .* differ from the manifest's/);
+    expect(v.findings[0]!.message).toMatch(/the file's CRC32C .* differs from the manifest's/);
   });
 
   it('a plain flipped byte: validate names the shard by its CRC and by its digests', async () => {

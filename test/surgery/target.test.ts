@@ -156,6 +156,17 @@ describe('the --target option', () => {
     }
   });
 
+  it('remap with no rule only renumbers: the gapped od-api dataset becomes 1..N and passes under ai-platform', async () => {
+    const cwd = path.dirname(gapped);
+    const r = await runCli(['remap', 'gapped', '--out', 'renumbered', '--target', 'ai-platform'], cwd);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = path.join(cwd, 'renumbered');
+    expect(Object.fromEntries(await labelsOf(out))).toEqual({ circle: 1, square: 2, triangle: 3 });
+    const v = await validateDataset([out]);
+    expect(v.valid).toBe(true);
+  });
+
   it('remap and merge take it; an unknown target is a usage error; --help shows it on all four', async () => {
     const cwd = path.dirname(gapped);
     const remap = await runCli(['remap', 'gapped', '--out', 'remap-ai', '--rename', 'square=box', '--target', 'ai-platform', '--json'], cwd);

@@ -23,7 +23,8 @@ export async function run({ values, positionals }: ParsedCommand<typeof REMAP>, 
     if (rename.has(from)) throw new UsageError(`class '${from}' is renamed twice`);
     rename.set(from, rule.slice(at + 1));
   }
-  if (rename.size === 0 && values.drop.length === 0) throw new UsageError('give at least one --rename OLD=NEW or --drop NAME');
+  // Neither rule: the classes are only renumbered 1..N, which is what a
+  // gapped od-api dataset needs before Google's built-in training takes it.
   const options: RemapOptions = { ...rewriteOptions(values, io.cwd), rename, drop: values.drop };
   return runRewrite(
     values,

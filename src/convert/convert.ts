@@ -39,10 +39,8 @@ import { manifestOptions } from './publish.js';
 import { countItems, emptyReport, type ConvertReport, type RunNote } from './report.js';
 import { type PlannedRun, runTask } from './run-task.js';
 import { scanAnnotations } from './scan.js';
-import { finalizeDataset, type FinalizeOptions } from './finalize.js';
 
 export { DEFAULT_SHARD_SIZE, type ConvertOptions, type ConvertProgress } from './options.js';
-export { finalizeDataset, type FinalizeOptions };
 export type { BoxReport, ClassReport, ConvertReport, ConvertWarning, ItemProblem, RunNote, ShardReport, SplitReport } from './report.js';
 
 /**

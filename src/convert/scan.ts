@@ -20,8 +20,6 @@ import { toProblem, type ConvertReport, type ItemProblem } from './report.js';
 export interface AnnotationScan {
   /** Classes in the order they were first used. */
   usedInOrder: string[];
-  /** Items with a class outside the user's label map. */
-  excluded: Set<string>;
   /** Items the importer accepted. */
   scanned: number;
   /** Where each accepted item goes, by its position among them. */
@@ -60,7 +58,6 @@ export async function scanAnnotations(
   });
   const usedInOrder: string[] = [];
   const used = new Set<string>();
-  const excluded = new Set<string>();
   let scanned = 0;
   // Items are kept between the passes only for a source known to be small:
   // keeping them even for a while would make V8 allocate every later item
@@ -93,9 +90,8 @@ export async function scanAnnotations(
       if (cached.length < cacheLimit) cached.push(item);
       else cached = undefined;
     }
-    const known = noteClasses(item, userLabelMap, used, usedInOrder, report);
-    if (!known) excluded.add(item.id);
-    planner.add(item, !known);
+    // An item with a class outside the user's label map gets no place in the plan.
+    planner.add(item, !noteClasses(item, userLabelMap, used, usedInOrder, report));
     if (scanned % 1000 === 0) progress({ phase: 'scan', done: scanned, total: 0, bytes: 0 });
   }
   // Declared names get the same trimming as the boxes' names, so the declared order still finds them.
@@ -103,7 +99,7 @@ export async function scanAnnotations(
   // Complete now that every entry has been read (see ImportResult.notes).
   const notes = [...(scan.notes ?? [])];
   const plan = planner.finish();
-  return { usedInOrder, excluded, scanned, plan, cached, refused, notes, ...(classOrder ? { classOrder } : {}) };
+  return { usedInOrder, scanned, plan, cached, refused, notes, ...(classOrder ? { classOrder } : {}) };
 }
 
 /**

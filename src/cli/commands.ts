@@ -141,7 +141,12 @@ export const CONVERT = {
       defaultText: CONVERT_DEFAULTS.name,
     },
     { name: 'shards', type: 'int', min: 1, help: 'this many shards per split (records dealt round-robin), instead of --shard-size' },
-    { name: 'shard-size', type: 'size', default: CONVERT_DEFAULTS.shardSize, help: 'start a new shard before one passes SIZE uncompressed (200MB, 1GiB)' },
+    {
+      name: 'shard-size',
+      type: 'size',
+      default: CONVERT_DEFAULTS.shardSize,
+      help: "start a new shard before one would pass SIZE uncompressed (200MB, 1GiB); planned from the image files' sizes before any image is read, so shards come out near SIZE",
+    },
     {
       name: 'compression',
       type: 'choice',
@@ -211,7 +216,7 @@ export const CONVERT = {
       min: 0,
       placeholder: 'I',
       help: `run as task I (from 0) of a batch job writing one dataset: convert only this task's share of the planned shards and leave a part manifest for \`finalize\`. A flag given wins over the environment`,
-      defaultText: TASK_INDEX_VARIABLES.join(', or '),
+      defaultText: `${TASK_INDEX_VARIABLES.slice(0, -1).join(', ')} or ${TASK_INDEX_VARIABLES.at(-1)}, when set`,
     },
     {
       name: 'task-count',
@@ -219,7 +224,7 @@ export const CONVERT = {
       min: 1,
       placeholder: 'N',
       help: "how many tasks share the work (a Kubernetes Job's completions, an AWS Batch array size); a count of 1 read from the environment alone means a plain run",
-      defaultText: TASK_COUNT_VARIABLE,
+      defaultText: `${TASK_COUNT_VARIABLE}, when set`,
     },
     { name: 'quiet', type: 'boolean', help: 'no progress bar' },
     { ...json, help: 'print the whole report as JSON on stdout' },

@@ -203,10 +203,35 @@ async function readPart(file: string): Promise<PartManifest> {
   if (!wellFormed) throw new TfrecordError('io', 'not a part manifest of tfrecord-od convert; remove it, or run this task again', { file });
   if (p.layout !== PART_LAYOUT)
     throw new TfrecordError('io', `part manifest layout ${String(p.layout)} is not one this tool writes; run the tasks again with this version`, { file });
+  const wrong = shapeProblem(p as PartManifest);
+  if (wrong) throw new TfrecordError('io', `not a part manifest of tfrecord-od convert (${wrong}); remove it, or run this task again`, { file });
   // The plan must be what its fingerprint says: a part edited by hand, or cut short, is not trusted.
   if (planFingerprint(p.plan!) !== p.fingerprint)
     throw new TfrecordError('io', 'the part manifest does not match its own fingerprint; run this task again', { file });
   return p as PartManifest;
+}
+
+/** A shard file name and nothing else: finalize removes and rewrites files by these names, so none may lead out of the folder. */
+const SHARD_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*-\d{5}-of-\d{5}\.tfrecord(?:\.gz|\.zz)?$/;
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+
+/** What is wrong with what finalize acts on in a part (file names, shard numbers, lists), if anything. */
+function shapeProblem(p: PartManifest): string | undefined {
+  const { plan, result, range } = p;
+  if (!Array.isArray(plan.splits) || plan.splits.some((s) => typeof s?.prefix !== 'string' || /[/\\]/.test(s.prefix))) return 'bad set prefixes';
+  for (const sh of plan.shards) {
+    if (typeof sh?.name !== 'string' || !SHARD_NAME.test(sh.name) || !isCount(sh.split) || sh.split >= plan.splits.length || !isCount(sh.images)) {
+      return `bad planned shard ${JSON.stringify(sh?.name)}`;
+    }
+  }
+  if (!isCount(range?.start) || !isCount(range.end) || range.end < range.start || range.end > plan.shards.length) return 'bad shard range';
+  for (const sh of result.shards) {
+    if (!isCount(sh?.slot) || sh.slot < range.start || sh.slot >= range.end || !isCount(sh.bytes) || !Array.isArray(sh.labels)) return 'bad shard entry';
+  }
+  const lists = [result.errors, result.clipped, result.dropped, result.warnings, result.withoutLabelFile, result.findings, result.splits];
+  if (lists.some((l) => !Array.isArray(l)) || result.splits.length !== plan.splits.length) return 'bad result lists';
+  return undefined;
 }
 
 /** The parts in task order, or a refusal naming what is missing or foreign. */

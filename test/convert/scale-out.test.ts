@@ -164,6 +164,14 @@ describe('tasks and finalize', () => {
     await writeFile(shard, bytes.subarray(0, bytes.length - 1));
     await expect(finalizeDataset(good, { check: 'size' })).rejects.toThrow(/val-00001-of-00002\.tfrecord: \d+ bytes, but its task wrote \d+/);
     await writeFile(shard, bytes);
+    // A part whose shard names lead out of the folder is not acted on (finalize removes and rewrites shards by name).
+    const partFile = path.join(good, '.tfrecord-od-parts', 'task-00001-of-00002.json');
+    const text = await readFile(partFile, 'utf8');
+    const part = JSON.parse(text);
+    part.plan.shards[0].name = '../train-00000-of-00002.tfrecord';
+    await writeFile(partFile, JSON.stringify(part));
+    await expect(finalizeDataset(good)).rejects.toThrow(/task-00001-of-00002\.json: not a part manifest of tfrecord-od convert \(bad planned shard/);
+    await writeFile(partFile, text);
     expect((await finalizeDataset(good, { check: 'size' })).ok).toBe(true);
   });
 

@@ -12,6 +12,7 @@
 import { CONVERT_DEFAULTS } from '../convert/options.js';
 import { parseSplits } from '../convert/split-spec.js';
 import { TARGETS } from '../dataset/manifest.js';
+import { TASK_COUNT_VARIABLE, TASK_INDEX_VARIABLES } from '../dataset/task.js';
 import { mappingIsByIndex, parseColumnMapping } from '../formats/csv/mapping.js';
 import { FORMAT_NAMES } from '../formats/names.js';
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/defaults.js';
@@ -154,7 +155,12 @@ export const CONVERT = {
       defaultText: CONVERT_DEFAULTS.name,
     },
     { name: 'shards', type: 'int', min: 1, help: 'this many shards per split (records dealt round-robin), instead of --shard-size' },
-    { name: 'shard-size', type: 'size', default: CONVERT_DEFAULTS.shardSize, help: 'start a new shard before one passes SIZE uncompressed (200MB, 1GiB)' },
+    {
+      name: 'shard-size',
+      type: 'size',
+      default: CONVERT_DEFAULTS.shardSize,
+      help: "start a new shard before one would pass SIZE uncompressed (200MB, 1GiB); planned from the image files' sizes before any image is read, so shards come out near SIZE",
+    },
     {
       name: 'compression',
       type: 'choice',
@@ -224,6 +230,22 @@ export const CONVERT = {
       type: 'boolean',
       help: 'read images (and YOLO labels) reached through symlinks that lead outside their folder; by default such images are item errors and never read',
     },
+    {
+      name: 'task-index',
+      type: 'int',
+      min: 0,
+      placeholder: 'I',
+      help: `run as task I (from 0) of a batch job writing one dataset: convert only this task's share of the planned shards and leave a part manifest for \`finalize\`. A flag given wins over the environment`,
+      defaultText: `${TASK_INDEX_VARIABLES.slice(0, -1).join(', ')} or ${TASK_INDEX_VARIABLES.at(-1)}, when set`,
+    },
+    {
+      name: 'task-count',
+      type: 'int',
+      min: 1,
+      placeholder: 'N',
+      help: "how many tasks share the work (a Kubernetes Job's completions, an AWS Batch array size); a count of 1 read from the environment alone means a plain run",
+      defaultText: `${TASK_COUNT_VARIABLE}, when set`,
+    },
     { name: 'quiet', type: 'boolean', help: 'no progress bar' },
     { ...json, help: 'print the whole report as JSON on stdout' },
   ],
@@ -238,6 +260,31 @@ export const CONVERT = {
       '--from yolo --annotations dataset/labels --classes dataset/data.yaml --out out/ --shards 10 --compression gzip',
       'YOLO labels with their class names, in 10 gzip-compressed shards:',
     ],
+  ],
+} as const satisfies CommandSpec;
+
+export const FINALIZE = {
+  name: 'finalize',
+  summary: 'finish a dataset converted by the tasks of a batch job: label map and manifest',
+  description:
+    'Reads the part manifests the tasks of `convert --task-index I --task-count N` left in OUT, checks that every task finished and that every shard is there with the size and SHA-256 its task recorded, ' +
+    'then writes label_map.pbtxt and manifest.json as a one-machine convert of the same inputs and options would (renumbering labels when a class lost all its boxes to skipped items), and removes the parts. ' +
+    'Refuses, naming them, while tasks are missing or when parts of different runs are mixed; changes nothing then. A run whose items fail under --on-error fail is reported, and the shards its tasks published are removed.',
+  positionals: {
+    placeholder: 'OUT',
+    help: 'the output folder the tasks wrote into',
+    min: 1,
+    max: 1,
+    missing: 'give the output folder (the --out of the convert tasks)',
+    kind: 'path',
+  },
+  options: [
+    { name: 'quick', type: 'boolean', help: "check the shards' sizes only, without reading them to compare their SHA-256" },
+    { ...json, help: 'print the whole report as JSON on stdout' },
+  ],
+  examples: [
+    ['/data/out/', 'After every task of the job has finished:'],
+    ['/data/out/ --quick', 'The same, trusting the shards whose sizes match (no read of hundreds of gigabytes):'],
   ],
 } as const satisfies CommandSpec;
 
@@ -709,6 +756,7 @@ const entry = <S extends CommandSpec>(spec: S, load: () => Promise<CommandModule
 /** In the order `tfrecord-od --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
   entry(CONVERT, () => import('./commands/convert.js')),
+  entry(FINALIZE, () => import('./commands/finalize.js')),
   entry(INSPECT, () => import('./commands/inspect.js')),
   entry(VALIDATE, () => import('./commands/validate.js')),
   entry(STATS, () => import('./commands/stats.js')),

@@ -8,6 +8,8 @@ export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   cwd: string;
+  /** Environment variables the commands read (the task of a batch job); process.env when absent. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A usage mistake: the CLI prints the message and the command's help, exit 2. */

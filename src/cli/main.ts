@@ -104,6 +104,6 @@ if (isEntryPoint()) {
       throw err;
     });
   }
-  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() });
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env });
   process.exitCode = code;
 }

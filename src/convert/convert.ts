@@ -3,11 +3,19 @@
  * threads) → DetectionExample → tf.Example → sharded TFRecord files, then a
  * read-back validation before anything is published under a final name.
  *
- * Two passes over the annotations (never over the images): the first
- * (scan.ts) collects the classes in use and every annotation error; the
- * second (convert-items.ts) streams items through the image pool into the
- * shard writers (sink.ts). Then labels are renumbered if a class lost all its
- * boxes (renumber.ts), the shards are verified, and published (publish.ts).
+ * Three steps, the same for one machine and for the tasks of a batch job:
+ *
+ *   1. plan (every task alike): pass 1 over the annotations (scan.ts) finds
+ *      the classes in use, every annotation error, and where every item
+ *      goes, split and shard (plan.ts);
+ *   2. run (run-task.ts): pass 2 streams the items of a range of the planned
+ *      shards (all of them on one machine) through the image pool into the
+ *      shard writers (sink.ts), reads the shards back and publishes them;
+ *      what happened goes into a part manifest (part.ts);
+ *   3. finalize (finalize.ts): the parts of every task make the dataset:
+ *      run-wide checks, label renumbering (renumber.ts), label_map.pbtxt and
+ *      manifest.json. One machine hands its one part over in memory; the
+ *      tasks of a job write theirs, and `tfrecord-od finalize` reads them.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -19,19 +27,18 @@ import { plural } from '../words.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import { createWorkerPool, workerScript, type WorkerPool } from '../pool/workers.js';
-import type { RecordCheckOptions } from '../validate/record-check.js';
-import { convertItems } from './convert-items.js';
 import { createJobRunner, type ConvertJob } from './item-job.js';
 import { ClassNameCheck } from './class-names.js';
 import { lockOutput } from './lock.js';
 import { CoordinateScaleCheck } from './coords-check.js';
+import { finalizeParts } from './finalize.js';
 import { assignLabels, gapRefusal, reconcileLabelMaps } from './labels.js';
 import { CONVERT_DEFAULTS, resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
-import { publishOutput } from './publish.js';
-import { renumberLabels } from './renumber.js';
-import { countItems, emptyReport, emptyTally, reportClasses, type ConvertReport, type RunNote } from './report.js';
+import { writePart, type PartManifest, type PartPlan } from './part.js';
+import { manifestOptions } from './publish.js';
+import { countItems, emptyReport, type ConvertReport, type RunNote } from './report.js';
+import { type PlannedRun, runTask } from './run-task.js';
 import { scanAnnotations } from './scan.js';
-import { ShardSink } from './sink.js';
 
 export { DEFAULT_SHARD_SIZE, type ConvertOptions, type ConvertProgress } from './options.js';
 export type { BoxReport, ClassReport, ConvertReport, ConvertWarning, ItemProblem, RunNote, ShardReport, SplitReport } from './report.js';
@@ -49,7 +56,12 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   const opts = resolveConvertOptions(options, spec.splits);
   const userLabelMap = typeof opts.labelMap === 'string' ? await readLabelMapFile(opts.labelMap) : opts.labelMap;
   await prepareOutput(opts.out);
-  const unlock = lockOutput(opts.out);
+  // The tasks of a job share the folder by design, each writing only its
+  // own shards (under names private to it until each is renamed, whole,
+  // into place) and its own part; finalize takes the lock. A lock here
+  // would also outlive a task killed on another machine, and a retry there
+  // could not tell that its holder is gone.
+  const unlock = opts.task ? () => undefined : lockOutput(opts.out);
   // A worker count given is started now, so the workers load their code
   // while this thread reads the annotations. Otherwise the count depends on
   // how many images pass 1 finds (CONVERT_DEFAULTS.workers), and a small
@@ -57,7 +69,11 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   let pool = opts.workers !== undefined ? startPool(opts, opts.workers) : undefined;
   const poolFor = (images: number) => (pool ??= startPool(opts, CONVERT_DEFAULTS.workers(images)));
   try {
-    return await runStages(opts, spec, userLabelMap, poolFor);
+    const run = await planRun(opts, spec, userLabelMap);
+    const part = await runTask(run, opts.task ?? { index: 0, count: 1 }, poolFor);
+    if (opts.task) return await finishTask(opts.out, part);
+    // One machine's shards were read back by this process a moment ago: their sizes are check enough.
+    return await finalizeParts(opts.out, [part], { check: 'size' });
   } finally {
     await pool?.close();
     unlock();
@@ -141,14 +157,13 @@ function runNotes(opts: ResolvedConvertOptions, dataset: DatasetContext): RunNot
   return notes;
 }
 
-async function runStages(
-  opts: ResolvedConvertOptions,
-  spec: FormatSpec,
-  userLabelMap: LabelMap | undefined,
-  poolFor: (images: number) => WorkerPool<ConvertJob, unknown>,
-): Promise<ConvertReport> {
+/**
+ * Step 1, the plan: what the output folder already holds, pass 1 over the
+ * annotations, and the label ids. Nothing here depends on which task runs
+ * it, so every task of a job plans alike.
+ */
+async function planRun(opts: ResolvedConvertOptions, spec: FormatSpec, userLabelMap: LabelMap | undefined): Promise<PlannedRun> {
   const report = emptyReport(opts.out);
-  report.target = opts.target;
   const dataset = await openDataset(opts, userLabelMap);
   report.notes.push(...runNotes(opts, dataset));
   const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };
@@ -157,66 +172,88 @@ async function runStages(
   const overridden = { code: 'assigned-splits' as const, message: "the file's own split assignment (Vertex AI ml_use) is replaced by --split" };
   report.notes.push(...scan.notes.map((n) => (n.code === 'assigned-splits' && !opts.itemSplits ? overridden : n)));
   for (const n of checks.classNames.notes()) report.notes.push({ code: n.code, message: n.message });
-  report.items.total = scan.scanned + countItems(scan.refused);
   const scaleProblem = checks.coordinates.verdict();
-  if (scaleProblem) {
-    report.failure = `${scaleProblem}; nothing was written`;
-    return report;
-  }
-  const labels = assignLabels(scan.usedInOrder, {
-    ...(scan.classOrder ? { classOrder: scan.classOrder } : {}),
-    ...(dataset.fixedMap ? { fixedMap: dataset.fixedMap } : {}),
-    userGiven: userLabelMap !== undefined,
-  });
-  report.labelOrder = labels.order;
-
-  // With errors already found under --on-error fail we still read every image,
-  // without writing, so the user gets the complete list of problems at once.
-  const failing = () => report.errors.length > 0 && opts.onError === 'fail';
-  // The read-back follows the writers. It checks labels against pass 1's map;
-  // should the labels be renumbered, it starts over with the new one.
-  const checkOptions: RecordCheckOptions = { labelMap: labels.labelMap, trustImageHashes: true, target: opts.target };
-  const pool = poolFor(scan.scanned);
-  const sink = await ShardSink.open(opts, pool, checkOptions, !failing());
-  try {
-    const tally = emptyTally(opts.splitNames);
-    await convertItems({ opts, spec, pool, scan, labelIds: labels.ids, sink, tally, report, checks });
-    report.items.skipped = countItems(report.errors);
-    report.boxes.clipped = report.clipped.length;
-    report.boxes.dropped = report.dropped.length;
-    if (report.items.withoutLabelFile > 0) {
-      const n = report.items.withoutLabelFile;
-      report.notes.push({
-        code: 'images-without-label-file',
-        message: `${n} image${n === 1 ? ' has' : 's have'} no label file and became negatives (images without objects); an empty label file marks a deliberate negative`,
+  const labels = scaleProblem
+    ? undefined
+    : assignLabels(scan.usedInOrder, {
+        ...(scan.classOrder ? { classOrder: scan.classOrder } : {}),
+        ...(dataset.fixedMap ? { fixedMap: dataset.fixedMap } : {}),
+        userGiven: userLabelMap !== undefined,
       });
-    }
-    if (failing()) {
-      reportClasses(report, labels.labelMap, tally.classes);
-      await sink.abort();
-      const n = report.items.skipped;
-      report.failure = `${plural(n, 'item')} could not be converted (--on-error fail); nothing was written`;
-      return report;
-    }
-    if (report.items.converted === 0) {
-      reportClasses(report, labels.labelMap, tally.classes);
-      await sink.abort();
-      report.failure = 'no image was converted, so the dataset would be empty; nothing was written';
-      return report;
-    }
-    const labelMap = await renumberLabels(labels, tally, sink, checkOptions);
-    reportClasses(report, labelMap, tally.classes);
-    const verified = await sink.verify(opts.onProgress);
-    report.findings = verified.findings;
-    if (!verified.valid) {
-      await sink.abort();
-      report.failure = 'the converted shards did not pass validation; nothing was published';
-      return report;
-    }
-    await publishOutput(opts, sink, verified, tally, labelMap, report, dataset.existing);
-    return report;
-  } catch (err) {
-    await sink.abort();
-    throw err;
-  }
+  const labelMap = labels?.labelMap ?? { items: [] };
+  const plan: PartPlan = {
+    options: manifestOptions(opts),
+    target: opts.target,
+    compression: opts.compression,
+    onError: opts.onError,
+    labelOrder: labels?.order ?? '',
+    labelMap: labelMap.items,
+    fixedIds: labels ? [...labels.fixed].sort((a, b) => a - b) : [],
+    splits: opts.splitNames.map((s) => ({ name: s ?? null, prefix: shardPrefix(opts, s) })),
+    shards: scan.plan.shards.map((s) => ({ split: opts.splitNames.indexOf(s.split), name: s.name, images: s.images })),
+    total: scan.scanned + countItems(scan.refused),
+    notes: report.notes,
+    scanErrors: report.errors,
+    ...(scaleProblem ? { failure: `${scaleProblem}; nothing was written` } : {}),
+    tasks: opts.task?.count ?? 1,
+    digest: scan.plan.digest,
+  };
+  return {
+    opts,
+    spec,
+    scan,
+    checks,
+    labelIds: labels?.ids ?? new Map(),
+    // The read-back checks labels against pass 1's map; finalize checks again the shards it renumbers.
+    checkOptions: { labelMap, trustImageHashes: true, target: opts.target },
+    labelMap,
+    plan,
+  };
+}
+
+/** A task's end: its part manifest for finalize, and a report of what it did. */
+async function finishTask(out: string, part: PartManifest): Promise<ConvertReport> {
+  const file = await writePart(out, part);
+  const { plan, result } = part;
+  const report = emptyReport(out);
+  report.task = { index: part.task.index, count: part.task.count, part: file };
+  report.target = plan.target;
+  report.labelOrder = plan.labelOrder;
+  report.notes = [...plan.notes];
+  let images = 0;
+  for (let i = part.range.start; i < part.range.end; i++) images += plan.shards[i]!.images;
+  const strip = <T extends { at: number }>(list: T[]) => list.map(({ at: _at, ...rest }) => rest);
+  report.errors = [...plan.scanErrors, ...strip(result.errors)];
+  report.clipped = strip(result.clipped);
+  report.dropped = strip(result.dropped);
+  report.warnings = strip(result.warnings);
+  report.withoutLabelFile = result.withoutLabelFile.map((w) => w.id);
+  report.findings = result.findings;
+  report.items = { total: images, ...result.items, skipped: countItems(strip(result.errors)) };
+  report.boxes = { total: result.splits.reduce((n, s) => n + s.boxes, 0), clipped: result.clipped.length, dropped: result.dropped.length };
+  report.splits = plan.splits.map((s, i) => ({
+    name: s.name ?? s.prefix,
+    prefix: s.prefix,
+    records: result.splits[i]!.records,
+    boxes: result.splits[i]!.boxes,
+    classes: [],
+    shards: result.shards
+      .filter((sh) => plan.shards[sh.slot]!.split === i)
+      .map((sh) => {
+        const name = plan.shards[sh.slot]!.name;
+        return {
+          name,
+          path: join(out, name),
+          records: sh.records,
+          bytes: sh.bytes,
+          uncompressedBytes: sh.uncompressedBytes,
+          sha256: sh.sha256,
+          crc32c: sh.crc32c,
+        };
+      }),
+  }));
+  const failure = plan.failure ?? result.failure;
+  if (failure !== undefined) report.failure = failure;
+  else report.ok = true;
+  return report;
 }

@@ -15,6 +15,7 @@ import type { ImportOptions } from '../formats/types.js';
 import type { TargetFormat } from '../image/prepare.js';
 import type { Compression } from '../record/compression.js';
 import type { Target } from '../dataset/manifest.js';
+import type { TaskSpec } from '../dataset/task.js';
 import { TfrecordError } from '../errors.js';
 import type { BboxPolicy } from './boxes.js';
 import type { ItemJobConfig } from './item-job.js';
@@ -88,7 +89,8 @@ export interface ConvertOptions {
   shardSize?: number;
   compression?: Compression;
   /**
-   * Splits by content hash. For a format whose annotations assign splits
+   * Splits by a hash of each image's id (its path relative to the images
+   * root) and the seed. For a format whose annotations assign splits
    * themselves (Vertex AI's ml_use), giving this overrides them.
    */
   split?: SplitSpec[];
@@ -115,6 +117,13 @@ export interface ConvertOptions {
    * the label map's ids, gaps allowed).
    */
   target?: Target;
+  /**
+   * Run as task `index` of `count` of a batch job (see dataset/task.ts):
+   * convert only this task's share of the planned shards, publish them and
+   * write a part manifest; `finalizeDataset` then makes the dataset of all
+   * the parts. Without it, one run does the whole dataset.
+   */
+  task?: TaskSpec;
   onProgress?: (p: ConvertProgress) => void;
 }
 
@@ -161,6 +170,8 @@ export interface ResolvedConvertOptions {
   /** As given; undefined: decided from the number of images once pass 1 has counted them. */
   workers: number | undefined;
   target: Target;
+  /** As given: undefined for a run that does the whole dataset. */
+  task: TaskSpec | undefined;
   onProgress: (p: ConvertProgress) => void;
 }
 
@@ -171,6 +182,10 @@ export interface ResolvedConvertOptions {
 export function resolveConvertOptions(options: ConvertOptions, ownSplits?: readonly SplitSpec[]): ResolvedConvertOptions {
   if (options.shards !== undefined && options.shardSize !== undefined) {
     throw new TfrecordError('bad-argument', 'give either a shard count or a shard size, not both');
+  }
+  const task = options.task;
+  if (task && !(Number.isInteger(task.count) && task.count >= 1 && Number.isInteger(task.index) && task.index >= 0 && task.index < task.count)) {
+    throw new TfrecordError('bad-argument', `task index ${task.index} of ${task.count} tasks: the index must be a whole number from 0 to the count less one`);
   }
   const given = options.split && options.split.length > 0 ? options.split : undefined;
   const itemSplits = given === undefined && ownSplits !== undefined && ownSplits.length > 0;
@@ -212,6 +227,7 @@ export function resolveConvertOptions(options: ConvertOptions, ownSplits?: reado
     itemCacheLimit: options.itemCacheLimit ?? CONVERT_DEFAULTS.itemCacheLimit,
     workers: options.workers,
     target: options.target ?? CONVERT_DEFAULTS.target,
+    task,
     onProgress: options.onProgress ?? (() => undefined),
   };
 }

@@ -1,38 +1,74 @@
 /**
- * Renumbering after pass 2. Pass 1 gave an id to every class the annotations
- * use, but skipped items (--on-error skip) and dropped boxes (--bbox drop)
- * can leave a class without a single box. A class this run added (not one
- * of the user's or the output folder's label map, whose ids are fixed) that
- * ends up without a box leaves the label map and the added classes after it
- * move down, so the ids stay consecutive; the shards already written are
- * rewritten with the new ids (rare: only then is any record read twice).
+ * Renumbering once every record is written. Pass 1 gave an id to every class
+ * the annotations use, but skipped items (--on-error skip) and dropped boxes
+ * (--bbox drop) can leave a class without a single box. A class this run
+ * added (not one of the user's or the output folder's label map, whose ids
+ * are fixed) that ends up without a box leaves the label map and the added
+ * classes after it move down, so the ids stay consecutive.
+ *
+ * Only the whole run's counts can tell (a class may keep its boxes in
+ * another task's shards), so this is finalize's step: the published shards
+ * that hold a moved id are rewritten in place, each under a temporary name
+ * renamed over the old file, and read back with the new label map (rare:
+ * only then is any record read twice).
  */
+import { basename } from 'node:path';
 import { decodeExample, encodeExample } from '../example/codec.js';
 import { CLASS_LABEL } from '../detection/keys.js';
-import type { LabelMap } from '../detection/label-map.js';
+import { readRecords } from '../io/read.js';
+import { RecordWriter } from '../io/write.js';
+import type { Compression } from '../record/compression.js';
+import type { ShardInfo } from '../shard/sharded-writer.js';
 import type { RecordCheckOptions } from '../validate/record-check.js';
-import { dropUnusedAdded, type LabelAssignment } from './labels.js';
-import type { ClassCount, Tally } from './report.js';
-import type { ShardSink } from './sink.js';
+import { checkRecords, type FileDigest, type FileHashes } from '../validate/range.js';
+import { DatasetValidator, type ValidationReport } from '../validate/validate.js';
+import { ShardVerifier } from './verify.js';
 
-/**
- * Applies the renumbering the counts call for: rewrites the shards when ids
- * move, re-keys the tally's class counts by the new ids, and returns the
- * final label map.
- */
-export async function renumberLabels(labels: LabelAssignment, tally: Tally, sink: ShardSink, checkOptions: RecordCheckOptions): Promise<LabelMap> {
-  const { labelMap, moved } = dropUnusedAdded(labels, (id) => tally.classes.get(id)?.boxes ?? 0);
-  if (moved.size === 0) return labelMap;
-  await sink.rewrite((payload) => relabel(payload, moved), { ...checkOptions, labelMap });
-  rekey(tally.classes, moved);
-  for (const split of tally.splits.values()) rekey(split.classes, moved);
-  return labelMap;
+export interface RewrittenShards {
+  /** Per rewritten shard (by path): its new digests, and its framed bytes before compression. */
+  shards: Map<string, { digest: FileDigest; uncompressedBytes: number }>;
+  /** The read-back of the rewritten shards with the new label map. */
+  report: ValidationReport;
 }
 
-function rekey(counts: Map<number, ClassCount>, moved: ReadonlyMap<number, number>): void {
-  const entries = [...counts].map(([id, c]) => [moved.get(id) ?? id, c] as const);
-  counts.clear();
-  for (const [id, c] of entries) counts.set(id, c);
+/**
+ * Rewrites the shards at `paths` with their labels mapped through `moved`
+ * (old id → new id) and reads them back against `checkOptions` (which
+ * carries the new label map).
+ */
+export async function relabelShards(
+  paths: readonly string[],
+  moved: ReadonlyMap<number, number>,
+  compression: Compression,
+  checkOptions: RecordCheckOptions,
+): Promise<RewrittenShards> {
+  const rewritten: ShardInfo[] = [];
+  for (const path of paths) {
+    // RecordWriter writes under its own temporary name and renames it over
+    // the shard only on close(), after the last record was read from it.
+    const writer = await RecordWriter.create(path, { compression, digest: true });
+    try {
+      for await (const payload of readRecords(path, { compression })) await writer.write(relabel(payload, moved));
+      await writer.close();
+    } catch (err) {
+      await writer.abort();
+      throw err;
+    }
+    const digest = writer.digest();
+    rewritten.push({ name: basename(path), path, stagedPath: path, records: writer.records, bytes: writer.bytes, ...(digest ? { digest } : {}) });
+  }
+  const hashes: FileHashes = new Map();
+  const verifier = new ShardVerifier({
+    check: (request) => checkRecords(request, hashes),
+    inOrder: false,
+    validator: await DatasetValidator.create({ ...checkOptions, compression }),
+    options: checkOptions,
+    compression,
+    rangeBytes: Number.POSITIVE_INFINITY,
+  });
+  const { report, digests } = await verifier.finish(rewritten);
+  const shards = new Map(rewritten.map((s) => [s.path, { digest: digests.get(s.stagedPath)!, uncompressedBytes: s.bytes }]));
+  return { shards, report };
 }
 
 /** The same tf.Example with its class labels mapped through `ids` (other features and labels untouched). */

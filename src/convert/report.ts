@@ -21,7 +21,12 @@ export interface BoxReport extends BoxChange {
 }
 
 export interface ConvertWarning {
-  code: 'annotation-size-mismatch' | 'image-reencoded';
+  /**
+   * 'duplicate-across-splits': the image has the same bytes as one in
+   * another split (found among the images one task converted; reported,
+   * not kept in the manifest, see publish.ts).
+   */
+  code: 'annotation-size-mismatch' | 'image-reencoded' | 'duplicate-across-splits';
   itemId: string;
   source: SourceRef;
   message: string;
@@ -101,6 +106,12 @@ export interface ConvertReport {
   findings: Finding[];
   /** Old shard files of the same prefixes that the new set replaced. */
   replaced: string[];
+  /**
+   * A task of a scaled-out run (convert --task-index): which one, and its
+   * part manifest. Its report covers its own shards and items only; the
+   * dataset's manifest and label map are finalize's.
+   */
+  task?: { index: number; count: number; part: string };
 }
 
 export function emptyReport(outDir: string): ConvertReport {

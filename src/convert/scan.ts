@@ -1,7 +1,8 @@
 /**
  * Pass 1: the annotations alone, read once for the classes in use (labels
- * must be 1..N over the classes actually used) and every annotation error,
- * before a single image is opened.
+ * must be 1..N over the classes actually used), every annotation error and
+ * the plan (plan.ts: each item's split and shard), before a single image is
+ * opened.
  *
  * A function of its own, so the importer's state (a large COCO file's
  * tables, say) is released before pass 2 reads the annotations again.
@@ -13,15 +14,16 @@ import type { ClassNameCheck } from './class-names.js';
 import type { CoordinateScaleCheck } from './coords-check.js';
 import { labelMapId } from './labels.js';
 import type { ResolvedConvertOptions } from './options.js';
+import { type ConversionPlan, PlanBuilder } from './plan.js';
 import { toProblem, type ConvertReport, type ItemProblem } from './report.js';
 
 export interface AnnotationScan {
   /** Classes in the order they were first used. */
   usedInOrder: string[];
-  /** Items with a class outside the user's label map. */
-  excluded: Set<string>;
   /** Items the importer accepted. */
   scanned: number;
+  /** Where each accepted item goes, by its position among them. */
+  plan: ConversionPlan;
   /** The accepted items themselves, when there are few enough to keep. */
   cached: SourceItem[] | undefined;
   /** Items the importer refused: they never reach pass 2 but count in the total. */
@@ -56,7 +58,6 @@ export async function scanAnnotations(
   });
   const usedInOrder: string[] = [];
   const used = new Set<string>();
-  const excluded = new Set<string>();
   let scanned = 0;
   // Items are kept between the passes only for a source known to be small:
   // keeping them even for a while would make V8 allocate every later item
@@ -66,6 +67,7 @@ export async function scanAnnotations(
   let cached: SourceItem[] | undefined = [];
   let sized = false;
   const refused: ItemProblem[] = [];
+  const planner = new PlanBuilder(opts);
   for await (const entry of scan.entries) {
     if (!sized) {
       // CSV learns its size only once reading has begun, so this is decided here.
@@ -88,14 +90,16 @@ export async function scanAnnotations(
       if (cached.length < cacheLimit) cached.push(item);
       else cached = undefined;
     }
-    if (!noteClasses(item, userLabelMap, used, usedInOrder, report)) excluded.add(item.id);
+    // An item with a class outside the user's label map gets no place in the plan.
+    planner.add(item, !noteClasses(item, userLabelMap, used, usedInOrder, report));
     if (scanned % 1000 === 0) progress({ phase: 'scan', done: scanned, total: 0, bytes: 0 });
   }
   // Declared names get the same trimming as the boxes' names, so the declared order still finds them.
   const classOrder = scan.classOrder?.map((n) => n.trim());
   // Complete now that every entry has been read (see ImportResult.notes).
   const notes = [...(scan.notes ?? [])];
-  return { usedInOrder, excluded, scanned, cached, refused, notes, ...(classOrder ? { classOrder } : {}) };
+  const plan = planner.finish();
+  return { usedInOrder, scanned, plan, cached, refused, notes, ...(classOrder ? { classOrder } : {}) };
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
- * The writing side of a conversion: one ShardedWriter per split, all under
- * staging names, and the ShardVerifier reading back what they write (see
- * verify.ts). Nothing here is published until `publish` is called, and
- * `abort` removes every file written so far.
+ * The writing side of a conversion: one ShardedWriter per split, writing the
+ * planned shards of this run (all of them on one machine, a range of them in
+ * a task of a job) under staging names, and the ShardVerifier reading back
+ * what they write (see verify.ts). Nothing here is published until
+ * `publish` is called, and `abort` removes every file written so far.
  */
 import { mkdir } from 'node:fs/promises';
 import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
@@ -12,7 +13,8 @@ import type { Finding } from '../validate/findings.js';
 import type { RecordCheckOptions } from '../validate/record-check.js';
 import type { FileDigest, RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
 import type { ConvertJob } from './item-job.js';
-import { shardPrefix, type ConvertProgress, type ResolvedConvertOptions } from './options.js';
+import type { ConvertProgress, ResolvedConvertOptions } from './options.js';
+import type { ConversionPlan } from './plan.js';
 import { ShardVerifier } from './verify.js';
 
 /** Written records' buffers kept for reuse (see `takeSpares`). */
@@ -47,6 +49,8 @@ export interface VerifiedOutput {
 
 export class ShardSink {
   private readonly writers = new Map<string | undefined, ShardedWriter>();
+  /** Per planned shard of this run: items still to come (written or failed), so it is closed after its last. */
+  private readonly pending = new Map<number, number>();
   /**
    * Memory of written records, handed back to the workers for new ones (see
    * createJobRunner). Only with workers: in this thread the allocator reuses
@@ -58,8 +62,9 @@ export class ShardSink {
 
   private constructor(
     private readonly opts: ResolvedConvertOptions,
-    private readonly pool: WorkerPool<ConvertJob, unknown>,
-    private verifier: ShardVerifier,
+    private readonly plan: ConversionPlan,
+    pool: WorkerPool<ConvertJob, unknown>,
+    private readonly verifier: ShardVerifier,
     writing: boolean,
   ) {
     this.writing = writing;
@@ -67,21 +72,37 @@ export class ShardSink {
   }
 
   /**
-   * Creates the output folder and, when `writing`, a writer per split. Not
-   * writing, records are counted but go nowhere (a run already known to fail
-   * still reads every image, to report all the problems at once).
+   * Creates the output folder and, when `writing`, a writer for each split
+   * with planned shards in `range` (plan.shards[start, end)). Not writing,
+   * records are counted but go nowhere (a run already known to fail still
+   * reads every image, to report all the problems at once).
    */
   static async open(
     opts: ResolvedConvertOptions,
+    plan: ConversionPlan,
+    range: { start: number; end: number },
     pool: WorkerPool<ConvertJob, unknown>,
     checkOptions: RecordCheckOptions,
     writing: boolean,
   ): Promise<ShardSink> {
     await mkdir(opts.out, { recursive: true });
-    const sink = new ShardSink(opts, pool, await newVerifier(opts, pool, checkOptions), writing);
+    const sink = new ShardSink(opts, plan, pool, await newVerifier(opts, pool, checkOptions), writing);
+    for (let i = range.start; i < range.end; i++) sink.pending.set(i, plan.shards[i]!.images);
     if (!writing) return sink;
     try {
-      for (const s of opts.splitNames) sink.writers.set(s, await sink.createWriter(s));
+      const mine = plan.shards.slice(range.start, range.end);
+      for (const s of opts.splitNames) {
+        const shards = mine.filter((sh) => sh.split === s);
+        if (shards.length > 0)
+          sink.writers.set(
+            s,
+            await sink.createWriter(
+              shards[0]!.prefix,
+              shards[0]!.total,
+              shards.map((sh) => sh.index),
+            ),
+          );
+      }
     } catch (err) {
       await sink.abort();
       throw err;
@@ -89,14 +110,14 @@ export class ShardSink {
     return sink;
   }
 
-  private createWriter(split: string | undefined): Promise<ShardedWriter> {
+  private createWriter(prefix: string, total: number, indexes: number[]): Promise<ShardedWriter> {
     return ShardedWriter.create({
       dir: this.opts.out,
-      prefix: shardPrefix(this.opts, split),
+      prefix,
       compression: this.opts.compression,
       listener: this.verifier,
       ...(this.recycle ? { release: this.recycle } : {}),
-      ...this.opts.layout,
+      planned: { total, indexes },
     });
   }
 
@@ -116,9 +137,21 @@ export class ShardSink {
     return this.writing;
   }
 
-  /** Writes a framed record to the split's shards (nothing, once writing has stopped). */
-  async write(split: string | undefined, record: Uint8Array): Promise<void> {
-    if (this.writing) await this.writers.get(split)!.writeFramed(record);
+  /** Writes a framed record to planned shard `shard` (index into the plan; nothing, once writing has stopped). */
+  async write(shard: number, record: Uint8Array): Promise<void> {
+    if (!this.writing) return;
+    const planned = this.plan.shards[shard]!;
+    await this.writers.get(planned.split)!.writeFramedAt(planned.index, record);
+  }
+
+  /** One more item of planned shard `shard` is through (written or failed); after its last, the shard is closed. */
+  async itemDone(shard: number): Promise<void> {
+    const left = (this.pending.get(shard) ?? 0) - 1;
+    this.pending.set(shard, left);
+    if (left === 0 && this.writing) {
+      const planned = this.plan.shards[shard]!;
+      await this.writers.get(planned.split)!.closeAt(planned.index);
+    }
   }
 
   /** Stops writing for good and discards what was written. */
@@ -131,16 +164,6 @@ export class ShardSink {
   async abort(): Promise<void> {
     this.verifier.cancel();
     for (const w of this.writers.values()) await w.abort();
-  }
-
-  /**
-   * Rewrites every record through `map` once all are written; the read-back
-   * starts over with `checkOptions`, as what it had checked no longer exists.
-   */
-  async rewrite(map: (payload: Uint8Array) => Uint8Array, checkOptions: RecordCheckOptions): Promise<void> {
-    this.verifier.cancel();
-    for (const w of this.writers.values()) await w.rewrite(map);
-    this.verifier = await newVerifier(this.opts, this.pool, checkOptions);
   }
 
   /**
@@ -164,9 +187,11 @@ export class ShardSink {
     return { staged, valid: report.valid, findings, digests };
   }
 
-  /** Renames the split's shards to their final names. */
-  publish(split: string | undefined): Promise<ShardInfo[]> {
-    return this.writers.get(split)!.publish();
+  /** Renames every shard to its final name (one rename each: a shard is either whole under its name or absent). */
+  async publish(): Promise<ShardInfo[]> {
+    const published: ShardInfo[] = [];
+    for (const w of this.writers.values()) published.push(...(await w.publish()));
+    return published;
   }
 }
 

@@ -1,10 +1,20 @@
 /**
- * Train/val/test splits. An image's split is decided by a hash of its content
- * (convert passes the SHA-256 of the stored image) and the seed, never by its
+ * Train/val/test splits. An image's split is decided by a hash of its
+ * identity (convert passes the item's id: the image's path relative to the
+ * images root, as stored in `image/filename`) and the seed, never by its
  * position in the input: adding, removing or reordering other images does not
- * move it, the same inputs always give the same split, and byte-identical
- * images under different names always share a split (a copy in both train
- * and val would score the model on an image it trained on).
+ * move it, and the same inputs always give the same split.
+ *
+ * It used to be a hash of the image's content (the SHA-256 of the stored
+ * image), which kept byte-identical copies under two names in one split.
+ * But only a reader of the image knows its content, and a conversion that
+ * runs as many tasks (plan.ts) must know every image's split, and so its
+ * shard, before any image is read: each task reads only the images of its
+ * own shards. The cost: copies of one image under two names can now land in
+ * two splits (a copy in both train and val scores the model on an image it
+ * trained on). Convert still finds them where it is cheap, among the images
+ * it converts (their SHA-256 is computed anyway), and reports each one
+ * ('duplicate-across-splits').
  */
 import { createHash } from 'node:crypto';
 

@@ -13,3 +13,4 @@ export {
   type Target,
 } from './manifest.js';
 export { computeJobArgs, splitPattern, type JobArgs } from './job-args.js';
+export { resolveTask, taskRange, TASK_COUNT_VARIABLE, TASK_INDEX_VARIABLES, type TaskSpec } from './task.js';

@@ -4,12 +4,16 @@
  * TensorFlow-style names. An interrupted or failed run therefore never leaves
  * a file under a final name, and the `-of-NNNNN` total can be decided after
  * the last record when shards are cut by size.
+ *
+ * A planned set (convert's: see convert/plan.ts) is different: which shard
+ * each record goes to, and how many shards there are, was decided before the
+ * first record, so several writers (the tasks of a job, each with its own
+ * shards of the set) can write one set between them.
  */
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TfrecordError } from '../errors.js';
-import { readRecords } from '../io/read.js';
 import { type FileDigest, RecordWriter } from '../io/write.js';
 import { FRAME_OVERHEAD } from '../record/frame.js';
 import type { Compression } from '../record/compression.js';
@@ -27,6 +31,13 @@ export interface ShardedWriterOptions {
   listener?: ShardListener;
   /** Records handed back once written (uncompressed shards; see WriteOptions.release). */
   release?: (parts: Uint8Array[]) => void;
+  /**
+   * Instead of `shards` or `shardSize`: a set of `total` shards planned in
+   * advance, of which this writer writes those numbered `indexes`. Each
+   * record names its shard (`writeFramedAt`); a planned shard that gets no
+   * record is still written, empty, so the set is complete.
+   */
+  planned?: { total: number; indexes: readonly number[] };
 }
 
 /** Progress of the staged files, for readers that follow the writer. */
@@ -59,13 +70,25 @@ export interface ShardInfo {
 }
 
 interface OpenShard {
+  /** The shard's number in its set. */
+  index: number;
   writer: RecordWriter;
   stagedPath: string;
 }
 
+interface ClosedShard {
+  index: number;
+  stagedPath: string;
+  records: number;
+  bytes: number;
+  digest: FileDigest | undefined;
+}
+
 export class ShardedWriter {
   private readonly open: OpenShard[] = [];
-  private readonly done: Array<{ stagedPath: string; records: number; bytes: number; digest: FileDigest | undefined }> = [];
+  private readonly done: ClosedShard[] = [];
+  /** Planned sets: the open shards by number. */
+  private readonly openAt = new Map<number, OpenShard>();
   private next = 0;
   private finished: ShardInfo[] | undefined;
   private readonly tag = `${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -73,8 +96,16 @@ export class ShardedWriter {
   private constructor(private readonly options: Required<Pick<ShardedWriterOptions, 'dir' | 'prefix' | 'compression'>> & ShardedWriterOptions) {}
 
   static async create(options: ShardedWriterOptions): Promise<ShardedWriter> {
-    if (options.shards === undefined && options.shardSize === undefined) {
+    if (options.shards === undefined && options.shardSize === undefined && options.planned === undefined) {
       throw new TfrecordError('bad-argument', 'give either a shard count or a shard size');
+    }
+    const planned = options.planned;
+    if (planned) {
+      if (planned.indexes.some((i) => !Number.isInteger(i) || i < 0 || i >= planned.total)) {
+        throw new TfrecordError('bad-argument', `planned shard numbers must lie in 0..${planned.total - 1}`);
+      }
+      const { shards: _count, shardSize: _size, ...rest } = options;
+      return new ShardedWriter({ compression: 'none', ...rest });
     }
     if (options.shards !== undefined && (!Number.isInteger(options.shards) || options.shards < 1)) {
       throw new TfrecordError('bad-argument', `shard count must be a positive integer, got ${options.shards}`);
@@ -98,7 +129,7 @@ export class ShardedWriter {
       ...(listener?.written ? { onWritten: (records: number, bytes: number) => listener.written!(stagedPath, records, bytes) } : {}),
       ...(this.options.release ? { release: this.options.release } : {}),
     });
-    return { writer, stagedPath };
+    return { index, writer, stagedPath };
   }
 
   async write(payload: Uint8Array): Promise<void> {
@@ -112,6 +143,30 @@ export class ShardedWriter {
     const shard = await this.shardFor(record.length);
     this.options.listener?.record?.(shard.stagedPath, shard.writer.records);
     await shard.writer.writeFramed(record);
+  }
+
+  /** Planned sets: writes an already framed record to shard `index` of the set, opening it on its first record. */
+  async writeFramedAt(index: number, record: Uint8Array): Promise<void> {
+    let shard = this.openAt.get(index);
+    if (!shard) {
+      if (!this.options.planned?.indexes.includes(index)) throw new TfrecordError('bad-argument', `shard ${index} is not one of this writer's`);
+      if (this.done.some((d) => d.index === index)) throw new TfrecordError('bad-argument', `shard ${index} is already closed`);
+      shard = await this.openShard(index);
+      this.openAt.set(index, shard);
+    }
+    this.options.listener?.record?.(shard.stagedPath, shard.writer.records);
+    await shard.writer.writeFramed(record);
+  }
+
+  /**
+   * Planned sets: closes shard `index` once it has every record it will get
+   * (an open file per shard would otherwise pile up in a long run).
+   */
+  async closeAt(index: number): Promise<void> {
+    const shard = this.openAt.get(index);
+    if (!shard) return;
+    this.openAt.delete(index);
+    await this.closeShard(shard);
   }
 
   /** The shard the next record (of `framed` bytes) goes to. */
@@ -136,7 +191,13 @@ export class ShardedWriter {
 
   private async closeShard(shard: OpenShard): Promise<void> {
     await shard.writer.close();
-    this.done.push({ stagedPath: shard.stagedPath, records: shard.writer.records, bytes: shard.writer.bytes, digest: shard.writer.digest() });
+    this.done.push({
+      index: shard.index,
+      stagedPath: shard.stagedPath,
+      records: shard.writer.records,
+      bytes: shard.writer.bytes,
+      digest: shard.writer.digest(),
+    });
   }
 
   /** Closes every shard (still under staging names) and returns what will be published. */
@@ -144,48 +205,28 @@ export class ShardedWriter {
     if (this.finished) return this.finished;
     for (const shard of this.open) await this.closeShard(shard);
     this.open.length = 0;
-    // A dataset split with no records still gets one (empty, valid) shard, so every split has a file.
-    if (this.done.length === 0) {
-      const empty = await this.openShard(0);
-      await this.closeShard(empty);
+    const planned = this.options.planned;
+    let total = this.done.length;
+    if (planned) {
+      for (const index of [...this.openAt.keys()]) await this.closeAt(index);
+      // A planned shard whose records all failed (or that had none) is written empty: the set must be whole.
+      for (const index of planned.indexes) if (!this.done.some((d) => d.index === index)) await this.closeShard(await this.openShard(index));
+      const order = new Map(planned.indexes.map((index, at) => [index, at]));
+      this.done.sort((a, b) => order.get(a.index)! - order.get(b.index)!);
+      total = planned.total;
+    } else if (this.done.length === 0) {
+      // A dataset split with no records still gets one (empty, valid) shard, so every split has a file.
+      await this.closeShard(await this.openShard(0));
+      total = 1;
     }
-    const total = this.done.length;
     const ext = shardExtension(this.options.compression);
-    this.finished = this.done.map((d, i) => {
-      const name = shardName(this.options.prefix, i, total, ext);
+    this.finished = this.done.map((d) => {
+      const name = shardName(this.options.prefix, d.index, total, ext);
       const info: ShardInfo = { name, path: join(this.options.dir, name), stagedPath: d.stagedPath, records: d.records, bytes: d.bytes };
       if (d.digest) info.digest = d.digest;
       return info;
     });
     return this.finished;
-  }
-
-  /**
-   * Replaces every record of the finished (still staged) shards by
-   * `map(record)`, shard by shard, keeping their order. For fix-ups that can
-   * only be decided once the last record is written, such as renumbering
-   * labels; the shard boundaries stay where they were.
-   */
-  async rewrite(map: (payload: Uint8Array) => Uint8Array): Promise<ShardInfo[]> {
-    const shards = await this.finish();
-    const compression = this.options.compression;
-    for (const s of shards) {
-      // RecordWriter writes under its own temporary name and renames over the
-      // staged file only on close(), after the last record was read from it.
-      const writer = await RecordWriter.create(s.stagedPath, { compression, digest: true });
-      try {
-        for await (const payload of readRecords(s.stagedPath, { compression })) await writer.write(map(payload));
-        await writer.close();
-      } catch (err) {
-        await writer.abort();
-        throw err;
-      }
-      s.bytes = writer.bytes;
-      const digest = writer.digest();
-      if (digest) s.digest = digest;
-      else delete s.digest;
-    }
-    return shards;
   }
 
   /** Renames the finished shards to their final names. */
@@ -197,8 +238,9 @@ export class ShardedWriter {
 
   /** Discards everything written: open temporaries and staged shards. */
   async abort(): Promise<void> {
-    for (const shard of this.open) await shard.writer.abort();
+    for (const shard of [...this.open, ...this.openAt.values()]) await shard.writer.abort();
     this.open.length = 0;
+    this.openAt.clear();
     for (const d of this.done) await rm(d.stagedPath, { force: true });
     this.done.length = 0;
   }

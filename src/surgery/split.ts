@@ -1,15 +1,16 @@
 /**
  * Split: the records of existing TFRecord files dealt into one shard set per
  * split (train, val, …), byte for byte. A record's split is decided as
- * convert decides it, by the SHA-256 of its stored image (`image/encoded`)
- * and the seed, so splitting a converted dataset sends every image where
- * `convert --split` with the same seed would have, byte-identical images
- * always share a split, and the records' order or file does not matter.
+ * convert decides it, by the image's name (`image/filename`, which convert
+ * writes from the image's path relative to the images root; else
+ * `image/source_id`) and the seed, so splitting a converted dataset sends
+ * every image where `convert --split` with the same seed would have, and
+ * the records' order or file does not matter. Copies of one image under two
+ * names may land in two splits, as in convert (see convert/split.ts).
  * Records keep their relative order within a split. The label map beside
  * the inputs (or the one given) is carried over, and so is the target of
  * the inputs' manifest; the new manifest lists one set per split.
  */
-import { createHash } from 'node:crypto';
 import { TfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';
 import * as K from '../detection/keys.js';
@@ -29,14 +30,20 @@ export interface SplitOptions extends ReshardOptions {
 
 export const DEFAULT_SPLIT_SEED = 0;
 
-/** The split a record goes to; throws 'annotation' for a record with no stored image. */
+/** The split a record goes to; throws 'annotation' for a record that names no image. */
 export function splitOfRecord(payload: Uint8Array, seed: number, splits: readonly SplitSpec[]): string {
-  const f = decodeExample(payload)[K.IMAGE_ENCODED];
-  if (f === undefined || f.kind !== 'bytes_list' || f.values.length !== 1) {
-    throw new TfrecordError('annotation', `the record has no single '${K.IMAGE_ENCODED}' image, so its split cannot be decided by its content`);
+  const features = decodeExample(payload);
+  for (const key of [K.IMAGE_FILENAME, K.IMAGE_SOURCE_ID]) {
+    const f = features[key];
+    if (f?.kind === 'bytes_list' && f.values.length === 1 && f.values[0]!.length > 0) return assignSplit(utf8.decode(f.values[0]!), seed, splits);
   }
-  return assignSplit(createHash('sha256').update(f.values[0]!).digest('hex'), seed, splits);
+  throw new TfrecordError(
+    'annotation',
+    `the record has no '${K.IMAGE_FILENAME}' (nor '${K.IMAGE_SOURCE_ID}') naming its image, so its split cannot be decided as convert decides it`,
+  );
 }
+
+const utf8 = new TextDecoder();
 
 export async function splitDataset(paths: readonly string[], options: SplitOptions): Promise<RewriteReport> {
   if (options.splits.length === 0) throw new TfrecordError('bad-argument', 'give at least one split');

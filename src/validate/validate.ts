@@ -284,7 +284,10 @@ function checkDigest(file: string, shard: ManifestShard, hasher: FileHasher, val
   const crc = crc32cToBase64(got.crc32c);
   if (shard.crc32c !== '' && crc !== shard.crc32c) differs.push(`CRC32C ${crc} (the manifest says ${shard.crc32c})`);
   if (differs.length === 0) return;
-  validator.emitter(file)('shard-mismatch', `the file's ${differs.join(' and ')} ${differs.length > 1 ? 'differ' : 'differs'} from the manifest's: it was changed after it was written`);
+  validator.emitter(file)(
+    'shard-mismatch',
+    `the file's ${differs.join(' and ')} ${differs.length > 1 ? 'differ' : 'differs'} from the manifest's: it was changed after it was written`,
+  );
 }
 
 interface ResolvedInputs {

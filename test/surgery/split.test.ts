@@ -17,7 +17,7 @@ import { solid } from '../image/make-images.js';
 const hex = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 const splits = parseSplits('train=0.5,val=0.3,test=0.2');
 
-/** 30 records over 2 files: 20 different images, and 10 byte-identical copies of them under other names. */
+/** 30 records over 2 files: 20 different images, and 10 byte-identical copies of them under other names (split by name, like the rest). */
 let input: string;
 let payloads: Uint8Array[];
 beforeAll(async () => {
@@ -54,10 +54,10 @@ async function recordsOf(dir: string, prefix: string): Promise<Uint8Array[]> {
   return out;
 }
 
-const imageOf = (p: Uint8Array) => (decodeExample(p)[K.IMAGE_ENCODED] as { values: Uint8Array[] }).values[0]!;
+const filenameOf = (p: Uint8Array) => new TextDecoder().decode((decodeExample(p)[K.IMAGE_FILENAME] as { values: Uint8Array[] }).values[0]!);
 
 describe('splitDataset', () => {
-  it('sends each record, unchanged, to the split assignSplit gives its image digest, exactly once', async () => {
+  it('sends each record, unchanged, to the split assignSplit gives its image/filename, exactly once', async () => {
     const out = path.join(await tempDir('split'), 'out');
     const r = await splitDataset([input], { out, splits, seed: 3, shards: 1 });
     expect(r.ok, r.failure).toBe(true);
@@ -67,11 +67,9 @@ describe('splitDataset', () => {
     for (const s of splits) {
       const got = await recordsOf(out, s.name);
       for (const p of got) {
-        const image = hex(imageOf(p));
-        expect(assignSplit(image, 3, splits)).toBe(s.name);
-        // Copies of one image never land in two splits.
-        expect(splitOfImage.get(image) ?? s.name).toBe(s.name);
-        splitOfImage.set(image, s.name);
+        const name = filenameOf(p);
+        expect(assignSplit(name, 3, splits)).toBe(s.name);
+        splitOfImage.set(name, s.name);
         seen.set(hex(p), (seen.get(hex(p)) ?? 0) + 1);
       }
       // Relative order kept within a split.
@@ -94,16 +92,28 @@ describe('splitDataset', () => {
     const b = await splitDataset([input], { out: path.join(dir, 'b'), splits, seed: 12345, name: 'coco', compression: 'gzip' });
     const perSplit = (r: typeof a) => splits.map((s) => r.shards.filter((x) => x.name.startsWith(`coco-${s.name}-`)).reduce((n, x) => n + x.records, 0));
     expect(perSplit(a).reduce((x, y) => x + y)).toBe(30);
-    const ids = (seed: number) => payloads.map((p) => assignSplit(hex(imageOf(p)), seed, splits));
+    const ids = (seed: number) => payloads.map((p) => assignSplit(filenameOf(p), seed, splits));
     expect(ids(0)).not.toEqual(ids(12345));
     expect(perSplit(a)).toEqual(splits.map((s) => ids(0).filter((x) => x === s.name).length));
     expect(perSplit(b)).toEqual(splits.map((s) => ids(12345).filter((x) => x === s.name).length));
   });
 
-  it('refuses a record without an image, naming it, and publishes nothing', async () => {
+  it('a record with only a source id goes where that name sends it', async () => {
+    const dir = await tempDir('split-source-id');
+    const f = decodeExample(payloads[0]!);
+    delete f[K.IMAGE_FILENAME];
+    await writeRecords(path.join(dir, 'in.tfrecord'), [encodeExample(f)]);
+    const r = await splitDataset([path.join(dir, 'in.tfrecord')], { out: path.join(dir, 'out'), splits, seed: 3 });
+    expect(r.ok, r.failure).toBe(true);
+    const where = assignSplit('img0', 3, splits);
+    expect((await recordsOf(path.join(dir, 'out'), where)).length).toBe(1);
+  });
+
+  it('refuses a record that names no image, naming it, and publishes nothing', async () => {
     const dir = await tempDir('split-bad');
     const f = decodeExample(payloads[0]!);
-    delete f[K.IMAGE_ENCODED];
+    delete f[K.IMAGE_FILENAME];
+    delete f[K.IMAGE_SOURCE_ID];
     await writeRecords(path.join(dir, 'in.tfrecord'), [payloads[1]!, encodeExample(f)]);
     const r = await splitDataset([path.join(dir, 'in.tfrecord')], { out: path.join(dir, 'out'), splits });
     expect(r.ok).toBe(false);

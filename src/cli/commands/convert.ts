@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { convertDataset, type ConvertOptions, type ConvertProgress, type ConvertReport } from '../../convert/convert.js';
+import { resolveTask } from '../../dataset/task.js';
 import { isTfrecordError } from '../../errors.js';
 import { formatProblem } from '../../problem.js';
 import type { CONVERT } from '../commands.js';
@@ -15,6 +16,13 @@ import type { ParsedCommand } from '../spec.js';
 const SHOWN = 5;
 
 export async function run({ values }: ParsedCommand<typeof CONVERT>, io: CliIo): Promise<number> {
+  let task: ReturnType<typeof resolveTask>;
+  try {
+    task = resolveTask({ index: values['task-index'], count: values['task-count'] }, io.env ?? process.env);
+  } catch (err) {
+    if (isTfrecordError(err)) throw new UsageError(err.reason);
+    throw err;
+  }
   // Relative paths are taken from the CLI's working directory (io.cwd), as
   // the other commands do, not from whatever process.cwd() happens to be.
   const at = (p: string) => resolve(io.cwd, p);
@@ -46,6 +54,7 @@ export async function run({ values }: ParsedCommand<typeof CONVERT>, io: CliIo):
     ...(values.quality !== undefined ? { quality: values.quality } : {}),
     ...(values['max-size'] !== undefined ? { maxSize: values['max-size'] } : {}),
     ...(values['max-pixels'] !== undefined ? { maxPixels: values['max-pixels'] } : {}),
+    ...(task ? { task } : {}),
   };
 
   const bar = !values.quiet && !values.json && io.stderr.isTTY ? progressBar(io) : undefined;
@@ -59,7 +68,12 @@ export async function run({ values }: ParsedCommand<typeof CONVERT>, io: CliIo):
     throw err;
   }
   bar?.clear();
-  if (values.json) {
+  return printReport(report, values.json, io);
+}
+
+/** The report as JSON on stdout, or as text (on stderr when the run failed); the exit code. */
+export async function printReport(report: ConvertReport, json: boolean, io: CliIo): Promise<number> {
+  if (json) {
     await writeOut(io.stdout, JSON.stringify(report, null, 2) + '\n');
   } else {
     await writeOut(report.ok ? io.stdout : io.stderr, renderReport(report, io.cwd));
@@ -129,6 +143,19 @@ function renderReport(r: ConvertReport, cwd: string): string {
   listed('Validation errors', problems, (f) =>
     formatProblem({ ...f, file: f.file === '' ? '' : displayPath(cwd, f.file), message: `${f.code}: ${f.message}` }),
   );
+  if (r.task) {
+    const t = r.task;
+    lines.push(r.ok ? `Task ${t.index} of ${t.count}:` : `Task ${t.index} of ${t.count} FAILED: ${r.failure}`);
+    lines.push(
+      `  converted ${r.items.converted} of its ${plural(r.items.total, 'image')} (${r.items.skipped} skipped, ${r.items.reencoded} re-encoded); ${plural(r.boxes.total, 'box', 'boxes')}`,
+    );
+    const shards = r.splits.flatMap((s) => s.shards);
+    if (shards.length === 0) lines.push(r.ok ? '  no shard of the plan fell to this task' : '  published no shard');
+    for (const sh of shards) lines.push(`  ${displayPath(cwd, sh.path)}  (${plural(sh.records, 'record')}, ${formatBytes(sh.bytes)})`);
+    lines.push(`Part manifest: ${displayPath(cwd, t.part)}`);
+    lines.push(`Once every task has finished: tfrecord-od finalize ${displayPath(cwd, r.outDir)}`);
+    return lines.join('\n') + '\n';
+  }
   if (!r.ok) {
     lines.push(`FAILED: ${r.failure}`);
     return lines.join('\n') + '\n';

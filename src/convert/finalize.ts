@@ -24,7 +24,7 @@ import { plural } from '../words.js';
 import { dropUnusedAdded } from './labels.js';
 import { lockOutput } from './lock.js';
 import { removeLeftovers, writeFileAtomic } from './output.js';
-import { PARTS_DIR, type AtItem, type PartManifest, type PartShard, readParts } from './part.js';
+import { PARTS_DIR, type AtItem, type PartEnvelope, type PartManifest, type PartShard, readParts } from './part.js';
 import { buildManifest } from './publish.js';
 import { relabelShards } from './renumber.js';
 import { type ClassCount, classTable, type ConvertReport, countItems, emptyReport, reportClasses, type ShardReport } from './report.js';
@@ -230,7 +230,7 @@ function rekey(counts: Map<number, ClassCount>, moved: ReadonlyMap<number, numbe
  * there and unchanged; refuses, naming the shards and their tasks, when any
  * is not (run those tasks again).
  */
-async function checkShards(out: string, parts: readonly PartManifest[], check: 'hash' | 'size'): Promise<Map<number, PartShard>> {
+export async function checkShards(out: string, parts: readonly PartEnvelope[], check: 'hash' | 'size'): Promise<Map<number, PartShard>> {
   const plan = parts[0]!.plan;
   const shards = new Map<number, PartShard>();
   const taskOf = new Map<number, number>();
@@ -289,7 +289,7 @@ async function hashFile(path: string): Promise<FileDigest> {
 }
 
 /** A failed run removes what its tasks published, and the parts: nothing of it stays. */
-async function discard(out: string, parts: readonly PartManifest[]): Promise<void> {
+export async function discard(out: string, parts: readonly PartEnvelope[]): Promise<void> {
   const plan = parts[0]!.plan;
   for (const p of parts) for (const sh of p.result.shards) await rm(join(out, plan.shards[sh.slot]!.name), { force: true });
   await rm(join(out, PARTS_DIR), { recursive: true, force: true });

@@ -235,9 +235,13 @@ export async function readParts<P extends PartEnvelope = PartManifest>(
 ): Promise<P[]> {
   const names = await partFiles(out);
   if (names.length === 0) {
-    throw new TfrecordError('io', `no part manifests in ${PARTS_DIR}: run the tasks of \`${command} --task-index I --task-count N\` into this folder first`, {
-      file: out,
-    });
+    throw new TfrecordError(
+      'io',
+      `no part manifests in ${PARTS_DIR}: run the tasks of \`${command === 'convert' ? 'convert (or reshard, remap, split, merge)' : command} --task-index I --task-count N\` into this folder first`,
+      {
+        file: out,
+      },
+    );
   }
   const parts: P[] = [];
   for (const name of names) parts.push(await readPart(join(out, PARTS_DIR, name), command, lists));

@@ -211,8 +211,8 @@ async function runTask(options: RewriteOptions, sets: readonly RewriteSet[], out
   const file = await writePart(out, part);
   const { plan, result } = part;
   const extra: Record<string, unknown> = { ...plan.report, ...result.counters };
-  const failure =
-    plan.failure ?? (result.problemCount > 0 ? `${problemsFailure(result.problemCount).replace('the input has', "this task's records have")}` : result.failure);
+  const n = result.problemCount;
+  const failure = plan.failure ?? (n > 0 ? `${n} problem${n === 1 ? '' : 's'} in this task's records; it published nothing` : result.failure);
   return {
     ...extra,
     ok: failure === undefined,

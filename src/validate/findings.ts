@@ -14,6 +14,7 @@
  * | `crc-mismatch`             | error           | a record's data CRC is wrong (the record is skipped and reading goes on), or a length CRC is wrong / a compressed stream is corrupt (the rest of the file is not read) |
  * | `record-too-large`         | error           | a record's length field exceeds the limit; the rest of the file is not read |
  * | `not-an-example`           | error           | the record payload is not a tf.Example protobuf |
+ * | `example-too-large`        | error           | the record holds more features, bytes values or int64 values than the decoder's limits (DEFAULT_DECODE_LIMITS in example/codec.ts); it is not checked |
  * | `missing-feature`          | error / warning | error: `image/encoded`, a bbox list or `image/object/class/label` is absent (while other box lists are present); warning: `image/height`, `image/width` or `image/format` is absent or empty, or a record has no box lists at all (read as an image without objects) |
  * | `wrong-feature-type`       | error           | a known key holds the wrong list kind (e.g. float labels), or a single-valued key holds zero or several values |
  * | `list-length-mismatch`     | error           | a per-object list (`image/object/*`) does not have one entry per box |
@@ -51,6 +52,7 @@ export const FINDING_CODES = [
   'crc-mismatch',
   'record-too-large',
   'not-an-example',
+  'example-too-large',
   'missing-feature',
   'wrong-feature-type',
   'list-length-mismatch',
@@ -84,6 +86,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   'crc-mismatch': 'error',
   'record-too-large': 'error',
   'not-an-example': 'error',
+  'example-too-large': 'error',
   'missing-feature': 'error',
   'wrong-feature-type': 'error',
   'list-length-mismatch': 'error',
@@ -124,6 +127,8 @@ export const FINDING_RULES: Readonly<Record<FindingCode, FindingRule>> = {
   'crc-mismatch': 'tfrecord',
   'record-too-large': 'tfrecord',
   'not-an-example': 'tensorflow',
+  // Our own limit, not TensorFlow's: a record this size is no sound detection example.
+  'example-too-large': 'dataset',
   'tf-parse-divergence': 'tensorflow',
   'missing-feature': 'od-api',
   'wrong-feature-type': 'od-api',

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
+import { checkClass, compactObject, finishItem, invertedBoxReason, MAX_BOXES_PER_IMAGE, tooManyBoxesReason } from '../common.js';
 import { isDirectory, isFile, imageFileProblem, MissingImageHints, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
@@ -130,7 +130,13 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     // Annotations of a repeated id are attached to its first entry only.
     const slot = firstOfId ? (slotOf.get(image.id!) as number) : -1;
     const from = slot >= 0 ? start[slot]! : 0;
-    const to = slot >= 0 ? start[slot + 1]! : 0;
+    const end = slot >= 0 ? start[slot + 1]! : 0;
+    // Past MAX_BOXES_PER_IMAGE annotations are not built: the image is an error naming the first one over.
+    const to = Math.min(end, from + MAX_BOXES_PER_IMAGE);
+    if (end > to) {
+      const over = order[to]!;
+      errors.push({ source: { file, index: over, pointer: `/annotations/${over}` }, itemId, code: 'malformed-annotation', reason: tooManyBoxesReason() });
+    }
     for (let k = from; k < to; k++) {
       const ai = order[k]!;
       const built = buildObject(file, ai, annotations!.get(ai), categoryName, declaredSet);

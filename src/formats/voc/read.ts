@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError, describeFsError, isTfrecordError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
+import { checkClass, compactObject, finishItem, invertedBoxReason, MAX_BOXES_PER_IMAGE, parseDecimal, tooManyBoxesReason } from '../common.js';
 import { compareCodeUnits, isDirectory, imageFileProblem, MissingImageHints, resolveImagePath, usualImageFolders } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { childElements, childText, firstChild, parseXml, type XmlElement } from '../xml.js';
@@ -186,7 +186,12 @@ async function readOne(
     }
   }
 
+  let objects = 0;
   for (const obj of childElements(doc, 'object')) {
+    if (++objects > MAX_BOXES_PER_IMAGE) {
+      err('malformed-annotation', tooManyBoxesReason(), obj.line);
+      break;
+    }
     const built = buildObject(file, obj, declared);
     if ('error' in built) err(built.error.code, built.error.reason, built.error.line);
     else item.objects.push(built.object);

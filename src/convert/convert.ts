@@ -113,8 +113,8 @@ async function openDataset(opts: ResolvedConvertOptions, userLabelMap: LabelMap 
   const fixedMap = reconcileLabelMaps(userLabelMap, existingMap && existingMap.items.length > 0 ? existingMap : undefined, mapFile);
   if (fixedMap && opts.target === 'ai-platform') {
     const gaps = labelMapGaps(fixedMap);
-    if (gaps.length > 0) {
-      const shown = gaps.length > 8 ? `${gaps.slice(0, 8).join(', ')}, … (${gaps.length} in all)` : gaps.join(', ');
+    if (gaps.count > 0) {
+      const shown = gaps.count > 8 ? `${gaps.first.join(', ')}, … (${gaps.count} in all)` : gaps.first.join(', ');
       throw new TfrecordError(
         'label-map',
         `the label map's ids skip ${shown}; Google's built-in training needs ids 1..N without gaps. ` +

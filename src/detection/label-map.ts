@@ -268,9 +268,18 @@ interface PendingItem {
 }
 
 /**
+ * Most items a label map may have. The largest real ones (ImageNet-21k's
+ * classes, Open Images' 20,000 image-level labels) are far below it; every
+ * class costs memory in each command and a line or more in its report, and a
+ * map of 300,000 items made convert write a 122 MB manifest.
+ */
+export const MAX_LABEL_MAP_ITEMS = 100_000;
+
+/**
  * Parses a label map. Throws `AnnotationError` with code 'label-map', the file
  * (when given) and the 1-based line for syntax errors, a missing `id` or
- * `name`, an id that is not an integer >= 1, and duplicate ids or names.
+ * `name`, an id that is not an integer >= 1, duplicate ids or names, and an
+ * item past MAX_LABEL_MAP_ITEMS.
  */
 export function parseLabelMap(text: string, file?: string): LabelMap {
   const lx = new Lexer(text, file);
@@ -286,6 +295,9 @@ export function parseLabelMap(text: string, file?: string): LabelMap {
     if (t.text !== 'item') {
       skipFieldValue(lx);
       continue;
+    }
+    if (items.length === MAX_LABEL_MAP_ITEMS) {
+      throw lx.error(t.line, `the label map has more than ${MAX_LABEL_MAP_ITEMS.toLocaleString('en-US')} items (the limit); this is the first one over it`);
     }
     const open = openMessage(lx);
     const pending: PendingItem = { line: t.line };

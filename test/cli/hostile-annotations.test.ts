@@ -86,4 +86,28 @@ describe('hostile annotation files under a 128 MB heap', () => {
     expect(res.status, res.stderr).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ ok: true, items: { converted: 50 }, boxes: { total: 500_000 } });
   });
+
+  it('a label map id of 2^31-1 is refused for its gaps without listing them', async () => {
+    await put('lm/a.jpg', jpeg);
+    await put('lm/ann.csv', 'filename,class,xmin,ymin,xmax,ymax\na.jpg,cat,1,1,9,9\n');
+    await put('lm/map.pbtxt', "item { id: 2147483647 name: 'cat' }\n");
+    const res = convert128(['--from', 'csv', '--annotations', 'lm/ann.csv', '--label-map', 'lm/map.pbtxt', '--out', 'out-lm']);
+    expect(res.stderr).not.toMatch(/heap out of memory/);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain("the label map's ids skip 1, 2, 3, 4, 5, 6, 7, 8, … (2147483646 in all)");
+  });
+
+  it('a label map of 100,001 items is refused naming the line of the last one', async () => {
+    let text = '';
+    for (let i = 1; i <= 100_001; i++) text += `item { id: ${i} name: 'c${i}' }\n`;
+    await put('lm2/map.pbtxt', text);
+    for (const command of [
+      ['validate', 'lm2'],
+      ['stats', 'lm2'],
+    ]) {
+      const res = spawnSync(process.execPath, ['--max-old-space-size=128', CLI, ...command, '--label-map', 'lm2/map.pbtxt'], { cwd: dir, encoding: 'utf8' });
+      expect(res.status, res.stderr).toBe(1);
+      expect(res.stderr).toContain('lm2/map.pbtxt: line 100001: the label map has more than 100,000 items (the limit); this is the first one over it');
+    }
+  });
 });

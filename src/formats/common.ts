@@ -69,6 +69,16 @@ export function finishItem(item: SourceItem, errors: ItemError[], empty: EmptyPo
   return [{ ok: true, item }];
 }
 
+/**
+ * The item-error reason for a class name whose bytes were not UTF-8 (the
+ * reader saw invalid bytes where the name is; they read as U+FFFD). An error,
+ * not a warning: converted, the name would reach the records and the label
+ * map as replacement characters, and two different names could become one.
+ */
+export function notUtf8Reason(className: string): string {
+  return `class name ${JSON.stringify(className)} is not valid UTF-8 (the bytes shown as \uFFFD are not UTF-8 text); save the file as UTF-8`;
+}
+
 /** Looks up a class name against a declared list, when there is one. */
 export function checkClass(name: string, declared: ReadonlySet<string> | undefined): string | undefined {
   if (declared === undefined || declared.has(name)) return undefined;

@@ -28,6 +28,7 @@
  * | `bbox-degenerate`          | warning         | a box has zero width or zero height |
  * | `label-out-of-range`       | error           | a label is < 1 (0 is background), > `numClasses`, or not an id of the label map |
  * | `labels-not-consecutive`   | error           | across all files the labels used are not exactly 1..N (the message lists the missing ones) |
+ * | `text-not-utf8`            | error           | a box's `image/object/class/text` is not valid UTF-8: the OD API's decoder looks boxes up in the label map by this text, and no name can match it (the record names the first such box) |
  * | `text-label-mismatch`      | error / warning | error: a `class/text` disagrees with the label map's name for that id; warning: one label appears with several texts, or one text with several labels |
  * | `num-classes-mismatch`     | error / warning | error: the label map has a different number of items than `numClasses`, or the largest label used exceeds it; warning: the largest label used is below `numClasses` |
  * | `duplicate-image`          | warning         | two records carry byte-identical images |
@@ -66,6 +67,7 @@ export const FINDING_CODES = [
   'bbox-degenerate',
   'label-out-of-range',
   'labels-not-consecutive',
+  'text-not-utf8',
   'text-label-mismatch',
   'num-classes-mismatch',
   'duplicate-image',
@@ -100,6 +102,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   'bbox-degenerate': 'warning',
   'label-out-of-range': 'error',
   'labels-not-consecutive': 'error',
+  'text-not-utf8': 'error',
   'text-label-mismatch': 'error',
   'num-classes-mismatch': 'error',
   'duplicate-image': 'warning',
@@ -143,6 +146,7 @@ export const FINDING_RULES: Readonly<Record<FindingCode, FindingRule>> = {
   'bbox-degenerate': 'od-api',
   'label-out-of-range': 'od-api',
   'labels-not-consecutive': 'ai-platform',
+  'text-not-utf8': 'od-api',
   'text-label-mismatch': 'od-api',
   'num-classes-mismatch': 'ai-platform',
   'duplicate-image': 'dataset',

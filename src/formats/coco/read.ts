@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, compactObject, finishItem, invertedBoxReason, MAX_BOXES_PER_IMAGE, tooManyBoxesReason } from '../common.js';
+import { checkClass, compactObject, finishItem, invertedBoxReason, MAX_BOXES_PER_IMAGE, notUtf8Reason, tooManyBoxesReason } from '../common.js';
 import { isDirectory, isFile, imageFileProblem, MissingImageHints, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
@@ -64,6 +64,7 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     const { id, name } = cat as { id: CocoId; name: string };
     if (categoryName.has(id)) fatal(`category id ${JSON.stringify(id)} is defined twice`, `/categories/${i}`);
     if (categoryNames.has(name)) fatal(`category name ${JSON.stringify(name)} is used by two ids`, `/categories/${i}`);
+    if (doc.notUtf8?.has(name)) fatal(`category ${notUtf8Reason(name)}`, `/categories/${i}/name`);
     categoryName.set(id, name);
     categoryOrder.push(name);
     categoryNames.add(name);

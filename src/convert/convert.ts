@@ -156,6 +156,7 @@ async function runStages(
 ): Promise<ConvertReport> {
   const report = emptyReport(opts.out);
   report.target = opts.target;
+  report.decoded = opts.job.prepare.decode === true;
   const dataset = await openDataset(opts, userLabelMap);
   report.notes.push(...runNotes(opts, dataset));
   const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };

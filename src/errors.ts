@@ -5,7 +5,17 @@
  * can say exactly where a dataset is broken without printing a stack trace.
  */
 
-export type ErrorCode = 'truncated' | 'crc-mismatch' | 'record-too-large' | 'not-an-example' | 'bad-argument' | 'io' | 'annotation' | 'label-map' | 'image';
+export type ErrorCode =
+  | 'truncated'
+  | 'crc-mismatch'
+  | 'record-too-large'
+  | 'not-an-example'
+  | 'example-too-large'
+  | 'bad-argument'
+  | 'io'
+  | 'annotation'
+  | 'label-map'
+  | 'image';
 
 export interface ErrorLocation {
   file?: string;

@@ -28,7 +28,7 @@ export { crc32cFast as crc32c, crc32cImplementation } from './io/native-crc.js';
 // From the modules themselves rather than example/index.js, whose
 // SequenceExample codec loads protobufjs with it: at the root, io/sequence.ts
 // loads it on first use instead.
-export { encodeExample, decodeExample } from './example/codec.js';
+export { encodeExample, decodeExample, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './example/codec.js';
 export { bytesFeature, floatFeature, int64Feature, type Feature, type Features, type FeatureInput } from './example/features.js';
 export { tfParseVerdict, type TfParseVerdict, type TfDivergence } from './example/tf-view.js';
 export { encodeSequenceExample, decodeSequenceExample } from './io/sequence.js';

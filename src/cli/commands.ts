@@ -245,6 +245,11 @@ export const CONVERT = {
       help: 'refuse images with more pixels than N (a guard against decompression bombs)',
     },
     {
+      name: 'decode',
+      type: 'boolean',
+      help: "decode every image kept as it is, so damaged pixel data is an item error (slower; by default only an image's header and end are checked)",
+    },
+    {
       name: 'workers',
       type: 'int',
       min: 0,

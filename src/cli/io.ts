@@ -60,12 +60,22 @@ export { plural } from '../words.js';
 
 /** A text table: two-space indent, one header row; `align` has 'r' (numbers, left-padded) or 'l' per column. */
 export function textTable(head: string[], rows: string[][], align: string): string[] {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  // Loops, not Math.max(...cells): a table of a 100,000-class label map
+  // would pass more arguments than the stack holds.
+  const widths = head.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? '').length);
   const line = (cells: string[]) =>
     '  ' +
     cells
       .map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(head), ...rows.map(line)];
+  const out = [line(head)];
+  for (const r of rows) out.push(line(r));
+  return out;
+}
+
+/** `out.push(...lines)` for any number of lines (a spread of 100,000 overflows the stack). */
+export function appendLines(out: string[], lines: readonly string[]): void {
+  for (const l of lines) out.push(l);
 }

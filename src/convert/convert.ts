@@ -164,6 +164,7 @@ function runNotes(opts: ResolvedConvertOptions, dataset: DatasetContext): RunNot
  */
 async function planRun(opts: ResolvedConvertOptions, spec: FormatSpec, userLabelMap: LabelMap | undefined): Promise<PlannedRun> {
   const report = emptyReport(opts.out);
+  report.decoded = opts.job.prepare.decode === true;
   const dataset = await openDataset(opts, userLabelMap);
   report.notes.push(...runNotes(opts, dataset));
   const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };
@@ -186,6 +187,7 @@ async function planRun(opts: ResolvedConvertOptions, spec: FormatSpec, userLabel
     target: opts.target,
     compression: opts.compression,
     onError: opts.onError,
+    decoded: opts.job.prepare.decode === true,
     labelOrder: labels?.order ?? '',
     labelMap: labelMap.items,
     fixedIds: labels ? [...labels.fixed].sort((a, b) => a - b) : [],
@@ -218,6 +220,7 @@ async function finishTask(out: string, part: PartManifest): Promise<ConvertRepor
   const report = emptyReport(out);
   report.task = { index: part.task.index, count: part.task.count, part: file };
   report.target = plan.target;
+  report.decoded = plan.decoded;
   report.labelOrder = plan.labelOrder;
   report.notes = [...plan.notes];
   let images = 0;

@@ -66,6 +66,7 @@ export async function finalizeParts(out: string, parts: readonly PartManifest[],
   const plan = parts[0]!.plan;
   const report = emptyReport(out);
   report.target = plan.target;
+  report.decoded = plan.decoded;
   report.notes = [...plan.notes];
   report.items.total = plan.total;
   report.errors = [...plan.scanErrors];

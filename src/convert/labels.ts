@@ -32,11 +32,28 @@ export interface LabelAssignment {
   order: LabelOrder;
 }
 
-/** Looks a class up in a label map by `name`, then by `display_name`. */
+/** Name and display-name lookups of a label map's items, built on first use (see labelMapId). */
+const lookups = new WeakMap<readonly LabelMapItem[], { size: number; byName: Map<string, number>; byDisplay: Map<string, number> }>();
+
+/**
+ * Looks a class up in a label map by `name`, then by `display_name` (the
+ * first item that has it). Called for every box: with a map of many items a
+ * scan of the list per box was quadratic, so the lookups are indexed once
+ * per item list.
+ */
 export function labelMapId(map: LabelMap, className: string): number | undefined {
-  for (const item of map.items) if (item.name === className) return item.id;
-  for (const item of map.items) if (item.displayName === className) return item.id;
-  return undefined;
+  let index = lookups.get(map.items);
+  if (index === undefined || index.size !== map.items.length) {
+    const byName = new Map<string, number>();
+    const byDisplay = new Map<string, number>();
+    for (const item of map.items) {
+      if (!byName.has(item.name)) byName.set(item.name, item.id);
+      if (item.displayName !== undefined && !byDisplay.has(item.displayName)) byDisplay.set(item.displayName, item.id);
+    }
+    index = { size: map.items.length, byName, byDisplay };
+    lookups.set(map.items, index);
+  }
+  return index.byName.get(className) ?? index.byDisplay.get(className);
 }
 
 /**
@@ -50,11 +67,15 @@ export function reconcileLabelMaps(user: LabelMap | undefined, existing: LabelMa
   if (!existing) return user;
   const conflicts: string[] = [];
   const byId = new Map<number, LabelMapItem>();
-  for (const it of existing.items) byId.set(it.id, it);
+  const byName = new Map<string, LabelMapItem>();
+  for (const it of existing.items) {
+    byId.set(it.id, it);
+    if (!byName.has(it.name)) byName.set(it.name, it);
+  }
   for (const it of user.items) {
     const other = byId.get(it.id);
     if (other && other.name !== it.name) conflicts.push(`id ${it.id} is '${it.name}' in --label-map but '${other.name}' in the output folder`);
-    const sameName = existing.items.find((e) => e.name === it.name);
+    const sameName = byName.get(it.name);
     if (sameName && sameName.id !== it.id) conflicts.push(`'${it.name}' is id ${it.id} in --label-map but id ${sameName.id} in the output folder`);
   }
   if (conflicts.length > 0) {
@@ -98,7 +119,8 @@ export function assignLabels(
   else if (options.classOrder) {
     const freshSet = new Set(fresh);
     names = options.classOrder.filter((n) => freshSet.has(n));
-    for (const n of fresh) if (!names.includes(n)) names.push(n);
+    const declared = new Set(names);
+    for (const n of fresh) if (!declared.has(n)) names.push(n);
     order = fixedItems.length > 0 ? 'dataset' : 'declared';
   } else order = fixedItems.length > 0 ? 'dataset' : 'first-appearance';
   let next = fixedItems.reduce((m, it) => Math.max(m, it.id), 0);
@@ -132,13 +154,23 @@ export function dropUnusedAdded(labels: LabelAssignment, boxesOf: (id: number) =
   return { labelMap: { items: [...fixedItems, ...renumbered] }, moved };
 }
 
-/** Ids missing from 1..max of a label map (Google's built-in training wants none). */
-export function labelMapGaps(map: LabelMap): number[] {
-  const ids = new Set(map.items.map((it) => it.id));
-  const max = map.items.reduce((m, it) => Math.max(m, it.id), 0);
-  const gaps: number[] = [];
-  for (let id = 1; id <= max; id++) if (!ids.has(id)) gaps.push(id);
-  return gaps;
+/**
+ * Ids missing from 1..max of a label map (Google's built-in training wants
+ * none): the first `show` of them and how many in all. Worked out from the
+ * sorted ids, not by listing 1..max: one item with id 2147483647 made that
+ * list two billion numbers long, and convert ran out of memory.
+ */
+export function labelMapGaps(map: LabelMap, show = 8): { first: number[]; count: number } {
+  const ids = [...new Set(map.items.map((it) => it.id))].sort((a, b) => a - b);
+  const first: number[] = [];
+  let count = 0;
+  let expected = 1;
+  for (const id of ids) {
+    for (let g = expected; g < id && first.length < show; g++) first.push(g);
+    count += id - expected;
+    expected = id + 1;
+  }
+  return { first, count };
 }
 
 /**
@@ -149,8 +181,8 @@ export function labelMapGaps(map: LabelMap): number[] {
  */
 export function gapRefusal(map: LabelMap, file: string | undefined, remedy: string): TfrecordError | undefined {
   const gaps = labelMapGaps(map);
-  if (gaps.length === 0) return undefined;
-  const shown = gaps.length > 8 ? `${gaps.slice(0, 8).join(', ')}, … (${gaps.length} in all)` : gaps.join(', ');
+  if (gaps.count === 0) return undefined;
+  const shown = gaps.count > gaps.first.length ? `${gaps.first.join(', ')}, … (${gaps.count} in all)` : gaps.first.join(', ');
   return new TfrecordError(
     'label-map',
     `the label map's ids skip ${shown}; Google's built-in training needs ids 1..N without gaps. ` +

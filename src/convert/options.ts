@@ -103,6 +103,14 @@ export interface ConvertOptions {
   maxSize?: number;
   maxPixels?: number;
   /**
+   * Decode every image that is stored as it is (a re-encoded one is decoded
+   * anyway), so an image whose pixel data is damaged is an item error
+   * (`bad-image`). Default false: the header is parsed and the end of the
+   * file checked (a JPEG's EOI marker, a PNG's IEND chunk), and the report
+   * says the pixel data was not checked.
+   */
+  decode?: boolean;
+  /**
    * How many items (annotations only) pass 1 may keep for pass 2 instead of
    * reading the annotations again (default 25,000; 0 always reads twice).
    */
@@ -221,6 +229,7 @@ export function resolveConvertOptions(options: ConvertOptions, ownSplits?: reado
         ...(options.quality !== undefined ? { quality: options.quality } : {}),
         ...(options.maxSize !== undefined ? { maxSize: options.maxSize } : {}),
         ...(options.maxPixels !== undefined ? { maxPixels: options.maxPixels } : {}),
+        ...(options.decode ? { decode: true } : {}),
       },
       policy: options.bbox ?? CONVERT_DEFAULTS.bbox,
     },

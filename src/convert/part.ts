@@ -48,6 +48,8 @@ export interface PartPlan {
   target: Target;
   compression: Compression;
   onError: 'fail' | 'skip';
+  /** Whether images stored as they are were fully decoded (ConvertOptions.decode); the report says so either way. */
+  decoded: boolean;
   /** How the ids were chosen, and the ids pass 1 gave; `fixedIds` are the user's or the folder's and never move. */
   labelOrder: string;
   labelMap: LabelMapItem[];

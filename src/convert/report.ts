@@ -95,6 +95,12 @@ export interface ConvertReport {
   labelOrder: string;
   /** Whose rules the dataset was checked against. */
   target: string;
+  /**
+   * Whether the images stored as they are were decoded (ConvertOptions.decode),
+   * so their pixel data is known to be readable. When false only their header
+   * and end were checked; re-encoded images are decoded either way.
+   */
+  decoded: boolean;
   /** The YOLO images without a label file (ids). */
   withoutLabelFile: string[];
   notes: RunNote[];
@@ -124,6 +130,7 @@ export function emptyReport(outDir: string): ConvertReport {
     classes: [],
     labelOrder: '',
     target: '',
+    decoded: false,
     withoutLabelFile: [],
     notes: [],
     errors: [],

@@ -33,6 +33,9 @@ export interface AnnotationScan {
   notes: ImportNote[];
 }
 
+/** Boxes the item cache may hold per item of its limit, on average (250,000 boxes at the default 25,000 items). */
+const CACHED_BOXES_PER_ITEM = 10;
+
 /** Checks pass 1 runs over every accepted item (class names are cleaned in place). */
 export interface ScanChecks {
   classNames: ClassNameCheck;
@@ -64,6 +67,10 @@ export async function scanAnnotations(
   // of those shapes straight into the old generation (pretenuring), where
   // the garbage of a large dataset piles up between full collections.
   const cacheLimit = opts.itemCacheLimit;
+  // Boxes count too: 400 label files of 10,000 boxes each are few items but
+  // 4 million objects, and keeping them took 1.6 GB.
+  const boxCacheLimit = cacheLimit * CACHED_BOXES_PER_ITEM;
+  let cachedBoxes = 0;
   let cached: SourceItem[] | undefined = [];
   let sized = false;
   const refused: ItemProblem[] = [];
@@ -87,7 +94,8 @@ export async function scanAnnotations(
     // Small datasets keep their items from pass 1 rather than parse the
     // annotations a second time; past the cap, pass 2 reads them again.
     if (cached) {
-      if (cached.length < cacheLimit) cached.push(item);
+      cachedBoxes += item.objects.length;
+      if (cached.length < cacheLimit && cachedBoxes <= boxCacheLimit) cached.push(item);
       else cached = undefined;
     }
     // An item with a class outside the user's label map gets no place in the plan.

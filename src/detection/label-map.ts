@@ -12,6 +12,7 @@
  * written for newer OD API versions still load.
  */
 import { AnnotationError } from '../errors.js';
+import { isUtf8 } from '../utf8.js';
 
 export interface LabelMapItem {
   /** Class id, >= 1 (0 is the OD API's implicit background class). */
@@ -223,7 +224,12 @@ class Lexer {
         throw this.error(this.line, `invalid escape \\${e}`);
       }
     }
-    return utf8Decoder.decode(new Uint8Array(bytes));
+    const decoded = utf8Decoder.decode(new Uint8Array(bytes));
+    // Escapes (\303, \xe9) make bytes; bytes that are not UTF-8 would read as U+FFFD, silently.
+    if (decoded.includes('\uFFFD') && !isUtf8(new Uint8Array(bytes))) {
+      throw this.error(startLine, `string ${JSON.stringify(decoded)} is not valid UTF-8: its escapes make bytes that are not UTF-8 text`);
+    }
+    return decoded;
   }
 }
 
@@ -265,14 +271,26 @@ interface PendingItem {
   name?: string;
   nameLine?: number;
   displayName?: string;
+  displayNameLine?: number;
 }
+
+/**
+ * Most items a label map may have. The largest real ones (ImageNet-21k's
+ * classes, Open Images' 20,000 image-level labels) are far below it; every
+ * class costs memory in each command and a line or more in its report, and a
+ * map of 300,000 items made convert write a 122 MB manifest.
+ */
+export const MAX_LABEL_MAP_ITEMS = 100_000;
 
 /**
  * Parses a label map. Throws `AnnotationError` with code 'label-map', the file
  * (when given) and the 1-based line for syntax errors, a missing `id` or
- * `name`, an id that is not an integer >= 1, and duplicate ids or names.
+ * `name`, an id that is not an integer >= 1, duplicate ids or names, an
+ * item past MAX_LABEL_MAP_ITEMS, and a name that is not UTF-8: made so by
+ * escapes, or on one of `notUtf8Lines` (lines of the file whose bytes are
+ * not UTF-8, which the decoded `text` holds as U+FFFD; see readLabelMapFile).
  */
-export function parseLabelMap(text: string, file?: string): LabelMap {
+export function parseLabelMap(text: string, file?: string, notUtf8Lines: readonly number[] = []): LabelMap {
   const lx = new Lexer(text, file);
   const items: LabelMapItem[] = [];
   const idLines = new Map<number, number>();
@@ -287,6 +305,9 @@ export function parseLabelMap(text: string, file?: string): LabelMap {
       skipFieldValue(lx);
       continue;
     }
+    if (items.length === MAX_LABEL_MAP_ITEMS) {
+      throw lx.error(t.line, `the label map has more than ${MAX_LABEL_MAP_ITEMS.toLocaleString('en-US')} items (the limit); this is the first one over it`);
+    }
     const open = openMessage(lx);
     const pending: PendingItem = { line: t.line };
     parseItemBody(lx, pending, CLOSER[open] as string);
@@ -297,6 +318,14 @@ export function parseLabelMap(text: string, file?: string): LabelMap {
     if (seenId !== undefined) throw lx.error(pending.idLine as number, `duplicate id ${pending.id} (first used on line ${seenId})`);
     const seenName = nameLines.get(pending.name);
     if (seenName !== undefined) throw lx.error(pending.nameLine as number, `duplicate name ${JSON.stringify(pending.name)} (first used on line ${seenName})`);
+    for (const [value, line] of [
+      [pending.name, pending.nameLine],
+      [pending.displayName, pending.displayNameLine],
+    ] as const) {
+      if (value?.includes('\uFFFD') && line !== undefined && notUtf8Lines.includes(line)) {
+        throw lx.error(line, `${JSON.stringify(value)} is not valid UTF-8 (the bytes shown as \uFFFD are not UTF-8 text); save the label map as UTF-8`);
+      }
+    }
     idLines.set(pending.id, pending.idLine as number);
     nameLines.set(pending.name, pending.nameLine as number);
     const item: LabelMapItem = { id: pending.id, name: pending.name };
@@ -352,6 +381,7 @@ function parseItemBody(lx: Lexer, item: PendingItem, closer: string): void {
           item.nameLine = v.line;
         } else {
           item.displayName = v.text;
+          item.displayNameLine = v.line;
         }
         break;
       }

@@ -1,6 +1,7 @@
 /** Reading a label_map.pbtxt file from disk, with errors that name it. */
 import { readFile } from 'node:fs/promises';
 import { describeFsError, TfrecordError } from '../errors.js';
+import { invalidUtf8Lines } from '../utf8.js';
 import { type LabelMap, parseLabelMap } from './label-map.js';
 
 /**
@@ -9,11 +10,12 @@ import { type LabelMap, parseLabelMap } from './label-map.js';
  * how errors refer to it (default: `path`).
  */
 export async function readLabelMapFile(path: string, name: string = path): Promise<LabelMap> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err) {
     throw new TfrecordError('io', `cannot read the label map: ${describeFsError(err)}`, { file: name, cause: err });
   }
-  return parseLabelMap(text, name);
+  // Lines whose bytes are not UTF-8: a name on one is refused rather than read with U+FFFD in it.
+  return parseLabelMap(bytes.toString('utf8'), name, invalidUtf8Lines(bytes));
 }

@@ -217,13 +217,51 @@ export function encodeExampleWithRoom(
 }
 
 /**
+ * How much one record may hold before `decodeExample` refuses it. A decoded
+ * value costs far more memory than its bytes on the wire: an empty bytes
+ * value is 2 bytes in the payload and a ~107-byte view object once decoded,
+ * an int64 is 1 byte and an 8-byte array slot, a map entry ~8 bytes and
+ * ~120 bytes of key and object. Without limits one crafted 100 MB record of
+ * 50 million empty bytes values took 4.8 GB and V8 aborted. Floats are not
+ * limited: a float costs 8 bytes for its 4 on the wire, so the record size
+ * already bounds them. The defaults are far above real detection records
+ * (the OD API's ~20 features, a few values per box of at most some
+ * thousands of boxes). Measured at the limits (heap while decoding, Node 20):
+ * 100,000 features ~31 MB, 500,000 empty bytes values ~60 MB, 2,000,000
+ * one-byte int64 values ~40 MB (10 million took 198 MB: the array grows by
+ * copying, so its old and new backing stores live side by side).
+ */
+export interface DecodeLimits {
+  /** Map entries (features, duplicates included) per record. */
+  maxFeatures?: number;
+  /** bytes_list values per record, over all its features. */
+  maxBytesValues?: number;
+  /** int64_list values per record, over all its features. */
+  maxInt64Values?: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: Readonly<Required<DecodeLimits>> = {
+  maxFeatures: 100_000,
+  maxBytesValues: 500_000,
+  maxInt64Values: 2_000_000,
+};
+
+/**
  * Parses tf.Example bytes. Bytes values are views into `bytes` (zero-copy):
  * they stay valid as long as the caller keeps `bytes` unchanged.
- * Throws TfrecordError('not-an-example') on malformed input.
+ * Throws TfrecordError('not-an-example') on malformed input, and
+ * TfrecordError('example-too-large') for a record over `limits` (checked
+ * before each list is materialised, so refusing costs no memory).
  */
-export function decodeExample(bytes: Uint8Array): Features {
+export function decodeExample(bytes: Uint8Array, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): Features {
+  const budget: Budget = {
+    features: limits.maxFeatures ?? DEFAULT_DECODE_LIMITS.maxFeatures,
+    bytesValues: limits.maxBytesValues ?? DEFAULT_DECODE_LIMITS.maxBytesValues,
+    int64Values: limits.maxInt64Values ?? DEFAULT_DECODE_LIMITS.maxInt64Values,
+    limits,
+  };
   try {
-    return decodeExampleUnchecked(bytes);
+    return decodeExampleUnchecked(bytes, budget);
   } catch (err) {
     if (err instanceof RangeError) {
       throw new TfrecordError('not-an-example', `not a tf.Example: ${err.message}`, { cause: err });
@@ -232,7 +270,23 @@ export function decodeExample(bytes: Uint8Array): Features {
   }
 }
 
-function decodeExampleUnchecked(bytes: Uint8Array): Features {
+/** What is left of the limits while one record is decoded. */
+interface Budget {
+  features: number;
+  bytesValues: number;
+  int64Values: number;
+  limits: DecodeLimits;
+}
+
+function overLimit(what: 'features' | 'bytes values' | 'int64 values', limit: number, key: string | undefined): TfrecordError {
+  const where = key === undefined ? '' : `; feature '${key.length > 80 ? `${key.slice(0, 80)}…` : key}' passes it`;
+  return new TfrecordError(
+    'example-too-large',
+    `the record holds more than ${limit.toLocaleString('en-US')} ${what} (the limit per record${where}), so it is not decoded`,
+  );
+}
+
+function decodeExampleUnchecked(bytes: Uint8Array, budget: Budget): Features {
   const features = createFeatures();
   const r = new WireReader(bytes, 0, bytes.length);
   while (r.pos < r.end) {
@@ -240,7 +294,7 @@ function decodeExampleUnchecked(bytes: Uint8Array): Features {
     if (tag === TAG_FIELD1_LEN) {
       const [start, end] = r.lengthDelimited();
       // Repeated occurrences of a message field merge, as protobuf specifies.
-      decodeFeatures(bytes, start, end, features);
+      decodeFeatures(bytes, start, end, features, budget);
     } else {
       skipField(r, tag);
     }
@@ -254,7 +308,7 @@ function skipField(r: WireReader, tag: number): void {
   r.skip(tag & 7);
 }
 
-function decodeFeatures(buf: Uint8Array, start: number, end: number, into: Features): void {
+function decodeFeatures(buf: Uint8Array, start: number, end: number, into: Features, budget: Budget): void {
   const r = new WireReader(buf, start, end);
   while (r.pos < r.end) {
     const tag = r.uint32();
@@ -263,27 +317,36 @@ function decodeFeatures(buf: Uint8Array, start: number, end: number, into: Featu
       continue;
     }
     const [es, ee] = r.lengthDelimited();
+    if (--budget.features < 0) throw overLimit('features', budget.limits.maxFeatures ?? DEFAULT_DECODE_LIMITS.maxFeatures, undefined);
     const er = new WireReader(buf, es, ee);
     let key = '';
-    let feature: Feature = { kind: 'empty' };
+    // The value may come before the key: it is decoded once the entry is read.
+    let fs = -1;
+    let fe = -1;
+    let values: Array<[number, number]> | undefined;
     while (er.pos < er.end) {
       const etag = er.uint32();
       if (etag === TAG_FIELD1_LEN) {
         const [ks, ke] = er.lengthDelimited();
         key = utf8Decoder.decode(buf.subarray(ks, ke));
       } else if (etag === TAG_FIELD2_LEN) {
-        const [fs, fe] = er.lengthDelimited();
-        feature = decodeFeature(buf, fs, fe, feature);
+        const range = er.lengthDelimited();
+        // A value sent twice merges (protobuf); keep every range, in order.
+        if (fs >= 0) (values ??= [[fs, fe]]).push(range);
+        [fs, fe] = range;
       } else {
         skipField(er, etag);
       }
     }
+    let feature: Feature = { kind: 'empty' };
+    if (values) for (const [s, e] of values) feature = decodeFeature(buf, s, e, feature, budget, key);
+    else if (fs >= 0) feature = decodeFeature(buf, fs, fe, feature, budget, key);
     // A map key seen twice: the later entry wins, as in protobuf maps.
     into[key] = feature;
   }
 }
 
-function decodeFeature(buf: Uint8Array, start: number, end: number, previous: Feature): Feature {
+function decodeFeature(buf: Uint8Array, start: number, end: number, previous: Feature, budget: Budget, key: string): Feature {
   const r = new WireReader(buf, start, end);
   let feature = previous;
   while (r.pos < r.end) {
@@ -297,7 +360,7 @@ function decodeFeature(buf: Uint8Array, start: number, end: number, previous: Fe
     // oneof: a different kind replaces the old one; the same kind merges (lists concatenate).
     if (field === 1) {
       const values = feature.kind === 'bytes_list' ? feature.values : [];
-      readBytesList(buf, ls, le, values);
+      readBytesList(buf, ls, le, values, budget, key);
       feature = { kind: 'bytes_list', values };
     } else if (field === 2) {
       const values = feature.kind === 'float_list' ? feature.values : [];
@@ -305,14 +368,32 @@ function decodeFeature(buf: Uint8Array, start: number, end: number, previous: Fe
       feature = { kind: 'float_list', values };
     } else {
       const values = feature.kind === 'int64_list' ? feature.values : [];
-      readInt64List(buf, ls, le, values);
+      readInt64List(buf, ls, le, values, budget, key);
       feature = { kind: 'int64_list', values };
     }
   }
   return feature;
 }
 
-function readBytesList(buf: Uint8Array, start: number, end: number, out: Uint8Array[]): void {
+function readBytesList(buf: Uint8Array, start: number, end: number, out: Uint8Array[], budget: Budget, key: string): void {
+  // Each value takes at least 2 bytes (tag, length). Only a list that could
+  // pass the limit is counted first (a walk over its framing that allocates
+  // nothing), so one over it is refused before millions of views exist.
+  if ((end - start) / 2 > budget.bytesValues) {
+    const counter = new WireReader(buf, start, end);
+    let n = 0;
+    while (counter.pos < counter.end) {
+      const tag = counter.uint32();
+      if (tag === TAG_FIELD1_LEN) {
+        n++;
+        counter.lengthDelimited();
+      } else {
+        skipField(counter, tag);
+      }
+    }
+    if (n > budget.bytesValues) throw overLimit('bytes values', budget.limits.maxBytesValues ?? DEFAULT_DECODE_LIMITS.maxBytesValues, key);
+  }
+  const before = out.length;
   const r = new WireReader(buf, start, end);
   while (r.pos < r.end) {
     const tag = r.uint32();
@@ -323,6 +404,7 @@ function readBytesList(buf: Uint8Array, start: number, end: number, out: Uint8Ar
       skipField(r, tag);
     }
   }
+  budget.bytesValues -= out.length - before;
 }
 
 function readFloatList(buf: Uint8Array, start: number, end: number, out: number[]): void {
@@ -346,15 +428,26 @@ function readFloatList(buf: Uint8Array, start: number, end: number, out: number[
   }
 }
 
-function readInt64List(buf: Uint8Array, start: number, end: number, out: Int64Value[]): void {
+function readInt64List(buf: Uint8Array, start: number, end: number, out: Int64Value[], budget: Budget, key: string): void {
   const r = new WireReader(buf, start, end);
   while (r.pos < r.end) {
     const tag = r.uint32();
     if (tag === TAG_FIELD1_LEN) {
       const [s, e] = r.lengthDelimited();
+      // A packed run holds one value per byte below 0x80 (each varint's last
+      // byte), at most one per byte: a run that could pass the limit is
+      // counted before any value is made.
+      if (e - s > budget.int64Values) {
+        let n = 0;
+        for (let p = s; p < e; p++) if (buf[p]! < 0x80) n++;
+        if (n > budget.int64Values) throw overLimit('int64 values', budget.limits.maxInt64Values ?? DEFAULT_DECODE_LIMITS.maxInt64Values, key);
+      }
+      const before = out.length;
       const pr = new WireReader(buf, s, e);
       while (pr.pos < pr.end) out.push(pr.int64());
+      budget.int64Values -= out.length - before;
     } else if (tag === ((1 << 3) | WIRE_VARINT)) {
+      if (--budget.int64Values < 0) throw overLimit('int64 values', budget.limits.maxInt64Values ?? DEFAULT_DECODE_LIMITS.maxInt64Values, key);
       out.push(r.int64());
     } else {
       skipField(r, tag);

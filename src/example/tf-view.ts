@@ -58,7 +58,8 @@
  * key, a Feature or list with more than one field, a skipped block, a field
  * TensorFlow rejects) are the affected keys decoded both ways and compared.
  */
-import { decodeExample } from './codec.js';
+import { TfrecordError } from '../errors.js';
+import { type DecodeLimits, DEFAULT_DECODE_LIMITS, decodeExample } from './codec.js';
 import type { Feature, Features, Int64Value } from './features.js';
 import { WireReader } from './wire.js';
 
@@ -138,14 +139,19 @@ class Reject {
  * payload (otherwise there is nothing to compare; only TensorFlow's side is
  * then reported).
  */
-export function tfParseVerdict(payload: Uint8Array, protobufFeatures?: Features): TfParseVerdict {
+export function tfParseVerdict(payload: Uint8Array, protobufFeatures?: Features, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): TfParseVerdict {
   if (isPlainRecord(payload)) return { ok: true, divergences: [] };
-  return scanVerdict(payload, protobufFeatures);
+  return scanVerdict(payload, protobufFeatures, limits);
 }
 
-/** tfParseVerdict without the fast path (exported for the test that checks the fast path against it). */
-export function scanVerdict(payload: Uint8Array, protobufFeatures?: Features): TfParseVerdict {
-  const scan = new Scan(payload);
+/**
+ * tfParseVerdict without the fast path (exported for the test that checks the fast path against it).
+ * Like decodeExample, throws TfrecordError('example-too-large') for a record
+ * with more map entries than `limits.maxFeatures`: the scan keeps a few
+ * numbers per entry.
+ */
+export function scanVerdict(payload: Uint8Array, protobufFeatures?: Features, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): TfParseVerdict {
+  const scan = new Scan(payload, limits.maxFeatures ?? DEFAULT_DECODE_LIMITS.maxFeatures);
   try {
     scan.example();
   } catch (err) {
@@ -155,7 +161,7 @@ export function scanVerdict(payload: Uint8Array, protobufFeatures?: Features): T
   if (!scan.unusual && !scan.nonAsciiKeys && scan.skippedBlocks.length === 0 && !scan.hasDuplicateKeys()) {
     return { ok: true, divergences: [] };
   }
-  return compareSlowly(scan, protobufFeatures);
+  return compareSlowly(scan, protobufFeatures, limits);
 }
 
 /** Duplicate keys are checked pairwise up to this many entries; beyond, the full scan's hash table does it. */
@@ -321,7 +327,11 @@ class Scan {
   /** First reason per entry index for F_BAD_KIND / F_BAD_LIST (made on the first one). */
   problems: Map<number, { reason: string; byteOffset: number }> | undefined;
 
-  constructor(readonly buf: Uint8Array) {}
+  constructor(
+    readonly buf: Uint8Array,
+    /** Map entries kept before the record is refused (DecodeLimits.maxFeatures). */
+    readonly maxEntries: number,
+  ) {}
 
   /** A varint as TensorFlow reads lengths and tags (ReadVarint32 keeps the low 32 bits). */
   varint(end: number, what: string): number {
@@ -443,16 +453,23 @@ class Scan {
       const third = this.pos;
       throw new Reject(this.describeLongEntry(start, end), third);
     }
-    // Hash for the duplicate-key check: the length, the first 4 and the last
-    // 8 bytes (OD keys share long prefixes); equal hashes are compared in full.
+    // Hash for the duplicate-key check (FNV-1a over the whole key; equal
+    // hashes are compared in full). Every byte counts: a hash of only some
+    // bytes let keys that differ elsewhere all collide, and the check became
+    // quadratic in the number of entries.
     const buf = this.buf;
     let h = Math.imul(0x811c9dc5 ^ (keyEnd - keyStart), 0x01000193);
-    for (let i = keyStart, stop = Math.min(keyEnd, keyStart + 4); i < stop; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    for (let i = Math.max(keyStart + 4, keyEnd - 8); i < keyEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    for (let i = keyStart; i < keyEnd; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     if (!this.nonAsciiKeys) {
       for (let i = keyStart; i < keyEnd; i++) if (buf[i]! >= 0x80) this.nonAsciiKeys = true;
     }
     const index = this.entries.length / E_STRIDE;
+    if (index >= this.maxEntries) {
+      throw new TfrecordError(
+        'example-too-large',
+        `the record holds more than ${this.maxEntries.toLocaleString('en-US')} features (the limit per record), so it is not read`,
+      );
+    }
     const flags = (values === 2 ? F_VALUE_TWICE : 0) | (featStart < featEnd ? this.feature(index, featStart, featEnd) : 0);
     if (flags !== 0) this.unusual = true;
     this.entries.push(at, keyStart, keyEnd, featStart, featEnd, h >>> 0, flags);
@@ -622,7 +639,7 @@ const exactUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * The slow step: resolve each key as FastParseSingleExample does, decode the
  * entry it reads, and compare with protobuf's reading.
  */
-function compareSlowly(scan: Scan, given: Features | undefined): TfParseVerdict {
+function compareSlowly(scan: Scan, given: Features | undefined, limits: DecodeLimits): TfParseVerdict {
   const e = scan.entries;
   const buf = scan.buf;
   // Entries by the string a spec must hold to match their key's bytes.
@@ -649,7 +666,7 @@ function compareSlowly(scan: Scan, given: Features | undefined): TfParseVerdict 
   let pb = given;
   if (pb === undefined) {
     try {
-      pb = decodeExample(buf);
+      pb = decodeExample(buf, limits);
     } catch {
       pb = undefined;
     }

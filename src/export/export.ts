@@ -428,12 +428,15 @@ class Tally {
 function labelMapOf(classes: ClassTable, given: LabelMap | undefined): { map: LabelMap; skipped: number[] } {
   const skipped: number[] = [];
   const items = [];
+  // Indexed once: a find() per class was quadratic in a large label map.
+  const displayNames = new Map<number, string | undefined>();
+  for (const it of given?.items ?? []) if (!displayNames.has(it.id)) displayNames.set(it.id, it.displayName);
   for (const c of classes.categories) {
     if (c.id < 1) {
       skipped.push(c.id);
       continue;
     }
-    const displayName = given?.items.find((it) => it.id === c.id)?.displayName;
+    const displayName = displayNames.get(c.id);
     items.push({ id: c.id, name: c.name, ...(displayName !== undefined ? { displayName } : {}) });
   }
   return { map: { items }, skipped };

@@ -16,23 +16,31 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError, describeFsError } from '../errors.js';
+import { invalidUtf8Lines } from '../utf8.js';
 import { plural } from '../words.js';
+import { notUtf8Reason } from './common.js';
 
 /** Loads a class list from a path (yaml by extension, otherwise lines) or returns a given list. */
 export async function loadClassList(classes: string | readonly string[]): Promise<string[]> {
   if (typeof classes !== 'string') return checkUnique([...classes], undefined);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(classes, 'utf8');
+    bytes = await readFile(classes);
   } catch (cause) {
     throw new AnnotationError('annotation', `cannot read class list: ${describeFsError(cause)}`, { file: classes, cause });
   }
+  // Lines whose bytes are not UTF-8: a name on one is refused rather than read with U+FFFD in it.
+  const notUtf8 = invalidUtf8Lines(bytes);
+  const text = bytes.toString('utf8');
   const ext = path.extname(classes).toLowerCase();
-  return ext === '.yaml' || ext === '.yml' ? parseYamlNames(text, classes) : parseClassLines(text, classes);
+  return ext === '.yaml' || ext === '.yml' ? parseYamlNames(text, classes, notUtf8) : parseClassLines(text, classes, notUtf8);
 }
 
-/** One class per line; blank lines are skipped, surrounding whitespace trimmed. */
-export function parseClassLines(text: string, file?: string): string[] {
+/**
+ * One class per line; blank lines are skipped, surrounding whitespace trimmed.
+ * `notUtf8`: lines of the file whose bytes are not UTF-8 (see utf8.ts).
+ */
+export function parseClassLines(text: string, file?: string, notUtf8: readonly number[] = []): string[] {
   const names: string[] = [];
   const lines = stripBom(text).split(/\r?\n/);
   const lineOf: number[] = [];
@@ -43,7 +51,7 @@ export function parseClassLines(text: string, file?: string): string[] {
       lineOf.push(i + 1);
     }
   });
-  return checkUnique(names, file, lineOf);
+  return checkUnique(names, file, lineOf, notUtf8);
 }
 
 interface Located {
@@ -51,8 +59,8 @@ interface Located {
   line: number;
 }
 
-/** Extracts the top-level `names` list from YAML text. */
-export function parseYamlNames(text: string, file?: string): string[] {
+/** Extracts the top-level `names` list from YAML text (`notUtf8` as for parseClassLines). */
+export function parseYamlNames(text: string, file?: string, notUtf8: readonly number[] = []): string[] {
   const lines = stripBom(text).split(/\r?\n/);
   const fail = (reason: string, line?: number): never => {
     throw new AnnotationError('annotation', reason, { file, line });
@@ -82,6 +90,7 @@ export function parseYamlNames(text: string, file?: string): string[] {
     names,
     file,
     located.map((l) => l.line),
+    notUtf8,
   );
 }
 
@@ -237,10 +246,12 @@ function stripBom(text: string): string {
 }
 
 /** Two classes with one name would silently merge into one label id. */
-function checkUnique(names: string[], file: string | undefined, lineOf?: number[]): string[] {
+function checkUnique(names: string[], file: string | undefined, lineOf?: number[], notUtf8: readonly number[] = []): string[] {
   const seen = new Set<string>();
   names.forEach((n, i) => {
     if (n === '') throw new AnnotationError('annotation', 'empty class name in class list', { file, line: lineOf?.[i] });
+    const line = lineOf?.[i];
+    if (line !== undefined && n.includes('\uFFFD') && notUtf8.includes(line)) throw new AnnotationError('annotation', notUtf8Reason(n), { file, line });
     if (seen.has(n)) throw new AnnotationError('annotation', `class ${JSON.stringify(n)} is listed twice`, { file, line: lineOf?.[i] });
     seen.add(n);
   });

@@ -14,6 +14,7 @@
  * more than the parse. Bytes come from a `fill` function (a file descriptor
  * in practice; a Buffer cut into tiny pieces in the tests).
  */
+import { isUtf8 } from '../utf8.js';
 
 /** Reads up to `length` bytes into `target` at `offset`; returns how many (0 at the end). */
 export type JsonFill = (target: Buffer, offset: number, length: number) => number;
@@ -184,6 +185,12 @@ export class JsonScanner {
   private tokenLength = 0;
   /** Container kinds (1 object, 0 array) while skipping, reused across calls. */
   private stack = new Uint8Array(64);
+  /**
+   * String values decoded from bytes that are not UTF-8 (they hold U+FFFD
+   * where those bytes were), at most 1000: a reader can tell them from
+   * strings that hold a real U+FFFD.
+   */
+  readonly notUtf8 = new Set<string>();
 
   constructor(
     private readonly fill: JsonFill,
@@ -380,8 +387,9 @@ export class JsonScanner {
     const end = this.pos;
     const start = end - this.tokenLength;
     // Escapes are rare in COCO files; JSON.parse handles them (and \u surrogates) exactly.
-    if (escaped) return JSON.parse(this.buf.toString('utf8', start, end)) as string;
-    return this.buf.toString('utf8', start + 1, end - 1);
+    const value = escaped ? (JSON.parse(this.buf.toString('utf8', start, end)) as string) : this.buf.toString('utf8', start + 1, end - 1);
+    if (value.includes('\uFFFD') && this.notUtf8.size < 1000 && !isUtf8(this.buf.subarray(start, end))) this.notUtf8.add(value);
+    return value;
   }
 
   private skipKey(): void {

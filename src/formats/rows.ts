@@ -8,7 +8,7 @@
  * hands them here; grouping, error bookkeeping and the items are shared.
  */
 import { Column as NumberColumn, float64s, groupIndex, int32s, uint8s } from './columns.js';
-import { finishItem } from './common.js';
+import { finishItem, MAX_BOXES_PER_IMAGE, tooManyBoxesReason } from './common.js';
 import { isFileSync, type ResolvedImage } from './paths.js';
 import type { EmptyPolicy, ImportEntry, ItemError, SourceItem, SourceObject, SourceRef } from './types.js';
 
@@ -46,6 +46,8 @@ export class GroupedRows {
   readonly images: RowImage[] = [];
   /** Rows too broken to say which image they belong to. */
   private readonly loose: ItemError[] = [];
+  /** Rows (boxes and row errors) seen per image, against MAX_BOXES_PER_IMAGE. */
+  private readonly rowsOf: number[] = [];
 
   private readonly group = new NumberColumn(int32s, 0);
   private readonly line = new NumberColumn(int32s, 0);
@@ -67,6 +69,7 @@ export class GroupedRows {
     if (g === undefined) {
       g = this.images.length;
       this.images.push({ key, line });
+      this.rowsOf.push(0);
       this.ids.set(key, g);
     }
     return g;
@@ -79,8 +82,24 @@ export class GroupedRows {
       this.loose.push({ source, code, reason });
       return;
     }
+    if (!this.admit(g, line)) return;
     const image = this.images[g]!;
     (image.errors ??= []).push({ source, itemId: image.key, code, reason });
+  }
+
+  /**
+   * Counts a row of image `g`. Past MAX_BOXES_PER_IMAGE the image gets one
+   * error naming the first row over it, and its later rows are dropped
+   * unread (false), so one image cannot hold millions of boxes or errors.
+   */
+  private admit(g: number, line: number): boolean {
+    const n = ++this.rowsOf[g]!;
+    if (n <= MAX_BOXES_PER_IMAGE) return true;
+    if (n === MAX_BOXES_PER_IMAGE + 1) {
+      const image = this.images[g]!;
+      (image.errors ??= []).push({ source: { file: this.file, line }, itemId: image.key, code: 'malformed-annotation', reason: tooManyBoxesReason() });
+    }
+    return false;
   }
 
   /** Sets the image's stated width or height; a value that disagrees with an earlier row is an error (returns false). */
@@ -112,6 +131,7 @@ export class GroupedRows {
   }
 
   box(g: number, line: number, className: string, xmin: number, ymin: number, xmax: number, ymax: number, flags?: BoxFlags): void {
+    if (!this.admit(g, line)) return;
     let c = this.classIds.get(className);
     if (c === undefined) {
       c = this.classNames.length;

@@ -3,7 +3,7 @@
  * transparent GZIP/ZLIB decompression.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
 import { createGunzip, createInflate } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { describeFsError, isTfrecordError, TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
@@ -73,6 +73,7 @@ export async function* readRecordEntries(source: RecordSource, options: ReadOpti
   }
   let totalBytes: number | undefined;
   let chunks: AsyncIterable<Uint8Array>;
+  let opened: FileChunks | undefined;
   if (typeof source === 'string') {
     let size: number;
     try {
@@ -87,30 +88,39 @@ export async function* readRecordEntries(source: RecordSource, options: ReadOpti
       throw new TfrecordError('io', describeFsError(err), { file, cause: err });
     }
     totalBytes = size;
-    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-    chunks = options.sync ? toAsync(readChunksSync(source, chunkSize, options.buffer)) : readFileChunks(source, chunkSize);
+    opened = await openFileChunks(source, file, options.chunkSize ?? DEFAULT_CHUNK, options.sync ? (options.buffer ?? null) : undefined);
+    chunks = opened.chunks;
     if (options.onChunk) chunks = tap(chunks, options.onChunk);
   } else {
     chunks = toAsyncIterable(source);
   }
 
-  const [head, rest] = await peek(chunks, DETECT_BYTES, file);
-  const compression: Compression = !options.compression || options.compression === 'auto' ? detectCompression(head) : options.compression;
-  let body: AsyncIterable<Uint8Array> = rest;
-  if (compression !== 'none') {
-    body = decompress(rest, compression, file);
-    totalBytes = undefined; // sizes refer to the compressed file; offsets to the uncompressed stream
+  // The file is closed here, before the caller hears of the end, an error or
+  // its own return(): with a compressed file the inflater's pipeline reads the
+  // file on its own, and left to that pipeline the handle was closed some
+  // ticks later, or by the garbage collector ("Closing file descriptor N on
+  // garbage collection") when the pipeline was dropped mid-read.
+  try {
+    const [head, rest] = await peek(chunks, DETECT_BYTES, file);
+    const compression: Compression = !options.compression || options.compression === 'auto' ? detectCompression(head) : options.compression;
+    let body: AsyncIterable<Uint8Array> = rest;
+    if (compression !== 'none') {
+      body = decompress(rest, compression, file);
+      totalBytes = undefined; // sizes refer to the compressed file; offsets to the uncompressed stream
+    }
+    const parserOptions: ParserOptions = {
+      file,
+      totalBytes,
+      verify: options.verify,
+      maxRecordBytes: options.maxRecordBytes,
+      onCorrupt: options.onCorrupt,
+      borrow: options.borrow,
+      crc32c: options.crc32c ?? crc32cFast,
+    };
+    yield* parseRecordStream(body, parserOptions);
+  } finally {
+    await opened?.close();
   }
-  const parserOptions: ParserOptions = {
-    file,
-    totalBytes,
-    verify: options.verify,
-    maxRecordBytes: options.maxRecordBytes,
-    onCorrupt: options.onCorrupt,
-    borrow: options.borrow,
-    crc32c: options.crc32c ?? crc32cFast,
-  };
-  yield* parseRecordStream(body, parserOptions);
 }
 
 /**
@@ -179,12 +189,21 @@ async function* readRange(path: string, file: string | undefined, range: FileRan
     throw new TfrecordError('bad-argument', 'a byte range can only be read from an uncompressed file', { file });
   }
   checkRange(range, file);
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-  let chunks = options.sync
-    ? toAsync(readChunksSync(path, chunkSize, options.buffer, range.start, range.end))
-    : readFileChunks(path, chunkSize, range.start, range.end);
+  const opened = await openFileChunks(
+    path,
+    file,
+    options.chunkSize ?? DEFAULT_CHUNK,
+    options.sync ? (options.buffer ?? null) : undefined,
+    range.start,
+    range.end,
+  );
+  let chunks = opened.chunks;
   if (options.onChunk) chunks = tap(chunks, options.onChunk);
-  yield* parseRecordStream(ioErrorsNamed(chunks, file), parserOptions(file, range, options));
+  try {
+    yield* parseRecordStream(ioErrorsNamed(chunks, file), parserOptions(file, range, options));
+  } finally {
+    await opened.close();
+  }
 }
 
 /** File-system errors from a chunk source as TfrecordError 'io' naming the file. */
@@ -219,40 +238,100 @@ function* readChunksSync(path: string, chunkSize: number, given: Uint8Array | un
 }
 
 /**
+ * An open file's chunks, and a close its reader awaits when it stops. The
+ * chunks end once the file is closed, so a consumer left behind (an
+ * inflater's pipeline) cannot read from it, nor from another file that has
+ * been given the same descriptor since; closing twice is harmless.
+ */
+interface FileChunks {
+  chunks: AsyncIterable<Uint8Array>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens `path` for reading (an 'io' error naming `file` if it cannot be):
+ * with blocking reads into `syncBuffer` (null: a buffer of its own) when
+ * that is given (see ReadOptions.sync), else with two alternating buffers.
+ */
+async function openFileChunks(
+  path: string,
+  file: string | undefined,
+  chunkSize: number,
+  syncBuffer: Uint8Array | null | undefined,
+  start = 0,
+  end = Infinity,
+): Promise<FileChunks> {
+  try {
+    if (syncBuffer !== undefined) return fileChunksSync(openSync(path, 'r'), chunkSize, syncBuffer ?? undefined, start, end);
+    return fileChunksAsync(await open(path, 'r'), chunkSize, start, end);
+  } catch (err) {
+    throw new TfrecordError('io', describeFsError(err), { file, cause: err });
+  }
+}
+
+function fileChunksSync(fd: number, chunkSize: number, given: Uint8Array | undefined, start: number, end: number): FileChunks {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    closeSync(fd);
+  };
+  function* chunks(): Generator<Uint8Array> {
+    try {
+      const buf = given ?? Buffer.allocUnsafe(Math.max(1, Math.min(chunkSize, end - start)));
+      for (let position = start; position < end && !closed; ) {
+        const n = readSync(fd, buf, 0, Math.min(buf.length, end - position), position);
+        if (n === 0) return;
+        position += n;
+        yield buf.subarray(0, n);
+      }
+    } finally {
+      close();
+    }
+  }
+  return { chunks: toAsync(chunks()), close: async () => close() };
+}
+
+/**
  * A file's bytes through two alternating buffers, the next read already in
  * flight while the current chunk is parsed. Reusing buffers (rather than a
  * fresh 1 MiB buffer per read, as a file stream does) saves the page faults
  * and the unmapping of ~1,000 buffers per GB, which cost more than the CRC.
  * A chunk is valid until the next one is requested (see readChunksSync).
  */
-async function* readFileChunks(path: string, chunkSize: number, start = 0, end = Infinity): AsyncGenerator<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const size = Math.max(1, Math.min(chunkSize, end - start));
-    const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
-    let position = start;
-    let turn = 0;
-    const readInto = (buf: Buffer) => {
-      const at = position;
-      if (at >= end) return Promise.resolve(0);
-      return handle.read(buf, 0, Math.min(buf.length, end - at), at).then(({ bytesRead }) => {
-        position = at + bytesRead;
-        return bytesRead;
-      });
-    };
-    let pending = readInto(buffers[0]!);
-    for (;;) {
-      const n = await pending;
-      if (n === 0) return;
-      const current = buffers[turn]!;
-      turn ^= 1;
-      // The other buffer held the chunk before this one, which the consumer is done with.
-      pending = readInto(buffers[turn]!);
-      yield current.subarray(0, n);
+function fileChunksAsync(handle: FileHandle, chunkSize: number, start: number, end: number): FileChunks {
+  let closing: Promise<void> | undefined;
+  // FileHandle.close waits for a read in flight; no read starts after it.
+  const close = () => (closing ??= handle.close());
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    try {
+      const size = Math.max(1, Math.min(chunkSize, end - start));
+      const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
+      let position = start;
+      let turn = 0;
+      const readInto = (buf: Buffer) => {
+        const at = position;
+        if (at >= end || closing) return Promise.resolve(0);
+        return handle.read(buf, 0, Math.min(buf.length, end - at), at).then(({ bytesRead }) => {
+          position = at + bytesRead;
+          return bytesRead;
+        });
+      };
+      let pending = readInto(buffers[0]!);
+      for (;;) {
+        const n = await pending;
+        if (n === 0 || closing) return;
+        const current = buffers[turn]!;
+        turn ^= 1;
+        // The other buffer held the chunk before this one, which the consumer is done with.
+        pending = readInto(buffers[turn]!);
+        yield current.subarray(0, n);
+      }
+    } finally {
+      await close();
     }
-  } finally {
-    await handle.close();
   }
+  return { chunks: chunks(), close };
 }
 
 async function* tap(chunks: AsyncIterable<Uint8Array>, see: (chunk: Uint8Array) => void): AsyncGenerator<Uint8Array> {
@@ -345,7 +424,8 @@ function decompress(source: AsyncIterable<Uint8Array>, compression: Compression,
   // bytes of a newer chunk in place of the queued one, and any compressed file
   // larger than a few read-aheads (about 3 MiB) came out "corrupt". The copy
   // is of compressed bytes, small beside the inflating itself.
-  pipeline(Readable.from(ownedChunks(source), { objectMode: false }), inflater, () => {
+  const input = Readable.from(ownedChunks(source), { objectMode: false });
+  pipeline(input, inflater, () => {
     // Errors surface through iteration of `inflater` below.
   });
   return (async function* () {
@@ -353,6 +433,10 @@ function decompress(source: AsyncIterable<Uint8Array>, compression: Compression,
       for await (const chunk of inflater) yield chunk as Uint8Array;
     } catch (err) {
       throw mapZlibError(err, compression, file);
+    } finally {
+      // Stop the pipeline's read-ahead now; the file itself is closed by readRecordEntries.
+      input.destroy();
+      inflater.destroy();
     }
   })();
 }

@@ -240,8 +240,9 @@ export async function previewDataset(paths: string[], options: PreviewOptions): 
       features = decodeExample(ev.payload);
     } catch (err) {
       if (!isTfrecordError(err)) throw err;
-      if (ownChecks) codes.add('not-an-example');
-      await placeholder(file, ev.index, ev.offset, `not a tf.Example: ${err.reason}`, sortedCodes(codes));
+      const tooLarge = err.code === 'example-too-large';
+      if (ownChecks) codes.add(tooLarge ? 'example-too-large' : 'not-an-example');
+      await placeholder(file, ev.index, ev.offset, tooLarge ? `not decoded: ${err.reason}` : `not a tf.Example: ${err.reason}`, sortedCodes(codes));
       continue;
     }
     if (ownChecks) {

@@ -112,7 +112,7 @@ export interface DatasetStats {
   files: FileStats[];
   /** Records read (a record skipped for a bad data CRC is not counted). */
   records: number;
-  /** Records that decoded as tf.Example (the rest count in `notExamples`). */
+  /** Records that decoded as tf.Example (the rest, including records over the decoder's limits, count in `notExamples`). */
   examples: number;
   notExamples: number;
   boxes: number;
@@ -410,9 +410,10 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
       try {
         features = decodeExample(ev.payload);
       } catch (err) {
-        if (!isTfrecordError(err) || err.code !== 'not-an-example') throw err;
+        if (!isTfrecordError(err) || (err.code !== 'not-an-example' && err.code !== 'example-too-large')) throw err;
+        // A record over the decoder's limits is counted with those that could not be read.
         acc.addNotExample();
-        report(makeProblem('not-an-example', err.reason, { file: ev.file, record: ev.index, offset: ev.offset }));
+        report(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }));
         continue;
       }
       acc.add(features);

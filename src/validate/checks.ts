@@ -4,6 +4,7 @@
  * return the few facts the dataset-wide checks need, so nothing of the record
  * outlives it.
  */
+import { isUtf8, showBytes } from '../utf8.js';
 import type { Feature, Features } from '../example/features.js';
 import * as K from '../detection/keys.js';
 import type { LabelMapIndex } from '../detection/label-map.js';
@@ -225,6 +226,7 @@ export function checkFeatures(features: Features, options: CheckOptions, emit: E
   // 5. Labels (and their texts).
   const facts: RecordFacts = { boxes, labels: [], labelTexts: [] };
   const texts = bytesOf(K.CLASS_TEXT);
+  if (texts) checkTextsUtf8(texts, emit);
   const textsAligned = texts !== undefined && labels !== undefined && texts.length === labels.length;
   if (labels) {
     for (let i = 0; i < labels.length; i++) {
@@ -388,4 +390,27 @@ export function checkImageHeader(facts: RecordFacts, emit: Emit, decoded?: { for
 
 function hexHead(bytes: Uint8Array): string {
   return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/**
+ * Class texts that are not UTF-8. Decoded for the other checks they read as
+ * U+FFFD, which hid them. The OD API's decoder, given a label map (as its
+ * input configs are), maps each box's class by this text through a table of
+ * the map's names, so such a box matches no class; one finding per record,
+ * naming the first box and how many there are.
+ */
+function checkTextsUtf8(texts: Uint8Array[], emit: Emit): void {
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < texts.length; i++) {
+    if (isUtf8(texts[i]!)) continue;
+    if (first < 0) first = i;
+    count++;
+  }
+  if (count === 0) return;
+  emit(
+    'text-not-utf8',
+    `box ${first}: ${K.CLASS_TEXT} ${showBytes(texts[first]!)} is not valid UTF-8${count > 1 ? ` (${count} boxes in this record)` : ''}; ` +
+      "the OD API's decoder looks the class up in the label map by this text, and no name can match it",
+  );
 }

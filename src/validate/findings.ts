@@ -14,6 +14,7 @@
  * | `crc-mismatch`             | error           | a record's data CRC is wrong (the record is skipped and reading goes on), or a length CRC is wrong / a compressed stream is corrupt (the rest of the file is not read) |
  * | `record-too-large`         | error           | a record's length field exceeds the limit; the rest of the file is not read |
  * | `not-an-example`           | error           | the record payload is not a tf.Example protobuf |
+ * | `example-too-large`        | error           | the record holds more features, bytes values or int64 values than the decoder's limits (DEFAULT_DECODE_LIMITS in example/codec.ts); it is not checked |
  * | `missing-feature`          | error / warning | error: `image/encoded`, a bbox list or `image/object/class/label` is absent (while other box lists are present); warning: `image/height`, `image/width` or `image/format` is absent or empty, or a record has no box lists at all (read as an image without objects) |
  * | `wrong-feature-type`       | error           | a known key holds the wrong list kind (e.g. float labels), or a single-valued key holds zero or several values |
  * | `list-length-mismatch`     | error           | a per-object list (`image/object/*`) does not have one entry per box |
@@ -27,6 +28,7 @@
  * | `bbox-degenerate`          | warning         | a box has zero width or zero height |
  * | `label-out-of-range`       | error           | a label is < 1 (0 is background), > `numClasses`, or not an id of the label map |
  * | `labels-not-consecutive`   | error           | across all files the labels used are not exactly 1..N (the message lists the missing ones) |
+ * | `text-not-utf8`            | error           | a box's `image/object/class/text` is not valid UTF-8: the OD API's decoder looks boxes up in the label map by this text, and no name can match it (the record names the first such box) |
  * | `text-label-mismatch`      | error / warning | error: a `class/text` disagrees with the label map's name for that id; warning: one label appears with several texts, or one text with several labels |
  * | `num-classes-mismatch`     | error / warning | error: the label map has a different number of items than `numClasses`, or the largest label used exceeds it; warning: the largest label used is below `numClasses` |
  * | `duplicate-image`          | warning         | two records carry byte-identical images |
@@ -51,6 +53,7 @@ export const FINDING_CODES = [
   'crc-mismatch',
   'record-too-large',
   'not-an-example',
+  'example-too-large',
   'missing-feature',
   'wrong-feature-type',
   'list-length-mismatch',
@@ -64,6 +67,7 @@ export const FINDING_CODES = [
   'bbox-degenerate',
   'label-out-of-range',
   'labels-not-consecutive',
+  'text-not-utf8',
   'text-label-mismatch',
   'num-classes-mismatch',
   'duplicate-image',
@@ -84,6 +88,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   'crc-mismatch': 'error',
   'record-too-large': 'error',
   'not-an-example': 'error',
+  'example-too-large': 'error',
   'missing-feature': 'error',
   'wrong-feature-type': 'error',
   'list-length-mismatch': 'error',
@@ -97,6 +102,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   'bbox-degenerate': 'warning',
   'label-out-of-range': 'error',
   'labels-not-consecutive': 'error',
+  'text-not-utf8': 'error',
   'text-label-mismatch': 'error',
   'num-classes-mismatch': 'error',
   'duplicate-image': 'warning',
@@ -124,6 +130,8 @@ export const FINDING_RULES: Readonly<Record<FindingCode, FindingRule>> = {
   'crc-mismatch': 'tfrecord',
   'record-too-large': 'tfrecord',
   'not-an-example': 'tensorflow',
+  // Our own limit, not TensorFlow's: a record this size is no sound detection example.
+  'example-too-large': 'dataset',
   'tf-parse-divergence': 'tensorflow',
   'missing-feature': 'od-api',
   'wrong-feature-type': 'od-api',
@@ -138,6 +146,7 @@ export const FINDING_RULES: Readonly<Record<FindingCode, FindingRule>> = {
   'bbox-degenerate': 'od-api',
   'label-out-of-range': 'od-api',
   'labels-not-consecutive': 'ai-platform',
+  'text-not-utf8': 'od-api',
   'text-label-mismatch': 'od-api',
   'num-classes-mismatch': 'ai-platform',
   'duplicate-image': 'dataset',

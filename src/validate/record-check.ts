@@ -69,8 +69,9 @@ function checkSchema(payload: Uint8Array, ctx: RecordCheckContext, emit: Emit): 
   try {
     features = decodeExample(payload);
   } catch (err) {
-    if (isTfrecordError(err) && err.code === 'not-an-example') {
-      emit('not-an-example', err.reason);
+    // Over the decoder's limits: refused before its values were built, and not checked further.
+    if (isTfrecordError(err) && (err.code === 'not-an-example' || err.code === 'example-too-large')) {
+      emit(err.code, err.reason);
       return undefined;
     }
     throw err;

@@ -52,7 +52,7 @@ describe('assignLabels over a dataset', () => {
     expect(a.order).toBe('label-map');
     expect(a.ids.get('car')).toBe(3);
     expect(a.labelMap).toEqual(coco);
-    expect(labelMapGaps(a.labelMap).length).toBe(87);
+    expect(labelMapGaps(a.labelMap).count).toBe(87);
   });
 });
 

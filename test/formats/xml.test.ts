@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { childElements, childText, firstChild, parseXml, textContent } from '../../src/formats/xml.js';
+import { childElements, childText, firstChild, parseXml, textContent, XML_LIMITS } from '../../src/formats/xml.js';
 import { isTfrecordError } from 'tfrecord-od';
 
 function errorOf(fn: () => unknown): { line?: number; message: string } {
@@ -100,8 +100,32 @@ describe('parseXml', () => {
   });
 
   it('handles deep nesting without recursion', () => {
+    // Past the default depth limit (below), so with the limits lifted.
     const depth = 50_000;
-    const doc = parseXml('<a>'.repeat(depth) + 'x' + '</a>'.repeat(depth));
+    const doc = parseXml('<a>'.repeat(depth) + 'x' + '</a>'.repeat(depth), { maxDepth: Infinity, maxElements: Infinity });
     expect(textContent(doc)).toBe('x');
+  });
+
+  it('refuses nesting deeper than XML_LIMITS.maxDepth, naming the line', () => {
+    const ok = `<r>\n${'<a>'.repeat(XML_LIMITS.maxDepth - 1)}${'</a>'.repeat(XML_LIMITS.maxDepth - 1)}</r>`;
+    expect(textContent(parseXml(ok))).toBe('\n');
+    const deep = `<r>\n${'<a>'.repeat(XML_LIMITS.maxDepth)}${'</a>'.repeat(XML_LIMITS.maxDepth)}</r>`;
+    expect(() => parseXml(deep)).toThrow(
+      expect.objectContaining({ line: 2, reason: 'XML: elements nested more than 100 deep (the limit for one annotation file)' }),
+    );
+  });
+
+  it('refuses more elements than XML_LIMITS.maxElements, naming the line of the first one over', () => {
+    const limits = { maxDepth: 10, maxElements: 5 };
+    expect(childElements(parseXml('<r><a/><a/>\n<a/><a/></r>', limits))).toHaveLength(4);
+    expect(() => parseXml('<r><a/><a/>\n<a/><a/>\n<a/></r>', limits)).toThrow(
+      expect.objectContaining({ line: 3, reason: 'XML: more than 5 elements (the limit for one annotation file)' }),
+    );
+  });
+
+  it('gives the same line numbers for errors behind the parse position', () => {
+    // The start tag is on line 2, its broken attribute on line 3: the error names the attribute's line.
+    expect(() => parseXml('<r>\n<a\nb="1"\nb="2"/></r>')).toThrow(expect.objectContaining({ line: 4 }));
+    expect(() => parseXml('<r>\n\n<a\n  x="<"/></r>')).toThrow(expect.objectContaining({ line: 4 }));
   });
 });

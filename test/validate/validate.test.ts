@@ -378,3 +378,25 @@ describe('reporting', () => {
     expect(bytes.length).toBe(offsets[2]! + valid.payloads[2]!.length + 16);
   });
 });
+
+describe('class texts that are not UTF-8', () => {
+  it('one text-not-utf8 error per record, naming the first box and the count; real U+FFFD is fine', async () => {
+    const latin1 = Uint8Array.from([0x63, 0x61, 0x74, 0xe9]); // "caté" in Latin-1
+    const { file, report, offset } = await plant('not-utf8.tfrecord', 1, (f) => {
+      f['image/object/class/text'] = bytesFeature('cat', latin1);
+    });
+    const found = expectOne(report, 'text-not-utf8', file, 1, offset);
+    expect(found.message).toBe(
+      `box 1: image/object/class/text "cat\\xe9" is not valid UTF-8; the OD API's decoder looks the class up in the label map by this text, and no name can match it`,
+    );
+    expect(report.valid).toBe(false);
+    const both = await plant('not-utf8-2.tfrecord', 0, (f) => {
+      f['image/object/class/text'] = bytesFeature(latin1, Uint8Array.from([0xff]));
+    });
+    expect(of(both.report, 'text-not-utf8')[0]!.message).toMatch(/^box 0: .* \(2 boxes in this record\)/);
+    const real = await plant('real-fffd.tfrecord', 0, (f) => {
+      f['image/object/class/text'] = bytesFeature('cat\uFFFD', 'dog');
+    });
+    expect(of(real.report, 'text-not-utf8')).toEqual([]);
+  });
+});

@@ -16,7 +16,7 @@ import type { MatchReport } from '../../evaluate/match.js';
 import { listPredictionFiles } from '../../evaluate/predictions.js';
 import type { EVALUATE } from '../commands.js';
 import type { ParsedCommand } from '../spec.js';
-import { type CliIo, displayPath, UsageError, writeOut, textTable } from '../io.js';
+import { type CliIo, displayPath, UsageError, writeOut, textTable, appendLines } from '../io.js';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -139,7 +139,7 @@ export function renderEvaluation(r: DetectionEvaluation): string {
     const pc = r.coco.perClass[k]!;
     return [String(c.id), c.name === '' ? '-' : c.name, fmt(pc.ap), fmt(pc.ap50), fmt(pc.ap75), fmt(pc.ar100), String(c.groundTruth), String(c.detections)];
   });
-  out.push(...textTable(['id', 'name', 'AP', 'AP50', 'AP75', 'AR100', 'boxes', 'detections'], rows, 'llrrrrrr'));
+  appendLines(out, textTable(['id', 'name', 'AP', 'AP50', 'AP75', 'AR100', 'boxes', 'detections'], rows, 'llrrrrrr'));
   return out.join('\n') + '\n';
 }
 

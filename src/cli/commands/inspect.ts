@@ -92,7 +92,9 @@ function renderRecord(index: number, offset: number, length: number, features: R
   // Sorted so related keys (image/object/bbox/*) sit together; --json keeps wire order.
   const keys = Object.keys(features).sort();
   const lines = [`  ${describeLocation({ record: index, offset })} · ${plural(length, 'byte')} · ${plural(keys.length, 'feature')}`];
-  const width = Math.min(40, Math.max(0, ...keys.map((k) => k.length)));
+  // A loop, not Math.max(...lengths): spreading a record's 100,000 keys overflows the stack.
+  let width = 0;
+  for (const k of keys) width = Math.min(40, Math.max(width, k.length));
   for (const key of keys) {
     const f = features[key]!;
     const kind = f.kind === 'bytes_list' ? 'bytes' : f.kind === 'float_list' ? 'float' : f.kind === 'int64_list' ? 'int64' : 'none';

@@ -13,7 +13,7 @@ import { formatProblem } from '../../problem.js';
 import { type DatasetStats, datasetStats, type HistogramBucket } from '../../stats/stats.js';
 import { plural } from '../../words.js';
 import type { STATS } from '../commands.js';
-import { type CliIo, displayPath, formatBytes, typedPaths, writeOut, textTable } from '../io.js';
+import { type CliIo, displayPath, formatBytes, typedPaths, writeOut, textTable, appendLines } from '../io.js';
 import type { ParsedCommand } from '../spec.js';
 
 /** Rows of the image-size table in the human report; JSON has them all. */
@@ -59,7 +59,7 @@ export function renderStats(s: DatasetStats, options: { labelMap?: boolean } = {
   const shardRows = s.files.map((f) => [f.file, formatBytes(f.bytes), String(f.records), f.records > 0 ? formatBytes(f.recordBytes / f.records) : '-']);
   if (s.files.length > 1)
     shardRows.push(['total', formatBytes(totalBytes), String(s.records), s.records > 0 ? formatBytes(totalRecordBytes / s.records) : '-']);
-  out.push(...textTable(['file', 'size', 'records', 'avg record'], shardRows, 'lrrr'));
+  appendLines(out, textTable(['file', 'size', 'records', 'avg record'], shardRows, 'lrrr'));
 
   out.push('', 'Classes');
   if (s.classes.length === 0) out.push('  (no boxes)');
@@ -72,7 +72,7 @@ export function renderStats(s: DatasetStats, options: { labelMap?: boolean } = {
       String(c.images),
     ]);
     if (s.otherClassBoxes > 0) rows.push(['…', '(more classes)', String(s.otherClassBoxes), percent(s.otherClassBoxes, s.boxes), '']);
-    out.push(...textTable(['label', 'name', 'boxes', '%', 'images'], rows, 'llrrr'));
+    appendLines(out, textTable(['label', 'name', 'boxes', '%', 'images'], rows, 'llrrr'));
   }
 
   const b = s.boxesPerImage;
@@ -109,7 +109,7 @@ export function renderStats(s: DatasetStats, options: { labelMap?: boolean } = {
     const rows = s.imageSizes.sizes.slice(0, SHOWN_SIZES).map((z) => [`${z.width ?? '?'}x${z.height ?? '?'}`, String(z.count), percent(z.count, s.examples)]);
     const hidden = s.imageSizes.sizes.slice(SHOWN_SIZES).reduce((a, z) => a + z.count, 0) + s.imageSizes.other;
     if (hidden > 0) rows.push(['(other sizes)', String(hidden), percent(hidden, s.examples)]);
-    out.push(...textTable(['size', 'images', '%'], rows, 'lrr'));
+    appendLines(out, textTable(['size', 'images', '%'], rows, 'lrr'));
   }
   return out.join('\n') + '\n';
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AnnotationError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, compactObject, finishItem, invertedBoxReason } from '../common.js';
+import { checkClass, compactObject, finishItem, invertedBoxReason, MAX_BOXES_PER_IMAGE, notUtf8Reason, tooManyBoxesReason } from '../common.js';
 import { isDirectory, isFile, imageFileProblem, MissingImageHints, resolveImagePath } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATIONS_DIR_NAME, IMAGES_DIR_NAME } from './format.js';
@@ -54,6 +54,8 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
   // Category table. A broken one makes every label ambiguous, so it is fatal.
   const categoryName = new Map<CocoId, string>();
   const categoryOrder: string[] = [];
+  // A set beside the list: includes() on the list made 100,000 categories take seconds.
+  const categoryNames = new Set<string>();
   categories.forEach((c, i) => {
     const cat = c as { id?: unknown; name?: unknown } | null;
     if (typeof cat !== 'object' || cat === null || !isId(cat.id) || typeof cat.name !== 'string' || cat.name === '') {
@@ -61,9 +63,11 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     }
     const { id, name } = cat as { id: CocoId; name: string };
     if (categoryName.has(id)) fatal(`category id ${JSON.stringify(id)} is defined twice`, `/categories/${i}`);
-    if (categoryOrder.includes(name)) fatal(`category name ${JSON.stringify(name)} is used by two ids`, `/categories/${i}`);
+    if (categoryNames.has(name)) fatal(`category name ${JSON.stringify(name)} is used by two ids`, `/categories/${i}`);
+    if (doc.notUtf8?.has(name)) fatal(`category ${notUtf8Reason(name)}`, `/categories/${i}/name`);
     categoryName.set(id, name);
     categoryOrder.push(name);
+    categoryNames.add(name);
   });
 
   const declared = options.classes !== undefined ? await loadClassList(options.classes) : undefined;
@@ -130,7 +134,13 @@ export async function readCoco(options: CocoReadOptions): Promise<ImportResult> 
     // Annotations of a repeated id are attached to its first entry only.
     const slot = firstOfId ? (slotOf.get(image.id!) as number) : -1;
     const from = slot >= 0 ? start[slot]! : 0;
-    const to = slot >= 0 ? start[slot + 1]! : 0;
+    const end = slot >= 0 ? start[slot + 1]! : 0;
+    // Past MAX_BOXES_PER_IMAGE annotations are not built: the image is an error naming the first one over.
+    const to = Math.min(end, from + MAX_BOXES_PER_IMAGE);
+    if (end > to) {
+      const over = order[to]!;
+      errors.push({ source: { file, index: over, pointer: `/annotations/${over}` }, itemId, code: 'malformed-annotation', reason: tooManyBoxesReason() });
+    }
     for (let k = from; k < to; k++) {
       const ai = order[k]!;
       const built = buildObject(file, ai, annotations!.get(ai), categoryName, declaredSet);

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { isUtf8 } from '../../utf8.js';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { JsonScanner, JsonSyntaxError } from '../json-scan.js';
 import { Column, float64s, uint8s } from '../columns.js';
@@ -196,6 +197,8 @@ export interface ScannedCoco {
   /** 'absent' when there is no `annotations` key, 'not-array' when its value is something else. */
   annotations: AnnotationTable | 'absent' | 'not-array';
   categories: unknown[] | 'absent' | 'not-array';
+  /** String values read from bytes that are not UTF-8 (see JsonScanner.notUtf8). */
+  notUtf8?: ReadonlySet<string>;
 }
 
 const IMAGE_KEYS: ReadonlySet<string> = new Set(['id', 'file_name', 'width', 'height']);
@@ -242,9 +245,10 @@ export async function scanCocoFile(file: string, options: ScanOptions = {}): Pro
       } catch (cause) {
         throw cannotRead(cause);
       }
-      const parsed = parseWhole(whole);
+      // A file that is not UTF-8 is scanned instead, which tells which strings its bad bytes are in.
+      const parsed = isUtf8(whole) ? parseWhole(whole) : undefined;
       if (parsed !== undefined) return fromParsed(parsed.value);
-      // Not valid JSON: the scan below says where.
+      // Not valid JSON (or not UTF-8): the scan below says where.
     }
     // Positioned reads from byte 0, whatever the whole-file attempt above read.
     let position = 0;
@@ -362,6 +366,7 @@ export async function scanDocument(scanner: JsonScanner, onProgress?: (bytesRead
     } while (scanner.nextMember());
   }
   scanner.expectEnd();
+  if (scanner.notUtf8.size > 0) doc.notUtf8 = scanner.notUtf8;
   return doc;
 }
 

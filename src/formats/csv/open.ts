@@ -5,6 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { AnnotationError, describeFsError } from '../../errors.js';
+import { decodeChecked, Utf8LineCheck } from '../../utf8.js';
 import { type CsvRecord, parseCsvStream } from './parse.js';
 
 export interface OpenedCsv {
@@ -16,11 +17,17 @@ export interface OpenedCsv {
   fatal(reason: string, line?: number): never;
   /** Closes the file (a no-op after a full read). */
   close(): void;
+  /**
+   * The lines read so far that hold bytes which are not UTF-8 (they decode as
+   * U+FFFD): complete for every record already handed out.
+   */
+  utf8: Utf8LineCheck;
 }
 
 export async function openCsv(file: string): Promise<OpenedCsv> {
-  const stream = createReadStream(file, { encoding: 'utf8' });
-  const records = parseCsvStream(stream as AsyncIterable<string>)[Symbol.asyncIterator]();
+  const stream = createReadStream(file);
+  const utf8 = new Utf8LineCheck();
+  const records = parseCsvStream(decodeChecked(stream as AsyncIterable<Buffer>, utf8))[Symbol.asyncIterator]();
   let first: CsvRecord | undefined;
   try {
     const next = await records.next();
@@ -33,5 +40,5 @@ export async function openCsv(file: string): Promise<OpenedCsv> {
     stream.destroy();
     throw new AnnotationError('annotation', reason, { file, line });
   };
-  return { records, first, fatal, close: () => stream.destroy() };
+  return { records, first, fatal, close: () => stream.destroy(), utf8 };
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, invertedBoxReason, parseDecimal } from '../common.js';
+import { checkClass, invertedBoxReason, notUtf8Reason, parseDecimal } from '../common.js';
 import { imageFileProblem, isFile, MissingImageHints, resolveImagePath, usualImageFolders } from '../paths.js';
 import { GroupedRows } from '../rows.js';
 import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError } from '../types.js';
@@ -38,7 +38,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
   const byIndex = mappingIsByIndex(mapping);
 
   // The header is read now so a file with the wrong columns fails the whole import up front.
-  const { records, first, fatal, close } = await openCsv(file);
+  const { records, first, fatal, close, utf8 } = await openCsv(file);
   if (!first) return fatal('CSV file is empty');
   if (first.error) fatal(`${byIndex ? 'first row' : 'header row'}: ${first.error}`, first.line);
   const resolution = resolveColumns(byIndex ? undefined : first.fields, mapping);
@@ -94,6 +94,7 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
       const raw = BOX_COLUMNS.map((c) => at(rec.fields, c));
       if (className === '' && raw.every((t) => t === '')) return; // image without objects
       if (className === '') return err('malformed-annotation', 'row has coordinates but no class');
+      if (className.includes('\uFFFD') && utf8.has(rec.line, lastLine(rec))) return err('malformed-annotation', notUtf8Reason(className));
       const notDeclared = checkClass(className, declaredSet);
       if (notDeclared) return err('unknown-class', notDeclared);
       const nums = raw.map((t) => parseDecimal(t));
@@ -117,4 +118,11 @@ export async function readCsv(options: CsvReadOptions): Promise<ImportResult> {
 
   const result: ImportResult = { ...(declared ? { classOrder: declared } : {}), notes, entries: entries() };
   return result;
+}
+
+/** The line a record ends on: quoted fields may hold line breaks (CRLF, LF or CR, one each). */
+function lastLine(rec: CsvRecord): number {
+  let breaks = 0;
+  for (const f of rec.fields) breaks += f.match(/\r\n|\r|\n/g)?.length ?? 0;
+  return rec.line + breaks;
 }

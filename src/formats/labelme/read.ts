@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
+import { isUtf8 } from '../../utf8.js';
 import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, finishItem } from '../common.js';
+import { checkClass, finishItem, notUtf8Reason } from '../common.js';
 import { imageFileProblem, isDirectory, isFile, resolveImagePath, walkFiles, type ResolvedImage } from '../paths.js';
 import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATION_EXT, AREA_SHAPES, DEFAULT_SHAPE, IMAGE_DATA_KEY, NO_AREA_SHAPES } from './format.js';
@@ -59,13 +60,16 @@ export async function readLabelMe(options: LabelMeReadOptions): Promise<ImportRe
     const ignored: ShapeCounts = new Map();
     for (const file of files) {
       let text: string;
+      let utf8: boolean;
       try {
-        text = await readFile(file, 'utf8');
+        const bytes = await readFile(file);
+        utf8 = isUtf8(bytes);
+        text = bytes.toString('utf8');
       } catch (cause) {
         yield { ok: false, error: { source: { file }, code: 'malformed-annotation', reason: `cannot read: ${describeFsError(cause)}` } };
         continue;
       }
-      const ctx = { file, imagesRoot, annotationsDir, declared: declaredSet, seen, asBox, ignored, allowOutside: options.allowSymlinksOutside ?? false };
+      const ctx = { file, imagesRoot, annotationsDir, declared: declaredSet, seen, asBox, ignored, allowOutside: options.allowSymlinksOutside ?? false, utf8 };
       for (const entry of await readOne(ctx, text)) {
         if (entry.ok && entry.item.objects.length === 0 && options.empty === 'drop') continue;
         yield entry;
@@ -99,6 +103,12 @@ interface ReadContext {
   ignored: ShapeCounts;
   /** ImportOptions.allowSymlinksOutside. */
   allowOutside: boolean;
+  /**
+   * Whether the file's bytes are UTF-8. When they are not, a label holding
+   * U+FFFD is taken to be where the bad bytes were (JSON.parse of the decoded
+   * text cannot say which string they were in).
+   */
+  utf8: boolean;
 }
 
 const ABSOLUTE = /^(?:[a-zA-Z]:|[\\/])/;
@@ -204,6 +214,7 @@ function buildObject(shape: unknown, at: SourceRef, ctx: ReadContext): Built {
   }
   if (!(AREA_SHAPES as readonly string[]).includes(type))
     return fail('malformed-annotation', `shape ${JSON.stringify(label)} has an unknown shape_type ${JSON.stringify(type)}`);
+  if (!ctx.utf8 && label.includes('\uFFFD')) return fail('malformed-annotation', notUtf8Reason(label));
   const notDeclared = checkClass(label, ctx.declared);
   if (notDeclared) return fail('unknown-class', notDeclared);
   const points = Array.isArray(s.points) ? s.points : [];

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { invalidUtf8Lines } from '../../utf8.js';
 import path from 'node:path';
 import { AnnotationError, describeFsError, TfrecordError } from '../../errors.js';
-import { invertedBoxReason, parseDecimal } from '../common.js';
+import { invertedBoxReason, notUtf8Reason, parseDecimal } from '../common.js';
 import { openCsv } from '../csv/open.js';
 import { type CsvRecord, parseCsvText } from '../csv/parse.js';
 import { imageFileProblem, isFile, resolveImagePath } from '../paths.js';
@@ -139,8 +140,12 @@ async function findDescriptions(dir: string): Promise<string | undefined> {
  */
 export async function readDescriptions(file: string, notes: ImportNote[]): Promise<Map<string, string>> {
   let text: string;
+  let notUtf8: number[];
   try {
-    text = await readFile(file, 'utf8');
+    const bytes = await readFile(file);
+    // Lines whose bytes are not UTF-8: a display name on one is refused rather than read with U+FFFD in it.
+    notUtf8 = invalidUtf8Lines(bytes);
+    text = bytes.toString('utf8');
   } catch (cause) {
     throw new AnnotationError('annotation', `cannot read class descriptions: ${describeFsError(cause)}`, { file, cause });
   }
@@ -155,6 +160,7 @@ export async function readDescriptions(file: string, notes: ImportNote[]): Promi
     if (rec.error) fail(rec.error);
     if (fields.length !== 2 || fields[0] === '' || fields[1] === '') fail('each row must be LabelName,DisplayName');
     if (byId.has(fields[0]!)) fail(`${fields[0]} is listed twice`);
+    if (fields[1]!.includes('\uFFFD') && notUtf8.includes(rec.line)) fail(notUtf8Reason(fields[1]!));
     byId.set(fields[0]!, fields[1]!);
   }
   if (byId.size === 0) throw new AnnotationError('annotation', 'class descriptions list no class', { file });

@@ -1,9 +1,11 @@
 import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { decodeChecked, Utf8LineCheck } from '../../utf8.js';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, invertedBoxReason, parseDecimal } from '../common.js';
+import { checkClass, invertedBoxReason, notUtf8Reason, parseDecimal } from '../common.js';
 import { type CsvRecord, parseCsvStream } from '../csv/parse.js';
 import { readHead } from '../head.js';
 import { imageFileProblem, isFile, resolveImagePath, type ResolvedImage } from '../paths.js';
@@ -50,8 +52,12 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
     .startsWith('{');
   const notes: ImportNote[] = [];
 
+  // Lines of the file whose bytes are not UTF-8 (both readers below fill it as they read).
+  const utf8 = new Utf8LineCheck();
+
   /** Adds one box, checked; `g` is the image's group. */
   const addBox = (rows: GroupedRows, g: number, line: number, className: string, corners: Array<number | undefined>, written: string): void => {
+    if (className.includes('\uFFFD') && utf8.has(line)) return rows.error(g, line, 'malformed-annotation', notUtf8Reason(className));
     const notDeclared = checkClass(className, declaredSet);
     if (notDeclared) return rows.error(g, line, 'unknown-class', notDeclared);
     if (corners.some((v) => v === undefined))
@@ -74,8 +80,8 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
   };
 
   async function readJsonLines(rows: GroupedRows): Promise<void> {
-    const stream = createReadStream(file, { encoding: 'utf8' });
-    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    const stream = createReadStream(file);
+    const lines = createInterface({ input: Readable.from(decodeChecked(stream as AsyncIterable<Buffer>, utf8)), crlfDelay: Infinity });
     let line = 0;
     try {
       for await (const raw of lines) {
@@ -132,9 +138,9 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
   }
 
   async function readCsvRows(rows: GroupedRows): Promise<void> {
-    const stream = createReadStream(file, { encoding: 'utf8' });
+    const stream = createReadStream(file);
     try {
-      for await (const rec of parseCsvStream(stream as AsyncIterable<string>)) addCsvRow(rows, rec);
+      for await (const rec of parseCsvStream(decodeChecked(stream as AsyncIterable<Buffer>, utf8))) addCsvRow(rows, rec);
     } catch (cause) {
       throw new AnnotationError('annotation', `cannot read the import file: ${describeFsError(cause)}`, { file, cause });
     } finally {

@@ -2,10 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AnnotationError, describeFsError, isTfrecordError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
+import { checkClass, compactObject, finishItem, invertedBoxReason, MAX_BOXES_PER_IMAGE, notUtf8Reason, parseDecimal, tooManyBoxesReason } from '../common.js';
+import { invalidUtf8Lines } from '../../utf8.js';
 import { compareCodeUnits, isDirectory, imageFileProblem, MissingImageHints, resolveImagePath, usualImageFolders } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
-import { childElements, childText, firstChild, parseXml, type XmlElement } from '../xml.js';
+import { childElements, childText, firstChild, parseXml, textContent, type XmlElement } from '../xml.js';
 import { ANNOTATION_EXT, ANNOTATIONS_DIR, IMAGE_SET_EXT, IMAGE_SETS_DIR, IMAGES_DIR, ROOT_ELEMENT } from './format.js';
 
 /**
@@ -57,8 +58,12 @@ export async function readVoc(options: VocReadOptions): Promise<ImportResult> {
       }
       const file = target.file;
       let text: string;
+      let notUtf8: number[];
       try {
-        text = await readFile(file, 'utf8');
+        const bytes = await readFile(file);
+        // Lines whose bytes are not UTF-8: a class name on one is an error, not U+FFFD.
+        notUtf8 = invalidUtf8Lines(bytes);
+        text = bytes.toString('utf8');
       } catch (cause) {
         const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
         yield {
@@ -71,7 +76,7 @@ export async function readVoc(options: VocReadOptions): Promise<ImportResult> {
         };
         continue;
       }
-      for (const entry of await readOne(file, text, imagesRoot, declaredSet, seen, hints, options.allowSymlinksOutside)) {
+      for (const entry of await readOne(file, text, notUtf8, imagesRoot, declaredSet, seen, hints, options.allowSymlinksOutside)) {
         if (entry.ok && entry.item.objects.length === 0 && options.empty === 'drop') continue;
         yield entry;
       }
@@ -138,6 +143,7 @@ async function readImageSet(imageSet: string, root: string | undefined, annotati
 async function readOne(
   file: string,
   text: string,
+  notUtf8: readonly number[],
   imagesRoot: string,
   declared: ReadonlySet<string> | undefined,
   seen: Set<string>,
@@ -186,8 +192,13 @@ async function readOne(
     }
   }
 
+  let objects = 0;
   for (const obj of childElements(doc, 'object')) {
-    const built = buildObject(file, obj, declared);
+    if (++objects > MAX_BOXES_PER_IMAGE) {
+      err('malformed-annotation', tooManyBoxesReason(), obj.line);
+      break;
+    }
+    const built = buildObject(file, obj, declared, notUtf8);
     if ('error' in built) err(built.error.code, built.error.reason, built.error.line);
     else item.objects.push(built.object);
   }
@@ -199,10 +210,15 @@ async function readOne(
 
 type Built = { object: SourceObject } | { error: { code: ItemError['code']; reason: string; line: number } };
 
-function buildObject(file: string, obj: XmlElement, declared: ReadonlySet<string> | undefined): Built {
+function buildObject(file: string, obj: XmlElement, declared: ReadonlySet<string> | undefined, notUtf8: readonly number[]): Built {
   const fail = (code: ItemError['code'], reason: string, line = obj.line): Built => ({ error: { code, reason, line } });
   const name = childText(obj, 'name');
   if (!name) return fail('malformed-annotation', '<object> has no <name>');
+  if (name.includes('\uFFFD') && notUtf8.length > 0) {
+    const at = firstChild(obj, 'name')!;
+    const last = at.line + (textContent(at).match(/\n/g)?.length ?? 0);
+    if (notUtf8.some((l) => l >= at.line && l <= last)) return fail('malformed-annotation', notUtf8Reason(name), at.line);
+  }
   const notDeclared = checkClass(name, declared);
   if (notDeclared) return fail('unknown-class', notDeclared);
 

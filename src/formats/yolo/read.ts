@@ -3,7 +3,7 @@ import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { isAre, plural } from '../../words.js';
 import { loadClassList } from '../classes.js';
-import { compactObject, finishItem, invertedBoxReason, parseDecimal } from '../common.js';
+import { finishItem, invertedBoxReason, MAX_BOXES_PER_IMAGE, parseDecimal, tooManyBoxesReason } from '../common.js';
 import { imageFileProblem, isDirectory, isFile, walkFiles } from '../paths.js';
 import type { ImportEntry, ImportOptions, ImportResult, ItemError, SourceItem, SourceRef } from '../types.js';
 import { CLASS_FILE_NAMES, FIELDS_PER_LINE, IMAGE_EXTENSIONS, IMAGES_SEGMENT, LABEL_EXT, LABELS_SEGMENT } from './format.js';
@@ -124,52 +124,94 @@ export async function readYolo(options: YoloReadOptions): Promise<ImportResult> 
   return { classOrder, expectedItems, entries: entries() };
 }
 
-/** Parses `class cx cy w h` lines into corner boxes, appending objects or errors. */
+/**
+ * Parses `class cx cy w h` lines into corner boxes, appending objects or
+ * errors. Lines are taken one at a time rather than split all at once, and
+ * parsing stops at the first box line past MAX_BOXES_PER_IMAGE (a box or an
+ * error each), so a label file of millions of lines costs its text and at
+ * most that many boxes or errors.
+ */
 export function parseLabelLines(text: string, file: string, itemId: string, classOrder: readonly string[], item: SourceItem, errors: ItemError[]): void {
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const line = i + 1;
-    const fields = raw.trim().split(/\s+/);
-    if (fields.length === 1 && fields[0] === '') return;
+  let boxLines = 0;
+  let line = 0;
+  for (let from = 0; from <= text.length; ) {
+    line++;
+    let to = text.indexOf('\n', from);
+    if (to < 0) to = text.length;
+    // Fields are found in place (no copy of the line, no regex split): at
+    // millions of lines the garbage of those copies was most of the time.
+    const fields: string[] = [];
+    for (let k = from; k < to; ) {
+      while (k < to && isSpace(text.charCodeAt(k))) k++;
+      if (k === to) break;
+      const start = k;
+      while (k < to && !isSpace(text.charCodeAt(k))) k++;
+      fields.push(text.slice(start, k));
+    }
+    from = to + 1;
+    if (fields.length === 0) continue;
     const err = (code: ItemError['code'], reason: string): void => {
       errors.push({ source: { file, line }, itemId, code, reason });
     };
-    if (fields.length !== FIELDS_PER_LINE) {
-      err('malformed-annotation', `expected ${FIELDS_PER_LINE} fields "class cx cy w h", got ${fields.length}`);
+    if (++boxLines > MAX_BOXES_PER_IMAGE) {
+      err('malformed-annotation', tooManyBoxesReason());
       return;
     }
-    const [cls, ...rest] = fields as [string, string, string, string, string];
-    if (!/^\d+$/.test(cls)) {
-      err('malformed-annotation', `class index ${JSON.stringify(cls)} is not a non-negative integer`);
-      return;
-    }
-    const index = Number(cls);
-    if (index >= classOrder.length) {
-      err(
-        'unknown-class',
-        `class index ${index} is out of range: ${plural(classOrder.length, 'class', 'classes')} ${isAre(classOrder.length)} declared (0..${classOrder.length - 1})`,
-      );
-      return;
-    }
-    const nums = rest.map((t) => parseDecimal(t));
-    if (nums.some((v) => v === undefined)) {
-      err('box-without-coordinates', `box values must be numbers, got ${rest.join(' ')}`);
-      return;
-    }
-    const [cx, cy, w, h] = nums as [number, number, number, number];
-    if (w < 0 || h < 0) {
-      err('invalid-box', `box has a negative size: w=${w} h=${h}`);
-      return;
-    }
-    const corners = { xmin: cx - w / 2, ymin: cy - h / 2, xmax: cx + w / 2, ymax: cy + h / 2 };
-    const inverted = invertedBoxReason(corners);
-    if (inverted) {
-      err('invalid-box', inverted);
-      return;
-    }
-    // Index 0 is the first name; shifting to the 1-based label ids of the TF schema happens downstream.
-    item.objects.push(compactObject({ className: classOrder[index]!, ...corners, source: { file, line } }));
-  });
+    parseLabelLine(fields, file, line, classOrder, item, err);
+  }
+}
+
+/** JavaScript's whitespace (what `trim()` and `\s` take), so fields split as `line.trim().split(/\s+/)` would. */
+function isSpace(c: number): boolean {
+  if (c < 0x80) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  return (
+    c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+function parseLabelLine(
+  fields: string[],
+  file: string,
+  line: number,
+  classOrder: readonly string[],
+  item: SourceItem,
+  err: (code: ItemError['code'], reason: string) => void,
+): void {
+  if (fields.length !== FIELDS_PER_LINE) {
+    err('malformed-annotation', `expected ${FIELDS_PER_LINE} fields "class cx cy w h", got ${fields.length}`);
+    return;
+  }
+  const [cls, ...rest] = fields as [string, string, string, string, string];
+  if (!/^\d+$/.test(cls)) {
+    err('malformed-annotation', `class index ${JSON.stringify(cls)} is not a non-negative integer`);
+    return;
+  }
+  const index = Number(cls);
+  if (index >= classOrder.length) {
+    err(
+      'unknown-class',
+      `class index ${index} is out of range: ${plural(classOrder.length, 'class', 'classes')} ${isAre(classOrder.length)} declared (0..${classOrder.length - 1})`,
+    );
+    return;
+  }
+  const nums = rest.map((t) => parseDecimal(t));
+  if (nums.some((v) => v === undefined)) {
+    err('box-without-coordinates', `box values must be numbers, got ${rest.join(' ')}`);
+    return;
+  }
+  const [cx, cy, w, h] = nums as [number, number, number, number];
+  if (w < 0 || h < 0) {
+    err('invalid-box', `box has a negative size: w=${w} h=${h}`);
+    return;
+  }
+  const corners = { xmin: cx - w / 2, ymin: cy - h / 2, xmax: cx + w / 2, ymax: cy + h / 2 };
+  const inverted = invertedBoxReason(corners);
+  if (inverted) {
+    err('invalid-box', inverted);
+    return;
+  }
+  // Index 0 is the first name; shifting to the 1-based label ids of the TF schema happens downstream.
+  item.objects.push({ className: classOrder[index]!, ...corners, source: { file, line } });
 }
 
 async function defaultImagesDir(labelsDir: string): Promise<string> {

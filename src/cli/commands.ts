@@ -17,6 +17,7 @@ import { FORMAT_NAMES } from '../formats/names.js';
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/defaults.js';
 import { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from '../preview/defaults.js';
 import { PREDICTION_FILTERS } from '../preview/match.js';
+import { MAX_SHARDS } from '../shard/naming.js';
 import { FINDING_CODES } from '../validate/findings.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './io.js';
@@ -139,7 +140,12 @@ export const CONVERT = {
       help: 'shard file prefix; with --split, NAME-train-... (or train-... without --name)',
       defaultText: CONVERT_DEFAULTS.name,
     },
-    { name: 'shards', type: 'int', min: 1, help: 'this many shards per split (records dealt round-robin), instead of --shard-size' },
+    {
+      name: 'shards',
+      type: 'int',
+      min: 1,
+      help: `this many shards per split (records dealt round-robin; at most ${MAX_SHARDS}, each is an open file until the end), instead of --shard-size`,
+    },
     { name: 'shard-size', type: 'size', default: CONVERT_DEFAULTS.shardSize, help: 'start a new shard before one passes SIZE uncompressed (200MB, 1GiB)' },
     {
       name: 'compression',
@@ -397,7 +403,7 @@ const newOut = {
 } as const satisfies OptionSpec;
 
 const shardLayout = [
-  { name: 'shards', type: 'int', min: 1, help: 'this many shards; records are dealt round-robin' },
+  { name: 'shards', type: 'int', min: 1, help: `this many shards (at most ${MAX_SHARDS}); records are dealt round-robin` },
   { name: 'shard-size', type: 'size', help: 'start a new shard before one passes SIZE (200MB, 1GiB)', defaultText: 'as many shards as input files' },
   { name: 'name', type: 'string', parse: shardName, placeholder: 'PREFIX', help: 'shard file prefix', defaultText: 'data' },
 ] as const satisfies readonly OptionSpec[];

@@ -16,6 +16,7 @@ import type { TargetFormat } from '../image/prepare.js';
 import type { Compression } from '../record/compression.js';
 import type { Target } from '../dataset/manifest.js';
 import { TfrecordError } from '../errors.js';
+import { MAX_SHARDS } from '../shard/naming.js';
 import type { BboxPolicy } from './boxes.js';
 import type { ItemJobConfig } from './item-job.js';
 import type { SplitSpec } from './split.js';
@@ -171,6 +172,13 @@ export interface ResolvedConvertOptions {
 export function resolveConvertOptions(options: ConvertOptions, ownSplits?: readonly SplitSpec[]): ResolvedConvertOptions {
   if (options.shards !== undefined && options.shardSize !== undefined) {
     throw new TfrecordError('bad-argument', 'give either a shard count or a shard size, not both');
+  }
+  // Checked before the annotations are read rather than when the shards are opened.
+  if (options.shards !== undefined && (!Number.isInteger(options.shards) || options.shards < 1 || options.shards > MAX_SHARDS)) {
+    throw new TfrecordError(
+      'bad-argument',
+      `the shard count must be a whole number from 1 to ${MAX_SHARDS} (every shard stays open until the run ends), got ${options.shards}`,
+    );
   }
   const given = options.split && options.split.length > 0 ? options.split : undefined;
   const itemSplits = given === undefined && ownSplits !== undefined && ownSplits.length > 0;

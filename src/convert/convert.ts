@@ -27,7 +27,7 @@ import { lockOutput } from './lock.js';
 import { CoordinateScaleCheck } from './coords-check.js';
 import { assignLabels, labelMapGaps, reconcileLabelMaps } from './labels.js';
 import { CONVERT_DEFAULTS, resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
-import { publishOutput } from './publish.js';
+import { finishInterruptedPublish, publishOutput } from './publish.js';
 import { renumberLabels } from './renumber.js';
 import { countItems, emptyReport, emptyTally, reportClasses, type ConvertReport, type RunNote } from './report.js';
 import { scanAnnotations } from './scan.js';
@@ -68,7 +68,18 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
 async function prepareOutput(out: string): Promise<void> {
   try {
     await mkdir(out, { recursive: true });
-  } catch (err) {
+  } catch (caught) {
+    let err = caught;
+    // A recursive mkdir reports ENOENT for any failure (a read-only file
+    // system, say); the plain one says what went wrong.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      try {
+        await mkdir(out);
+        return;
+      } catch (plain) {
+        err = plain;
+      }
+    }
     const code = (err as NodeJS.ErrnoException).code;
     const reason =
       code === 'EEXIST' || code === 'ENOTDIR' ? 'the output path is a file, not a folder' : `cannot create the output folder: ${describeFsError(err)}`;
@@ -156,6 +167,8 @@ async function runStages(
 ): Promise<ConvertReport> {
   const report = emptyReport(opts.out);
   report.target = opts.target;
+  // A publish an earlier run did not finish is finished before the folder is read.
+  report.notes.push(...(await finishInterruptedPublish(opts.out)));
   const dataset = await openDataset(opts, userLabelMap);
   report.notes.push(...runNotes(opts, dataset));
   const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };
@@ -220,7 +233,7 @@ async function runStages(
       report.failure = 'the converted shards did not pass validation; nothing was published';
       return report;
     }
-    await publishOutput(opts, sink, verified, tally, labelMap, report, dataset.existing);
+    await publishOutput(opts, verified, tally, labelMap, report, dataset.existing);
     return report;
   } catch (err) {
     await sink.abort();

@@ -4,10 +4,10 @@
  * up describing a mix of both. The second run refuses, naming the first; a
  * lock left by a run that was killed (its process is gone) is taken over.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { TfrecordError } from '../errors.js';
+import { describeFsError, TfrecordError } from '../errors.js';
 
 export const LOCK_FILE = '.tfrecord-od.lock';
 
@@ -30,16 +30,32 @@ function processIsAlive(pid: number): boolean {
 export function lockOutput(dir: string): () => void {
   const file = join(dir, LOCK_FILE);
   const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    let fd: number;
-    try {
-      fd = openSync(file, 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  // The lock appears with its content, by a hard link from a file of our
+  // own: created empty and written after, a second run reading it in
+  // between would take it for a dead holder's and take it over.
+  const mine = `${file}.tmp-${process.pid}`;
+  try {
+    writeFileSync(mine, JSON.stringify(info));
+  } catch (err) {
+    rmSync(mine, { force: true });
+    // A read-only or full file system, a folder without write permission.
+    throw new TfrecordError('io', `cannot write in the output folder: ${describeFsError(err)}`, { file: dir, cause: err });
+  }
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(mine, file);
+        return () => rmSync(file, { force: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new TfrecordError('io', `cannot write in the output folder: ${describeFsError(err)}`, { file: dir, cause: err });
+        }
+      }
       let holder: LockInfo | undefined;
       try {
         holder = JSON.parse(readFileSync(file, 'utf8')) as LockInfo;
       } catch {
+        // Unreadable (edited by hand): no holder to name or to check.
         holder = undefined;
       }
       // Only a process of this machine can be checked; one elsewhere (a
@@ -54,11 +70,9 @@ export function lockOutput(dir: string): () => void {
         );
       }
       rmSync(file, { force: true });
-      continue;
     }
-    writeSync(fd, JSON.stringify(info));
-    closeSync(fd);
-    return () => rmSync(file, { force: true });
+  } finally {
+    rmSync(mine, { force: true });
   }
   throw new TfrecordError('io', `cannot take the lock ${LOCK_FILE}: another run keeps creating it`, { file: dir });
 }

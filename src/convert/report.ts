@@ -59,7 +59,7 @@ export interface SplitReport {
  * CSV columns were read, polygons taken as boxes, splits from the file).
  */
 export interface RunNote {
-  code: 'compressed-shards' | 'class-name-trimmed' | 'class-name-case' | 'other-sets' | 'images-without-label-file' | ImportNoteCode;
+  code: 'compressed-shards' | 'class-name-trimmed' | 'class-name-case' | 'other-sets' | 'images-without-label-file' | 'interrupted-publish' | ImportNoteCode;
   message: string;
 }
 

@@ -37,6 +37,7 @@
  * | `unlisted-shard`           | error           | a folder with a manifest holds shard files the manifest does not list (left by an earlier run, or an interrupted one) |
  * | `missing-shard`            | error           | a shard the manifest lists is not there |
  * | `shard-mismatch`           | error           | a shard's size differs from the manifest's: changed or cut after it was written |
+ * | `interrupted-publish`      | error           | a convert into the folder was cut short while publishing: shards of two runs may sit under the manifest's names (the next convert into the folder finishes the publish) |
  *
  * Whose rule each code enforces is in FINDING_RULES, so a report can tell
  * TensorFlow's parser apart from the built-in algorithm's 1..N labels.
@@ -74,6 +75,7 @@ export const FINDING_CODES = [
   'unlisted-shard',
   'missing-shard',
   'shard-mismatch',
+  'interrupted-publish',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -107,6 +109,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   'unlisted-shard': 'error',
   'missing-shard': 'error',
   'shard-mismatch': 'error',
+  'interrupted-publish': 'error',
 };
 
 /**
@@ -147,6 +150,7 @@ export const FINDING_RULES: Readonly<Record<FindingCode, FindingRule>> = {
   'unlisted-shard': 'dataset',
   'missing-shard': 'dataset',
   'shard-mismatch': 'dataset',
+  'interrupted-publish': 'dataset',
 };
 
 /**

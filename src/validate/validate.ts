@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TfrecordError } from '../errors.js';
 import { LABEL_MAP_FILE, readManifest } from '../dataset/manifest.js';
+import { PUBLISH_JOURNAL_FILE, readPublishJournal } from '../dataset/publish-journal.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { makeProblem } from '../problem.js';
@@ -271,7 +272,17 @@ interface ResolvedInputs {
 async function resolveInputs(paths: readonly string[], options: ValidateOptions): Promise<ResolvedInputs> {
   const out: ResolvedInputs = { paths: [], options: { ...options }, findings: [] };
   for (const path of paths) {
-    const manifest = (await isDirectory(path)) ? await readManifest(path) : undefined;
+    const folder = await isDirectory(path);
+    const journal = folder ? await readPublishJournal(path) : undefined;
+    if (journal) {
+      out.findings.push([
+        join(path, PUBLISH_JOURNAL_FILE),
+        'interrupted-publish',
+        `a convert (process ${journal.pid} on ${journal.host}, started ${journal.started}) was cut short while publishing ${journal.prefixes.join(', ')}: ` +
+          'shards of two runs may sit side by side or under the same names; run convert into this folder again, which finishes that publish first',
+      ]);
+    }
+    const manifest = folder ? await readManifest(path) : undefined;
     if (!manifest) {
       out.paths.push(path);
       continue;

@@ -78,20 +78,33 @@ export const convertTarget = {
     const args = ['convert', '--from', format, '--annotations', d.annotations, '--images', d.images, '--out', out, '--quiet'];
     if (d.classes) args.push('--classes', d.classes);
     if (rng.bool(0.7)) args.push('--on-error', 'skip');
-    if (rng.bool(0.5)) args.push('--shards', String(rng.range(1, 4)));
+    // Now and then a count past the limits: a usage error (exit 2), not a run out of file descriptors or memory.
+    const hostileCount = rng.bool(0.05);
+    if (hostileCount) args.push(rng.pick(['--shards', '--workers']), String(rng.pick([10_001, 100_000_000, 1_000_000])));
+    else if (rng.bool(0.5)) args.push('--shards', String(rng.range(1, 4)));
     else if (rng.bool(0.3)) args.push('--shard-size', rng.pick(['1KB', '50KB', '1MB']));
     if (rng.bool(0.25)) args.push('--compression', rng.pick(['gzip', 'zlib']));
     if (rng.bool(0.2)) args.push('--split', 'train=0.7,val=0.3');
-    if (rng.bool(0.4)) args.push('--workers', String(rng.range(0, 2)));
+    // (A later --workers would override the hostile one.)
+    if (rng.bool(0.4) && !args.includes('--workers')) args.push('--workers', String(rng.range(0, 2)));
     if (rng.bool(0.2)) args.push('--bbox', rng.pick(['clip', 'drop', 'fail']));
     if (rng.bool(0.1)) args.push('--format', 'png');
     if (rng.bool(0.1)) args.push('--max-size', String(rng.range(8, 40)));
     if (rng.bool(0.1)) args.push('--empty', 'drop');
     if (rng.bool(0.1)) args.push('--target', 'od-api');
-    ctx.note({ command: `tfrecord-od ${args.join(' ')}` });
-    const r = await runCli(args, { cwd: ctx.dir, timeoutMs: LIMITS.convertSeconds * 2000, scratch: ctx.scratch });
+    // Now and then the run is killed (kill -9) at a step of its publish (the hook in src/convert/publish.ts); the next run must repair the folder.
+    const killAt = rng.bool(0.1) ? rng.pick(['staged', 'journal', 'rename-1', 'label-map', 'manifest', 'removed']) : undefined;
+    ctx.note({ command: `tfrecord-od ${args.join(' ')}`, ...(killAt ? { killAt } : {}) });
+    const env = killAt ? { TFRECORD_OD_TEST_PAUSE_AT: killAt } : {};
+    let r = await runCli(args, { cwd: ctx.dir, timeoutMs: LIMITS.convertSeconds * 2000, scratch: ctx.scratch, env });
     ctx.measured(r);
+    if (killAt && r.code === null && /9|KILL/.test(String(r.signal))) {
+      r = await runCli(args, { cwd: ctx.dir, timeoutMs: LIMITS.convertSeconds * 2000, scratch: ctx.scratch });
+      ctx.measured(r);
+      if (r.code !== 0) fail(`the run after a kill at '${killAt}' exited ${r.code}: ${r.stderr.slice(-300)}`);
+    }
     checkRun(r, { what: 'convert', rss: LIMITS.convertRss, seconds: LIMITS.convertSeconds, codes: [0, 1, 2] });
+    if (hostileCount && r.code !== 2) fail(`a shard or worker count past the limit exited ${r.code}, not 2 (usage)`);
     let left = [];
     try {
       left = (await readdir(out)).filter((n) => LEFTOVER.test(n));

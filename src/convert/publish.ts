@@ -1,11 +1,10 @@
 /**
  * Publishing a verified conversion. First the publish journal
  * (dataset/publish-journal.ts): everything the publish will do. Then the
- * shards take their final names, the label map and the manifest are
- * renamed into place (the manifest last: the file readers trust, and the
- * commit point of the new sets), the shards an earlier run left under the
- * same prefixes go, and last the journal. Every file appears by rename,
- * never half-written.
+ * shards take their final names, the label map is renamed into place, then
+ * the manifest (the file readers go by, so the commit point of the new
+ * sets), the shards an earlier run left under the same prefixes go, and
+ * last the journal. Every file appears by rename, never half-written.
  *
  * A publish cut short leaves the journal: `validate OUT` names the folder as
  * interrupted, and the next convert into it finishes the publish from the
@@ -33,7 +32,7 @@ import { classTable, type ConvertReport, type RunNote, type ShardReport, type Ta
 import type { VerifiedOutput } from './sink.js';
 
 /**
- * Test hook for the fault tests (test/convert/publish-faults.test.ts):
+ * Test hook for the fault tests (test/faults/) and the fuzz campaign:
  * TFRECORD_OD_TEST_PAUSE_AT names a step of the publish (see PUBLISH_STEPS;
  * `rename-K` after the K-th shard). Reaching it, the process kills itself
  * with SIGKILL, or, with TFRECORD_OD_TEST_PAUSE_FILE set, writes that file

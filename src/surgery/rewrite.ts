@@ -3,9 +3,9 @@
  * records of existing TFRecord files in order, pass each through an optional
  * rewrite, write them into new shards under staging names (ShardedWriter),
  * check the staged shards as `tfrecord-od validate` would, and only then
- * publish them as convert publishes (convert/publish.ts): the label map, the
- * shards under their final names, and last `manifest.json`, the commit
- * point, describing the whole set with every shard's digests.
+ * publish them as convert publishes (convert/publish.ts), by a journal: the
+ * shards under their final names, the label map, and last `manifest.json`,
+ * the commit point, describing the whole set with every shard's digests.
  *
  * The check is convert's read-back (convert/verify.ts), run on this thread:
  * uncompressed shards are read back in stretches while later records are
@@ -20,13 +20,14 @@
  * leaves the folder as it found it.
  */
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../convert/output.js';
+import { basename, join, resolve } from 'node:path';
+import { runPublish } from '../convert/publish.js';
 import { LOCK_FILE, lockOutput } from '../convert/lock.js';
 import { VERIFY_RANGE_BYTES } from '../convert/sink.js';
 import { ShardVerifier } from '../convert/verify.js';
 import { describeFsError, isTfrecordError, TfrecordError } from '../errors.js';
 import { crc32cToBase64, MANIFEST_FILE, type Target } from '../dataset/manifest.js';
+import { PUBLISH_JOURNAL_FILE } from '../dataset/publish-journal.js';
 import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
 import { makeProblem, type Problem, type ProblemLocation } from '../problem.js';
 import type { Compression, CompressionOption } from '../record/compression.js';
@@ -218,15 +219,13 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
       return report;
     }
 
-    // Publish: the label map, the shards, then the manifest, each by rename.
-    if (options.labelMap) {
-      report.labelMapPath = join(out, LABEL_MAP_FILE);
-      await writeFileAtomic(report.labelMapPath, formatLabelMap(options.labelMap));
-    }
+    // Publish by the journal (convert/publish.ts): the shards take their
+    // final names, then the label map, then the manifest, each by rename.
+    if (options.labelMap) report.labelMapPath = join(out, LABEL_MAP_FILE);
     const publishedSets: Array<{ name: string; prefix: string; shards: PublishedShard[] }> = [];
     for (const set of sets) {
       const shards: PublishedShard[] = [];
-      for (const s of await writers.get(set.prefix)!.publish()) {
+      for (const s of staged.get(set.prefix)!) {
         published.push(s.path);
         const digest = digests.get(s.stagedPath)!;
         shards.push({ path: s.path, records: s.records, uncompressedBytes: s.bytes, digest });
@@ -255,7 +254,15 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
       warnings: Object.values(verdict.summary).reduce((n, c) => n + (c.severity === 'warning' ? c.count : 0), 0),
     });
     report.manifestPath = join(out, MANIFEST_FILE);
-    await writeFileAtomic(report.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
+    await runPublish(out, {
+      command: options.run.command,
+      prefixes,
+      keep: all.map((s) => s.name),
+      renames: all.map((s) => ({ from: basename(s.stagedPath), to: s.name, bytes: digests.get(s.stagedPath)!.bytes })),
+      labelMap: options.labelMap ? formatLabelMap(options.labelMap) : null,
+      manifest,
+      parts: false,
+    });
     done = true;
     report.ok = true;
     return report;
@@ -264,9 +271,14 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
       verifier?.cancel();
       for (const writer of writers.values()) await writer.abort();
       // A publish that failed half-way: without the manifest the shards it
-      // renamed are no complete set, and the folder goes back as it was.
+      // renamed are no complete set, and the folder (new or empty before)
+      // goes back as it was, journal and all. (Killed, the run leaves its
+      // journal: validate names the folder, and finalize finishes the publish.)
       for (const p of published) await rm(p, { force: true });
       if (report.labelMapPath) await rm(report.labelMapPath, { force: true });
+      if (report.manifestPath) await rm(report.manifestPath, { force: true });
+      await rm(join(out, PUBLISH_JOURNAL_FILE), { force: true });
+      delete report.labelMapPath;
       delete report.manifestPath;
     }
     unlock();
@@ -287,6 +299,14 @@ export async function checkOutput(out: string, locked = false): Promise<boolean>
     if (!st.isDirectory()) throw new TfrecordError('bad-argument', 'the output path exists and is not a folder', { file: out });
     const entries = await readdir(out);
     if (!locked && entries.includes(LOCK_FILE)) return true;
+    if (entries.includes(PUBLISH_JOURNAL_FILE)) {
+      throw new TfrecordError(
+        'bad-argument',
+        'the output folder holds a publish that was cut short (validate names it); `tfrecord-od finalize` on it finishes that publish, ' +
+          'and the new shards go into a new or empty folder',
+        { file: out },
+      );
+    }
     if (entries.some((e) => e !== LOCK_FILE)) {
       throw new TfrecordError(
         'bad-argument',

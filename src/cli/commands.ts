@@ -73,7 +73,8 @@ const target = {
 /** What the surgery commands publish besides the shards, as convert does. */
 const PUBLISHES =
   "Beside the shards go a label_map.pbtxt and, written last, a manifest.json like convert's (every shard's SHA-256 and CRC32C, records and classes per set, the target), which validate OUT checks the folder against. " +
-  "Inputs written by convert lend their manifest's target and label map.";
+  "Inputs written by convert lend their manifest's target and label map. " +
+  'The publish goes by a journal: killed while publishing, the folder is named by validate (interrupted-publish) and `tfrecord-od finalize OUT` finishes it.';
 
 /** The surgery commands' target: unless given, the one their inputs' manifests record. */
 const surgeryTarget = {
@@ -159,7 +160,7 @@ export const CONVERT = {
       name: 'shards',
       type: 'int',
       min: 1,
-      help: `this many shards per split (records dealt round-robin; at most ${MAX_SHARDS}, each is an open file until the end), instead of --shard-size`,
+      help: `this many shards per split (records dealt round-robin; at most ${MAX_SHARDS}, each an open file until its last image), instead of --shard-size`,
     },
     {
       name: 'shard-size',

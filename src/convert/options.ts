@@ -192,7 +192,7 @@ export function resolveConvertOptions(options: ConvertOptions, ownSplits?: reado
   if (options.shards !== undefined && (!Number.isInteger(options.shards) || options.shards < 1 || options.shards > MAX_SHARDS)) {
     throw new TfrecordError(
       'bad-argument',
-      `the shard count must be a whole number from 1 to ${MAX_SHARDS} (every shard stays open until the run ends), got ${options.shards}`,
+      `the shard count must be a whole number from 1 to ${MAX_SHARDS} (each shard is an open file until its last image), got ${options.shards}`,
     );
   }
   const given = options.split && options.split.length > 0 ? options.split : undefined;

@@ -23,7 +23,7 @@ import type { LabelMapItem } from '../detection/label-map.js';
 import type { Target } from '../dataset/manifest.js';
 import { PARTS_DIR } from '../dataset/publish-journal.js';
 import type { TaskSpec } from '../dataset/task.js';
-import { TfrecordError } from '../errors.js';
+import { isTfrecordError, TfrecordError } from '../errors.js';
 import type { Compression } from '../record/compression.js';
 import type { Finding } from '../validate/findings.js';
 import { writeFileAtomic } from './output.js';
@@ -183,7 +183,12 @@ export async function readParts(out: string): Promise<PartManifest[]> {
   }
   const parts: PartManifest[] = [];
   for (const name of names) parts.push(await readPart(join(dir, name)));
-  return checkParts(parts, names);
+  try {
+    return checkParts(parts, names);
+  } catch (err) {
+    // Named by the parts folder, as every other refusal of finalize names a file.
+    throw isTfrecordError(err) ? err.withLocation({ file: dir }) : err;
+  }
 }
 
 async function readPart(file: string): Promise<PartManifest> {

@@ -122,10 +122,11 @@ export async function readPendingParts(dir: string): Promise<PendingParts | unde
   };
 }
 
-/** "2 of 3 tasks (0, 2) have left their part" and the like, for messages about a job under way. */
+/** "tasks 0, 2 of 3 have left a part manifest" and the like, for messages about a job under way. */
 export function describePendingParts(parts: PendingParts): string {
   if (parts.files.length === 0) return `no task has left its part manifest yet (${PARTS_DIR} is empty)`;
-  const of = parts.counts.length === 1 ? ` of ${parts.counts[0]}` : ` (of runs with ${parts.counts.join(' and ')} tasks)`;
-  const shown = parts.tasks.length > 20 ? `${parts.tasks.slice(0, 20).join(', ')}, …` : parts.tasks.join(', ');
-  return `${parts.tasks.length}${of} task${parts.tasks.length === 1 ? ' has' : 's have'} left a part manifest (task${parts.tasks.length === 1 ? '' : 's'} ${shown})`;
+  const n = parts.tasks.length;
+  const shown = n > 20 ? `${parts.tasks.slice(0, 20).join(', ')}, … (${n} in all)` : parts.tasks.join(', ');
+  const of = parts.counts.length === 1 ? `of ${parts.counts[0]}` : `of runs with ${parts.counts.join(' and ')} tasks`;
+  return `task${n === 1 ? '' : 's'} ${shown} ${of} ${n === 1 ? 'has' : 'have'} left a part manifest`;
 }

@@ -347,10 +347,13 @@ async function resolveInputs(paths: readonly string[], options: ValidateOptions)
   const out: ResolvedInputs = { paths: [], options: { ...options }, findings: [], digests: new Map() };
   for (const path of paths) {
     const folder = await isDirectory(path);
-    if (folder) out.findings.push(...(await pendingFindings(path)));
+    const pending = folder ? await pendingFindings(path) : [];
+    out.findings.push(...pending);
     const manifest = folder ? await readManifest(path) : undefined;
     if (!manifest) {
-      out.paths.push(path);
+      // A publish cut short before its first shard took a final name: the finding says it all.
+      const empty = pending.length > 0 && (await listTfrecordFiles([path]).catch(() => [])).length === 0;
+      if (!empty) out.paths.push(path);
       continue;
     }
     const listed = new Set<string>();

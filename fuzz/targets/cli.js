@@ -94,14 +94,34 @@ export const convertTarget = {
     if (rng.bool(0.1)) args.push('--target', 'od-api');
     // Now and then the run is killed (kill -9) at a step of its publish (the hook in src/convert/publish.ts); the next run must repair the folder.
     const killAt = rng.bool(0.1) ? rng.pick(['staged', 'journal', 'rename-1', 'label-map', 'manifest', 'removed']) : undefined;
-    ctx.note({ command: `tfrecord-od ${args.join(' ')}`, ...(killAt ? { killAt } : {}) });
+    // Now and then as the two tasks of a job, then finalize (which the kill then hits, and a second finalize repairs).
+    const tasks = !hostileCount && rng.bool(0.15);
+    ctx.note({ command: `tfrecord-od ${args.join(' ')}`, ...(killAt ? { killAt } : {}), ...(tasks ? { tasks: 2 } : {}) });
     const env = killAt ? { TFRECORD_OD_TEST_PAUSE_AT: killAt } : {};
-    let r = await runCli(args, { cwd: ctx.dir, timeoutMs: LIMITS.convertSeconds * 2000, scratch: ctx.scratch, env });
-    ctx.measured(r);
-    if (killAt && r.code === null && /9|KILL/.test(String(r.signal))) {
-      r = await runCli(args, { cwd: ctx.dir, timeoutMs: LIMITS.convertSeconds * 2000, scratch: ctx.scratch });
+    const run = (argv, environment = {}) => runCli(argv, { cwd: ctx.dir, timeoutMs: LIMITS.convertSeconds * 2000, scratch: ctx.scratch, env: environment });
+    let r;
+    if (tasks) {
+      for (const index of [0, 1]) {
+        const t = await run([...args, '--task-index', String(index), '--task-count', '2']);
+        ctx.measured(t);
+        checkRun(t, { what: `convert task ${index} of 2`, rss: LIMITS.convertRss, seconds: LIMITS.convertSeconds, codes: [0, 1] });
+      }
+      r = await run(['finalize', out], env);
       ctx.measured(r);
-      if (r.code !== 0) fail(`the run after a kill at '${killAt}' exited ${r.code}: ${r.stderr.slice(-300)}`);
+      if (killAt && r.code === null && /9|KILL/.test(String(r.signal))) {
+        r = await run(['finalize', out]);
+        ctx.measured(r);
+      }
+      // Finalized (or failed and cleaned up), the folder holds no parts.
+      if (r.code === 0 && (await readdir(out)).includes('.tfrecord-od-parts')) fail('finalize exited 0 but left the parts folder');
+    } else {
+      r = await run(args, env);
+      ctx.measured(r);
+      if (killAt && r.code === null && /9|KILL/.test(String(r.signal))) {
+        r = await run(args);
+        ctx.measured(r);
+        if (r.code !== 0) fail(`the run after a kill at '${killAt}' exited ${r.code}: ${r.stderr.slice(-300)}`);
+      }
     }
     checkRun(r, { what: 'convert', rss: LIMITS.convertRss, seconds: LIMITS.convertSeconds, codes: [0, 1, 2] });
     if (hostileCount && r.code !== 2) fail(`a shard or worker count past the limit exited ${r.code}, not 2 (usage)`);
@@ -124,7 +144,7 @@ export const convertTarget = {
         String(rng.range(1, 5)),
       ];
       ctx.note({ again: `tfrecord-od ${again.join(' ')}` });
-      const r2 = await runCli(again, { cwd: ctx.dir, timeoutMs: LIMITS.convertSeconds * 2000, scratch: ctx.scratch });
+      const r2 = await run(again);
       ctx.measured(r2);
       checkRun(r2, { what: 'convert again', rss: LIMITS.convertRss, seconds: LIMITS.convertSeconds, codes: [0, 1, 2] });
       if (r2.code === 0) await checkOutput(out);

@@ -56,4 +56,5 @@ export { reshardDataset, type ReshardOptions } from './surgery/reshard.js';
 export { remapDataset, type RemapOptions, type RemapReport } from './surgery/remap.js';
 export { splitDataset, type SplitOptions } from './surgery/split.js';
 export { mergeDataset, type MergeOptions, type MergeReport } from './surgery/merge.js';
+export { finalizeRewrite } from './surgery/finalize.js';
 export { version } from './version.js';

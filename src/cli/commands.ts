@@ -70,6 +70,34 @@ const target = {
   help: "whose rules the dataset must meet: ai-platform (Google's built-in detection training: labels 1..N without gaps) or od-api (the TF Object Detection API: the label map's ids, gaps allowed)",
 } as const satisfies OptionSpec;
 
+/** Running as one task of a batch job (dataset/task.ts); each command says what a task does. */
+const taskIndex = {
+  name: 'task-index',
+  type: 'int',
+  min: 0,
+  placeholder: 'I',
+  help: 'run as task I (from 0) of a batch job writing one dataset',
+  defaultText: `${TASK_INDEX_VARIABLES.slice(0, -1).join(', ')} or ${TASK_INDEX_VARIABLES.at(-1)}, when set`,
+} as const satisfies OptionSpec;
+
+const taskCount = {
+  name: 'task-count',
+  type: 'int',
+  min: 1,
+  placeholder: 'N',
+  help: "how many tasks share the work (a Kubernetes Job's completions, an AWS Batch array size); a count of 1 read from the environment alone means a plain run",
+  defaultText: `${TASK_COUNT_VARIABLE}, when set`,
+} as const satisfies OptionSpec;
+
+/** The surgery commands' task options: a task writes its share of the planned shards; finalize makes the dataset. */
+const surgeryTask = [
+  {
+    ...taskIndex,
+    help: `${taskIndex.help}: write only this task's share of the planned shards and leave a part manifest for \`finalize\` (every task reads the inputs' framing; see the README's Scale out). A flag given wins over the environment`,
+  },
+  taskCount,
+] as const satisfies readonly OptionSpec[];
+
 /** What the surgery commands publish besides the shards, as convert does. */
 const PUBLISHES =
   "Beside the shards go a label_map.pbtxt and, written last, a manifest.json like convert's (every shard's SHA-256 and CRC32C, records and classes per set, the target), which validate OUT checks the folder against. " +
@@ -238,21 +266,10 @@ export const CONVERT = {
       help: 'read images (and YOLO labels) reached through symlinks that lead outside their folder; by default such images are item errors and never read',
     },
     {
-      name: 'task-index',
-      type: 'int',
-      min: 0,
-      placeholder: 'I',
-      help: `run as task I (from 0) of a batch job writing one dataset: convert only this task's share of the planned shards and leave a part manifest for \`finalize\`. A flag given wins over the environment`,
-      defaultText: `${TASK_INDEX_VARIABLES.slice(0, -1).join(', ')} or ${TASK_INDEX_VARIABLES.at(-1)}, when set`,
+      ...taskIndex,
+      help: `${taskIndex.help}: convert only this task's share of the planned shards and leave a part manifest for \`finalize\`. A flag given wins over the environment`,
     },
-    {
-      name: 'task-count',
-      type: 'int',
-      min: 1,
-      placeholder: 'N',
-      help: "how many tasks share the work (a Kubernetes Job's completions, an AWS Batch array size); a count of 1 read from the environment alone means a plain run",
-      defaultText: `${TASK_COUNT_VARIABLE}, when set`,
-    },
+    taskCount,
     { name: 'quiet', type: 'boolean', help: 'no progress bar' },
     { ...json, help: 'print the whole report as JSON on stdout' },
   ],
@@ -272,18 +289,18 @@ export const CONVERT = {
 
 export const FINALIZE = {
   name: 'finalize',
-  summary: 'finish a dataset converted by the tasks of a batch job: label map and manifest',
+  summary: 'finish a dataset written by the tasks of a batch job: label map and manifest',
   description:
-    'Reads the part manifests the tasks of `convert --task-index I --task-count N` left in OUT, checks that every task finished and that every shard is there with the size and SHA-256 its task recorded, ' +
-    'then writes label_map.pbtxt and manifest.json as a one-machine convert of the same inputs and options would (renumbering labels when a class lost all its boxes to skipped items), and removes the parts. ' +
-    'Refuses, naming them, while tasks are missing or when parts of different runs are mixed; changes nothing then. A run whose items fail under --on-error fail is reported, and the shards its tasks published are removed. ' +
+    'Reads the part manifests the tasks of `convert` (or `reshard`, `remap`, `split`, `merge`) `--task-index I --task-count N` left in OUT, checks that every task finished and that every shard is there with the size and SHA-256 its task recorded, ' +
+    'then writes label_map.pbtxt and manifest.json as the one-machine run of the same command, inputs and options would (for convert, renumbering labels when a class lost all its boxes to skipped items), and removes the parts. ' +
+    'Refuses, naming them, while tasks are missing or when parts of different runs are mixed; changes nothing then. A run that fails (items that fail under --on-error fail, problems in the inputs, shards that do not pass the check) is reported, and the shards its tasks published are removed. ' +
     'The publish goes by a journal (.tfrecord-od.publish.json), manifest last: a publish cut short, of finalize, convert or a surgery command (validate names it: interrupted-publish), is finished first by the next finalize on the folder.',
   positionals: {
     placeholder: 'OUT',
     help: 'the output folder the tasks wrote into',
     min: 1,
     max: 1,
-    missing: 'give the output folder (the --out of the convert tasks)',
+    missing: 'give the output folder (the --out of the tasks)',
     kind: 'path',
   },
   options: [
@@ -540,7 +557,7 @@ export const RESHARD = {
     'Copies the records byte for byte and in order into new shards, checks the result as validate does and only then gives the shards their final names. ' +
     PUBLISHES,
   positionals: inputs,
-  options: [newOut, ...shardLayout, writeCompression, inputCompression, labelMap, surgeryTarget, json],
+  options: [newOut, ...shardLayout, writeCompression, inputCompression, labelMap, surgeryTarget, ...surgeryTask, json],
   exclusive: [['shards', 'shard-size']],
   examples: [
     ['out/ --out out8/ --shards 8', 'Eight shards instead of the ones there are:'],
@@ -565,6 +582,7 @@ export const REMAP = {
     writeCompression,
     inputCompression,
     surgeryTarget,
+    ...surgeryTask,
     json,
   ],
   exclusive: [['shards', 'shard-size']],
@@ -613,6 +631,7 @@ export const SPLIT = {
     inputCompression,
     labelMap,
     surgeryTarget,
+    ...surgeryTask,
     json,
   ],
   exclusive: [['shards', 'shard-size']],
@@ -634,7 +653,7 @@ export const MERGE = {
     placeholder: 'DATASET...',
     help: 'datasets to merge, in order: folders (their *.tfrecord* files) or files, each with its own label_map.pbtxt beside it (or class texts)',
   },
-  options: [newOut, ...shardLayout, writeCompression, inputCompression, surgeryTarget, json],
+  options: [newOut, ...shardLayout, writeCompression, inputCompression, surgeryTarget, ...surgeryTask, json],
   exclusive: [['shards', 'shard-size']],
   examples: [
     ['coco-out/ voc-out/ --out merged/', 'Two converted datasets whose label maps number the same classes differently:'],

@@ -30,7 +30,7 @@ import type { FileDigest } from '../io/write.js';
 import { plural } from '../words.js';
 import { dropUnusedAdded } from './labels.js';
 import { lockOutput } from './lock.js';
-import { PARTS_DIR, type AtItem, type PartManifest, type PartShard, readParts } from './part.js';
+import { PARTS_DIR, type AtItem, type PartEnvelope, type PartManifest, type PartShard, readParts } from './part.js';
 import { buildManifest, type FinishedPublish, finishInterruptedPublish, interruptedPublishError, type PublishProgress, runPublish } from './publish.js';
 import { relabelShards } from './renumber.js';
 import { type ClassCount, classTable, type ConvertReport, countItems, emptyReport, reportClasses, type ShardReport } from './report.js';
@@ -319,9 +319,9 @@ function rekey(counts: Map<number, ClassCount>, moved: ReadonlyMap<number, numbe
  * there and unchanged; refuses, naming the shards and their tasks, when any
  * is not (run those tasks again).
  */
-async function checkShards(
+export async function checkShards(
   out: string,
-  parts: readonly PartManifest[],
+  parts: readonly PartEnvelope[],
   files: ReadonlyMap<number, string>,
   check: 'hash' | 'size',
 ): Promise<Map<number, PartShard>> {
@@ -383,7 +383,7 @@ async function hashFile(path: string): Promise<FileDigest> {
 }
 
 /** A failed run removes what its tasks published, its own temporaries, and the parts: nothing of it stays. */
-async function discard(out: string, parts: readonly PartManifest[], temporaries: readonly string[]): Promise<void> {
+export async function discard(out: string, parts: readonly PartEnvelope[], temporaries: readonly string[]): Promise<void> {
   const plan = parts[0]!.plan;
   for (const p of parts) for (const sh of p.result.shards) await rm(join(out, sh.staged ?? plan.shards[sh.slot]!.name), { force: true });
   for (const file of temporaries) await rm(file, { force: true });

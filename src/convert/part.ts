@@ -15,6 +15,13 @@
  *
  * One machine goes through the same step: its single part is handed to the
  * finalize step in memory instead of through a file.
+ *
+ * The surgery commands (reshard, remap, split, merge) run as tasks the same
+ * way and leave parts in the same envelope (kind, task, fingerprint, range,
+ * and a plan and result with the planned shards and the shards written),
+ * told apart by `command`; what else their plan and result hold is theirs
+ * (surgery/part.ts). Everything here that finalize acts on (shard names,
+ * numbers, ranges) is checked alike for every command.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
@@ -63,6 +70,21 @@ export interface PartPlan {
   digest: string;
 }
 
+/** What every command's plan holds: the sets and the planned shards, and how many tasks share them. */
+export interface CommonPlan {
+  /** The run's sets, in order: their names (null: no splits) and shard prefixes. */
+  splits: Array<{ name: string | null; prefix: string }>;
+  /** Every planned shard of the run, in order: its set's position in `splits`, file name and planned images (records). */
+  shards: Array<{ split: number; name: string; images: number }>;
+  tasks: number;
+}
+
+/** What every command's result holds: the shards the task published. */
+export interface CommonResult {
+  failure?: string;
+  shards: PartShard[];
+}
+
 /** A list entry of one item, with the item's place among the accepted items. */
 export type AtItem<T> = T & { at: number };
 
@@ -107,26 +129,44 @@ export interface PartResult {
   findings: Finding[];
 }
 
-export interface PartManifest {
+/** A part of any command. */
+export interface PartEnvelope<P extends CommonPlan = CommonPlan, R extends CommonResult = CommonResult> {
   kind: typeof PART_KIND;
   layout: number;
+  /** The command whose task wrote it (parts of older versions lack it: they were convert's). */
+  command: string;
   task: TaskSpec;
   /** SHA-256 of `plan` as JSON: the same for every task of a run. */
   fingerprint: string;
   /** The planned shards this task took: plan.shards[start..end). */
   range: { start: number; end: number };
-  plan: PartPlan;
-  result: PartResult;
+  plan: P;
+  result: R;
 }
 
-export function planFingerprint(plan: PartPlan): string {
+/** A part of convert. */
+export type PartManifest = PartEnvelope<PartPlan, PartResult>;
+
+export function planFingerprint(plan: object): string {
   return createHash('sha256').update(JSON.stringify(plan)).digest('hex');
+}
+
+/** The envelope of a new part of `command`, around its plan and an empty result. */
+export function newEnvelope<P extends CommonPlan, R extends CommonResult>(
+  command: string,
+  task: TaskSpec,
+  range: { start: number; end: number },
+  plan: P,
+  result: R,
+): PartEnvelope<P, R> {
+  return { kind: PART_KIND, layout: PART_LAYOUT, command, task, fingerprint: planFingerprint(plan), range, plan, result };
 }
 
 export function newPart(task: TaskSpec, range: { start: number; end: number }, plan: PartPlan): PartManifest {
   return {
     kind: PART_KIND,
     layout: PART_LAYOUT,
+    command: 'convert',
     task,
     fingerprint: planFingerprint(plan),
     range,
@@ -154,7 +194,7 @@ export function partFileName(task: TaskSpec): string {
 const PART_FILE = /^task-(\d{5,})-of-(\d{5,})\.json$/;
 
 /** Writes the task's part manifest (atomically: a retried task replaces it whole); returns its path. */
-export async function writePart(out: string, part: PartManifest): Promise<string> {
+export async function writePart(out: string, part: PartEnvelope): Promise<string> {
   const dir = join(out, PARTS_DIR);
   await mkdir(dir, { recursive: true });
   const file = join(dir, partFileName(part.task));
@@ -162,48 +202,79 @@ export async function writePart(out: string, part: PartManifest): Promise<string
   return file;
 }
 
-/**
- * Every part in the output folder, checked to make one run: all present
- * (0..count-1), of one task count and one fingerprint. Refuses, naming the
- * missing task indexes or the parts of another run.
- */
-export async function readParts(out: string): Promise<PartManifest[]> {
+/** The part files in the output folder, sorted by name ([] when there are none). */
+async function partFiles(out: string): Promise<string[]> {
   const dir = join(out, PARTS_DIR);
-  let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => PART_FILE.test(n)).sort();
+    return (await readdir(dir)).filter((n) => PART_FILE.test(n)).sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TfrecordError('io', `cannot read the parts: ${(err as Error).message}`, { file: dir });
-    names = [];
+    return [];
   }
+}
+
+/**
+ * The command whose tasks left the parts in the output folder (read from
+ * the first part), or undefined when there are none or it cannot be read:
+ * finalize then lets the convert path say what is wrong.
+ */
+export async function partsCommand(out: string): Promise<string | undefined> {
+  const names = await partFiles(out);
+  if (names.length === 0) return undefined;
+  try {
+    const p = JSON.parse(await readFile(join(out, PARTS_DIR, names[0]!), 'utf8')) as { kind?: unknown; command?: unknown } | null;
+    if (p?.kind !== PART_KIND) return undefined;
+    return typeof p.command === 'string' ? p.command : 'convert';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Every part of `command` in the output folder, checked to make one run:
+ * all present (0..count-1), of one task count and one fingerprint; `lists`
+ * says what is wrong with the command's own lists, if anything. Refuses,
+ * naming the missing task indexes or the parts of another run.
+ */
+export async function readParts<P extends PartEnvelope = PartManifest>(
+  out: string,
+  command = 'convert',
+  lists: (p: P) => string | undefined = convertListsProblem as unknown as (p: P) => string | undefined,
+): Promise<P[]> {
+  const names = await partFiles(out);
   if (names.length === 0) {
-    throw new TfrecordError('io', `no part manifests in ${PARTS_DIR}: run the tasks of \`convert --task-index I --task-count N\` into this folder first`, {
-      file: out,
-    });
+    throw new TfrecordError(
+      'io',
+      `no part manifests in ${PARTS_DIR}: run the tasks of \`${command === 'convert' ? 'convert (or reshard, remap, split, merge)' : command} --task-index I --task-count N\` into this folder first`,
+      {
+        file: out,
+      },
+    );
   }
-  const parts: PartManifest[] = [];
-  for (const name of names) parts.push(await readPart(join(dir, name)));
+  const parts: P[] = [];
+  for (const name of names) parts.push(await readPart(join(out, PARTS_DIR, name), command, lists));
   try {
     return checkParts(parts, names);
   } catch (err) {
     // Named by the parts folder, as every other refusal of finalize names a file.
-    throw isTfrecordError(err) ? err.withLocation({ file: dir }) : err;
+    throw isTfrecordError(err) ? err.withLocation({ file: join(out, PARTS_DIR) }) : err;
   }
 }
 
-async function readPart(file: string): Promise<PartManifest> {
+async function readPart<P extends PartEnvelope>(file: string, command: string, lists: (p: P) => string | undefined): Promise<P> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw new TfrecordError('io', `not a readable part manifest (${(err as Error).message}); run this task again`, { file });
   }
-  const p = raw as Partial<PartManifest> | null;
+  const p = raw as Partial<PartEnvelope> | null;
   const task = p?.task;
   const wellFormed =
     p !== null &&
     typeof p === 'object' &&
     p.kind === PART_KIND &&
+    (p.command === undefined || typeof p.command === 'string') &&
     typeof p.fingerprint === 'string' &&
     typeof task?.index === 'number' &&
     typeof task.count === 'number' &&
@@ -213,15 +284,19 @@ async function readPart(file: string): Promise<PartManifest> {
     typeof p.result === 'object' &&
     p.result !== null &&
     Array.isArray(p.result.shards);
-  if (!wellFormed) throw new TfrecordError('io', 'not a part manifest of tfrecord-od convert; remove it, or run this task again', { file });
+  if (!wellFormed) throw new TfrecordError('io', `not a part manifest of tfrecord-od ${command}; remove it, or run this task again`, { file });
+  p.command ??= 'convert';
+  if (p.command !== command) {
+    throw new TfrecordError('io', `a part manifest of tfrecord-od ${p.command}, not of ${command}: the folder holds the tasks of another command`, { file });
+  }
   if (p.layout !== PART_LAYOUT)
     throw new TfrecordError('io', `part manifest layout ${String(p.layout)} is not one this tool writes; run the tasks again with this version`, { file });
-  const wrong = shapeProblem(p as PartManifest);
-  if (wrong) throw new TfrecordError('io', `not a part manifest of tfrecord-od convert (${wrong}); remove it, or run this task again`, { file });
+  const wrong = shapeProblem(p as PartEnvelope) ?? lists(p as P);
+  if (wrong) throw new TfrecordError('io', `not a part manifest of tfrecord-od ${command} (${wrong}); remove it, or run this task again`, { file });
   // The plan must be what its fingerprint says: a part edited by hand, or cut short, is not trusted.
   if (planFingerprint(p.plan!) !== p.fingerprint)
     throw new TfrecordError('io', 'the part manifest does not match its own fingerprint; run this task again', { file });
-  return p as PartManifest;
+  return p as P;
 }
 
 /** A shard file name and nothing else: finalize removes and rewrites files by these names, so none may lead out of the folder. */
@@ -229,8 +304,8 @@ const SHARD_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*-\d{5}-of-\d{5}\.tfrecord(?:\.gz|
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0;
 
-/** What is wrong with what finalize acts on in a part (file names, shard numbers, lists), if anything. */
-function shapeProblem(p: PartManifest): string | undefined {
+/** What is wrong with what finalize acts on in any part (file names, shard numbers), if anything. */
+function shapeProblem(p: PartEnvelope): string | undefined {
   const { plan, result, range } = p;
   if (!Array.isArray(plan.splits) || plan.splits.some((s) => typeof s?.prefix !== 'string' || /[/\\]/.test(s.prefix))) return 'bad set prefixes';
   for (const sh of plan.shards) {
@@ -242,13 +317,19 @@ function shapeProblem(p: PartManifest): string | undefined {
   for (const sh of result.shards) {
     if (!isCount(sh?.slot) || sh.slot < range.start || sh.slot >= range.end || !isCount(sh.bytes) || !Array.isArray(sh.labels)) return 'bad shard entry';
   }
+  return undefined;
+}
+
+/** What is wrong with the lists of convert's result, if anything. */
+function convertListsProblem(p: PartManifest): string | undefined {
+  const { plan, result } = p;
   const lists = [result.errors, result.clipped, result.dropped, result.warnings, result.withoutLabelFile, result.findings, result.splits];
   if (lists.some((l) => !Array.isArray(l)) || result.splits.length !== plan.splits.length) return 'bad result lists';
   return undefined;
 }
 
 /** The parts in task order, or a refusal naming what is missing or foreign. */
-export function checkParts(parts: readonly PartManifest[], names: readonly string[] = parts.map((p) => partFileName(p.task))): PartManifest[] {
+export function checkParts<P extends PartEnvelope>(parts: readonly P[], names: readonly string[] = parts.map((p) => partFileName(p.task))): P[] {
   const count = parts[0]!.task.count;
   const fingerprint = parts[0]!.fingerprint;
   const foreign = parts
@@ -261,7 +342,7 @@ export function checkParts(parts: readonly PartManifest[], names: readonly strin
         'do not agree. Remove the parts of the old run (or the whole folder) and run the tasks again',
     );
   }
-  const byIndex = new Map<number, PartManifest>();
+  const byIndex = new Map<number, P>();
   for (const p of parts) byIndex.set(p.task.index, p);
   const missing: number[] = [];
   for (let i = 0; i < count; i++) if (!byIndex.has(i)) missing.push(i);

@@ -14,18 +14,18 @@
  * surgery output exactly as a converted one.
  */
 import { stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { TfrecordError } from '../errors.js';
-import { crc32cToBase64, type DatasetManifest, MANIFEST_FILE, mergeRun, readManifest, type Target } from '../dataset/manifest.js';
+import { type DatasetManifest, MANIFEST_FILE, type ManifestShard, mergeRun, readManifest, type Target } from '../dataset/manifest.js';
 import * as K from '../detection/keys.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { decodeExample } from '../example/codec.js';
-import type { FileDigest } from '../io/digest.js';
 import { gapRefusal } from '../convert/labels.js';
 import { CONVERT_DEFAULTS } from '../convert/options.js';
-import { classTable, countRecord, emptyTally, type Tally } from '../convert/report.js';
+import { type ClassCount, classTable, countRecord, emptyTally, type Tally } from '../convert/report.js';
 import { findLabelMap, type LabelMapSource } from '../export/find-label-map.js';
 import { version } from '../version.js';
+import type { SetCounts } from './plan.js';
 
 export interface InputManifest {
   /** The manifest file (absolute). */
@@ -103,22 +103,25 @@ const utf8 = new TextDecoder();
 /**
  * Per shard set, the records, boxes and classes written (convert's tally,
  * keyed by prefix), and the first class text seen for each label, which
- * names the classes of a dataset without a label map.
+ * names the classes of a dataset without a label map. "First" is by the
+ * record's position in the inputs, so the tallies of the tasks of a job
+ * add up to the one machine's (fromCounts).
  */
 export class SetTally {
   readonly tally: Tally;
-  private readonly texts = new Map<number, string>();
+  private readonly texts = new Map<number, { text: string; at: number }>();
 
-  constructor(prefixes: readonly string[]) {
+  constructor(private readonly prefixes: readonly string[]) {
     this.tally = emptyTally(prefixes);
   }
 
   /**
-   * Counts a record as written to `prefix`. A payload that is not a
-   * detection example counts as a record without boxes: the check of the
-   * new shards reports it, and nothing is published.
+   * Counts a record as written to `prefix`, the record at position `at` of
+   * the inputs; returns its labels. A payload that is not a detection
+   * example counts as a record without boxes: the check of the new shards
+   * reports it, and nothing is published.
    */
-  add(prefix: string, payload: Uint8Array): void {
+  add(prefix: string, payload: Uint8Array, at: number): number[] {
     let labels: number[] = [];
     try {
       const features = decodeExample(payload);
@@ -128,30 +131,66 @@ export class SetTally {
       if (text?.kind === 'bytes_list') {
         text.values.forEach((v, i) => {
           const id = labels[i];
-          if (id !== undefined && !this.texts.has(id) && v.length > 0) this.texts.set(id, utf8.decode(v));
+          if (id !== undefined && v.length > 0) this.noteText(id, utf8.decode(v), at);
         });
       }
     } catch {
       labels = [];
     }
     countRecord(this.tally, prefix, labels);
+    return labels;
+  }
+
+  private noteText(id: number, text: string, at: number): void {
+    const seen = this.texts.get(id);
+    if (seen === undefined || at < seen.at) this.texts.set(id, { text, at });
+  }
+
+  /** The counts, as a task's part keeps them. */
+  toCounts(): { sets: SetCounts[]; texts: Array<[number, string, number]> } {
+    return {
+      sets: this.prefixes.map((prefix) => {
+        const st = this.tally.splits.get(prefix)!;
+        return { records: st.records, boxes: st.boxes, classes: [...st.classes].map(([label, c]) => [label, c.boxes, c.images] as [number, number, number]) };
+      }),
+      texts: [...this.texts].map(([id, t]) => [id, t.text, t.at]),
+    };
+  }
+
+  /** The tally of a whole run, from the counts of its tasks. */
+  static fromCounts(
+    prefixes: readonly string[],
+    parts: ReadonlyArray<{ sets: readonly SetCounts[]; texts: ReadonlyArray<[number, string, number]> }>,
+  ): SetTally {
+    const t = new SetTally(prefixes);
+    for (const part of parts) {
+      part.sets.forEach((counts, i) => {
+        const st = t.tally.splits.get(prefixes[i]!)!;
+        st.records += counts.records;
+        st.boxes += counts.boxes;
+        for (const [label, boxes, images] of counts.classes) {
+          addCount(st.classes, label, boxes, images);
+          addCount(t.tally.classes, label, boxes, images);
+        }
+      });
+      for (const [id, text, at] of part.texts) t.noteText(id, text, at);
+    }
+    return t;
   }
 
   /** The classes the tables list: the label map's, else every label written, named by its texts. */
   classes(labelMap: LabelMap | undefined): LabelMap {
     if (labelMap) return labelMap;
     const ids = [...this.tally.classes.keys()].sort((a, b) => a - b);
-    return { items: ids.map((id) => ({ id, name: this.texts.get(id) ?? '' })) };
+    return { items: ids.map((id) => ({ id, name: this.texts.get(id)?.text ?? '' })) };
   }
 }
 
-/** A published shard with its digests. */
-export interface PublishedShard {
-  path: string;
-  records: number;
-  /** Framed records before compression. */
-  uncompressedBytes: number;
-  digest: FileDigest;
+function addCount(counts: Map<number, ClassCount>, label: number, boxes: number, images: number): void {
+  const c = counts.get(label) ?? { boxes: 0, images: 0 };
+  c.boxes += boxes;
+  c.images += images;
+  counts.set(label, c);
 }
 
 export interface SurgeryRun {
@@ -166,15 +205,20 @@ export interface SurgeryRun {
  * in it. Sets are listed with their split names (split's train/val; the
  * prefix for the other commands), per-set class tables and every shard's
  * SHA-256 and Cloud Storage CRC32C.
+ *
+ * `warnings` counts the warnings of the check of the new shards about single
+ * records; those about pairs of records (duplicates, a label with two texts)
+ * are the report's only, as in convert's manifest: each task of a job finds
+ * them among its own shards alone, and the manifest must not depend on how
+ * many tasks wrote the dataset.
  */
 export function surgeryManifest(args: {
-  out: string;
   run: SurgeryRun;
   target: Target;
   labelMap: LabelMap | undefined;
   inputs: readonly string[];
-  inputManifests: readonly InputManifest[];
-  sets: ReadonlyArray<{ name: string; prefix: string; shards: readonly PublishedShard[] }>;
+  inputManifests: readonly string[];
+  sets: ReadonlyArray<{ name: string; prefix: string; shards: readonly ManifestShard[] }>;
   tally: SetTally;
   records: number;
   warnings: number;
@@ -189,27 +233,13 @@ export function surgeryManifest(args: {
       command: args.run.command,
       options: { ...args.run.options, target: args.target },
       inputs: [...args.inputs],
-      inputManifests: args.inputManifests.map((m) => m.path),
+      inputManifests: [...args.inputManifests],
       records: args.records,
       warnings: args.warnings,
     },
     splits: args.sets.map((s) => {
       const st = args.tally.tally.splits.get(s.prefix)!;
-      return {
-        name: s.name,
-        prefix: s.prefix,
-        records: st.records,
-        boxes: st.boxes,
-        classes: classTable(classes, st.classes),
-        shards: s.shards.map((sh) => ({
-          name: relative(args.out, sh.path),
-          records: sh.records,
-          bytes: sh.digest.bytes,
-          uncompressedBytes: sh.uncompressedBytes,
-          sha256: sh.digest.sha256,
-          crc32c: crc32cToBase64(sh.digest.crc32c),
-        })),
-      };
+      return { name: s.name, prefix: s.prefix, records: st.records, boxes: st.boxes, classes: classTable(classes, st.classes), shards: [...s.shards] };
     }),
   });
 }

@@ -14,16 +14,16 @@
  * nothing is published.
  */
 import { resolve } from 'node:path';
-import { isTfrecordError, TfrecordError } from '../errors.js';
+import { TfrecordError } from '../errors.js';
 import { decodeExample, encodeExample } from '../example/codec.js';
 import type { Features } from '../example/features.js';
 import * as K from '../detection/keys.js';
 import type { LabelMap } from '../detection/label-map.js';
-import { makeProblem, type Problem } from '../problem.js';
-import { listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
+import { listTfrecordFiles } from '../walk/walk-records.js';
 import { inputLabelMap, inputTarget, readInputManifests } from './dataset.js';
 import { DEFAULT_PREFIX, layoutOf, type ReshardOptions, runOptions } from './reshard.js';
-import { checkOutput, rewriteDataset, type RewriteReport, refusedReport } from './rewrite.js';
+import { indexInputs } from './inputs.js';
+import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
 
 /** As reshard's options, without a label map: each dataset brings its own. */
 export type MergeOptions = Omit<ReshardOptions, 'labelMap'>;
@@ -75,7 +75,8 @@ export function boxNames(features: Features, names: ReadonlyMap<number, string>)
 
 export async function mergeDataset(datasets: readonly string[], options: MergeOptions): Promise<MergeReport> {
   if (datasets.length === 0) throw new TfrecordError('bad-argument', 'give at least one dataset');
-  await checkOutput(resolve(options.out));
+  // Before the inputs are read: a full folder is refused at once (a task shares its folder with the others).
+  if (!options.task) await checkOutput(resolve(options.out));
   const layout = await layoutOf(options, datasets);
   const manifests = await readInputManifests(datasets);
   // The merged ids are 1..N whatever the target: it only decides the rules the new shards are checked by.
@@ -101,40 +102,28 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
     for (const file of await listTfrecordFiles([path])) if (!datasetOf.has(resolve(file))) datasetOf.set(resolve(file), i);
   }
 
-  // Pass 1: every box's class name, so new names get their ids in order of appearance.
-  const problems: Problem[] = [];
-  let problemCount = 0;
-  const files: string[] = [];
+  // Pass 1, which also indexes the inputs: every box's class name, so new
+  // names get their ids in order of appearance (every task of a job makes it
+  // over every record: the ids depend on all of them).
   const oldIds = datasets.map(() => new Map<number, string>());
-  for await (const ev of walkRecords(datasets, { compression: options.inputCompression ?? 'auto', borrow: true })) {
-    if (ev.kind === 'file') files.push(ev.file);
-    else if (ev.kind === 'problem') {
-      problemCount++;
-      if (problems.length < 100) problems.push(ev.problem);
-    } else {
-      const ds = datasetOf.get(resolve(ev.file)) ?? 0;
-      try {
-        const r = boxNames(decodeExample(ev.payload), idNames[ds]!);
-        r.names.forEach((name, k) => {
-          addName(name);
-          const id = r.labels[k];
-          if (id !== undefined && !oldIds[ds]!.has(id)) oldIds[ds]!.set(id, name);
-        });
-      } catch (err) {
-        if (!isTfrecordError(err)) throw err;
-        problemCount++;
-        if (problems.length < 100) problems.push(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }));
-      }
-    }
-  }
+  const index = await indexInputs(datasets, {
+    compression: options.inputCompression ?? 'auto',
+    survey: (payload, where) => {
+      const ds = datasetOf.get(resolve(where.file)) ?? 0;
+      const r = boxNames(decodeExample(payload), idNames[ds]!);
+      r.names.forEach((name, k) => {
+        addName(name);
+        const id = r.labels[k];
+        if (id !== undefined && !oldIds[ds]!.has(id)) oldIds[ds]!.set(id, name);
+      });
+      return undefined;
+    },
+  });
   const labelMap: LabelMap = { items: [...merged].map(([name, id]) => ({ id, name })) };
   report.forEach((d, i) => {
     const ids = new Map([...idNames[i]!, ...oldIds[i]!]);
     d.ids = [...ids].sort((a, b) => a[0] - b[0]).map(([oldId, name]) => ({ oldId, name, newId: merged.get(name)! }));
   });
-  if (problemCount > 0) {
-    return { ...refusedReport(options.out, files, problems, problemCount), labelMap, datasets: report };
-  }
 
   // Pass 2: labels rewritten to the merged ids, everything else as it was.
   const result = await rewriteDataset({
@@ -148,6 +137,8 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
     target,
     inputManifests: manifests,
     run: { command: 'merge', options: { ...runOptions(options, layout, { kind: 'class-texts' }), datasets: datasets.map((d) => resolve(d)) } },
+    index,
+    report: { labelMap, datasets: report },
     transform: (payload, where) => {
       const features = decodeExample(payload);
       const { names } = boxNames(features, idNames[datasetOf.get(resolve(where.file)) ?? 0]!);
@@ -155,6 +146,7 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
       features[K.CLASS_LABEL] = { kind: 'int64_list', values: names.map((n) => merged.get(n)!) };
       return encodeExample(features);
     },
+    ...(options.task ? { task: options.task } : {}),
   });
-  return { ...result, labelMap, datasets: report };
+  return result as MergeReport;
 }

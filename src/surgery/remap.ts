@@ -22,19 +22,18 @@
  * an image without objects.
  */
 import { resolve } from 'node:path';
-import { isTfrecordError, TfrecordError } from '../errors.js';
+import { TfrecordError } from '../errors.js';
 import { decodeExample, encodeExample } from '../example/codec.js';
 import type { Feature, Features } from '../example/features.js';
 import { fromExample } from '../detection/from-example.js';
 import * as K from '../detection/keys.js';
 import type { LabelMap } from '../detection/label-map.js';
-import { makeProblem, type Problem } from '../problem.js';
-import { walkRecords } from '../walk/walk-records.js';
 import { buildClassTable, ClassUsage } from '../export/classes.js';
 import type { LabelMapSource } from '../export/find-label-map.js';
 import { inputLabelMap, inputTarget, readInputManifests } from './dataset.js';
 import { DEFAULT_PREFIX, layoutOf, type ReshardOptions, runOptions } from './reshard.js';
-import { checkOutput, rewriteDataset, type RewriteReport, refusedReport } from './rewrite.js';
+import { indexInputs } from './inputs.js';
+import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
 
 export interface RemapRules {
   /** Old class name → new name (a name another class has, or several old names share, merges them). */
@@ -181,43 +180,32 @@ function keepBlocks(f: Exclude<Feature, { kind: 'empty' }>, keep: readonly boole
 }
 
 export async function remapDataset(paths: readonly string[], options: RemapOptions): Promise<RemapReport> {
-  await checkOutput(resolve(options.out));
+  // Before the inputs are read: a full folder is refused at once (a task shares its folder with the others).
+  if (!options.task) await checkOutput(resolve(options.out));
   const manifests = await readInputManifests(paths);
   // The new ids are 1..N whatever the target: it only decides the rules the new shards are checked by.
   const target = inputTarget(options.target, manifests);
   const { labelMap: given, source } = await inputLabelMap(paths, options.labelMap, manifests);
   const layout = await layoutOf(options, paths);
 
-  // Pass 1: the classes in use (only names are needed, but fromExample also
-  // checks each record is a detection example before anything is written).
+  // Pass 1, which also indexes the inputs: the classes in use and their boxes
+  // (a class no box uses leaves the map, so a label map alone cannot say).
+  // Every task of a job makes it over every record: the new ids depend on all
+  // of them. fromExample also checks each record is a detection example
+  // before anything is written.
   const usage = new ClassUsage();
-  const problems: Problem[] = [];
-  let problemCount = 0;
-  const files: string[] = [];
-  for await (const ev of walkRecords(paths, { compression: options.inputCompression ?? 'auto', borrow: true })) {
-    if (ev.kind === 'file') files.push(ev.file);
-    else if (ev.kind === 'problem') {
-      problemCount++;
-      if (problems.length < 100) problems.push(ev.problem);
-    } else {
-      try {
-        for (const o of fromExample(decodeExample(ev.payload)).objects) usage.add(o.label, o.text);
-      } catch (err) {
-        if (!isTfrecordError(err)) throw err;
-        problemCount++;
-        if (problems.length < 100) problems.push(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }));
-      }
-    }
-  }
+  const index = await indexInputs(paths, {
+    compression: options.inputCompression ?? 'auto',
+    survey: (payload) => {
+      for (const o of fromExample(decodeExample(payload)).objects) usage.add(o.label, o.text);
+      return undefined;
+    },
+  });
   const classes = buildClassTable(usage, given);
-  if (problemCount > 0) {
-    // The classes of unreadable records are unknown, so the rules are not checked against them.
-    const base = { labelMapSource: source, changes: [], labelMap: { items: [] }, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
-    return { ...refusedReport(options.out, files, problems, problemCount), ...base };
-  }
-
-  const plan = planRemap(classes.categories, options);
-  const base = { labelMapSource: source, changes: plan.changes, labelMap: plan.labelMap, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
+  // The classes of unreadable records are unknown: with problems the rules are not checked, and nothing is written.
+  const plan = index.problemCount > 0 ? undefined : planRemap(classes.categories, options);
+  const labelMap = plan?.labelMap ?? { items: [] };
+  const base = { labelMapSource: source, changes: plan?.changes ?? [], labelMap, droppedBoxes: 0, emptiedRecords: 0, notes: classes.notes };
 
   // Pass 2: rewrite and write.
   const tally = { dropped: 0, emptied: 0 };
@@ -228,7 +216,7 @@ export async function remapDataset(paths: readonly string[], options: RemapOptio
     layout,
     compression: options.compression ?? 'none',
     ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
-    labelMap: plan.labelMap,
+    ...(plan ? { labelMap } : {}),
     target,
     inputManifests: manifests,
     run: {
@@ -239,13 +227,17 @@ export async function remapDataset(paths: readonly string[], options: RemapOptio
         drop: [...(options.drop ?? [])],
       },
     },
+    index,
+    report: base,
     transform: (payload) => {
       const features = decodeExample(payload);
-      const r = remapFeatures(features, plan.table);
+      const r = remapFeatures(features, plan!.table);
       tally.dropped += r.dropped;
       if (r.boxes > 0 && r.dropped === r.boxes) tally.emptied++;
       return encodeExample(features);
     },
+    counters: () => ({ droppedBoxes: tally.dropped, emptiedRecords: tally.emptied }),
+    ...(options.task ? { task: options.task } : {}),
   });
-  return { ...report, ...base, droppedBoxes: tally.dropped, emptiedRecords: tally.emptied };
+  return report as RemapReport;
 }

@@ -7,6 +7,7 @@
  */
 import { TfrecordError } from '../errors.js';
 import type { Target } from '../dataset/manifest.js';
+import type { TaskSpec } from '../dataset/task.js';
 import type { LabelMap } from '../detection/label-map.js';
 import type { Compression, CompressionOption } from '../record/compression.js';
 import type { LabelMapSource } from '../export/find-label-map.js';
@@ -32,6 +33,11 @@ export interface ReshardOptions {
    * Default: the target the inputs' manifests name, else convert's default.
    */
   target?: Target;
+  /**
+   * Run as this task of a batch job (see dataset/task.ts): write only its
+   * share of the shards and a part manifest; `finalize` makes the dataset.
+   */
+  task?: TaskSpec;
 }
 
 export const DEFAULT_PREFIX = 'data';
@@ -53,6 +59,7 @@ export async function reshardDataset(paths: readonly string[], options: ReshardO
     target,
     inputManifests: manifests,
     run: { command: 'reshard', options: runOptions(options, layout, source) },
+    ...(options.task ? { task: options.task } : {}),
   });
 }
 

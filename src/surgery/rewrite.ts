@@ -1,48 +1,53 @@
 /**
- * The shared body of the dataset surgery commands (reshard, remap, split, merge): read the
- * records of existing TFRecord files in order, pass each through an optional
- * rewrite, write them into new shards under staging names (ShardedWriter),
- * check the staged shards as `tfrecord-od validate` would, and only then
- * publish them as convert publishes (convert/publish.ts), by a journal: the
- * shards under their final names, the label map, and last `manifest.json`,
- * the commit point, describing the whole set with every shard's digests.
+ * The shared body of the dataset surgery commands (reshard, remap, split,
+ * merge): existing TFRecord files read in order, each record passed through
+ * an optional rewrite into new shards, the shards checked as `tfrecord-od
+ * validate` would and only then published as convert publishes
+ * (convert/publish.ts), by a journal: the shards under their final names,
+ * the label map, and last `manifest.json`, the commit point, describing the
+ * whole set with every shard's digests.
  *
- * The check is convert's read-back (convert/verify.ts), run on this thread:
- * uncompressed shards are read back in stretches while later records are
- * still being written and their digests are the writer's, computed as the
- * bytes went out; compressed shards are checked and hashed in one read once
- * closed. The output folder is locked for the run as convert locks it.
+ * Three steps, the same for one machine and for the tasks of a batch job,
+ * as convert's (convert/convert.ts):
  *
- * Deterministic: the same input, options and rewrite give the same bytes
- * (records keep their order; `--shards N` deals record i to shard i mod N).
- * Inputs are only read; the output folder must be new or empty, so nothing
- * an earlier run left there can mix into the new set, and a failed run
- * leaves the folder as it found it.
+ *   1. plan (every task alike): the inputs' record index (inputs.ts: from
+ *      the framing alone for reshard; with the command's survey of every
+ *      payload for the others) and every record's shard (plan.ts);
+ *   2. run (run-task.ts): the records of a range of the planned shards (all
+ *      of them on one machine) rewritten, written under staging names, read
+ *      back as convert reads its shards back, published; a part manifest
+ *      says what happened;
+ *   3. finalize (finalize.ts): the parts make the dataset. One machine hands
+ *      its one part over in memory; `tfrecord-od finalize OUT` reads the
+ *      parts the tasks of a job wrote.
+ *
+ * Deterministic: the same input, options and rewrite give the same bytes,
+ * whatever the number of tasks (records keep their order; `--shards N` deals
+ * record i of a set to shard i mod N). Inputs are only read. On one machine
+ * the output folder must be new or empty and is locked for the run, so
+ * nothing an earlier run left there can mix into the new set, and a failed
+ * run leaves the folder as it found it; the tasks of a job share the folder
+ * and take no lock (finalize does), as convert's tasks do.
  */
 import { mkdir, readdir, rm, rmdir, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
-import { runPublish } from '../convert/publish.js';
+import { join, resolve } from 'node:path';
+import { discard } from '../convert/finalize.js';
 import { LOCK_FILE, lockOutput } from '../convert/lock.js';
-import { VERIFY_RANGE_BYTES } from '../convert/sink.js';
-import { ShardVerifier } from '../convert/verify.js';
+import { PARTS_DIR, writePart } from '../convert/part.js';
 import { describeFsError, isTfrecordError, TfrecordError } from '../errors.js';
-import { crc32cToBase64, MANIFEST_FILE, type Target } from '../dataset/manifest.js';
-import { PUBLISH_JOURNAL_FILE } from '../dataset/publish-journal.js';
-import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
-import { makeProblem, type Problem, type ProblemLocation } from '../problem.js';
+import { LABEL_MAP_FILE, MANIFEST_FILE, type Target } from '../dataset/manifest.js';
+import { PUBLISH_JOURNAL_FILE, readPublishJournal } from '../dataset/publish-journal.js';
+import type { RunNote } from '../convert/report.js';
+import type { TaskSpec } from '../dataset/task.js';
+import type { LabelMap } from '../detection/label-map.js';
+import type { Problem, ProblemLocation } from '../problem.js';
 import type { Compression, CompressionOption } from '../record/compression.js';
-import { ShardedWriter } from '../shard/sharded-writer.js';
-import { checkRecords } from '../validate/range.js';
-import type { RecordCheckOptions } from '../validate/record-check.js';
-import { DatasetValidator } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
-import { walkRecords } from '../walk/walk-records.js';
-import { LABEL_MAP_FILE } from '../export/find-label-map.js';
-import { type InputManifest, type PublishedShard, SetTally, type SurgeryRun, surgeryManifest } from './dataset.js';
-
-const DEFAULT_MAX_PROBLEMS = 100;
-/** Findings kept per code from the check of the new shards. */
-const MAX_FINDINGS = 20;
+import type { InputManifest, SurgeryRun } from './dataset.js';
+import { finalizeRewriteParts, MAX_PROBLEMS, problemsFailure } from './finalize.js';
+import { type InputIndex, indexInputs } from './inputs.js';
+import { planShards, type RewritePlan, type RewriteSet } from './plan.js';
+import { type PlannedRewrite, type RewritePart, runRewriteTask } from './run-task.js';
 
 /** Shard prefixes are file names, used in `PREFIX-*-of-*` globs. */
 export const PREFIX_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -71,12 +76,23 @@ export interface RewriteOptions {
    */
   transform?: (payload: Uint8Array, where: ProblemLocation) => Uint8Array;
   /**
-   * Several shard sets instead of one (split): `pick` names the prefix of
-   * the set a (transformed) record goes to, one of `sets`; `prefix` is then
-   * unused. A set's name is its split's (the manifest lists it so). Throws
-   * a TfrecordError as `transform` does.
+   * Several shard sets instead of one (split): the sets, whose `index`
+   * (built with a survey that puts each record in one, see inputs.ts) is
+   * given; `prefix` is then unused. A set's name is its split's (the
+   * manifest lists it so).
    */
-  route?: { sets: ReadonlyArray<{ name: string; prefix: string }>; pick: (payload: Uint8Array, where: ProblemLocation) => string };
+  sets?: readonly RewriteSet[];
+  /** The inputs' record index, when the command built it itself (with its survey); otherwise it is read from the framing. */
+  index?: InputIndex;
+  /** Fields the command adds to its report, the same for every task (the zeros of its counters too). */
+  report?: Record<string, unknown>;
+  /** The transform's counts so far (remap's dropped boxes), summed over the tasks into the report's fields of those names. */
+  counters?: () => Record<string, number>;
+  /**
+   * Run as this task of a job: write only this task's share of the planned
+   * shards and a part manifest, for `finalize` (see dataset/task.ts).
+   */
+  task?: TaskSpec;
   maxProblems?: number;
 }
 
@@ -113,177 +129,150 @@ export interface RewriteReport {
   manifestPath?: string;
   /** Whose rules the new shards were checked against. */
   target?: Target;
-}
-
-/** The report of a rewrite refused before anything was written, because its input has problems. */
-export function refusedReport(out: string, files: string[], problems: Problem[], problemCount: number): RewriteReport & { ok: false } {
-  return {
-    ok: false,
-    out: resolve(out),
-    files,
-    records: 0,
-    shards: [],
-    problems,
-    problemCount,
-    findings: [],
-    failure: `the input has ${problemCount} problem${problemCount === 1 ? '' : 's'}; nothing was written`,
-  };
+  /** A task of a job: which, and its part manifest (the shards, records and problems are its own). */
+  task?: { index: number; count: number; part: string };
+  /** finalize only: a publish cut short in the folder that it finished first (an `interrupted-publish` note naming whose). */
+  finishedPublish?: RunNote;
 }
 
 export async function rewriteDataset(options: RewriteOptions): Promise<RewriteReport> {
-  const sets = options.route?.sets ?? [{ name: options.prefix, prefix: options.prefix }];
-  const prefixes = sets.map((s) => s.prefix);
-  for (const prefix of prefixes) {
+  const sets = options.sets ?? [{ name: options.prefix, prefix: options.prefix }];
+  for (const { prefix } of sets) {
     if (!PREFIX_PATTERN.test(prefix)) {
       throw new TfrecordError('bad-argument', `shard prefix '${prefix}' may use only letters, digits, '.', '_' and '-'`);
     }
   }
   const out = resolve(options.out);
+  if (options.task) return runTask(options, sets, out, options.task);
   const { created, unlock } = await openOutput(out, options.run.command);
-  const report: RewriteReport = {
-    ok: false,
-    out,
-    files: [],
-    records: 0,
-    shards: [],
-    problems: [],
-    problemCount: 0,
-    findings: [],
-    target: options.target,
-  };
-  const maxProblems = options.maxProblems ?? DEFAULT_MAX_PROBLEMS;
-  const problem = (p: Problem) => {
-    report.problemCount++;
-    if (report.problems.length < maxProblems) report.problems.push(p);
-  };
-  const checkOptions: RecordCheckOptions = { target: options.target, ...(options.labelMap ? { labelMap: options.labelMap } : {}) };
-  const tally = new SetTally(prefixes);
-  const writers = new Map<string, ShardedWriter>();
-  const published: string[] = [];
-  let verifier: ShardVerifier | undefined;
-  let done = false;
+  let part: RewritePart | undefined;
+  let ok = false;
   try {
-    // Convert's read-back, on this thread: a shard's stretches are checked one
-    // after the other while the writer goes on (see convert/verify.ts).
-    verifier = new ShardVerifier({
-      check: (request) => checkRecords(request),
-      inOrder: false,
-      validator: await DatasetValidator.create({ ...checkOptions, compression: options.compression, maxFindings: MAX_FINDINGS }),
-      options: checkOptions,
-      compression: options.compression,
-      rangeBytes: VERIFY_RANGE_BYTES,
-    });
-    for (const prefix of prefixes) {
-      writers.set(prefix, await ShardedWriter.create({ dir: out, prefix, compression: options.compression, listener: verifier, ...options.layout }));
-    }
-    // Fresh payloads (no `borrow`): the writer batches records before it writes them.
-    for await (const ev of walkRecords(options.paths, { compression: options.inputCompression ?? 'auto' })) {
-      if (ev.kind === 'file') report.files.push(ev.file);
-      else if (ev.kind === 'problem') problem(ev.problem);
-      else {
-        let payload = ev.payload;
-        let prefix = prefixes[0]!;
-        const where = { file: ev.file, record: ev.index, offset: ev.offset };
-        try {
-          if (options.transform) payload = options.transform(payload, where);
-          if (options.route) prefix = options.route.pick(payload, where);
-        } catch (err) {
-          if (!isTfrecordError(err)) throw err;
-          problem(makeProblem(err.code, err.reason, where));
-          continue;
-        }
-        report.records++;
-        // After the first problem nothing will be published: reading goes on only to list them all.
-        if (report.problemCount === 0) {
-          tally.add(prefix, payload);
-          await writers.get(prefix)!.write(payload);
-        }
-      }
-    }
-    if (report.problemCount > 0) {
-      const n = report.problemCount;
-      report.failure = `the input has ${n} problem${n === 1 ? '' : 's'}; nothing was written`;
-      return report;
-    }
-    const staged = new Map<string, Awaited<ReturnType<ShardedWriter['finish']>>>();
-    for (const [prefix, writer] of writers) staged.set(prefix, await writer.finish());
-    const all = [...staged.values()].flat();
-    const { report: verdict, digests } = await verifier.finish(all);
-    const finalName = new Map(all.map((s) => [s.stagedPath, s.path]));
-    report.findings = verdict.findings.map((f) => {
-      const name = finalName.get(f.file);
-      return name ? { ...f, file: name, message: f.message.split(f.file).join(name) } : f;
-    });
-    if (!verdict.valid) {
-      report.failure = 'the new shards did not pass validation; nothing was published';
-      return report;
-    }
-
-    // Publish by the journal (convert/publish.ts): the shards take their
-    // final names, then the label map, then the manifest, each by rename.
-    if (options.labelMap) report.labelMapPath = join(out, LABEL_MAP_FILE);
-    const publishedSets: Array<{ name: string; prefix: string; shards: PublishedShard[] }> = [];
-    for (const set of sets) {
-      const shards: PublishedShard[] = [];
-      for (const s of staged.get(set.prefix)!) {
-        published.push(s.path);
-        const digest = digests.get(s.stagedPath)!;
-        shards.push({ path: s.path, records: s.records, uncompressedBytes: s.bytes, digest });
-        report.shards.push({
-          name: s.name,
-          path: s.path,
-          records: s.records,
-          bytes: s.bytes,
-          fileBytes: digest.bytes,
-          sha256: digest.sha256,
-          crc32c: crc32cToBase64(digest.crc32c),
-        });
-      }
-      publishedSets.push({ ...set, shards });
-    }
-    const manifest = surgeryManifest({
-      out,
-      run: options.run,
-      target: options.target,
-      labelMap: options.labelMap,
-      inputs: options.paths.map((p) => resolve(p)),
-      inputManifests: options.inputManifests ?? [],
-      sets: publishedSets,
-      tally,
-      records: report.records,
-      warnings: Object.values(verdict.summary).reduce((n, c) => n + (c.severity === 'warning' ? c.count : 0), 0),
-    });
-    report.manifestPath = join(out, MANIFEST_FILE);
-    await runPublish(out, {
-      command: options.run.command,
-      prefixes,
-      keep: all.map((s) => s.name),
-      renames: all.map((s) => ({ from: basename(s.stagedPath), to: s.name, bytes: digests.get(s.stagedPath)!.bytes })),
-      labelMap: options.labelMap ? formatLabelMap(options.labelMap) : null,
-      manifest,
-      parts: false,
-    });
-    done = true;
-    report.ok = true;
+    const run = await planRewrite(options, sets, out, 1);
+    part = await runRewriteTask(run, { index: 0, count: 1 }, 'stage');
+    // This process read its shards back a moment ago: their sizes are check enough.
+    const report = await finalizeRewriteParts(out, [part], { check: 'size' }, 'one-machine');
+    ok = report.ok;
     return report;
   } finally {
-    if (!done) {
-      verifier?.cancel();
-      for (const writer of writers.values()) await writer.abort();
-      // A publish that failed half-way: without the manifest the shards it
-      // renamed are no complete set, and the folder (new or empty before)
-      // goes back as it was, journal and all. (Killed, the run leaves its
-      // journal: validate names the folder, and finalize finishes the publish.)
-      for (const p of published) await rm(p, { force: true });
-      if (report.labelMapPath) await rm(report.labelMapPath, { force: true });
-      if (report.manifestPath) await rm(report.manifestPath, { force: true });
-      await rm(join(out, PUBLISH_JOURNAL_FILE), { force: true });
-      delete report.labelMapPath;
-      delete report.manifestPath;
+    if (!ok && part) {
+      // A publish that failed half-way: without the manifest the shards are
+      // no complete set, and the folder (new or empty before) goes back as
+      // it was, journal and all (staged or renamed, every shard goes). Only
+      // a run killed leaves its journal, for finalize to finish the publish.
+      await discard(
+        out,
+        [part],
+        part.plan.shards.map((s) => join(out, s.name)),
+      );
+      for (const f of [LABEL_MAP_FILE, MANIFEST_FILE, PUBLISH_JOURNAL_FILE]) await rm(join(out, f), { force: true });
     }
     unlock();
-    if (!done && created) await rmdir(out).catch(() => undefined);
+    if (!ok && created) await rmdir(out).catch(() => undefined);
   }
+}
+
+/** Step 1, the plan: nothing here depends on which task runs it. */
+async function planRewrite(options: RewriteOptions, sets: readonly RewriteSet[], out: string, tasks: number): Promise<PlannedRewrite> {
+  const maxProblems = options.maxProblems ?? MAX_PROBLEMS;
+  const index = options.index ?? (await indexInputs(options.paths, { compression: options.inputCompression ?? 'auto', maxProblems }));
+  const layout = planShards(index, sets, options.layout, options.compression);
+  const plan: RewritePlan = {
+    options: options.run.options,
+    target: options.target,
+    compression: options.compression,
+    labelMap: options.labelMap?.items ?? null,
+    splits: sets.map((s) => ({ name: s.name, prefix: s.prefix })),
+    shards: layout.shards.map((s) => ({ split: s.set, name: s.name, images: s.records })),
+    inputs: options.paths.map((p) => resolve(p)),
+    files: index.files.map((f) => f.path),
+    inputManifests: (options.inputManifests ?? []).map((m) => m.path),
+    records: index.offsets.length,
+    problems: index.problems,
+    problemCount: index.problemCount,
+    ...(index.problemCount > 0 ? { failure: problemsFailure(index.problemCount) } : {}),
+    tasks,
+    digest: index.digest,
+    report: options.report ?? {},
+  };
+  return {
+    command: options.run.command,
+    out,
+    plan,
+    index,
+    layout,
+    labelMap: options.labelMap,
+    ...(options.transform ? { transform: options.transform } : {}),
+    ...(options.counters ? { counters: options.counters } : {}),
+    maxProblems,
+  };
+}
+
+/** One task of a job: its shards and its part manifest, and a report of what it did. */
+async function runTask(options: RewriteOptions, sets: readonly RewriteSet[], out: string, task: TaskSpec): Promise<RewriteReport> {
+  try {
+    await mkdir(out, { recursive: true });
+  } catch (err) {
+    throw new TfrecordError('io', `cannot create the output folder: ${describeFsError(err)}`, { file: out, cause: err });
+  }
+  const run = await planRewrite(options, sets, out, task.count);
+  await checkTaskOutput(out, run);
+  const part = await runRewriteTask(run, task, 'publish');
+  const file = await writePart(out, part);
+  const { plan, result } = part;
+  const extra: Record<string, unknown> = { ...plan.report, ...result.counters };
+  const n = result.problemCount;
+  const failure = plan.failure ?? (n > 0 ? `${n} problem${n === 1 ? '' : 's'} in this task's records; it published nothing` : result.failure);
+  return {
+    ...extra,
+    ok: failure === undefined,
+    out,
+    files: [...plan.files],
+    records: result.records,
+    shards: result.shards.map((sh) => {
+      const name = plan.shards[sh.slot]!.name;
+      return { name, path: join(out, name), records: sh.records, bytes: sh.uncompressedBytes, fileBytes: sh.bytes, sha256: sh.sha256, crc32c: sh.crc32c };
+    }),
+    problems: plan.failure !== undefined ? plan.problems : result.problems.map(({ at: _at, ...p }) => p as Problem),
+    problemCount: plan.failure !== undefined ? plan.problemCount : result.problemCount,
+    findings: result.findings,
+    target: plan.target,
+    task: { index: task.index, count: task.count, part: file },
+    ...(failure !== undefined ? { failure } : {}),
+  };
+}
+
+/**
+ * A task shares the output folder with the other tasks of its job, so it
+ * cannot ask for an empty one; it refuses a folder holding anything but
+ * what the tasks of this run write there (their shards, staging files and
+ * parts), so nothing already there mixes into the new set.
+ */
+async function checkTaskOutput(out: string, run: PlannedRewrite): Promise<void> {
+  if (await readPublishJournal(out)) throw interruptedRefusal(out);
+  const planned = new Set(run.plan.shards.map((s) => s.name));
+  const staging = run.plan.splits.map((s) => `.${s.prefix}-`);
+  const foreign = (await readdir(out)).filter(
+    (e) => e !== PARTS_DIR && e !== LOCK_FILE && !planned.has(e) && !(staging.some((p) => e.startsWith(p)) && e.includes('.staging-')),
+  );
+  if (foreign.length > 0) {
+    const shown = foreign.length > 5 ? `${foreign.slice(0, 5).join(', ')}, …` : foreign.join(', ');
+    throw new TfrecordError(
+      'bad-argument',
+      `the output folder holds files that are not this job's (${shown}); the tasks of a job write into a new or empty folder, so nothing already there mixes in`,
+      { file: out },
+    );
+  }
+}
+
+/** The refusal of a folder holding a publish that was cut short (its journal). */
+function interruptedRefusal(out: string): TfrecordError {
+  return new TfrecordError(
+    'bad-argument',
+    'the output folder holds a publish that was cut short (validate names it); `tfrecord-od finalize` on it finishes that publish, ' +
+      'and the new shards go into a new or empty folder',
+    { file: out },
+  );
 }
 
 /**
@@ -299,14 +288,7 @@ export async function checkOutput(out: string, locked = false): Promise<boolean>
     if (!st.isDirectory()) throw new TfrecordError('bad-argument', 'the output path exists and is not a folder', { file: out });
     const entries = await readdir(out);
     if (!locked && entries.includes(LOCK_FILE)) return true;
-    if (entries.includes(PUBLISH_JOURNAL_FILE)) {
-      throw new TfrecordError(
-        'bad-argument',
-        'the output folder holds a publish that was cut short (validate names it); `tfrecord-od finalize` on it finishes that publish, ' +
-          'and the new shards go into a new or empty folder',
-        { file: out },
-      );
-    }
+    if (entries.includes(PUBLISH_JOURNAL_FILE)) throw interruptedRefusal(out);
     if (entries.some((e) => e !== LOCK_FILE)) {
       throw new TfrecordError(
         'bad-argument',

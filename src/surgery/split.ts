@@ -11,13 +11,15 @@
  * the inputs (or the one given) is carried over, and so is the target of
  * the inputs' manifest; the new manifest lists one set per split.
  */
+import { resolve } from 'node:path';
 import { TfrecordError } from '../errors.js';
 import { decodeExample } from '../example/codec.js';
 import * as K from '../detection/keys.js';
 import { assignSplit, type SplitSpec } from '../convert/split.js';
 import { inputLabelMap, inputTarget, readInputManifests, refuseGaps } from './dataset.js';
 import { layoutOf, type ReshardOptions, runOptions } from './reshard.js';
-import { rewriteDataset, type RewriteReport } from './rewrite.js';
+import { indexInputs } from './inputs.js';
+import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
 
 export interface SplitOptions extends ReshardOptions {
   /** The splits and their fractions (parseSplits reads `train=0.8,val=0.2`). */
@@ -47,6 +49,8 @@ const utf8 = new TextDecoder();
 
 export async function splitDataset(paths: readonly string[], options: SplitOptions): Promise<RewriteReport> {
   if (options.splits.length === 0) throw new TfrecordError('bad-argument', 'give at least one split');
+  // Before the inputs are read: a full folder is refused at once (a task shares its folder with the others).
+  if (!options.task) await checkOutput(resolve(options.out));
   const manifests = await readInputManifests(paths);
   const target = inputTarget(options.target, manifests);
   const { labelMap, source } = await inputLabelMap(paths, options.labelMap, manifests);
@@ -55,10 +59,17 @@ export async function splitDataset(paths: readonly string[], options: SplitOptio
   if (prefixOf.size !== options.splits.length) throw new TfrecordError('bad-argument', 'a split is named twice');
   const seed = options.seed ?? DEFAULT_SPLIT_SEED;
   const layout = await layoutOf(options, paths);
+  const sets = [...prefixOf].map(([name, prefix]) => ({ name, prefix }));
+  const setOf = new Map(sets.map((s, i) => [s.name, i]));
+  // Every record's split, decided in the pass that indexes the inputs: each task of a job knows every set's records.
+  const index = await indexInputs(paths, {
+    compression: options.inputCompression ?? 'auto',
+    survey: (payload) => setOf.get(splitOfRecord(payload, seed, options.splits))!,
+  });
   return rewriteDataset({
     paths,
     out: options.out,
-    prefix: [...prefixOf.values()][0]!,
+    prefix: sets[0]!.prefix,
     layout,
     compression: options.compression ?? 'none',
     ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
@@ -69,9 +80,8 @@ export async function splitDataset(paths: readonly string[], options: SplitOptio
       command: 'split',
       options: { ...runOptions(options, layout, source), split: options.splits, seed },
     },
-    route: {
-      sets: [...prefixOf].map(([name, prefix]) => ({ name, prefix })),
-      pick: (payload) => prefixOf.get(splitOfRecord(payload, seed, options.splits))!,
-    },
+    sets,
+    index,
+    ...(options.task ? { task: options.task } : {}),
   });
 }

@@ -482,48 +482,71 @@ class DatasetState {
 
   /** Dataset-wide label checks, once every record has been seen. */
   finish(options: ValidateOptions, emit: Emit, records: number): void {
-    if (records === 0) emit('no-records', 'the dataset holds no record: there is nothing to train or evaluate on');
-    const used = [...this.labelCounts.keys()].sort((a, b) => a - b);
-    const max = used.length > 0 ? (used[used.length - 1] as number) : 0;
-    // Consecutive ids are the built-in algorithm's rule; the OD API takes
-    // whatever ids the label map has. With a label map, the map is what must
-    // be 1..N: a split that lacks a rare class still uses ids of that map.
-    if ((options.target ?? 'ai-platform') === 'ai-platform') {
-      const map = options.labelMap;
-      if (map) {
-        const ids = [...new Set(map.items.map((it) => it.id))].sort((a, b) => a - b);
-        const top = ids.length > 0 ? (ids[ids.length - 1] as number) : 0;
-        if (top !== ids.length) {
-          emit(
-            'labels-not-consecutive',
-            `the label map's ids are ${formatNumbers(ids)} but Google's built-in training needs 1..N with none missing; ` +
-              `missing ${formatGaps(ids)}. Renumber the label map and the records (\`tfrecord-od convert\` numbers classes 1..N), ` +
-              'or check with --target od-api if the dataset is for the OD API',
-          );
-        }
-      } else if (used.length > 0 && max !== used.length) {
+    checkDatasetWide(options, emit, records, this.labelCounts.keys());
+  }
+}
+
+/**
+ * The checks only the whole dataset can answer: a record at all, the labels
+ * used 1..N, the class count. Exported for a dataset checked in parts (the
+ * tasks of a surgery job), which runs them once over the parts' totals.
+ */
+export const DATASET_WIDE_CODES: ReadonlySet<FindingCode> = new Set(['no-records', 'labels-not-consecutive', 'num-classes-mismatch']);
+
+/** The dataset-wide findings (DATASET_WIDE_CODES) of `records` records that use the labels `used`. */
+export function datasetWideFindings(options: ValidateOptions, records: number, used: Iterable<number>): Finding[] {
+  const collector = new FindingCollector();
+  checkDatasetWide(
+    options,
+    (code, message, severity = DEFAULT_SEVERITY[code]) => collector.add(makeProblem(code, message, { file: '' }, severity)),
+    records,
+    used,
+  );
+  return collector.findings;
+}
+
+function checkDatasetWide(options: ValidateOptions, emit: Emit, records: number, labels: Iterable<number>): void {
+  if (records === 0) emit('no-records', 'the dataset holds no record: there is nothing to train or evaluate on');
+  const used = [...labels].sort((a, b) => a - b);
+  const max = used.length > 0 ? (used[used.length - 1] as number) : 0;
+  // Consecutive ids are the built-in algorithm's rule; the OD API takes
+  // whatever ids the label map has. With a label map, the map is what must
+  // be 1..N: a split that lacks a rare class still uses ids of that map.
+  if ((options.target ?? 'ai-platform') === 'ai-platform') {
+    const map = options.labelMap;
+    if (map) {
+      const ids = [...new Set(map.items.map((it) => it.id))].sort((a, b) => a - b);
+      const top = ids.length > 0 ? (ids[ids.length - 1] as number) : 0;
+      if (top !== ids.length) {
         emit(
           'labels-not-consecutive',
-          `the labels used are ${formatNumbers(used)} but must be exactly 1..N with none missing; ` +
-            `missing ${formatGaps(used)}. Remap the classes to 1..${used.length} and update the label map ` +
-            '(e.g. re-run `tfrecord-od convert`, which numbers classes consecutively from 1), or give the label map if these ids are its own',
+          `the label map's ids are ${formatNumbers(ids)} but Google's built-in training needs 1..N with none missing; ` +
+            `missing ${formatGaps(ids)}. Renumber the label map and the records (\`tfrecord-od convert\` numbers classes 1..N), ` +
+            'or check with --target od-api if the dataset is for the OD API',
         );
       }
-    }
-    const n = options.numClasses;
-    if (n === undefined) return;
-    if (options.labelMap && options.labelMap.items.length !== n) {
-      emit('num-classes-mismatch', `the label map has ${plural(options.labelMap.items.length, 'item')} but the number of classes is ${n}`);
-    }
-    if (max > n) {
-      emit('num-classes-mismatch', `the largest label used is ${max} but the number of classes is ${n}`);
-    } else if (used.length > 0 && max < n) {
+    } else if (used.length > 0 && max !== used.length) {
       emit(
-        'num-classes-mismatch',
-        `the number of classes is ${n} but the largest label used is ${max}: classes ${formatSpan(max + 1, n)} have no boxes`,
-        'warning',
+        'labels-not-consecutive',
+        `the labels used are ${formatNumbers(used)} but must be exactly 1..N with none missing; ` +
+          `missing ${formatGaps(used)}. Remap the classes to 1..${used.length} and update the label map ` +
+          '(e.g. re-run `tfrecord-od convert`, which numbers classes consecutively from 1), or give the label map if these ids are its own',
       );
     }
+  }
+  const n = options.numClasses;
+  if (n === undefined) return;
+  if (options.labelMap && options.labelMap.items.length !== n) {
+    emit('num-classes-mismatch', `the label map has ${plural(options.labelMap.items.length, 'item')} but the number of classes is ${n}`);
+  }
+  if (max > n) {
+    emit('num-classes-mismatch', `the largest label used is ${max} but the number of classes is ${n}`);
+  } else if (used.length > 0 && max < n) {
+    emit(
+      'num-classes-mismatch',
+      `the number of classes is ${n} but the largest label used is ${max}: classes ${formatSpan(max + 1, n)} have no boxes`,
+      'warning',
+    );
   }
 }
 

@@ -6,7 +6,9 @@
  * folder never passes for a dataset (`validate OUT` names the interrupted
  * publish), the command run again refuses the folder pointing at finalize,
  * and `tfrecord-od finalize OUT` finishes the publish: the same shards,
- * label map and manifest as an uninterrupted run.
+ * label map and manifest as an uninterrupted run. The same for the
+ * finalize of a reshard run as the tasks of a job (its parts go last), which
+ * the tasks of another run cannot write under meanwhile.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -77,5 +79,34 @@ describe('reshard killed while it publishes 2 shards', () => {
     expect(mine).toEqual(theirs);
     expect(await manifestOf(out)).toEqual(await manifestOf(reference));
     expect((await validateDataset([out])).valid).toBe(true);
+  });
+});
+
+describe('reshard as the 2 tasks of a job, finalize killed while it publishes', () => {
+  const steps = PUBLISH_STEPS.filter((s) => s !== 'rename-K');
+  it.each(steps)('killed at %s: validate names it, the next finalize finishes it as one machine would', async (step) => {
+    const out = path.join(await tempDir('surgery'), 'out');
+    for (const index of [0, 1]) {
+      const t = await runCli(['reshard', input, '--out', out, '--shards', '2', '--task-index', String(index), '--task-count', '2']);
+      expect(t.code, t.stderr).toBe(0);
+    }
+    expect((await runCli(['finalize', out], { TFRECORD_OD_TEST_PAUSE_AT: step })).signal).toBe('SIGKILL');
+    const codes = (await validateDataset([out])).findings.map((f) => f.code);
+    expect(codes.includes('interrupted-publish')).toBe(step !== 'staged');
+    expect(codes.includes('unfinalized-run')).toBe(step !== 'removed');
+    // A task of another run refuses the folder while the publish is unfinished.
+    if (step !== 'staged') {
+      const task = await runCli(['reshard', input, '--out', out, '--shards', '2', '--task-index', '0', '--task-count', '2']);
+      expect(task.code).toBe(2);
+      expect(task.stderr).toMatch(/holds a publish that was cut short/);
+    }
+    const done = await runCli(['finalize', out]);
+    expect(done.code, done.stderr).toBe(0);
+    if (step !== 'staged') expect(done.stdout).toMatch(/a finalize into this folder .* was cut short while publishing data; its publish was finished first/);
+    const [mine, theirs] = [await hashTree(out), await hashTree(reference)];
+    delete mine['manifest.json'];
+    delete theirs['manifest.json'];
+    expect(mine).toEqual(theirs);
+    expect(await manifestOf(out)).toEqual(await manifestOf(reference));
   });
 });

@@ -15,7 +15,7 @@ import { rewriteOptions, runRewrite } from '../surgery-report.js';
 
 export async function run({ values, positionals }: ParsedCommand<typeof MERGE>, io: CliIo): Promise<number> {
   const both = { ...values, 'label-map': undefined };
-  const options = rewriteOptions(both, io.cwd);
+  const options = rewriteOptions(both, io);
   return runRewrite(
     both,
     io,
@@ -28,7 +28,7 @@ export async function run({ values, positionals }: ParsedCommand<typeof MERGE>, 
   );
 }
 
-function classLines(r: MergeReport, cwd: string): string[] {
+export function classLines(r: MergeReport, cwd: string): string[] {
   const lines = ['Classes (dataset: old id → merged id):'];
   for (const d of r.datasets) {
     const named = d.labelMapPath ? `label map ${displayPath(cwd, d.labelMapPath)}` : 'class texts';

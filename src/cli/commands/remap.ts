@@ -25,7 +25,7 @@ export async function run({ values, positionals }: ParsedCommand<typeof REMAP>, 
   }
   // Neither rule: the classes are only renumbered 1..N, which is what a
   // gapped od-api dataset needs before Google's built-in training takes it.
-  const options: RemapOptions = { ...rewriteOptions(values, io.cwd), rename, drop: values.drop };
+  const options: RemapOptions = { ...rewriteOptions(values, io), rename, drop: values.drop };
   return runRewrite(
     values,
     io,
@@ -38,7 +38,7 @@ export async function run({ values, positionals }: ParsedCommand<typeof REMAP>, 
   );
 }
 
-function classLines(r: RemapReport): string[] {
+export function classLines(r: RemapReport): string[] {
   const lines = ['Classes (old → new):'];
   for (const c of r.changes) {
     const to = c.newId !== undefined ? `${c.newId} ${c.newName}` : c.gone === 'dropped' ? 'dropped' : 'no boxes: left out';

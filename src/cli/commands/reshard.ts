@@ -14,7 +14,7 @@ import type { CliIo } from '../io.js';
 import { rewriteOptions, runRewrite } from '../surgery-report.js';
 
 export async function run({ values, positionals }: ParsedCommand<typeof RESHARD>, io: CliIo): Promise<number> {
-  const options = rewriteOptions(values, io.cwd);
+  const options = rewriteOptions(values, io);
   return runRewrite(values, io, () =>
     reshardDataset(
       positionals.map((p) => resolve(io.cwd, p)),

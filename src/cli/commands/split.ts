@@ -15,7 +15,7 @@ import type { CliIo } from '../io.js';
 import { rewriteOptions, runRewrite } from '../surgery-report.js';
 
 export async function run({ values, positionals }: ParsedCommand<typeof SPLIT>, io: CliIo): Promise<number> {
-  const options = { ...rewriteOptions(values, io.cwd), splits: values.split, seed: values.seed };
+  const options = { ...rewriteOptions(values, io), splits: values.split, seed: values.seed };
   return runRewrite(values, io, () =>
     splitDataset(
       positionals.map((p) => resolve(io.cwd, p)),

@@ -124,6 +124,21 @@ export function describeFsError(err: unknown): string {
       return 'permission denied';
     case 'EISDIR':
       return 'is a directory, not a file';
+    case 'ENOTDIR':
+      return 'a folder on the path is a file';
+    case 'ELOOP':
+      return 'a loop of symbolic links';
+    case 'ENAMETOOLONG':
+      return 'name too long for the file system';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files (the system limit; see ulimit -n)';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EROFS':
+      return 'read-only file system';
     default:
       return err instanceof Error ? err.message : String(err);
   }

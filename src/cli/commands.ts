@@ -18,6 +18,7 @@ import { FORMAT_NAMES } from '../formats/names.js';
 import { DEFAULT_JPEG_QUALITY, DEFAULT_MAX_PIXELS } from '../image/defaults.js';
 import { DEFAULT_PREVIEW_LIMIT, DEFAULT_PREVIEW_SEED, DEFAULT_PREVIEW_SIZE } from '../preview/defaults.js';
 import { PREDICTION_FILTERS } from '../preview/match.js';
+import { MAX_SHARDS } from '../shard/naming.js';
 import { FINDING_CODES } from '../validate/findings.js';
 import type { CliIo } from './io.js';
 import { UsageError } from './io.js';
@@ -100,7 +101,8 @@ const surgeryTask = [
 /** What the surgery commands publish besides the shards, as convert does. */
 const PUBLISHES =
   "Beside the shards go a label_map.pbtxt and, written last, a manifest.json like convert's (every shard's SHA-256 and CRC32C, records and classes per set, the target), which validate OUT checks the folder against. " +
-  "Inputs written by convert lend their manifest's target and label map.";
+  "Inputs written by convert lend their manifest's target and label map. " +
+  'The publish goes by a journal: killed while publishing, the folder is named by validate (interrupted-publish) and `tfrecord-od finalize OUT` finishes it.';
 
 /** The surgery commands' target: unless given, the one their inputs' manifests record. */
 const surgeryTarget = {
@@ -182,7 +184,12 @@ export const CONVERT = {
       help: 'shard file prefix; with --split, NAME-train-... (or train-... without --name)',
       defaultText: CONVERT_DEFAULTS.name,
     },
-    { name: 'shards', type: 'int', min: 1, help: 'this many shards per split (records dealt round-robin), instead of --shard-size' },
+    {
+      name: 'shards',
+      type: 'int',
+      min: 1,
+      help: `this many shards per split (records dealt round-robin; at most ${MAX_SHARDS}, each an open file until its last image), instead of --shard-size`,
+    },
     {
       name: 'shard-size',
       type: 'size',
@@ -291,7 +298,8 @@ export const FINALIZE = {
   description:
     'Reads the part manifests the tasks of `convert` (or `reshard`, `remap`, `split`, `merge`) `--task-index I --task-count N` left in OUT, checks that every task finished and that every shard is there with the size and SHA-256 its task recorded, ' +
     'then writes label_map.pbtxt and manifest.json as the one-machine run of the same command, inputs and options would (for convert, renumbering labels when a class lost all its boxes to skipped items), and removes the parts. ' +
-    'Refuses, naming them, while tasks are missing or when parts of different runs are mixed; changes nothing then. A run that fails (items that fail under --on-error fail, problems in the inputs, shards that do not pass the check) is reported, and the shards its tasks published are removed.',
+    'Refuses, naming them, while tasks are missing or when parts of different runs are mixed; changes nothing then. A run that fails (items that fail under --on-error fail, problems in the inputs, shards that do not pass the check) is reported, and the shards its tasks published are removed. ' +
+    'The publish goes by a journal (.tfrecord-od.publish.json), manifest last: a publish cut short, of finalize, convert or a surgery command (validate names it: interrupted-publish), is finished first by the next finalize on the folder.',
   positionals: {
     placeholder: 'OUT',
     help: 'the output folder the tasks wrote into',
@@ -307,6 +315,7 @@ export const FINALIZE = {
   examples: [
     ['/data/out/', 'After every task of the job has finished:'],
     ['/data/out/ --quick', 'The same, trusting the shards whose sizes match (no read of hundreds of gigabytes):'],
+    ['/data/out/', 'After a convert or reshard into /data/out/ was killed while publishing (validate says interrupted-publish):'],
   ],
 } as const satisfies CommandSpec;
 
@@ -486,7 +495,7 @@ const newOut = {
 } as const satisfies OptionSpec;
 
 const shardLayout = [
-  { name: 'shards', type: 'int', min: 1, help: 'this many shards; records are dealt round-robin' },
+  { name: 'shards', type: 'int', min: 1, help: `this many shards (at most ${MAX_SHARDS}); records are dealt round-robin` },
   { name: 'shard-size', type: 'size', help: 'start a new shard before one passes SIZE (200MB, 1GiB)', defaultText: 'as many shards as input files' },
   { name: 'name', type: 'string', parse: shardName, placeholder: 'PREFIX', help: 'shard file prefix', defaultText: 'data' },
 ] as const satisfies readonly OptionSpec[];

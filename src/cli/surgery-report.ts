@@ -25,6 +25,7 @@ export function renderRewriteReport(r: RewriteReport, cwd: string, extra: string
     for (const f of errors.slice(0, SHOWN)) lines.push(`  ${formatProblem({ ...f, file: shown(f.file), message: `${f.code}: ${f.message}` })}`);
   }
   lines.push(...extra);
+  if (r.finishedPublish) lines.push(`Note: ${r.finishedPublish.message}`);
   if (r.task) {
     const t = r.task;
     lines.push(r.ok ? `Task ${t.index} of ${t.count}:` : `Task ${t.index} of ${t.count} FAILED: ${r.failure}`);
@@ -40,9 +41,14 @@ export function renderRewriteReport(r: RewriteReport, cwd: string, extra: string
     return lines.join('\n') + '\n';
   }
   const warnings = r.findings.length - errors.length;
-  lines.push(
-    `Wrote ${plural(r.records, 'record')} from ${plural(r.files.length, 'file')} into ${plural(r.shards.length, 'shard')}${warnings > 0 ? ` (validated; ${plural(warnings, 'warning')}, see --json)` : ' (validated)'}:`,
-  );
+  if (r.finishedPublish && r.files.length === 0) {
+    // finalize that only finished a publish: nothing was read or written but what that publish had staged.
+    lines.push(`In place: ${plural(r.records, 'record')} in ${plural(r.shards.length, 'shard')}:`);
+  } else {
+    lines.push(
+      `Wrote ${plural(r.records, 'record')} from ${plural(r.files.length, 'file')} into ${plural(r.shards.length, 'shard')}${warnings > 0 ? ` (validated; ${plural(warnings, 'warning')}, see --json)` : ' (validated)'}:`,
+    );
+  }
   for (const s of r.shards) lines.push(`  ${shown(s.path)}  (${plural(s.records, 'record')}, ${formatBytes(s.bytes)})`);
   if (r.labelMapPath) lines.push(`Label map: ${shown(r.labelMapPath)}`);
   if (r.manifestPath) lines.push(`Manifest: ${shown(r.manifestPath)} (target ${r.target})`);

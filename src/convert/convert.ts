@@ -21,6 +21,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABEL_MAP_FILE, readManifest, type DatasetManifest } from '../dataset/manifest.js';
+import { describePendingParts, PARTS_DIR, PUBLISH_JOURNAL_FILE, readPendingParts, readPublishJournal } from '../dataset/publish-journal.js';
 import { findFormat, type FormatSpec } from '../formats/registry.js';
 import { describeFsError, TfrecordError } from '../errors.js';
 import { plural } from '../words.js';
@@ -35,7 +36,7 @@ import { finalizeParts } from './finalize.js';
 import { assignLabels, gapRefusal, reconcileLabelMaps } from './labels.js';
 import { CONVERT_DEFAULTS, resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
 import { writePart, type PartManifest, type PartPlan } from './part.js';
-import { manifestOptions } from './publish.js';
+import { checkpoint, type FinishedPublish, finishInterruptedPublish, manifestOptions } from './publish.js';
 import { countItems, emptyReport, type ConvertReport, type RunNote } from './report.js';
 import { type PlannedRun, runTask } from './run-task.js';
 import { scanAnnotations } from './scan.js';
@@ -62,6 +63,13 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   // would also outlive a task killed on another machine, and a retry there
   // could not tell that its holder is gone.
   const unlock = opts.task ? () => undefined : lockOutput(opts.out);
+  let finished: FinishedPublish | undefined;
+  try {
+    finished = await checkPending(opts);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   // A worker count given is started now, so the workers load their code
   // while this thread reads the annotations. Otherwise the count depends on
   // how many images pass 1 finds (CONVERT_DEFAULTS.workers), and a small
@@ -70,21 +78,71 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   const poolFor = (images: number) => (pool ??= startPool(opts, CONVERT_DEFAULTS.workers(images)));
   try {
     const run = await planRun(opts, spec, userLabelMap);
-    const part = await runTask(run, opts.task ?? { index: 0, count: 1 }, poolFor);
+    const part = await runTask(run, opts.task ?? { index: 0, count: 1 }, poolFor, opts.task ? 'publish' : 'stage');
     if (opts.task) return await finishTask(opts.out, part);
     // One machine's shards were read back by this process a moment ago: their sizes are check enough.
-    return await finalizeParts(opts.out, [part], { check: 'size' });
+    const report = await finalizeParts(opts.out, [part], { check: 'size' }, 'one-machine');
+    // About the folder, not this run's conversion: the report says it, the manifest does not.
+    if (finished) report.notes.unshift(finished.note);
+    return report;
   } finally {
     await pool?.close();
     unlock();
   }
 }
 
+/**
+ * What an earlier run left unfinished in the output folder. One machine
+ * (holding the lock) first finishes a publish that was cut short, and
+ * refuses a folder whose job tasks have not been finalized: its shards may
+ * already sit under the manifest's names, and only finalize (or giving the
+ * job up) settles which set is the dataset. A task of a job refuses a
+ * folder with a publish under way: finalize must finish it before new
+ * shards may take final names there.
+ */
+async function checkPending(opts: ResolvedConvertOptions): Promise<FinishedPublish | undefined> {
+  if (opts.task) {
+    const journal = await readPublishJournal(opts.out);
+    if (journal) {
+      throw new TfrecordError(
+        'io',
+        `a ${journal.command} into this folder (process ${journal.pid} on ${journal.host}, started ${journal.started}) was cut short while publishing ` +
+          `${journal.prefixes.join(', ')}; run \`tfrecord-od finalize\` on it to finish that publish before the tasks of a new run`,
+        { file: join(opts.out, PUBLISH_JOURNAL_FILE) },
+      );
+    }
+    return undefined;
+  }
+  const finished = await finishInterruptedPublish(opts.out);
+  const parts = await readPendingParts(opts.out);
+  if (parts) {
+    throw new TfrecordError(
+      'io',
+      `the folder holds a convert run as the tasks of a job that was not finalized: ${describePendingParts(parts)}, and their shards may already ` +
+        `sit under the manifest's names. Finish it (run the missing tasks, then \`tfrecord-od finalize\`), or give it up: remove ${PARTS_DIR} ` +
+        'and convert again, which replaces the sets of the prefixes it writes',
+      { file: join(opts.out, PARTS_DIR) },
+    );
+  }
+  return finished;
+}
+
 /** Creates the output folder, or says clearly why it cannot be one. */
 async function prepareOutput(out: string): Promise<void> {
   try {
     await mkdir(out, { recursive: true });
-  } catch (err) {
+  } catch (caught) {
+    let err = caught;
+    // A recursive mkdir reports ENOENT for any failure (a read-only file
+    // system, say); the plain one says what went wrong.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      try {
+        await mkdir(out);
+        return;
+      } catch (plain) {
+        err = plain;
+      }
+    }
     const code = (err as NodeJS.ErrnoException).code;
     const reason =
       code === 'EEXIST' || code === 'ENOTDIR' ? 'the output path is a file, not a folder' : `cannot create the output folder: ${describeFsError(err)}`;
@@ -216,6 +274,7 @@ async function planRun(opts: ResolvedConvertOptions, spec: FormatSpec, userLabel
 /** A task's end: its part manifest for finalize, and a report of what it did. */
 async function finishTask(out: string, part: PartManifest): Promise<ConvertReport> {
   const file = await writePart(out, part);
+  await checkpoint('task-part');
   const { plan, result } = part;
   const report = emptyReport(out);
   report.task = { index: part.task.index, count: part.task.count, part: file };

@@ -17,6 +17,7 @@ import type { Compression } from '../record/compression.js';
 import type { Target } from '../dataset/manifest.js';
 import type { TaskSpec } from '../dataset/task.js';
 import { TfrecordError } from '../errors.js';
+import { MAX_SHARDS } from '../shard/naming.js';
 import type { BboxPolicy } from './boxes.js';
 import type { ItemJobConfig } from './item-job.js';
 import type { SplitSpec } from './split.js';
@@ -194,6 +195,13 @@ export function resolveConvertOptions(options: ConvertOptions, ownSplits?: reado
   const task = options.task;
   if (task && !(Number.isInteger(task.count) && task.count >= 1 && Number.isInteger(task.index) && task.index >= 0 && task.index < task.count)) {
     throw new TfrecordError('bad-argument', `task index ${task.index} of ${task.count} tasks: the index must be a whole number from 0 to the count less one`);
+  }
+  // Checked before the annotations are read rather than when the shards are opened.
+  if (options.shards !== undefined && (!Number.isInteger(options.shards) || options.shards < 1 || options.shards > MAX_SHARDS)) {
+    throw new TfrecordError(
+      'bad-argument',
+      `the shard count must be a whole number from 1 to ${MAX_SHARDS} (each shard is an open file until its last image), got ${options.shards}`,
+    );
   }
   const given = options.split && options.split.length > 0 ? options.split : undefined;
   const itemSplits = given === undefined && ownSplits !== undefined && ownSplits.length > 0;

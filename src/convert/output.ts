@@ -4,12 +4,19 @@
  */
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { describeFsError, TfrecordError } from '../errors.js';
 
 /** Writes a small file under a hidden temporary name and renames it into place. */
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  await writeFile(temp, content);
-  await rename(temp, path);
+  try {
+    await writeFile(temp, content);
+    await rename(temp, path);
+  } catch (err) {
+    // A disk that filled up leaves a partial temporary: it goes, the old file stays.
+    await rm(temp, { force: true });
+    throw new TfrecordError('io', `cannot write ${basename(path)}: ${describeFsError(err)}`, { file: path, cause: err });
+  }
 }
 
 const SHARD_FILE = /^(.*)-\d{5}-of-\d{5}\.tfrecord(?:\.gz|\.zz)?$/;
@@ -17,7 +24,7 @@ const SHARD_FILE = /^(.*)-\d{5}-of-\d{5}\.tfrecord(?:\.gz|\.zz)?$/;
 const LEFTOVER_FILE = /^\.(.*?)(?:-\d+\.staging|\.tmp)-(\d+)(?:-|$)/;
 
 /** The files convert writes besides shards; their temporaries are ours to clean up too. */
-const OWN_FILES = new Set(['label_map.pbtxt', 'manifest.json']);
+const OWN_FILES = new Set(['label_map.pbtxt', 'manifest.json', '.tfrecord-od.publish.json', 'tfrecord-od.lock']);
 
 function processIsAlive(pid: number): boolean {
   if (pid === process.pid) return true;

@@ -28,15 +28,16 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabelMapItem } from '../detection/label-map.js';
 import type { Target } from '../dataset/manifest.js';
+import { PARTS_DIR } from '../dataset/publish-journal.js';
 import type { TaskSpec } from '../dataset/task.js';
-import { TfrecordError } from '../errors.js';
+import { isTfrecordError, TfrecordError } from '../errors.js';
 import type { Compression } from '../record/compression.js';
 import type { Finding } from '../validate/findings.js';
 import { writeFileAtomic } from './output.js';
 import type { BoxReport, ConvertWarning, ItemProblem, RunNote } from './report.js';
 
-/** The folder in the output folder that holds the parts until finalize. */
-export const PARTS_DIR = '.tfrecord-od-parts';
+/** The folder in the output folder that holds the parts until finalize (dataset/publish-journal.ts: a job under way). */
+export { PARTS_DIR };
 
 const PART_KIND = 'tfrecord-od-part';
 const PART_LAYOUT = 1;
@@ -101,6 +102,13 @@ export interface PartShard {
   crc32c: string;
   /** The label ids its records use: finalize rewrites only shards that hold a renumbered one. */
   labels: number[];
+  /**
+   * One machine only (its part never leaves memory): the file name the
+   * shard is still staged under, for finalize's journalled publish to
+   * rename. A task of a job renames its shards itself, before its part is
+   * written.
+   */
+  staged?: string;
 }
 
 /** Per class: [label, boxes, images]. */
@@ -109,7 +117,7 @@ export type ClassCounts = Array<[number, number, number]>;
 export interface PartResult {
   /** Why this task failed; it then published nothing. */
   failure?: string;
-  /** Its shards, published under their final names (none when it failed). */
+  /** Its shards, published under their final names (one machine's: staged; none when it failed). */
   shards: PartShard[];
   /** Per set of `plan.splits`: the records this task converted. */
   splits: Array<{ records: number; boxes: number; classes: ClassCounts }>;
@@ -247,7 +255,12 @@ export async function readParts<P extends PartEnvelope = PartManifest>(
   }
   const parts: P[] = [];
   for (const name of names) parts.push(await readPart(join(out, PARTS_DIR, name), command, lists));
-  return checkParts(parts, names);
+  try {
+    return checkParts(parts, names);
+  } catch (err) {
+    // Named by the parts folder, as every other refusal of finalize names a file.
+    throw isTfrecordError(err) ? err.withLocation({ file: join(out, PARTS_DIR) }) : err;
+  }
 }
 
 async function readPart<P extends PartEnvelope>(file: string, command: string, lists: (p: P) => string | undefined): Promise<P> {

@@ -7,10 +7,10 @@
  * classes after it move down, so the ids stay consecutive.
  *
  * Only the whole run's counts can tell (a class may keep its boxes in
- * another task's shards), so this is finalize's step: the published shards
- * that hold a moved id are rewritten in place, each under a temporary name
- * renamed over the old file, and read back with the new label map (rare:
- * only then is any record read twice).
+ * another task's shards), so this is finalize's step: the shards that hold
+ * a moved id are rewritten into new files, read back with the new label map
+ * (rare: only then is any record read twice), and renamed over the old ones
+ * by finalize's journalled publish.
  */
 import { basename } from 'node:path';
 import { decodeExample, encodeExample } from '../example/codec.js';
@@ -25,37 +25,39 @@ import { DatasetValidator, type ValidationReport } from '../validate/validate.js
 import { ShardVerifier } from './verify.js';
 
 export interface RewrittenShards {
-  /** Per rewritten shard (by path): its new digests, and its framed bytes before compression. */
+  /** Per rewritten shard (by its new path): its new digests, and its framed bytes before compression. */
   shards: Map<string, { digest: FileDigest; uncompressedBytes: number }>;
   /** The read-back of the rewritten shards with the new label map. */
   report: ValidationReport;
 }
 
 /**
- * Rewrites the shards at `paths` with their labels mapped through `moved`
- * (old id → new id) and reads them back against `checkOptions` (which
- * carries the new label map).
+ * Rewrites each shard `from` into a new file `to` (which must not exist)
+ * with its labels mapped through `moved` (old id → new id), and reads the
+ * new files back against `checkOptions` (which carries the new label map).
+ * The originals stay as they were: the caller's publish puts the new files
+ * in their place, so a run cut short before it leaves every shard as its
+ * task wrote it.
  */
 export async function relabelShards(
-  paths: readonly string[],
+  shards: ReadonlyArray<{ from: string; to: string }>,
   moved: ReadonlyMap<number, number>,
   compression: Compression,
   checkOptions: RecordCheckOptions,
 ): Promise<RewrittenShards> {
   const rewritten: ShardInfo[] = [];
-  for (const path of paths) {
-    // RecordWriter writes under its own temporary name and renames it over
-    // the shard only on close(), after the last record was read from it.
-    const writer = await RecordWriter.create(path, { compression, digest: true });
+  for (const { from, to } of shards) {
+    // `to` is already a name private to this run: written directly, removed on failure.
+    const writer = await RecordWriter.create(to, { compression, digest: true, atomic: false });
     try {
-      for await (const payload of readRecords(path, { compression })) await writer.write(relabel(payload, moved));
+      for await (const payload of readRecords(from, { compression })) await writer.write(relabel(payload, moved));
       await writer.close();
     } catch (err) {
       await writer.abort();
       throw err;
     }
     const digest = writer.digest();
-    rewritten.push({ name: basename(path), path, stagedPath: path, records: writer.records, bytes: writer.bytes, ...(digest ? { digest } : {}) });
+    rewritten.push({ name: basename(to), path: to, stagedPath: to, records: writer.records, bytes: writer.bytes, ...(digest ? { digest } : {}) });
   }
   const hashes: FileHashes = new Map();
   const verifier = new ShardVerifier({
@@ -67,8 +69,7 @@ export async function relabelShards(
     rangeBytes: Number.POSITIVE_INFINITY,
   });
   const { report, digests } = await verifier.finish(rewritten);
-  const shards = new Map(rewritten.map((s) => [s.path, { digest: digests.get(s.stagedPath)!, uncompressedBytes: s.bytes }]));
-  return { shards, report };
+  return { shards: new Map(rewritten.map((s) => [s.path, { digest: digests.get(s.stagedPath)!, uncompressedBytes: s.bytes }])), report };
 }
 
 /** The same tf.Example with its class labels mapped through `ids` (other features and labels untouched). */

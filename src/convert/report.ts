@@ -64,7 +64,7 @@ export interface SplitReport {
  * CSV columns were read, polygons taken as boxes, splits from the file).
  */
 export interface RunNote {
-  code: 'compressed-shards' | 'class-name-trimmed' | 'class-name-case' | 'other-sets' | 'images-without-label-file' | ImportNoteCode;
+  code: 'compressed-shards' | 'class-name-trimmed' | 'class-name-case' | 'other-sets' | 'images-without-label-file' | 'interrupted-publish' | ImportNoteCode;
   message: string;
 }
 
@@ -118,6 +118,12 @@ export interface ConvertReport {
    * dataset's manifest and label map are finalize's.
    */
   task?: { index: number; count: number; part: string };
+  /**
+   * A finalize that only finished a publish an earlier run had begun (the
+   * `interrupted-publish` note says whose): `splits` are the sets that
+   * publish wrote; nothing was converted.
+   */
+  finishedPublish?: boolean;
 }
 
 export function emptyReport(outDir: string): ConvertReport {

@@ -2,24 +2,30 @@
  * Pass 2 for one task's share of the plan: its range of planned shards
  * (dataset/task.ts: taskRange, balanced by images), converted, read back and
  * published under their final names, with what happened recorded in a part
- * manifest (part.ts). One machine runs the same code as task 0 of 1.
+ * manifest (part.ts). One machine runs the same code as task 0 of 1, but
+ * leaves its shards staged for finalize's journalled publish (publish.ts).
  *
  * What only the whole run can decide is left to finalize: whether the run
  * fails for errors of other tasks, whether it converted anything at all,
  * and whether labels must be renumbered.
  */
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { PARTS_DIR } from '../dataset/publish-journal.js';
 import type { TaskSpec } from '../dataset/task.js';
 import { taskRange } from '../dataset/task.js';
 import type { LabelMap } from '../detection/label-map.js';
 import type { FormatSpec } from '../formats/registry.js';
 import { crc32cToBase64 } from '../dataset/manifest.js';
 import type { WorkerPool } from '../pool/workers.js';
+import type { ShardInfo } from '../shard/sharded-writer.js';
 import type { RecordCheckOptions } from '../validate/record-check.js';
 import { plural } from '../words.js';
 import { convertItems } from './convert-items.js';
 import type { ConvertJob } from './item-job.js';
 import type { ResolvedConvertOptions } from './options.js';
 import { newPart, type PartManifest, type PartPlan } from './part.js';
+import { checkpoint } from './publish.js';
 import { countItems, emptyTally } from './report.js';
 import type { AnnotationScan, ScanChecks } from './scan.js';
 import { ShardSink } from './sink.js';
@@ -39,7 +45,19 @@ export interface PlannedRun {
   plan: PartPlan;
 }
 
-export async function runTask(run: PlannedRun, task: TaskSpec, poolFor: (images: number) => WorkerPool<ConvertJob, unknown>): Promise<PartManifest> {
+/**
+ * Runs `task`'s share of `run`. `mode` 'publish' (a task of a job) renames
+ * its verified shards to their final names; 'stage' (one machine) leaves
+ * them staged, for finalize to publish by its journal along with the label
+ * map and manifest (so an old set under the same names is never replaced
+ * before the publish is journalled).
+ */
+export async function runTask(
+  run: PlannedRun,
+  task: TaskSpec,
+  poolFor: (images: number) => WorkerPool<ConvertJob, unknown>,
+  mode: 'publish' | 'stage',
+): Promise<PartManifest> {
   const { opts, scan, plan } = run;
   const planned = scan.plan.shards;
   const range = taskRange(
@@ -88,7 +106,18 @@ export async function runTask(run: PlannedRun, task: TaskSpec, poolFor: (images:
       return part;
     }
     const slotOf = new Map(planned.map((s, i) => [s.name, i]));
-    for (const sh of await sink.publish()) {
+    let shards: ShardInfo[];
+    if (mode === 'publish') {
+      // From here shards of this run take names an earlier dataset's manifest
+      // may list: the parts folder, there before the first rename, marks the
+      // folder as holding a job under way (validate, and a one-machine
+      // convert, see it) until finalize.
+      await mkdir(join(opts.out, PARTS_DIR), { recursive: true });
+      await checkpoint('task-verified');
+      let renamed = 0;
+      shards = await sink.publish(() => checkpoint(`task-rename-${++renamed}`));
+    } else shards = verified.staged;
+    for (const sh of shards) {
       const slot = slotOf.get(sh.name)!;
       const digest = verified.digests.get(sh.stagedPath)!;
       result.shards.push({
@@ -99,6 +128,7 @@ export async function runTask(run: PlannedRun, task: TaskSpec, poolFor: (images:
         sha256: digest.sha256,
         crc32c: crc32cToBase64(digest.crc32c),
         labels: [...(shardLabels.get(slot) ?? [])].sort((a, b) => a - b),
+        ...(mode === 'stage' ? { staged: basename(sh.stagedPath) } : {}),
       });
     }
     result.shards.sort((a, b) => a.slot - b.slot);

@@ -187,10 +187,13 @@ export class ShardSink {
     return { staged, valid: report.valid, findings, digests };
   }
 
-  /** Renames every shard to its final name (one rename each: a shard is either whole under its name or absent). */
-  async publish(): Promise<ShardInfo[]> {
+  /**
+   * Renames every shard to its final name (one rename each: a shard is
+   * either whole under its name or absent), calling `renamed` after each.
+   */
+  async publish(renamed?: (shard: ShardInfo) => Promise<void>): Promise<ShardInfo[]> {
     const published: ShardInfo[] = [];
-    for (const w of this.writers.values()) published.push(...(await w.publish()));
+    for (const w of this.writers.values()) published.push(...(await w.publish(renamed)));
     return published;
   }
 }

@@ -120,6 +120,15 @@ export function isFileSync(p: string): boolean {
   return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
+/** False for anything but a folder, a path that cannot be followed (a loop, say) included. */
+function isDirectorySync(p: string): boolean {
+  try {
+    return statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
+}
+
 export async function isDirectory(p: string): Promise<boolean> {
   try {
     return (await stat(p)).isDirectory();
@@ -249,7 +258,10 @@ export async function walkFiles(dir: string): Promise<string[]> {
       // A link to a file is listed (its target is checked against the root
       // where it is used); ignoring it made a linked YOLO label vanish and
       // its image pass for a negative without a word.
-      else if (e.isSymbolicLink() && isFileSync(path.join(dir, ...child.split('/')))) out.push(child);
+      // A link that leads nowhere (dangling, a loop) is listed too, so the
+      // item that uses it says so instead of the file vanishing; a link to
+      // a folder is not followed.
+      else if (e.isSymbolicLink() && !isDirectorySync(path.join(dir, ...child.split('/')))) out.push(child);
     }
   }
   return out.sort(compareCodeUnits);

@@ -17,7 +17,7 @@ import { TfrecordError } from '../errors.js';
 import { type FileDigest, RecordWriter } from '../io/write.js';
 import { FRAME_OVERHEAD } from '../record/frame.js';
 import type { Compression } from '../record/compression.js';
-import { shardExtension, shardName } from './naming.js';
+import { MAX_SHARDS, shardExtension, shardName } from './naming.js';
 
 export interface ShardedWriterOptions {
   dir: string;
@@ -110,9 +110,18 @@ export class ShardedWriter {
     if (options.shards !== undefined && (!Number.isInteger(options.shards) || options.shards < 1)) {
       throw new TfrecordError('bad-argument', `shard count must be a positive integer, got ${options.shards}`);
     }
+    if (options.shards !== undefined && options.shards > MAX_SHARDS) {
+      throw new TfrecordError('bad-argument', `at most ${MAX_SHARDS} shards, got ${options.shards}`);
+    }
     const w = new ShardedWriter({ compression: 'none', ...options });
     if (options.shards !== undefined) {
-      for (let i = 0; i < options.shards; i++) w.open.push(await w.openShard(i));
+      try {
+        for (let i = 0; i < options.shards; i++) w.open.push(await w.openShard(i));
+      } catch (err) {
+        // Out of file descriptors, say: the shards opened so far go too.
+        await w.abort();
+        throw err;
+      }
     }
     return w;
   }
@@ -229,10 +238,13 @@ export class ShardedWriter {
     return this.finished;
   }
 
-  /** Renames the finished shards to their final names. */
-  async publish(): Promise<ShardInfo[]> {
+  /** Renames the finished shards to their final names, calling `renamed` after each. */
+  async publish(renamed?: (shard: ShardInfo) => Promise<void>): Promise<ShardInfo[]> {
     const shards = await this.finish();
-    for (const s of shards) await rename(s.stagedPath, s.path);
+    for (const s of shards) {
+      await rename(s.stagedPath, s.path);
+      await renamed?.(s);
+    }
     return shards;
   }
 

@@ -5,20 +5,22 @@
  * checks it shares): it checks that every planned shard is there as its
  * task recorded it, decides what only the whole run can (it fails for any
  * task's problems, or for a check of the whole dataset: a record at all,
- * the labels used 1..N), then writes label_map.pbtxt and manifest.json, the
- * commit point, and removes the parts.
+ * the labels used 1..N), then publishes by convert's journal
+ * (convert/publish.ts): one machine's staged shards to their final names,
+ * label_map.pbtxt, manifest.json (the commit point), the removal of the
+ * parts. Killed after the journal, the next finalize finishes it.
  *
  * A run that fails leaves nothing of itself: the shards its tasks published
  * are removed with the parts.
  */
-import { rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { LABEL_MAP_FILE, MANIFEST_FILE } from '../dataset/manifest.js';
 import { formatLabelMap, type LabelMap } from '../detection/label-map.js';
 import { checkShards, discard, type FinalizeOptions } from '../convert/finalize.js';
 import { lockOutput } from '../convert/lock.js';
-import { writeFileAtomic } from '../convert/output.js';
-import { PARTS_DIR, readParts } from '../convert/part.js';
+import { readParts } from '../convert/part.js';
+import { type FinishedPublish, finishInterruptedPublish, interruptedPublishError, type PublishProgress, runPublish } from '../convert/publish.js';
+import { readPendingParts } from '../dataset/publish-journal.js';
 import type { Problem } from '../problem.js';
 import type { Finding } from '../validate/findings.js';
 import { datasetWideFindings } from '../validate/validate.js';
@@ -41,14 +43,61 @@ export async function finalizeRewrite(out: string, command: string, options: Fin
   const dir = resolve(out);
   const unlock = lockOutput(dir, 'finalize');
   try {
-    return await finalizeRewriteParts(dir, await readParts<RewritePart>(dir, command, rewriteListsProblem), options);
+    // A publish cut short is finished first (its journal, convert/publish.ts); when it was this finalize's, nothing else is left.
+    const finished = await finishInterruptedPublish(dir);
+    if (finished && !(await readPendingParts(dir))) return finishedReport(dir, finished);
+    const report = await finalizeRewriteParts(dir, await readParts<RewritePart>(dir, command, rewriteListsProblem), options);
+    if (finished) report.finishedPublish = finished.note;
+    return report;
   } finally {
     unlock();
   }
 }
 
-/** The dataset of `parts` (every task of one run, in task order). */
-export async function finalizeRewriteParts(out: string, parts: readonly RewritePart[], options: FinalizeOptions = {}): Promise<RewriteReport> {
+/** The report of a finalize that only finished an interrupted publish: the shards that publish put in place. */
+function finishedReport(out: string, finished: FinishedPublish): RewriteReport {
+  const { journal } = finished;
+  const mine = new Set(journal.prefixes);
+  const splits = journal.manifest.splits.filter((s) => mine.has(s.prefix));
+  return {
+    ok: true,
+    out,
+    files: [],
+    records: splits.reduce((n, s) => n + s.records, 0),
+    shards: splits.flatMap((s) =>
+      s.shards.map((sh) => ({
+        name: sh.name,
+        path: join(out, sh.name),
+        records: sh.records,
+        bytes: sh.uncompressedBytes,
+        fileBytes: sh.bytes,
+        sha256: sh.sha256,
+        crc32c: sh.crc32c,
+      })),
+    ),
+    problems: [],
+    problemCount: 0,
+    findings: [],
+    target: journal.manifest.target,
+    finishedPublish: finished.note,
+    ...(journal.labelMap !== null ? { labelMapPath: join(out, LABEL_MAP_FILE) } : {}),
+    manifestPath: join(out, MANIFEST_FILE),
+  };
+}
+
+/**
+ * The dataset of `parts` (every task of one run, in task order). `source`
+ * 'one-machine': the one part of a run on one machine, in memory, its
+ * shards still staged (a failure here is undone whole by the caller, the
+ * folder being new or empty); 'tasks': the parts a job's tasks left, which
+ * the publish removes.
+ */
+export async function finalizeRewriteParts(
+  out: string,
+  parts: readonly RewritePart[],
+  options: FinalizeOptions = {},
+  source: 'tasks' | 'one-machine' = 'tasks',
+): Promise<RewriteReport> {
   const plan = parts[0]!.plan;
   const results = parts.map((p) => p.result);
   // The command's own fields (their zeros are in the plan), with its counters summed over the tasks.
@@ -66,8 +115,11 @@ export async function finalizeRewriteParts(out: string, parts: readonly RewriteP
     findings: [],
     target: plan.target,
   };
+  // Where each planned shard's file is now: its final name, or one machine's staging name.
+  const files = new Map<number, string>();
+  for (const p of parts) for (const sh of p.result.shards) files.set(sh.slot, join(out, sh.staged ?? plan.shards[sh.slot]!.name));
   const fail = async (message: string): Promise<RewriteReport> => {
-    await discard(out, parts);
+    await discard(out, parts, []);
     report.failure = message;
     return report;
   };
@@ -88,7 +140,7 @@ export async function finalizeRewriteParts(out: string, parts: readonly RewriteP
     return fail('the new shards did not pass validation; nothing was published');
   }
 
-  const shards = await checkShards(out, parts, options.check ?? 'hash');
+  const shards = await checkShards(out, parts, files, options.check ?? 'hash');
   const sets = plan.splits.map((s, _i) => ({ name: s.name ?? s.prefix, prefix: s.prefix, shards: [] as ShardReport[] }));
   plan.shards.forEach((planned, slot) => {
     const sh = shards.get(slot)!;
@@ -104,10 +156,7 @@ export async function finalizeRewriteParts(out: string, parts: readonly RewriteP
   });
   report.shards = sets.flatMap((s) => s.shards);
 
-  if (labelMap) {
-    report.labelMapPath = join(out, LABEL_MAP_FILE);
-    await writeFileAtomic(report.labelMapPath, formatLabelMap(labelMap));
-  }
+  if (labelMap) report.labelMapPath = join(out, LABEL_MAP_FILE);
   const manifest = surgeryManifest({
     run: { command: parts[0]!.command, options: plan.options },
     target: plan.target,
@@ -131,8 +180,32 @@ export async function finalizeRewriteParts(out: string, parts: readonly RewriteP
     warnings: results.reduce((n, r) => n + r.warnings, 0),
   });
   report.manifestPath = join(out, MANIFEST_FILE);
-  await writeFileAtomic(report.manifestPath, JSON.stringify(manifest, null, 2) + '\n');
-  await rm(join(out, PARTS_DIR), { recursive: true, force: true });
+  // The publish, by its journal: the staged shards to their final names, the
+  // label map, the manifest (the commit point), the parts.
+  const renames = [...files.entries()]
+    .filter(([slot, file]) => file !== join(out, plan.shards[slot]!.name))
+    .sort(([a], [b]) => a - b)
+    .map(([slot, file]) => ({ from: basename(file), to: plan.shards[slot]!.name, bytes: shards.get(slot)!.bytes }));
+  const progress: PublishProgress = { renamed: 0, changed: false };
+  try {
+    await runPublish(
+      out,
+      {
+        command: source === 'tasks' ? 'finalize' : parts[0]!.command,
+        prefixes: plan.splits.map((s) => s.prefix),
+        keep: plan.shards.map((s) => s.name),
+        renames,
+        labelMap: labelMap ? formatLabelMap(labelMap) : null,
+        manifest,
+        parts: source === 'tasks',
+      },
+      progress,
+    );
+  } catch (err) {
+    // A job's finalize that changed the folder leaves the journal for the next finalize; one machine's run is undone by its caller.
+    if (progress.changed && source === 'tasks') throw interruptedPublishError(out, renames.length, progress, err);
+    throw err;
+  }
   report.ok = true;
   return report;
 }

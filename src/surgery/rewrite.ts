@@ -3,9 +3,9 @@
  * merge): existing TFRecord files read in order, each record passed through
  * an optional rewrite into new shards, the shards checked as `tfrecord-od
  * validate` would and only then published as convert publishes
- * (convert/publish.ts): the shards under their final names, the label map,
- * and last `manifest.json`, the commit point, describing the whole set with
- * every shard's digests.
+ * (convert/publish.ts), by a journal: the shards under their final names,
+ * the label map, and last `manifest.json`, the commit point, describing the
+ * whole set with every shard's digests.
  *
  * Three steps, the same for one machine and for the tasks of a batch job,
  * as convert's (convert/convert.ts):
@@ -36,6 +36,8 @@ import { LOCK_FILE, lockOutput } from '../convert/lock.js';
 import { PARTS_DIR, writePart } from '../convert/part.js';
 import { describeFsError, isTfrecordError, TfrecordError } from '../errors.js';
 import { LABEL_MAP_FILE, MANIFEST_FILE, type Target } from '../dataset/manifest.js';
+import { PUBLISH_JOURNAL_FILE, readPublishJournal } from '../dataset/publish-journal.js';
+import type { RunNote } from '../convert/report.js';
 import type { TaskSpec } from '../dataset/task.js';
 import type { LabelMap } from '../detection/label-map.js';
 import type { Problem, ProblemLocation } from '../problem.js';
@@ -129,6 +131,8 @@ export interface RewriteReport {
   target?: Target;
   /** A task of a job: which, and its part manifest (the shards, records and problems are its own). */
   task?: { index: number; count: number; part: string };
+  /** finalize only: a publish cut short in the folder that it finished first (an `interrupted-publish` note naming whose). */
+  finishedPublish?: RunNote;
 }
 
 export async function rewriteDataset(options: RewriteOptions): Promise<RewriteReport> {
@@ -145,17 +149,23 @@ export async function rewriteDataset(options: RewriteOptions): Promise<RewriteRe
   let ok = false;
   try {
     const run = await planRewrite(options, sets, out, 1);
-    part = await runRewriteTask(run, { index: 0, count: 1 });
+    part = await runRewriteTask(run, { index: 0, count: 1 }, 'stage');
     // This process read its shards back a moment ago: their sizes are check enough.
-    const report = await finalizeRewriteParts(out, [part], { check: 'size' });
+    const report = await finalizeRewriteParts(out, [part], { check: 'size' }, 'one-machine');
     ok = report.ok;
     return report;
   } finally {
-    if (!ok) {
+    if (!ok && part) {
       // A publish that failed half-way: without the manifest the shards are
-      // no complete set, and the folder (new or empty before) goes back as it was.
-      if (part) await discard(out, [part]);
-      for (const f of [LABEL_MAP_FILE, MANIFEST_FILE]) await rm(join(out, f), { force: true });
+      // no complete set, and the folder (new or empty before) goes back as
+      // it was, journal and all (staged or renamed, every shard goes). Only
+      // a run killed leaves its journal, for finalize to finish the publish.
+      await discard(
+        out,
+        [part],
+        part.plan.shards.map((s) => join(out, s.name)),
+      );
+      for (const f of [LABEL_MAP_FILE, MANIFEST_FILE, PUBLISH_JOURNAL_FILE]) await rm(join(out, f), { force: true });
     }
     unlock();
     if (!ok && created) await rmdir(out).catch(() => undefined);
@@ -207,7 +217,7 @@ async function runTask(options: RewriteOptions, sets: readonly RewriteSet[], out
   }
   const run = await planRewrite(options, sets, out, task.count);
   await checkTaskOutput(out, run);
-  const part = await runRewriteTask(run, task);
+  const part = await runRewriteTask(run, task, 'publish');
   const file = await writePart(out, part);
   const { plan, result } = part;
   const extra: Record<string, unknown> = { ...plan.report, ...result.counters };
@@ -239,6 +249,7 @@ async function runTask(options: RewriteOptions, sets: readonly RewriteSet[], out
  * parts), so nothing already there mixes into the new set.
  */
 async function checkTaskOutput(out: string, run: PlannedRewrite): Promise<void> {
+  if (await readPublishJournal(out)) throw interruptedRefusal(out);
   const planned = new Set(run.plan.shards.map((s) => s.name));
   const staging = run.plan.splits.map((s) => `.${s.prefix}-`);
   const foreign = (await readdir(out)).filter(
@@ -254,6 +265,16 @@ async function checkTaskOutput(out: string, run: PlannedRewrite): Promise<void> 
   }
 }
 
+/** The refusal of a folder holding a publish that was cut short (its journal). */
+function interruptedRefusal(out: string): TfrecordError {
+  return new TfrecordError(
+    'bad-argument',
+    'the output folder holds a publish that was cut short (validate names it); `tfrecord-od finalize` on it finishes that publish, ' +
+      'and the new shards go into a new or empty folder',
+    { file: out },
+  );
+}
+
 /**
  * Throws 'bad-argument' unless `out` is missing or an empty folder; returns
  * whether it exists. (Called early by commands that read the input first.)
@@ -267,6 +288,7 @@ export async function checkOutput(out: string, locked = false): Promise<boolean>
     if (!st.isDirectory()) throw new TfrecordError('bad-argument', 'the output path exists and is not a folder', { file: out });
     const entries = await readdir(out);
     if (!locked && entries.includes(LOCK_FILE)) return true;
+    if (entries.includes(PUBLISH_JOURNAL_FILE)) throw interruptedRefusal(out);
     if (entries.some((e) => e !== LOCK_FILE)) {
       throw new TfrecordError(
         'bad-argument',

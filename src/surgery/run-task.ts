@@ -4,7 +4,8 @@
  * records the plan sends there and nothing else, checked as the one-machine
  * run checks its shards, and published under their final names; what
  * happened goes into a part manifest. One machine runs the same code as
- * task 0 of 1.
+ * task 0 of 1, but leaves its shards staged for finalize's journalled
+ * publish (convert/publish.ts).
  *
  * A task reads only its own records. From an uncompressed input it reads
  * them by byte range (a run of consecutive records of its shards at a
@@ -16,6 +17,9 @@
  * whether it fails for another task's problems, and the checks of the whole
  * dataset (any record at all; the labels used 1..N).
  */
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { PARTS_DIR } from '../dataset/publish-journal.js';
 import { taskRange, type TaskSpec } from '../dataset/task.js';
 import { crc32cToBase64 } from '../dataset/manifest.js';
 import type { LabelMap } from '../detection/label-map.js';
@@ -26,6 +30,7 @@ import { FRAME_OVERHEAD, frameInPlace, HEADER_BYTES } from '../record/frame.js';
 import { VERIFY_RANGE_BYTES } from '../convert/sink.js';
 import { ShardVerifier } from '../convert/verify.js';
 import { newEnvelope, type PartEnvelope } from '../convert/part.js';
+import { checkpoint } from '../convert/publish.js';
 import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
 import type { Finding, FindingCode } from '../validate/findings.js';
 import { checkRecords } from '../validate/range.js';
@@ -59,7 +64,12 @@ export interface PlannedRewrite {
   maxProblems: number;
 }
 
-export async function runRewriteTask(run: PlannedRewrite, task: TaskSpec): Promise<RewritePart> {
+/**
+ * Runs `task`'s share of `run`. `mode` 'publish' (a task of a job) renames
+ * its checked shards to their final names; 'stage' (one machine) leaves
+ * them staged for finalize's journalled publish (convert/publish.ts).
+ */
+export async function runRewriteTask(run: PlannedRewrite, task: TaskSpec, mode: 'publish' | 'stage'): Promise<RewritePart> {
   const { plan, layout } = run;
   const range = taskRange(
     plan.shards.map((s) => s.images),
@@ -167,20 +177,29 @@ export async function runRewriteTask(run: PlannedRewrite, task: TaskSpec): Promi
       return part;
     }
     const slotOf = new Map(layout.shards.map((s, i) => [s.name, i]));
-    for (const w of writers.values()) {
-      for (const sh of await w.publish()) {
-        const slot = slotOf.get(sh.name)!;
-        const digest = digests.get(sh.stagedPath)!;
-        result.shards.push({
-          slot,
-          records: sh.records,
-          bytes: digest.bytes,
-          uncompressedBytes: sh.bytes,
-          sha256: digest.sha256,
-          crc32c: crc32cToBase64(digest.crc32c),
-          labels: [...(shardLabels.get(slot) ?? [])].sort((a, b) => a - b),
-        });
-      }
+    let shards: ShardInfo[] = staged;
+    if (mode === 'publish') {
+      // The parts folder, there before the first rename, marks the folder as
+      // holding a job under way (validate: unfinalized-run) until finalize.
+      await mkdir(join(run.out, PARTS_DIR), { recursive: true });
+      await checkpoint('task-verified');
+      let renamed = 0;
+      shards = [];
+      for (const w of writers.values()) shards.push(...(await w.publish(() => checkpoint(`task-rename-${++renamed}`))));
+    }
+    for (const sh of shards) {
+      const slot = slotOf.get(sh.name)!;
+      const digest = digests.get(sh.stagedPath)!;
+      result.shards.push({
+        slot,
+        records: sh.records,
+        bytes: digest.bytes,
+        uncompressedBytes: sh.bytes,
+        sha256: digest.sha256,
+        crc32c: crc32cToBase64(digest.crc32c),
+        labels: [...(shardLabels.get(slot) ?? [])].sort((a, b) => a - b),
+        ...(mode === 'stage' ? { staged: basename(sh.stagedPath) } : {}),
+      });
     }
     result.shards.sort((a, b) => a.slot - b.slot);
     return part;

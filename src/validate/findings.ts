@@ -39,6 +39,8 @@
  * | `unlisted-shard`           | error           | a folder with a manifest holds shard files the manifest does not list (left by an earlier run, or an interrupted one) |
  * | `missing-shard`            | error           | a shard the manifest lists is not there |
  * | `shard-mismatch`           | error           | a shard's size or CRC32C differs from the manifest's: changed or cut after it was written |
+ * | `interrupted-publish`      | error           | a convert, finalize or surgery command was cut short while publishing into the folder: shards of two runs may sit under the manifest's names (`finalize` or the next convert into the folder finishes the publish) |
+ * | `unfinalized-run`          | error           | the folder holds part manifests of a convert run as the tasks of a job, not yet finalized: the tasks' shards may sit under the manifest's names |
  *
  * Whose rule each code enforces is in FINDING_RULES, so a report can tell
  * TensorFlow's parser apart from the built-in algorithm's 1..N labels.
@@ -78,6 +80,8 @@ export const FINDING_CODES = [
   'unlisted-shard',
   'missing-shard',
   'shard-mismatch',
+  'interrupted-publish',
+  'unfinalized-run',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -113,6 +117,8 @@ export const DEFAULT_SEVERITY: Readonly<Record<FindingCode, Severity>> = {
   'unlisted-shard': 'error',
   'missing-shard': 'error',
   'shard-mismatch': 'error',
+  'interrupted-publish': 'error',
+  'unfinalized-run': 'error',
 };
 
 /**
@@ -156,6 +162,8 @@ export const FINDING_RULES: Readonly<Record<FindingCode, FindingRule>> = {
   'unlisted-shard': 'dataset',
   'missing-shard': 'dataset',
   'shard-mismatch': 'dataset',
+  'interrupted-publish': 'dataset',
+  'unfinalized-run': 'dataset',
 };
 
 /**

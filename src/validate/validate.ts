@@ -8,9 +8,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TfrecordError } from '../errors.js';
+import { isTfrecordError, type TfrecordError } from '../errors.js';
 import { crc32cToBase64, LABEL_MAP_FILE, type ManifestShard, readManifest } from '../dataset/manifest.js';
 import { FileHasher } from '../io/digest.js';
+import { describePendingParts, PARTS_DIR, PUBLISH_JOURNAL_FILE, readPendingParts, readPublishJournal } from '../dataset/publish-journal.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { makeProblem } from '../problem.js';
@@ -300,6 +301,40 @@ interface ResolvedInputs {
 }
 
 /**
+ * What a run left unfinished in a dataset folder: a publish cut short (its
+ * journal), or the tasks of a job not yet finalized (the parts folder).
+ * Either way shards of two runs may sit under the manifest's names.
+ */
+async function pendingFindings(path: string): Promise<Array<[string, FindingCode, string]>> {
+  const findings: Array<[string, FindingCode, string]> = [];
+  const file = join(path, PUBLISH_JOURNAL_FILE);
+  try {
+    const journal = await readPublishJournal(path);
+    if (journal) {
+      findings.push([
+        file,
+        'interrupted-publish',
+        `a ${journal.command} (process ${journal.pid} on ${journal.host}, started ${journal.started}) was cut short while publishing ${journal.prefixes.join(', ')}: ` +
+          'shards of two runs may sit side by side or under the same names; `tfrecord-od finalize` on this folder, or the next convert into it, finishes that publish first',
+      ]);
+    }
+  } catch (err) {
+    if (!isTfrecordError(err)) throw err;
+    findings.push([file, 'interrupted-publish', err.reason]);
+  }
+  const parts = await readPendingParts(path);
+  if (parts) {
+    findings.push([
+      join(path, PARTS_DIR),
+      'unfinalized-run',
+      `a convert run as the tasks of a job has not been finalized: ${describePendingParts(parts)}. The tasks put their shards under their final names, ` +
+        'so shards of two runs may sit under the same names; run the missing tasks and `tfrecord-od finalize` on this folder',
+    ]);
+  }
+  return findings;
+}
+
+/**
  * A folder written by `convert` (or a surgery command) holds a manifest:
  * then the dataset is exactly the shards it lists, each of the size and
  * digests the manifest gives (a shard-like file it does not list is stale,
@@ -311,9 +346,14 @@ interface ResolvedInputs {
 async function resolveInputs(paths: readonly string[], options: ValidateOptions): Promise<ResolvedInputs> {
   const out: ResolvedInputs = { paths: [], options: { ...options }, findings: [], digests: new Map() };
   for (const path of paths) {
-    const manifest = (await isDirectory(path)) ? await readManifest(path) : undefined;
+    const folder = await isDirectory(path);
+    const pending = folder ? await pendingFindings(path) : [];
+    out.findings.push(...pending);
+    const manifest = folder ? await readManifest(path) : undefined;
     if (!manifest) {
-      out.paths.push(path);
+      // A publish cut short before its first shard took a final name: the finding says it all.
+      const empty = pending.length > 0 && (await listTfrecordFiles([path]).catch(() => [])).length === 0;
+      if (!empty) out.paths.push(path);
       continue;
     }
     const listed = new Set<string>();

@@ -168,7 +168,8 @@ async function expandPath(path: string): Promise<string[]> {
   let names: string[];
   try {
     names = (await readdir(path, { withFileTypes: true }))
-      .filter((d) => d.isFile() && TFRECORD_NAME.test(d.name) && !INDEX_NAME.test(d.name))
+      // Hidden files are never a dataset's: convert's lock (.tfrecord-od.lock) and publish journal match the name pattern.
+      .filter((d) => d.isFile() && !d.name.startsWith('.') && TFRECORD_NAME.test(d.name) && !INDEX_NAME.test(d.name))
       .map((d) => d.name)
       .sort();
   } catch (err) {

@@ -154,5 +154,21 @@ describe('file names the file system refuses', () => {
     const r = await collectImport(await readCsv({ annotations: csv, images: path.join(dir, 'images') }));
     expect(r.items.map((i) => i.id)).toEqual(['a.jpg']);
     expect(r.errors).toMatchObject([{ code: 'missing-image', source: { line: 3 }, reason: expect.stringMatching(/name too long|image file not found/) }]);
+    // In words, not as Node's "ENAMETOOLONG: name too long, lstat '…'" (found by the fuzz campaign).
+    expect(r.errors[0]!.reason).not.toMatch(/ENAMETOOLONG|lstat/);
+  });
+
+  it('a symlink loop or a dangling link is an item error in words, in YOLO (which lists the folder) too', async () => {
+    const dir = await makeTree({ 'classes.txt': 'cat\n', 'images/a.jpg': IMG, 'labels/a.txt': '0 0.5 0.5 0.2 0.2\n' });
+    await symlink('loop.jpg', path.join(dir, 'images', 'loop.jpg'));
+    await symlink('nowhere.jpg', path.join(dir, 'images', 'dangling.jpg'));
+    const yolo = await collectImport(await readYolo({ annotations: path.join(dir, 'labels'), images: path.join(dir, 'images') }));
+    expect(yolo.items.map((i) => i.id)).toEqual(['a.jpg']);
+    expect(verdicts(yolo)).toEqual({ 'a.jpg': 'ok', 'loop.jpg': 'missing-image', 'dangling.jpg': 'missing-image' });
+    const csv = path.join(dir, 'a.csv');
+    await writeFile(csv, 'filename,width,height,class,xmin,ymin,xmax,ymax\nloop.jpg,10,10,cat,1,1,5,5\n');
+    const r = await collectImport(await readCsv({ annotations: csv, images: path.join(dir, 'images') }));
+    expect(r.errors).toMatchObject([{ code: 'missing-image', reason: expect.stringContaining('a loop of symbolic links') }]);
+    for (const e of [...yolo.errors, ...r.errors]) expect(e.reason).not.toMatch(/ELOOP|\bstat '/);
   });
 });

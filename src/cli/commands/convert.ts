@@ -161,6 +161,15 @@ function renderReport(r: ConvertReport, cwd: string): string {
     lines.push(`FAILED: ${r.failure}`);
     return lines.join('\n') + '\n';
   }
+  if (r.finishedPublish) {
+    // Nothing converted: only what the finished publish put in place.
+    for (const s of r.splits)
+      lines.push(`${s.name}: ${plural(s.records, 'record')}, ${plural(s.boxes, 'box', 'boxes')} in ${plural(s.shards.length, 'shard')}`);
+    if (r.replaced.length > 0) lines.push(`Removed ${plural(r.replaced.length, 'old shard file')} of a previous run: ${r.replaced.join(', ')}`);
+    if (r.labelMapPath) lines.push(`Label map: ${displayPath(cwd, r.labelMapPath)}`);
+    lines.push(`Manifest:  ${displayPath(cwd, r.manifestPath!)}`);
+    return lines.join('\n') + '\n';
+  }
   lines.push('Classes:');
   for (const c of r.classes) {
     const boxes = `${String(c.boxes).padStart(7)} ${c.boxes === 1 ? 'box  ' : 'boxes'}`;

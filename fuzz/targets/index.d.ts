@@ -1,0 +1,1 @@
+export const TARGETS: ReadonlyArray<{ name: string; kind: 'library' | 'cli'; weight: number }>;

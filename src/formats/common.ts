@@ -32,6 +32,27 @@ export interface Corners {
  * left for the validator, which can warn and clamp instead of dropping an
  * image.
  */
+/**
+ * The bounding box of a polygon's points, by loops: spreading the points
+ * into Math.min would overflow the call stack for a polygon of a few
+ * hundred thousand points, which a crafted file can hold.
+ */
+export function extent(xs: readonly number[], ys: readonly number[]): Corners {
+  let xmin = Number.POSITIVE_INFINITY;
+  let ymin = Number.POSITIVE_INFINITY;
+  let xmax = Number.NEGATIVE_INFINITY;
+  let ymax = Number.NEGATIVE_INFINITY;
+  for (const x of xs) {
+    if (x < xmin) xmin = x;
+    if (x > xmax) xmax = x;
+  }
+  for (const y of ys) {
+    if (y < ymin) ymin = y;
+    if (y > ymax) ymax = y;
+  }
+  return { xmin, ymin, xmax, ymax };
+}
+
 export function invertedBoxReason(b: Corners): string | undefined {
   if (b.xmax < b.xmin) return `xmax ${b.xmax} is less than xmin ${b.xmin}`;
   if (b.ymax < b.ymin) return `ymax ${b.ymax} is less than ymin ${b.ymin}`;

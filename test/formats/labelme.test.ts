@@ -19,6 +19,19 @@ const labelme = (imagePath: string | null, shapes: Shape[], extra: Record<string
   });
 
 describe('readLabelMe', () => {
+  it('takes the bounding box of a polygon of 300,000 points (spreading them into Math.min overflowed the stack)', async () => {
+    const points: number[][] = [];
+    for (let i = 0; i < 300_000; i++) points.push([10 + (i % 500), 20 + (i % 300)]);
+    const dir = await makeTree({
+      'ds/labels/a.json': labelme('../images/a.jpg', [{ label: 'cat', points, shape_type: 'polygon' }]),
+      'ds/images/a.jpg': IMG,
+    });
+    const root = path.join(dir, 'ds');
+    const { items, errors } = await collectImport(await readLabelMe({ annotations: path.join(root, 'labels'), images: root }));
+    expect(errors).toEqual([]);
+    expect(items[0]!.objects[0]).toMatchObject({ className: 'cat', xmin: 10, ymin: 20, xmax: 509, ymax: 319 });
+  });
+
   it('reads rectangles as boxes and polygons/circles as their bounding boxes, with notes; imagePath is relative to the JSON', async () => {
     const dir = await makeTree({
       'ds/labels/a.json': labelme('../images/a.jpg', [

@@ -3,7 +3,7 @@ import { isUtf8 } from '../../utf8.js';
 import path from 'node:path';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, finishItem, notUtf8Reason } from '../common.js';
+import { checkClass, extent, finishItem, notUtf8Reason } from '../common.js';
 import { imageFileProblem, isDirectory, isFile, resolveImagePath, walkFiles, type ResolvedImage } from '../paths.js';
 import type { ImportEntry, ImportNote, ImportOptions, ImportResult, ItemError, SourceItem, SourceObject, SourceRef } from '../types.js';
 import { ANNOTATION_EXT, AREA_SHAPES, DEFAULT_SHAPE, IMAGE_DATA_KEY, NO_AREA_SHAPES } from './format.js';
@@ -238,7 +238,7 @@ function buildObject(shape: unknown, at: SourceRef, ctx: ReadContext): Built {
     // A rectangle's two points may be any two opposite corners, in any order.
     const xs = xy.map((p) => p[0]);
     const ys = xy.map((p) => p[1]);
-    corners = { xmin: Math.min(...xs), ymin: Math.min(...ys), xmax: Math.max(...xs), ymax: Math.max(...ys) };
+    corners = extent(xs, ys);
   }
   if (type !== 'rectangle') ctx.asBox.set(type, (ctx.asBox.get(type) ?? 0) + 1);
   return { object: { className: label, ...corners, source: at } };

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
-import { checkClass, invertedBoxReason, notUtf8Reason, parseDecimal } from '../common.js';
+import { checkClass, extent, invertedBoxReason, notUtf8Reason, parseDecimal } from '../common.js';
 import { type CsvRecord, parseCsvStream } from '../csv/parse.js';
 import { readHead } from '../head.js';
 import { imageFileProblem, isFile, resolveImagePath, type ResolvedImage } from '../paths.js';
@@ -184,7 +184,8 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
     }
     const written = coords.join(',');
     if (bad || xs.length < 2) return addBox(rows, g, rec.line, label, [undefined], written);
-    addBox(rows, g, rec.line, label, [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], written);
+    const e = extent(xs, ys);
+    addBox(rows, g, rec.line, label, [e.xmin, e.ymin, e.xmax, e.ymax], written);
   }
 
   /** A gs:// URI through the path map, anything else inside the images root; the id is the URI as written. */

@@ -7,49 +7,13 @@
  * --split; the task numbers come from flags or from each job engine's
  * environment variables.
  */
-import { spawn } from 'node:child_process';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertDataset, finalizeDataset, type ConvertOptions } from 'tfrecord-od/convert';
 import { runCli } from '../helpers/cli.js';
+import { cliTask as cli, taskArgs } from '../helpers/tasks.js';
 import { hashTree, listTree, ROOT, SAMPLE, sampleSource, tempDir } from './helpers.js';
-
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
-
-/** The job engines' variables, removed from the environment the tasks inherit so only the test's own count. */
-const ENGINE_VARIABLES = ['CLOUD_RUN_TASK_INDEX', 'CLOUD_RUN_TASK_COUNT', 'JOB_COMPLETION_INDEX', 'AWS_BATCH_JOB_ARRAY_INDEX'];
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !ENGINE_VARIABLES.includes(k)));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/**
- * How task `index` of `count` learns its numbers: N=1 by flags, N=2 as a
- * Cloud Run Jobs task, N=3 as a Kubernetes Indexed Job pod, N=7 as an AWS
- * Batch array child (the last two are told the count by flag).
- */
-function taskArgs(index: number, count: number): { args: string[]; env: Record<string, string> } {
-  switch (count) {
-    case 2:
-      return { args: [], env: { CLOUD_RUN_TASK_INDEX: String(index), CLOUD_RUN_TASK_COUNT: String(count) } };
-    case 3:
-      return { args: ['--task-count', '3'], env: { JOB_COMPLETION_INDEX: String(index) } };
-    case 7:
-      return { args: ['--task-count', '7'], env: { AWS_BATCH_JOB_ARRAY_INDEX: String(index) } };
-    default:
-      return { args: ['--task-index', String(index), '--task-count', String(count)], env: {} };
-  }
-}
 
 /** The sample with the image files of every circle-bearing image replaced by garbage: under --on-error skip, circle (label 1) loses every box. */
 async function sampleWithoutCircles(): Promise<string> {

@@ -9,7 +9,6 @@
  * environment variables. split and merge run as tasks through the same
  * body; they are checked in this process.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,39 +17,8 @@ import { mergeDataset, reshardDataset, splitDataset } from 'tfrecord-od';
 import { convertDataset, finalizeDataset } from 'tfrecord-od/convert';
 import { indexInputs } from '../../src/surgery/inputs.js';
 import { runCli } from '../helpers/cli.js';
+import { cliTask as cli, taskArgs } from '../helpers/tasks.js';
 import { hashTree, listTree, ROOT, sampleSource, shardFiles, tempDir } from '../convert/helpers.js';
-
-const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
-
-/** The job engines' variables, removed from the environment the tasks inherit so only the test's own count. */
-const ENGINE_VARIABLES = ['CLOUD_RUN_TASK_INDEX', 'CLOUD_RUN_TASK_COUNT', 'JOB_COMPLETION_INDEX', 'AWS_BATCH_JOB_ARRAY_INDEX'];
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !ENGINE_VARIABLES.includes(k)));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** N=1 by flags, N=2 as Cloud Run tasks, N=3 as Kubernetes Indexed Job pods, N=7 as AWS Batch array children (the last two told the count by flag). */
-function taskArgs(index: number, count: number): { args: string[]; env: Record<string, string> } {
-  switch (count) {
-    case 2:
-      return { args: [], env: { CLOUD_RUN_TASK_INDEX: String(index), CLOUD_RUN_TASK_COUNT: String(count) } };
-    case 3:
-      return { args: ['--task-count', '3'], env: { JOB_COMPLETION_INDEX: String(index) } };
-    case 7:
-      return { args: ['--task-count', '7'], env: { AWS_BATCH_JOB_ARRAY_INDEX: String(index) } };
-    default:
-      return { args: ['--task-index', String(index), '--task-count', String(count)], env: {} };
-  }
-}
 
 const COUNTS = [1, 2, 3, 7];
 

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { convertDataset, finalizeDataset, type ConvertOptions } from 'tfrecord-od/convert';
 import { runCli } from '../helpers/cli.js';
 import { cliTask as cli, taskArgs } from '../helpers/tasks.js';
-import { hashTree, listTree, ROOT, SAMPLE, sampleSource, tempDir } from './helpers.js';
+import { hashTree, listTree, SAMPLE, sampleSource, tempDir } from './helpers.js';
 
 /** The sample with the image files of every circle-bearing image replaced by garbage: under --on-error skip, circle (label 1) loses every box. */
 async function sampleWithoutCircles(): Promise<string> {

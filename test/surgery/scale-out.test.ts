@@ -18,7 +18,7 @@ import { convertDataset, finalizeDataset } from 'tfrecord-od/convert';
 import { indexInputs } from '../../src/surgery/inputs.js';
 import { runCli } from '../helpers/cli.js';
 import { cliTask as cli, taskArgs } from '../helpers/tasks.js';
-import { hashTree, listTree, ROOT, sampleSource, shardFiles, tempDir } from '../convert/helpers.js';
+import { hashTree, listTree, sampleSource, shardFiles, tempDir } from '../convert/helpers.js';
 
 const COUNTS = [1, 2, 3, 7];
 

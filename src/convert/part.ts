@@ -25,13 +25,15 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { LabelMapItem } from '../detection/label-map.js';
-import type { Target } from '../dataset/manifest.js';
+import { crc32cToBase64, type Target } from '../dataset/manifest.js';
 import { PARTS_DIR } from '../dataset/publish-journal.js';
 import type { TaskSpec } from '../dataset/task.js';
 import { isTfrecordError, TfrecordError } from '../errors.js';
+import type { FileDigest } from '../io/digest.js';
 import type { Compression } from '../record/compression.js';
+import type { ShardInfo } from '../shard/sharded-writer.js';
 import type { Finding } from '../validate/findings.js';
 import { writeFileAtomic } from './output.js';
 import type { BoxReport, ConvertWarning, ItemProblem, RunNote } from './report.js';
@@ -109,6 +111,36 @@ export interface PartShard {
    * written.
    */
   staged?: string;
+}
+
+/**
+ * A task's written shards as its part lists them, in plan order: each one's
+ * place in the plan (`slotOf`, by file name), its counts, the digests its
+ * read-back or writer took (by staged path), the labels its records use,
+ * and with `staged` (one machine) the name it is still staged under.
+ */
+export function partShards(
+  shards: readonly ShardInfo[],
+  slotOf: ReadonlyMap<string, number>,
+  digests: ReadonlyMap<string, FileDigest>,
+  shardLabels: ReadonlyMap<number, ReadonlySet<number>>,
+  staged: boolean,
+): PartShard[] {
+  const out = shards.map((sh): PartShard => {
+    const slot = slotOf.get(sh.name)!;
+    const digest = digests.get(sh.stagedPath)!;
+    return {
+      slot,
+      records: sh.records,
+      bytes: digest.bytes,
+      uncompressedBytes: sh.bytes,
+      sha256: digest.sha256,
+      crc32c: crc32cToBase64(digest.crc32c),
+      labels: [...(shardLabels.get(slot) ?? [])].sort((a, b) => a - b),
+      ...(staged ? { staged: basename(sh.stagedPath) } : {}),
+    };
+  });
+  return out.sort((a, b) => a.slot - b.slot);
 }
 
 /** Per class: [label, boxes, images]. */

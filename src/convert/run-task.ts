@@ -10,13 +10,12 @@
  * and whether labels must be renumbered.
  */
 import { mkdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { PARTS_DIR } from '../dataset/publish-journal.js';
 import type { TaskSpec } from '../dataset/task.js';
 import { taskRange } from '../dataset/task.js';
 import type { LabelMap } from '../detection/label-map.js';
 import type { FormatSpec } from '../formats/registry.js';
-import { crc32cToBase64 } from '../dataset/manifest.js';
 import type { WorkerPool } from '../pool/workers.js';
 import type { ShardInfo } from '../shard/sharded-writer.js';
 import type { RecordCheckOptions } from '../validate/record-check.js';
@@ -24,7 +23,7 @@ import { plural } from '../words.js';
 import { convertItems } from './convert-items.js';
 import type { ConvertJob } from './item-job.js';
 import type { ResolvedConvertOptions } from './options.js';
-import { newPart, type PartManifest, type PartPlan } from './part.js';
+import { newPart, partShards, type PartManifest, type PartPlan } from './part.js';
 import { checkpoint } from './publish.js';
 import { countItems, emptyTally } from './report.js';
 import type { AnnotationScan, ScanChecks } from './scan.js';
@@ -130,21 +129,7 @@ export async function runTask(
       let renamed = 0;
       shards = await sink.publish(() => checkpoint(`task-rename-${++renamed}`));
     } else shards = verified.staged;
-    for (const sh of shards) {
-      const slot = slotOf.get(sh.name)!;
-      const digest = verified.digests.get(sh.stagedPath)!;
-      result.shards.push({
-        slot,
-        records: sh.records,
-        bytes: digest.bytes,
-        uncompressedBytes: sh.bytes,
-        sha256: digest.sha256,
-        crc32c: crc32cToBase64(digest.crc32c),
-        labels: [...(shardLabels.get(slot) ?? [])].sort((a, b) => a - b),
-        ...(mode === 'stage' ? { staged: basename(sh.stagedPath) } : {}),
-      });
-    }
-    result.shards.sort((a, b) => a.slot - b.slot);
+    result.shards.push(...partShards(shards, slotOf, verified.digests, shardLabels, mode === 'stage'));
     return part;
   } catch (err) {
     await sink.abort();

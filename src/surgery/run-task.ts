@@ -18,10 +18,9 @@
  * dataset (any record at all; the labels used 1..N).
  */
 import { mkdir } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { PARTS_DIR } from '../dataset/publish-journal.js';
 import { taskRange, type TaskSpec } from '../dataset/task.js';
-import { crc32cToBase64 } from '../dataset/manifest.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { isTfrecordError } from '../errors.js';
 import { crc32cFast } from '../io/native-crc.js';
@@ -29,7 +28,7 @@ import { makeProblem, type Problem, type ProblemLocation } from '../problem.js';
 import { FRAME_OVERHEAD, frameInPlace, HEADER_BYTES } from '../record/frame.js';
 import { VERIFY_RANGE_BYTES } from '../convert/sink.js';
 import { ShardVerifier } from '../convert/verify.js';
-import { newEnvelope, type PartEnvelope } from '../convert/part.js';
+import { newEnvelope, partShards, type PartEnvelope } from '../convert/part.js';
 import { checkpoint } from '../convert/publish.js';
 import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
 import type { Finding, FindingCode } from '../validate/findings.js';
@@ -187,21 +186,7 @@ export async function runRewriteTask(run: PlannedRewrite, task: TaskSpec, mode: 
       shards = [];
       for (const w of writers.values()) shards.push(...(await w.publish(() => checkpoint(`task-rename-${++renamed}`))));
     }
-    for (const sh of shards) {
-      const slot = slotOf.get(sh.name)!;
-      const digest = digests.get(sh.stagedPath)!;
-      result.shards.push({
-        slot,
-        records: sh.records,
-        bytes: digest.bytes,
-        uncompressedBytes: sh.bytes,
-        sha256: digest.sha256,
-        crc32c: crc32cToBase64(digest.crc32c),
-        labels: [...(shardLabels.get(slot) ?? [])].sort((a, b) => a - b),
-        ...(mode === 'stage' ? { staged: basename(sh.stagedPath) } : {}),
-      });
-    }
-    result.shards.sort((a, b) => a.slot - b.slot);
+    result.shards.push(...partShards(shards, slotOf, digests, shardLabels, mode === 'stage'));
     return part;
   } catch (err) {
     if (writing) await stopWriting();

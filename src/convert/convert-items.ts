@@ -14,6 +14,7 @@ import type { BoxChange } from './boxes.js';
 import type { ConvertJob, ItemJobOk, ItemJobResult } from './item-job.js';
 import { FingerprintTable } from '../validate/fingerprints.js';
 import type { ResolvedConvertOptions } from './options.js';
+import type { RecordCheckOptions } from '../validate/record-check.js';
 import type { AtItem, PartResult } from './part.js';
 import { countRecord, type ItemProblem, type Tally } from './report.js';
 import type { AnnotationScan, ScanChecks } from './scan.js';
@@ -44,6 +45,8 @@ export interface ConvertItemsOptions {
   result: PartResult;
   /** Pass 1's checks: a second read of the annotations cleans class names the same way. */
   checks: ScanChecks;
+  /** The per-record checks each record gets as it is built, when the sink's read-back checks framing only (ShardSink.checksContent). */
+  recordChecks?: RecordCheckOptions;
 }
 
 /** An item of this run, with its place among the items pass 1 accepted. */
@@ -71,7 +74,8 @@ export async function convertItems(c: ConvertItemsOptions): Promise<void> {
   // for it here: a worker still starting up (or loading the validator)
   // simply gets its first images later, and the others take more.
   const ids = [...c.labelIds];
-  for (let i = 0; i < Math.max(1, pool.size); i++) void pool.run({ kind: 'labels', ids }, i).catch(() => undefined);
+  const labels: ConvertJob = { kind: 'labels', ids, ...(c.recordChecks ? { check: c.recordChecks } : {}) };
+  for (let i = 0; i < Math.max(1, pool.size); i++) void pool.run(labels, i).catch(() => undefined);
 
   const shards = c.scan.plan.shards;
   let total = 0;
@@ -182,7 +186,7 @@ async function consumeItem(c: ConvertItemsOptions, progress: Progress, seen: Fin
       items.withoutLabelFile++;
       c.result.withoutLabelFile.push({ at, id: item.id });
     }
-    await c.sink.write(shard, result.record);
+    await c.sink.write(shard, result.record, result.checked);
   }
   await c.sink.itemDone(shard);
   c.opts.onProgress({ phase: 'convert', done: progress.done, total: progress.total, bytes: progress.bytes });

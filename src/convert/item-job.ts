@@ -20,6 +20,7 @@ import { FOOTER_BYTES, HEADER_BYTES, frameInPlace } from '../record/frame.js';
 import { crc32cFast } from '../io/native-crc.js';
 import type { Handled } from '../pool/worker-host.js';
 import { checkRecords, type FileHashes, type RecordCheckRequest } from '../validate/range.js';
+import { checkRecordContent, type RecordCheckContext, type RecordCheckOptions, recordCheckContext, type RecordContent } from '../validate/record-check.js';
 import { type BboxPolicy, type BoxChange, placeBoxes } from './boxes.js';
 
 /** Shared by every job of one conversion (sent to each worker once). */
@@ -42,6 +43,8 @@ export interface ItemJobOk {
   reencoded: boolean;
   /** SHA-256 (hex) of the stored image: decides the split, so identical images never straddle two. */
   sha256: string;
+  /** What the validator's per-record checks found in the record, when the 'labels' job asked for them. */
+  checked?: RecordContent;
   clipped: BoxChange[];
   dropped: BoxChange[];
   warnings: ItemWarning[];
@@ -73,12 +76,17 @@ export type ConvertJob =
   | { kind: 'items'; items: SourceItem[]; spare?: ArrayBuffer[] }
   /** Read back (both CRCs) and check the records of a shard or of a stretch of one. */
   | { kind: 'check'; request: RecordCheckRequest }
-  /** class name → label id, known once the annotations have been read (sent before any item). */
-  | { kind: 'labels'; ids: Array<[string, number]> };
+  /**
+   * class name → label id, known once the annotations have been read (sent
+   * before any item); and, when the read-back is to check framing only, the
+   * options of the per-record checks every record then gets as it is built.
+   */
+  | { kind: 'labels'; ids: Array<[string, number]>; check?: RecordCheckOptions };
 
 /** Runs any ConvertJob; the result type follows the job's kind. */
 export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: ConvertJob) => Promise<Handled<unknown>> {
   const ids = new Map<string, number>();
+  const checks: ItemChecks = {};
   // Shards hashed across several 'check' jobs (they arrive in file order).
   const hashes: FileHashes = new Map();
   // Records travel to the main thread and, once written, their memory comes
@@ -97,12 +105,14 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
     }
     return allocateRecord(size);
   };
-  const runItem = createItemRunner(config, ids, sync, allocate);
+  const runItem = createItemRunner(config, ids, sync, allocate, checks);
   return async (job) => {
     switch (job.kind) {
       case 'labels':
         ids.clear();
         for (const [name, id] of job.ids) ids.set(name, id);
+        if (job.check) checks.context = recordCheckContext(job.check);
+        else delete checks.context;
         return { result: undefined };
       case 'items': {
         for (const b of job.spare ?? []) spares.push(b);
@@ -129,11 +139,17 @@ export function createJobRunner(config: ItemJobConfig, sync: boolean): (job: Con
  * only job this is (an async read costs four trips through libuv's small
  * thread pool: open, stat, read, close); wrong for the main thread.
  */
+/** The per-record checks each record gets as it is built, once the 'labels' job has set them (see ConvertJob). */
+export interface ItemChecks {
+  context?: RecordCheckContext;
+}
+
 export function createItemRunner(
   config: ItemJobConfig,
   ids: ReadonlyMap<string, number>,
   sync: boolean,
   allocate: (size: number) => Uint8Array = allocateRecord,
+  checks: ItemChecks = {},
 ): ItemRunner {
   // Sync mode (a worker thread) reads every image into one buffer that grows
   // as needed and is reused: the image is copied into the record anyway, so a
@@ -182,7 +198,7 @@ export function createItemRunner(
     } catch (err) {
       return { ok: false, code: 'bad-image', reason: isTfrecordError(err) ? err.reason : (err as Error).message };
     }
-    return buildRecord(item, image, probeImage(bytes)?.orientation ?? 1, ids, config.policy, allocate);
+    return buildRecord(item, image, probeImage(bytes)?.orientation ?? 1, ids, config.policy, allocate, checks.context);
   };
 }
 
@@ -233,6 +249,7 @@ function buildRecord(
   ids: ReadonlyMap<string, number>,
   policy: BboxPolicy,
   allocate: (size: number) => Uint8Array,
+  check: RecordCheckContext | undefined,
 ): ItemJobResult {
   const warnings: ItemWarning[] = [];
   // Boxes are in the coordinates of the image the annotator saw: the upright
@@ -288,7 +305,7 @@ function buildRecord(
   // Encoded with room for the frame, which is then filled in place: the image
   // bytes are copied exactly once, into the record.
   const record = frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES, allocate), crc32cFast);
-  return {
+  const result: ItemJobOk = {
     ok: true,
     record,
     labels,
@@ -299,4 +316,8 @@ function buildRecord(
     dropped: placed.dropped,
     warnings,
   };
+  // The validator's checks, on the payload exactly as framed: the read-back
+  // then only has to prove the file holds these bytes (see verify.ts).
+  if (check) result.checked = checkRecordContent(record.subarray(HEADER_BYTES, record.length - FOOTER_BYTES), check);
+  return result;
 }

@@ -60,7 +60,20 @@ export async function runTask(run: PlannedRun, task: TaskSpec, poolFor: (images:
   try {
     const tally = emptyTally(opts.splitNames);
     const shardLabels = new Map<number, Set<number>>();
-    await convertItems({ opts, spec: run.spec, pool, scan, range, labelIds: run.labelIds, sink, tally, shardLabels, result, checks: run.checks });
+    await convertItems({
+      opts,
+      spec: run.spec,
+      pool,
+      scan,
+      range,
+      labelIds: run.labelIds,
+      sink,
+      tally,
+      shardLabels,
+      result,
+      checks: run.checks,
+      ...(sink.checksContent ? { recordChecks: run.checkOptions } : {}),
+    });
     result.splits = opts.splitNames.map((s) => {
       const st = tally.splits.get(s)!;
       return { records: st.records, boxes: st.boxes, classes: [...st.classes].map(([label, c]) => [label, c.boxes, c.images] as [number, number, number]) };

@@ -10,7 +10,7 @@ import { ShardedWriter, type ShardInfo } from '../shard/sharded-writer.js';
 import type { WorkerPool } from '../pool/workers.js';
 import { DatasetValidator } from '../validate/validate.js';
 import type { Finding } from '../validate/findings.js';
-import type { RecordCheckOptions } from '../validate/record-check.js';
+import type { RecordCheckOptions, RecordContent } from '../validate/record-check.js';
 import type { FileDigest, RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
 import type { ConvertJob } from './item-job.js';
 import type { ConvertProgress, ResolvedConvertOptions } from './options.js';
@@ -137,11 +137,24 @@ export class ShardSink {
     return this.writing;
   }
 
-  /** Writes a framed record to planned shard `shard` (index into the plan; nothing, once writing has stopped). */
-  async write(shard: number, record: Uint8Array): Promise<void> {
+  /**
+   * Whether each record must come with its contents checked (`write`'s
+   * `checked`): uncompressed shards are then read back for their framing
+   * and CRCs only (see verify.ts). Compressed shards are read back whole.
+   */
+  get checksContent(): boolean {
+    return this.opts.compression === 'none';
+  }
+
+  /**
+   * Writes a framed record to planned shard `shard` (index into the plan;
+   * nothing, once writing has stopped), with what its checks found when it
+   * was built (required when `checksContent`).
+   */
+  async write(shard: number, record: Uint8Array, checked?: RecordContent): Promise<void> {
     if (!this.writing) return;
     const planned = this.plan.shards[shard]!;
-    await this.writers.get(planned.split)!.writeFramedAt(planned.index, record);
+    await this.writers.get(planned.split)!.writeFramedAt(planned.index, record, checked);
   }
 
   /** One more item of planned shard `shard` is through (written or failed); after its last, the shard is closed. */
@@ -206,5 +219,6 @@ async function newVerifier(opts: ResolvedConvertOptions, pool: WorkerPool<Conver
     options,
     compression: opts.compression,
     rangeBytes: VERIFY_RANGE_BYTES,
+    contentChecked: true,
   });
 }

@@ -15,6 +15,15 @@
  * the largest cost of the read-back, to learn what the record CRCs checked
  * here already prove, that the file holds exactly the bytes written.
  *
+ * With `contentChecked` (convert, uncompressed shards) the contents of each
+ * record were checked on the worker that built it, from the very bytes it
+ * framed, and come with the record (ShardListener.record's note). What can
+ * still go wrong is between memory and disk, so the read-back checks only
+ * the framing and both CRCs of every record and pairs each record it read
+ * intact with its contents' findings: the report is the one validate gives
+ * for the files on disk (a record damaged on disk is reported, and skipped,
+ * as validate skips it), without decoding every record a second time.
+ *
  * Compressed shards cannot be read from the middle: each is checked whole
  * once it is closed, and hashed in that read (the writer hashes only
  * uncompressed bytes). Shards rewritten after the fact (renumbered labels)
@@ -23,8 +32,8 @@
 import { TfrecordError } from '../errors.js';
 import type { Compression } from '../record/compression.js';
 import type { ShardInfo, ShardListener } from '../shard/sharded-writer.js';
-import type { CheckedRecord, RecordCheckOptions } from '../validate/record-check.js';
-import type { FileDigest, RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
+import type { CheckedRecord, RecordCheckOptions, RecordContent } from '../validate/record-check.js';
+import type { FileDigest, ReadRecord, RecordCheckRequest, RecordCheckResult } from '../validate/range.js';
 import type { DatasetValidator, ValidationReport } from '../validate/validate.js';
 
 export interface VerifierOptions {
@@ -44,7 +53,20 @@ export interface VerifierOptions {
   compression: Compression;
   /** A stretch is sent for checking once this many bytes of a shard are written and unchecked. */
   rangeBytes: number;
+  /**
+   * Every record of an uncompressed shard comes with its contents already
+   * checked (a RecordContent as ShardListener.record's note): the read-back
+   * checks framing and CRCs only (see the file comment).
+   */
+  contentChecked?: boolean;
 }
+
+/**
+ * A stretch is also sent once this many of its records are unchecked, so
+ * that the contents waiting for their read-back stay few even when records
+ * are small.
+ */
+const RANGE_RECORDS = 2048;
 
 interface ShardProgress {
   /** Sequence numbers of the records not yet sent for checking; seqs[0] is record `sentRecords`. */
@@ -68,12 +90,17 @@ export class ShardVerifier implements ShardListener {
   private readonly ready = new Map<number, { file: string; entries: CheckedRecord[] }>();
   private readonly jobs: Array<Promise<void>> = [];
   private readonly digests = new Map<string, FileDigest>();
+  /** contentChecked: each record's contents, by sequence number, until its read-back. */
+  private readonly contents = new Map<number, RecordContent>();
+  private readonly framingOnly: boolean;
   private nextSeq = 0;
   private applied = 0;
   private failure: unknown;
   private cancelled = false;
 
-  constructor(private readonly config: VerifierOptions) {}
+  constructor(private readonly config: VerifierOptions) {
+    this.framingOnly = config.contentChecked === true && config.compression === 'none';
+  }
 
   private progress(path: string): ShardProgress {
     let p = this.shards.get(path);
@@ -81,15 +108,19 @@ export class ShardVerifier implements ShardListener {
     return p;
   }
 
-  record(stagedPath: string, index: number): void {
+  record(stagedPath: string, index: number, note?: unknown): void {
     const p = this.progress(stagedPath);
     if (index !== p.sentRecords + p.seqs.length) throw new Error(`record ${index} of ${stagedPath} reported out of order`);
+    if (this.framingOnly) {
+      if (note === undefined) throw new Error(`record ${index} of ${stagedPath} came without its checked contents`);
+      this.contents.set(this.nextSeq, note as RecordContent);
+    }
     p.seqs.push(this.nextSeq++);
   }
 
   written(stagedPath: string, records: number, bytes: number): void {
     const p = this.progress(stagedPath);
-    if (bytes - p.sentBytes >= this.config.rangeBytes) this.send(stagedPath, p, records, bytes);
+    if (bytes - p.sentBytes >= this.config.rangeBytes || records - p.sentRecords >= RANGE_RECORDS) this.send(stagedPath, p, records, bytes);
   }
 
   /** Sends records [sentRecords, records) (bytes [sentBytes, bytes)) of an uncompressed shard. */
@@ -100,7 +131,8 @@ export class ShardVerifier implements ShardListener {
     const range = { start: p.sentBytes, end: bytes, firstIndex: p.sentRecords };
     p.sentRecords = records;
     p.sentBytes = bytes;
-    this.dispatch(path, p, { path, range, compression: 'none', options: this.config.options }, range.firstIndex, seqs);
+    const request: RecordCheckRequest = { path, range, compression: 'none', options: this.config.options, ...(this.framingOnly ? { framingOnly: true } : {}) };
+    this.dispatch(path, p, request, range.firstIndex, seqs);
   }
 
   private dispatch(path: string, p: ShardProgress, request: RecordCheckRequest, firstIndex: number, seqs: number[]): void {
@@ -110,7 +142,7 @@ export class ShardVerifier implements ShardListener {
       (r) => {
         if (this.cancelled) return;
         if (r.digest !== undefined) this.digests.set(path, r.digest);
-        this.accept(path, firstIndex, seqs, r.records);
+        this.accept(path, firstIndex, seqs, r.records, r.read);
       },
       (err: unknown) => {
         this.failure ??= err;
@@ -120,13 +152,14 @@ export class ShardVerifier implements ShardListener {
   }
 
   /** Files the entries of one request under their records' sequence numbers and applies what is now in order. */
-  private accept(file: string, firstIndex: number, seqs: number[], entries: CheckedRecord[]): void {
+  private accept(file: string, firstIndex: number, seqs: number[], entries: CheckedRecord[], read: ReadRecord[] = []): void {
     const byRecord: CheckedRecord[][] = seqs.map(() => []);
-    for (const e of entries) {
-      // A framing error past the last record (the range ends early) belongs to the last one.
-      const at = Math.min(Math.max(e.index - firstIndex, 0), seqs.length - 1);
-      byRecord[at]!.push(e);
-    }
+    // A framing error past the last record (the range ends early) belongs to the last one.
+    const slot = (index: number) => Math.min(Math.max(index - firstIndex, 0), seqs.length - 1);
+    for (const r of read) byRecord[slot(r.index)]!.push(this.withContent(r, seqs[slot(r.index)]!));
+    for (const e of entries) byRecord[slot(e.index)]!.push(e);
+    // Contents of records the read-back could not read (damaged on disk) are not reported, as validate would not.
+    if (this.framingOnly) for (const seq of seqs) this.contents.delete(seq);
     // Records after a fatal framing error were not read: they are filed empty.
     seqs.forEach((seq, i) => this.ready.set(seq, { file, entries: byRecord[i]! }));
     for (let next = this.ready.get(this.applied); next; next = this.ready.get(this.applied)) {
@@ -134,6 +167,13 @@ export class ShardVerifier implements ShardListener {
       for (const e of next.entries) this.config.validator.add(next.file, e);
       this.applied++;
     }
+  }
+
+  /** A record read back intact, with what its checks found when it was built. */
+  private withContent(read: ReadRecord, seq: number): CheckedRecord {
+    const content = this.contents.get(seq);
+    if (!content) throw new Error(`no checked contents for record ${read.index} (sequence ${seq})`);
+    return { kind: 'record', index: read.index, offset: read.offset, findings: content.findings, summary: content.summary };
   }
 
   /**

@@ -42,8 +42,12 @@ export interface ShardedWriterOptions {
 
 /** Progress of the staged files, for readers that follow the writer. */
 export interface ShardListener {
-  /** A record was queued as record `index` of the shard staged at `stagedPath` (called before it is written). */
-  record?(stagedPath: string, index: number): void;
+  /**
+   * A record was queued as record `index` of the shard staged at
+   * `stagedPath` (called before it is written), with the `note` its writer
+   * gave (writeFramedAt), if any.
+   */
+  record?(stagedPath: string, index: number, note?: unknown): void;
   /**
    * The staged file now holds its first `records` records, `bytes` bytes in
    * all (whole records, uncompressed shards only). The file keeps its staged
@@ -145,8 +149,12 @@ export class ShardedWriter {
     await shard.writer.writeFramed(record);
   }
 
-  /** Planned sets: writes an already framed record to shard `index` of the set, opening it on its first record. */
-  async writeFramedAt(index: number, record: Uint8Array): Promise<void> {
+  /**
+   * Planned sets: writes an already framed record to shard `index` of the
+   * set, opening it on its first record. `note` goes to the listener with
+   * the record (convert: what the record's checks found when it was built).
+   */
+  async writeFramedAt(index: number, record: Uint8Array, note?: unknown): Promise<void> {
     let shard = this.openAt.get(index);
     if (!shard) {
       if (!this.options.planned?.indexes.includes(index)) throw new TfrecordError('bad-argument', `shard ${index} is not one of this writer's`);
@@ -154,7 +162,7 @@ export class ShardedWriter {
       shard = await this.openShard(index);
       this.openAt.set(index, shard);
     }
-    this.options.listener?.record?.(shard.stagedPath, shard.writer.records);
+    this.options.listener?.record?.(shard.stagedPath, shard.writer.records, note);
     await shard.writer.writeFramed(record);
   }
 

@@ -27,10 +27,27 @@ export interface RecordCheckRequest {
    * `hashes` map: `first` starts the digest, `last` returns it.
    */
   hash?: { first: boolean; last: boolean };
+  /**
+   * Check the framing only (both CRCs of every record), not the records'
+   * contents: for a reader that checked each record's contents when it
+   * built it (convert). `records` then holds the framing problems only, and
+   * `read` the records read intact, to be paired with what was found when
+   * each was built.
+   */
+  framingOnly?: boolean;
+}
+
+/** A record read back intact, under `framingOnly`: its contents were checked elsewhere. */
+export interface ReadRecord {
+  index: number;
+  offset: number;
 }
 
 export interface RecordCheckResult {
+  /** In record order. */
   records: CheckedRecord[];
+  /** Under `framingOnly`: the records read intact, in record order. */
+  read?: ReadRecord[];
   /** Digests of the whole file, on the request marked `last`. */
   digest?: FileDigest;
 }
@@ -41,11 +58,6 @@ export type { FileDigest };
 export type FileHashes = Map<string, FileHasher>;
 
 /**
- * Reads the records (both CRCs checked) and checks each on its own. A bad
- * data CRC skips that record; a damaged header or a short file ends the read
- * with a `fatal` framing entry. I/O errors are thrown.
- */
-/**
  * One read buffer for every synchronous request of this thread: a conversion
  * sends hundreds of ranges to each worker, and a fresh megabyte for each
  * would pile up outside the heap until a garbage collection.
@@ -53,9 +65,15 @@ export type FileHashes = Map<string, FileHasher>;
 let syncBuffer: Uint8Array | undefined;
 const SYNC_READ_BYTES = 1024 * 1024;
 
+/**
+ * Reads the records (both CRCs checked) and checks each on its own. A bad
+ * data CRC skips that record; a damaged header or a short file ends the read
+ * with a `fatal` framing entry. I/O errors are thrown.
+ */
 export async function checkRecords(request: RecordCheckRequest, hashes: FileHashes = new Map()): Promise<RecordCheckResult> {
   const context = recordCheckContext(request.options);
   const out: CheckedRecord[] = [];
+  const read: ReadRecord[] | undefined = request.framingOnly ? [] : undefined;
   let hash: FileHasher | undefined;
   if (request.hash) {
     if (request.hash.first) hashes.set(request.path, new FileHasher());
@@ -70,8 +88,10 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
     ...(hash ? { onChunk: (chunk: Uint8Array) => hash.update(chunk) } : {}),
   };
   const take = (ev: RecordEvent | ProblemEvent) => {
-    if (ev.kind === 'record') out.push(checkRecordDetached(ev.index, ev.offset, ev.payload, context));
-    else if (!isFramingProblem(ev.problem)) throw ev.error;
+    if (ev.kind === 'record') {
+      if (read) read.push({ index: ev.index, offset: ev.offset });
+      else out.push(checkRecordDetached(ev.index, ev.offset, ev.payload, context));
+    } else if (!isFramingProblem(ev.problem)) throw ev.error;
     else out.push(framingRecord(ev.error, ev.fatal));
   };
   const uncompressed = request.range !== undefined || request.compression === 'none';
@@ -82,9 +102,10 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
     const compression = uncompressed ? 'none' : (request.compression ?? 'auto');
     for await (const ev of walkFile(request.path, { ...options, compression })) take(ev);
   }
+  const result: RecordCheckResult = { records: out, ...(read ? { read } : {}) };
   if (hash && request.hash!.last) {
     hashes.delete(request.path);
-    return { records: out, digest: hash.digest() };
+    result.digest = hash.digest();
   }
-  return { records: out };
+  return result;
 }

@@ -110,12 +110,29 @@ export type CheckedRecord =
   /** A framing error: the record at `index` is skipped, or (`fatal`) nothing after it in the range was read. */
   | { kind: 'framing'; index: number; offset: number; code: FindingCode; reason: string; fatal: boolean };
 
+/**
+ * What the per-record checks found in one payload, before the record has a
+ * place in a file: convert checks each record as it builds it, on the worker
+ * that built it, and the record's index and offset are filled in once it is
+ * read back from its shard (see convert/verify.ts).
+ */
+export interface RecordContent {
+  findings: RecordFinding[];
+  summary: RecordSummary | undefined;
+}
+
 /** checkRecordSync with its findings collected rather than emitted (no image decoding). */
-export function checkRecordDetached(index: number, offset: number, payload: Uint8Array, ctx: RecordCheckContext): CheckedRecord {
+export function checkRecordContent(payload: Uint8Array, ctx: RecordCheckContext): RecordContent {
   const findings: RecordFinding[] = [];
   const summary = checkRecordSync(payload, ctx, (code, message, severity) => {
     findings.push([code, message, severity]);
   });
+  return { findings, summary };
+}
+
+/** checkRecordContent, placed at `index` / `offset`. */
+export function checkRecordDetached(index: number, offset: number, payload: Uint8Array, ctx: RecordCheckContext): CheckedRecord {
+  const { findings, summary } = checkRecordContent(payload, ctx);
   return { kind: 'record', index, offset, findings, summary };
 }
 

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createJobRunner, type ItemJobResult } from '../../src/convert/item-job.js';
+import { checkRecordContent, recordCheckContext } from '../../src/validate/record-check.js';
+import { FOOTER_BYTES, HEADER_BYTES } from 'tfrecord-od/record';
 import type { SourceItem } from 'tfrecord-od/formats';
 
 const images = fileURLToPath(new URL('../../fixtures/sample/images/', import.meta.url));
@@ -47,5 +49,26 @@ describe('record buffers handed back to a worker', () => {
     const got = await records(spares);
     for (const r of got) expect(spares).not.toContain(r.record.buffer);
     expect(got.map((r) => Buffer.from(r.record))).toEqual(plain.map((r) => Buffer.from(r.record)));
+  });
+});
+
+describe("a record's checks as it is built", () => {
+  it("run when the 'labels' job asks for them, on the payload as framed, with that job's options", async () => {
+    const run = createJobRunner({ prepare: { format: 'jpeg' }, policy: 'clip' }, true);
+    // A label map that lacks 'thing': every box then has a finding.
+    const check = { labelMap: { items: [{ id: 2, name: 'other' }] }, trustImageHashes: true };
+    await run({ kind: 'labels', ids: [['thing', 1]], check });
+    const { result } = await run({ kind: 'items', items: [item('img01.jpg')] });
+    const [r] = result as Array<Extract<ItemJobResult, { ok: true }>>;
+    const framed = r!.record;
+    const payload = framed.subarray(HEADER_BYTES, framed.length - FOOTER_BYTES);
+    expect(r!.checked).toEqual(checkRecordContent(payload, recordCheckContext(check)));
+    expect(r!.checked!.findings.map(([code]) => code)).toEqual(['label-out-of-range']);
+    expect(r!.checked!.summary).toMatchObject({ boxes: 1, labels: [1], digest: r!.sha256 });
+  });
+
+  it("are skipped when the 'labels' job does not ask (compressed shards are checked whole when read back)", async () => {
+    const ok = await records();
+    for (const r of ok) expect(r.checked).toBeUndefined();
   });
 });

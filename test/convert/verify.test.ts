@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32c } from 'tfrecord-od/record';
+import { crc32c, frameRecord } from 'tfrecord-od/record';
 import { ShardVerifier } from '../../src/convert/verify.js';
 import { ShardedWriter, type ShardInfo } from '../../src/shard/sharded-writer.js';
 import { checkRecords, type FileHashes, type RecordCheckRequest, type RecordCheckResult } from '../../src/validate/range.js';
+import { checkRecordContent, recordCheckContext } from '../../src/validate/record-check.js';
 import { DatasetValidator, validateDataset } from 'tfrecord-od/validate';
-import { tempDir, validRecords, type TempDir } from '../validate/helpers.js';
+import { detection, makeImage, payload, tempDir, validRecords, type TempDir } from '../validate/helpers.js';
 
 let dir: TempDir;
 let payloads: Uint8Array[];
@@ -166,6 +167,113 @@ describe('ShardVerifier', () => {
     const result = await verifier.finish(shards);
     expect(most).toBe(1);
     expect(result.digests.get(shards[0]!.stagedPath)?.sha256).toBe(sha(await readFile(shards[0]!.stagedPath)));
+    await out.remove();
+  });
+});
+
+describe('ShardVerifier with contents checked as records are built', () => {
+  /**
+   * Convert's way: each record framed and checked on its own before it is
+   * written (here in this thread), its findings handed to the writer with
+   * it; planned shards written one after the other, as the plan fills them.
+   */
+  async function runBuilt(
+    records: Uint8Array[],
+    shards: number,
+    check: ReturnType<typeof pretendWorkers>['check'],
+    rangeBytes = 1,
+  ): Promise<{ out: TempDir; shards: ShardInfo[]; result: Awaited<ReturnType<ShardVerifier['finish']>> }> {
+    const out = await tempDir();
+    const verifier = new ShardVerifier({
+      check,
+      inOrder: true,
+      validator: await DatasetValidator.create({ trustImageHashes: true }),
+      options: { trustImageHashes: true },
+      compression: 'none',
+      rangeBytes,
+      contentChecked: true,
+    });
+    const indexes = Array.from({ length: shards }, (_, i) => i);
+    const writer = await ShardedWriter.create({ dir: out.path, prefix: 'data', listener: verifier, planned: { total: shards, indexes } });
+    const context = recordCheckContext({ trustImageHashes: true });
+    const per = Math.ceil(records.length / shards);
+    for (let i = 0; i < records.length; i++) {
+      const p = records[i]!;
+      await writer.writeFramedAt(Math.floor(i / per), frameRecord(p), checkRecordContent(p, context));
+    }
+    const written = await writer.finish();
+    return { out, shards: written, result: await verifier.finish(written) };
+  }
+
+  /** The 30 valid records, with two that have findings of their own among them. */
+  async function mixedRecords(): Promise<Uint8Array[]> {
+    const image = await makeImage('jpeg', 64, 48, 9);
+    const zeroLabel = payload(detection(image, 'jpeg', 64, 48, 'zero', { objects: [{ xmin: 0.1, xmax: 0.5, ymin: 0.2, ymax: 0.6, label: 0, text: 'cat' }] }));
+    const wrongSize = payload(detection(image, 'jpeg', 99, 48, 'size'));
+    const all = [...payloads];
+    all.splice(4, 0, zeroLabel);
+    all.splice(17, 0, wrongSize);
+    return all;
+  }
+
+  it('reads back framing and CRCs only, and reports what validate reports of the files', async () => {
+    const records = await mixedRecords();
+    const workers = pretendWorkers();
+    const { out, shards, result } = await runBuilt(records, 3, workers.check);
+    expect(workers.requests.length).toBeGreaterThanOrEqual(3);
+    expect(workers.requests.every((r) => r.framingOnly === true)).toBe(true);
+    const whole = await validateDataset(
+      shards.map((s) => s.stagedPath),
+      { trustImageHashes: true },
+    );
+    expect(result.report).toEqual(whole);
+    expect(whole.records).toBe(32);
+    expect(whole.summary['label-out-of-range']?.count).toBe(1);
+    expect(whole.summary['image-size-mismatch']?.count).toBe(1);
+    expect(whole.summary['duplicate-image']?.count).toBeGreaterThan(20);
+    await out.remove();
+  });
+
+  it('reports a record damaged on disk as validate does: a CRC mismatch at its place, and no findings of its contents', async () => {
+    const records = await mixedRecords();
+    // Damage the record with a finding of its own (record 4 of shard 0) once it is on disk, before its read-back.
+    const at = records.slice(0, 4).reduce((n, p) => n + p.length + 16, 0);
+    let damaged = false;
+    const workers = pretendWorkers(async (request) => {
+      if (damaged || !request.range || request.range.end < at + records[4]!.length + 16) return;
+      const handle = await open(request.path, 'r+');
+      const byte = Buffer.alloc(1);
+      await handle.read(byte, 0, 1, at + 12 + 40);
+      await handle.write(Uint8Array.of(byte[0]! ^ 0x10), 0, 1, at + 12 + 40);
+      await handle.close();
+      damaged = true;
+    });
+    const { out, shards, result } = await runBuilt(records, 1, workers.check, 8 * 1024);
+    expect(damaged).toBe(true);
+    const whole = await validateDataset([shards[0]!.stagedPath], { trustImageHashes: true });
+    expect(result.report).toEqual(whole);
+    expect(result.report.valid).toBe(false);
+    expect(result.report.records).toBe(31);
+    expect(result.report.findings.find((f) => f.code === 'crc-mismatch')).toMatchObject({ record: 4, offset: at });
+    // The damaged record's own finding (label 0) is not reported: it was not read.
+    expect(result.report.summary['label-out-of-range']).toBeUndefined();
+    await out.remove();
+  });
+
+  it('refuses a record that comes without its checked contents', async () => {
+    const out = await tempDir();
+    const verifier = new ShardVerifier({
+      check: pretendWorkers().check,
+      inOrder: true,
+      validator: await DatasetValidator.create(),
+      options: {},
+      compression: 'none',
+      rangeBytes: 1,
+      contentChecked: true,
+    });
+    const writer = await ShardedWriter.create({ dir: out.path, prefix: 'data', listener: verifier, planned: { total: 1, indexes: [0] } });
+    await expect(writer.writeFramedAt(0, frameRecord(payloads[0]!))).rejects.toThrow(/without its checked contents/);
+    await writer.abort();
     await out.remove();
   });
 });

@@ -8,7 +8,8 @@ import { createGunzip, createInflate } from 'node:zlib';
 import { pipeline, Readable } from 'node:stream';
 import { describeFsError, isTfrecordError, TfrecordError, TruncatedRecordError, CorruptRecordError } from '../errors.js';
 import { type Compression, type CompressionOption, DETECT_BYTES, detectCompression } from '../record/compression.js';
-import type { ParserOptions, RecordEntry } from '../record/parser.js';
+import { DEFAULT_MAX_RECORD_BYTES, type ParserOptions, type RecordEntry } from '../record/parser.js';
+import { FRAME_OVERHEAD, HEADER_BYTES, parseHeader } from '../record/frame.js';
 import { parseRecordStream, parseRecords } from '../record/reader.js';
 import { crc32cFast } from './native-crc.js';
 
@@ -19,7 +20,13 @@ export interface ReadOptions extends Omit<ParserOptions, 'totalBytes' | 'file' |
   compression?: CompressionOption;
   /** Name used in error messages; defaults to the path when reading a path. */
   file?: string;
-  /** Read size for files (default 1 MiB). */
+  /**
+   * Read size for files: 1 MiB by default with asynchronous reads (each read
+   * is a round trip through libuv's thread pool), 128 KiB with `sync` or a
+   * `borrow`ed read (a read buffer that stays in the CPU's cache, see
+   * RecordAligner). A record larger than this is read whole rather than in
+   * pieces.
+   */
   chunkSize?: number;
   /**
    * Read files with blocking calls. Only for threads that do nothing else
@@ -56,14 +63,39 @@ export interface FileRange {
   firstIndex: number;
 }
 
-const DEFAULT_CHUNK = 1024 * 1024;
+/**
+ * Read sizes. Asynchronous reads pay a thread-pool round trip each, so they
+ * read 1 MiB at a time. Blocking reads into a buffer that is reused (borrowed
+ * records) are fastest when the buffer stays in the CPU's cache for the CRC
+ * that follows: `readSync` into a reused 128 KiB buffer ran at 7–8 GB/s on
+ * the reference machine against 1.5–3 GB/s into 1 MiB (README, Performance).
+ */
+const ASYNC_CHUNK = 1024 * 1024;
+const SYNC_CHUNK = 128 * 1024;
 
-/** Yields record payloads. Each payload is a fresh buffer the caller owns. */
+/**
+ * Yields record payloads. A payload is never overwritten by later reads, so
+ * a caller may keep any of them (see `readRecordEntries` for what a kept
+ * payload holds on to).
+ */
 export async function* readRecords(source: RecordSource, options: ReadOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
   for await (const entry of readRecordEntries(source, options)) yield entry.data;
 }
 
-/** Yields records with their index, header offset and length. */
+/**
+ * Yields records with their index, header offset and length.
+ *
+ * Reading a file path, each record's payload is a view of the memory the
+ * file was read into, not a copy: the reader reads into fresh memory for
+ * every chunk (never reusing it) and cuts its reads at record boundaries,
+ * so the kernel's copy is the only one. A payload therefore keeps its whole
+ * read chunk alive (up to `chunkSize`, or the record itself when larger)
+ * for as long as the caller keeps it, and its `.buffer` is that chunk's:
+ * use `payload.slice()` for a compact copy of a record kept among many
+ * dropped ones. Other sources (streams, iterables) may reuse their chunks,
+ * so their payloads are copies. With `borrow`, payloads are only lent until
+ * the next record is requested, from buffers the reader reuses.
+ */
 export async function* readRecordEntries(source: RecordSource, options: ReadOptions = {}): AsyncGenerator<RecordEntry, void, undefined> {
   const file = options.file ?? (typeof source === 'string' ? source : undefined);
   if (options.range) {
@@ -73,6 +105,8 @@ export async function* readRecordEntries(source: RecordSource, options: ReadOpti
   }
   let totalBytes: number | undefined;
   let chunks: AsyncIterable<Uint8Array>;
+  // Whether the chunks are fresh memory that no later read reuses (see chunkPlan).
+  let stable = false;
   if (typeof source === 'string') {
     let size: number;
     try {
@@ -87,8 +121,9 @@ export async function* readRecordEntries(source: RecordSource, options: ReadOpti
       throw new TfrecordError('io', describeFsError(err), { file, cause: err });
     }
     totalBytes = size;
-    const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-    chunks = options.sync ? toAsync(readChunksSync(source, chunkSize, options.buffer)) : readFileChunks(source, chunkSize);
+    const plan = chunkPlan(options);
+    stable = plan.fresh;
+    chunks = options.sync ? toAsync(readChunksSync(source, plan, 0, size)) : readFileChunks(source, plan, 0, size);
     if (options.onChunk) chunks = tap(chunks, options.onChunk);
   } else {
     chunks = toAsyncIterable(source);
@@ -100,6 +135,7 @@ export async function* readRecordEntries(source: RecordSource, options: ReadOpti
   if (compression !== 'none') {
     body = decompress(rest, compression, file);
     totalBytes = undefined; // sizes refer to the compressed file; offsets to the uncompressed stream
+    stable = false;
   }
   const parserOptions: ParserOptions = {
     file,
@@ -108,6 +144,7 @@ export async function* readRecordEntries(source: RecordSource, options: ReadOpti
     maxRecordBytes: options.maxRecordBytes,
     onCorrupt: options.onCorrupt,
     borrow: options.borrow,
+    stableChunks: stable,
     crc32c: options.crc32c ?? crc32cFast,
   };
   yield* parseRecordStream(body, parserOptions);
@@ -132,9 +169,10 @@ export function* readRecordEntriesSync(
       throw new TfrecordError('io', describeFsError(err), { file, cause: err });
     }
   }
-  let chunks: Iterable<Uint8Array> = readChunksSync(path, options.chunkSize ?? DEFAULT_CHUNK, options.buffer, range.start, range.end);
+  const plan = chunkPlan({ ...options, sync: true });
+  let chunks: Iterable<Uint8Array> = readChunksSync(path, plan, range.start, range.end);
   if (options.onChunk) chunks = tapSync(chunks, options.onChunk);
-  yield* parseRecords(ioErrorsNamedSync(chunks, file), parserOptions(file, range, options));
+  yield* parseRecords(ioErrorsNamedSync(chunks, file), parserOptions(file, range, options, plan.fresh));
 }
 
 function checkRange(range: FileRange, file: string | undefined): void {
@@ -144,7 +182,7 @@ function checkRange(range: FileRange, file: string | undefined): void {
   }
 }
 
-function parserOptions(file: string | undefined, range: FileRange, options: ReadOptions): ParserOptions {
+function parserOptions(file: string | undefined, range: FileRange, options: ReadOptions, stableChunks: boolean): ParserOptions {
   return {
     file,
     totalBytes: range.end,
@@ -154,6 +192,7 @@ function parserOptions(file: string | undefined, range: FileRange, options: Read
     maxRecordBytes: options.maxRecordBytes,
     onCorrupt: options.onCorrupt,
     borrow: options.borrow,
+    stableChunks,
     crc32c: options.crc32c ?? crc32cFast,
   };
 }
@@ -179,12 +218,10 @@ async function* readRange(path: string, file: string | undefined, range: FileRan
     throw new TfrecordError('bad-argument', 'a byte range can only be read from an uncompressed file', { file });
   }
   checkRange(range, file);
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK;
-  let chunks = options.sync
-    ? toAsync(readChunksSync(path, chunkSize, options.buffer, range.start, range.end))
-    : readFileChunks(path, chunkSize, range.start, range.end);
+  const plan = chunkPlan(options);
+  let chunks = options.sync ? toAsync(readChunksSync(path, plan, range.start, range.end)) : readFileChunks(path, plan, range.start, range.end);
   if (options.onChunk) chunks = tap(chunks, options.onChunk);
-  yield* parseRecordStream(ioErrorsNamed(chunks, file), parserOptions(file, range, options));
+  yield* parseRecordStream(ioErrorsNamed(chunks, file), parserOptions(file, range, options, plan.fresh));
 }
 
 /** File-system errors from a chunk source as TfrecordError 'io' naming the file. */
@@ -197,21 +234,193 @@ async function* ioErrorsNamed(chunks: AsyncIterable<Uint8Array>, file: string | 
   }
 }
 
+/** How a file is read into memory (see RecordAligner). */
+export interface ChunkPlan {
+  /** Bytes per read, unless a record needs more. */
+  base: number;
+  /**
+   * Every chunk in fresh memory that no later read reuses, so the parser
+   * may hand out records as views of it (ParserOptions.stableChunks);
+   * otherwise two buffers are reused in turn (borrowed records, or a
+   * caller's `buffer`).
+   */
+  fresh: boolean;
+  /** The caller's buffer (ReadOptions.buffer), reused as the first of the two. */
+  buffer?: Uint8Array;
+  /** The largest buffer a whole record is read into; larger records go to the parser in pieces. */
+  limit: number;
+  maxRecordBytes: number;
+}
+
 /**
- * A file's bytes, read with blocking calls (see ReadOptions.sync) into one
- * reused buffer: a chunk is only valid until the next one is requested, which
- * is exactly how the record parser consumes them (it copies what it keeps,
- * and lends views only until the next record).
+ * Reused buffers grow to hold a whole record up to this size (the parser's
+ * lending buffers stop at the same size); a fresh chunk holds a record of
+ * any size the parser accepts, since the parser would allocate that much
+ * for it anyway.
  */
-function* readChunksSync(path: string, chunkSize: number, given: Uint8Array | undefined, start = 0, end = Infinity): Generator<Uint8Array> {
+const REUSED_LIMIT = 16 * 1024 * 1024;
+
+export function chunkPlan(options: ReadOptions): ChunkPlan {
+  const fresh = !options.borrow && options.buffer === undefined;
+  const base = Math.max(1, options.chunkSize ?? options.buffer?.length ?? (options.sync ? SYNC_CHUNK : ASYNC_CHUNK));
+  const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const limit = fresh ? maxRecordBytes + FRAME_OVERHEAD + HEADER_BYTES : REUSED_LIMIT;
+  return { base, fresh, limit, maxRecordBytes, ...(options.buffer ? { buffer: options.buffer } : {}) };
+}
+
+/**
+ * Cuts a file's reads at record boundaries, so the parser meets every record
+ * whole inside one chunk and hands it out as a view, with no copy to gather
+ * a record that straddles two reads. After each read it walks the record
+ * headers in the buffer (their lengths, with the length CRC), hands out the
+ * whole records, and carries the incomplete one at the end over to the
+ * start of the next buffer; when that record's length is known and it is
+ * large, the next read is sized to end just past it (plus the header after
+ * it), so a file of large records is read one record a read and nothing is
+ * carried over but a header.
+ *
+ * It only decides where reads start and end: the parser still checks every
+ * header and CRC, and any cut gives the same records. Where a header does
+ * not check out (damage, or a compressed file) it stops aligning and hands
+ * the bytes over as read, for the parser to report.
+ */
+export class RecordAligner {
+  /** The buffer being filled; bytes [0, have) of it are read. */
+  buf: Uint8Array;
+  have = 0;
+  /** Bytes wanted in `buf` before it is handed out. */
+  want: number;
+  /** File offset of buf[0]. */
+  private at: number;
+  private aligning = true;
+  /** Reused buffers, in turn (not fresh). */
+  private readonly spare: Uint8Array[] = [];
+
+  constructor(
+    private readonly plan: ChunkPlan,
+    start: number,
+    private readonly end: number,
+  ) {
+    this.at = start;
+    this.want = Math.min(plan.base, end - start);
+    this.buf = plan.buffer && plan.buffer.length >= this.want ? plan.buffer : allocate(this.want);
+  }
+
+  /** Where the next read goes: `buf` from `have`, this many bytes at file offset `position`. */
+  get position(): number {
+    return this.at + this.have;
+  }
+
+  get room(): number {
+    return this.want - this.have;
+  }
+
+  /**
+   * After a read of `n` bytes: the chunk to hand out now, if any (its bytes
+   * stay as they are until the next call but one: reused buffers alternate).
+   * With `n` 0 or the range read to its end, what is left is handed out.
+   */
+  afterRead(n: number): Uint8Array | undefined {
+    this.have += n;
+    if (n === 0 || this.position >= this.end) return this.take(this.have, undefined);
+    if (this.have < this.want) return undefined;
+    if (!this.aligning) return this.take(this.have, undefined);
+    const { boundary, next } = this.scan();
+    if (boundary > 0) return this.take(boundary, next);
+    if (this.aligning && next === undefined) {
+      // Not even a whole header yet (a read size below 12 bytes).
+      this.grow(HEADER_BYTES);
+      return undefined;
+    }
+    if (next !== undefined && next + HEADER_BYTES <= this.plan.limit) {
+      // The first record alone is larger than the buffer: read all of it (and the next header).
+      this.grow(next + HEADER_BYTES);
+      return undefined;
+    }
+    return this.take(this.have, undefined);
+  }
+
+  /** Whether the range is read to its end and handed out. */
+  get done(): boolean {
+    return this.position >= this.end && this.have === 0;
+  }
+
+  /** The whole records at the start of `buf`: where they end, and the size of the record after them when its header is in and sound. */
+  private scan(): { boundary: number; next: number | undefined } {
+    const buf = this.buf;
+    let p = 0;
+    while (this.have - p >= HEADER_BYTES) {
+      const h = parseHeader(buf, p);
+      const size = h.length + FRAME_OVERHEAD;
+      if (h.storedCrc !== h.computedCrc || h.length > this.plan.maxRecordBytes || this.at + p + size > this.end) {
+        // Not a header to trust: hand over up to here, and from there on the bytes as read.
+        this.aligning = false;
+        return { boundary: p, next: undefined };
+      }
+      if (p + size > this.have) return { boundary: p, next: size };
+      p += size;
+    }
+    return { boundary: p, next: undefined };
+  }
+
+  /** Hands out buf[0, n) and moves what follows it to the start of the buffer for the next read. */
+  private take(n: number, next: number | undefined): Uint8Array | undefined {
+    if (n === 0) return undefined;
+    const chunk = this.buf.subarray(0, n);
+    const tail = this.have - n;
+    const remaining = this.end - (this.at + n);
+    // A large record: read to just past it. Small ones: a base-sized read holds many.
+    let want =
+      next !== undefined && this.aligning && next >= this.plan.base / 2 && next + HEADER_BYTES <= this.plan.limit ? next + HEADER_BYTES : this.plan.base;
+    // Always room for more than the tail (at least a header), up to the end of the range.
+    want = Math.min(Math.max(want, tail + 1, HEADER_BYTES), remaining);
+    const nextBuf = this.nextBuffer(want);
+    if (tail > 0) nextBuf.set(this.buf.subarray(n, this.have));
+    if (!this.plan.fresh) this.spare.push(this.buf);
+    this.buf = nextBuf;
+    this.at += n;
+    this.have = tail;
+    this.want = want;
+    return chunk;
+  }
+
+  private nextBuffer(size: number): Uint8Array {
+    if (this.plan.fresh) return allocate(size);
+    // Reused: the other buffer (the one handed out before this chunk, done with by now).
+    const other = this.spare.shift();
+    return other && other.length >= size ? other : allocate(Math.max(size, this.plan.base));
+  }
+
+  private grow(size: number): void {
+    const bigger = allocate(size);
+    bigger.set(this.buf.subarray(0, this.have));
+    this.buf = bigger;
+    this.want = size;
+  }
+}
+
+/** Uninitialised memory (every byte is read into before it is used). */
+function allocate(size: number): Uint8Array {
+  const b = Buffer.allocUnsafeSlow(size);
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * A file's bytes, read with blocking calls (see ReadOptions.sync), cut at
+ * record boundaries (RecordAligner). Reused buffers alternate, so a chunk is
+ * valid until the one after next is requested, which is how the parser
+ * consumes them (it copies what it keeps, and lends views only until the
+ * next record).
+ */
+function* readChunksSync(path: string, plan: ChunkPlan, start: number, end: number): Generator<Uint8Array> {
   const fd = openSync(path, 'r');
   try {
-    const buf = given ?? Buffer.allocUnsafe(Math.max(1, Math.min(chunkSize, end - start)));
-    for (let position = start; position < end; ) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, end - position), position);
-      if (n === 0) return;
-      position += n;
-      yield buf.subarray(0, n);
+    const a = new RecordAligner(plan, start, end);
+    while (!a.done) {
+      const n = a.room > 0 ? readSync(fd, a.buf, a.have, a.room, a.position) : 0;
+      const chunk = a.afterRead(n);
+      if (chunk) yield chunk;
+      if (n === 0 && !chunk) return;
     }
   } finally {
     closeSync(fd);
@@ -219,38 +428,28 @@ function* readChunksSync(path: string, chunkSize: number, given: Uint8Array | un
 }
 
 /**
- * A file's bytes through two alternating buffers, the next read already in
- * flight while the current chunk is parsed. Reusing buffers (rather than a
- * fresh 1 MiB buffer per read, as a file stream does) saves the page faults
- * and the unmapping of ~1,000 buffers per GB, which cost more than the CRC.
- * A chunk is valid until the next one is requested (see readChunksSync).
+ * readChunksSync with asynchronous reads, the next read already in flight
+ * while the current chunk is parsed. Reusing buffers where records are only
+ * lent (rather than a fresh 1 MiB per read, as a file stream does) saves the
+ * page faults and the unmapping of ~1,000 buffers per GB.
  */
-async function* readFileChunks(path: string, chunkSize: number, start = 0, end = Infinity): AsyncGenerator<Uint8Array> {
+async function* readFileChunks(path: string, plan: ChunkPlan, start: number, end: number): AsyncGenerator<Uint8Array> {
   const handle = await open(path, 'r');
+  let pending: Promise<number> | undefined;
   try {
-    const size = Math.max(1, Math.min(chunkSize, end - start));
-    const buffers = [Buffer.allocUnsafe(size), Buffer.allocUnsafe(size)];
-    let position = start;
-    let turn = 0;
-    const readInto = (buf: Buffer) => {
-      const at = position;
-      if (at >= end) return Promise.resolve(0);
-      return handle.read(buf, 0, Math.min(buf.length, end - at), at).then(({ bytesRead }) => {
-        position = at + bytesRead;
-        return bytesRead;
-      });
-    };
-    let pending = readInto(buffers[0]!);
-    for (;;) {
-      const n = await pending;
-      if (n === 0) return;
-      const current = buffers[turn]!;
-      turn ^= 1;
-      // The other buffer held the chunk before this one, which the consumer is done with.
-      pending = readInto(buffers[turn]!);
-      yield current.subarray(0, n);
+    const a = new RecordAligner(plan, start, end);
+    const read = () => (a.room > 0 ? handle.read(a.buf, a.have, a.room, a.position).then((r) => r.bytesRead) : Promise.resolve(0));
+    pending = read();
+    while (!a.done) {
+      const n: number = await pending!;
+      pending = undefined;
+      const chunk = a.afterRead(n);
+      if (!a.done) pending = read();
+      if (chunk) yield chunk;
+      else if (n === 0) return;
     }
   } finally {
+    await pending?.catch(() => undefined);
     await handle.close();
   }
 }

@@ -3,8 +3,10 @@
  * chunks of any size (down to one byte) and emits complete records. The async
  * reader in reader.ts is a thin shell around it.
  *
- * Each emitted payload is a fresh buffer owned by the caller: later chunks never
- * overwrite it, so a caller may keep every record of a file.
+ * Each emitted payload belongs to the caller: later chunks never overwrite
+ * it, so a caller may keep every record of a file. It is a copy, unless the
+ * source promises never to reuse its chunks (`stableChunks`) or the caller
+ * only borrows (`borrow`).
  */
 import { CorruptRecordError, type TfrecordError, TruncatedRecordError } from '../errors.js';
 import { type Crc32c, crc32c, maskCrc } from './crc32c.js';
@@ -17,7 +19,10 @@ export interface RecordEntry {
   offset: number;
   /** Payload length in bytes. */
   length: number;
-  /** The payload; owned by the caller. */
+  /**
+   * The payload; the caller's to keep (unless borrowed). It may be a view
+   * of a larger buffer (see ParserOptions.stableChunks).
+   */
   data: Uint8Array;
 }
 
@@ -38,6 +43,14 @@ export interface ParserOptions {
    * validation and statistics — and skip a 100 KB copy per image. Default false.
    */
   borrow?: boolean;
+  /**
+   * The source never reuses a chunk's memory for later chunks (a file read
+   * into fresh memory each time, see io/read.ts): a record that lies
+   * entirely inside one chunk is handed out as a view of it rather than a
+   * copy, and stays valid for as long as the caller keeps it (which keeps
+   * the whole chunk in memory). Default false.
+   */
+  stableChunks?: boolean;
   /**
    * When given, a record whose payload CRC is wrong (but whose length CRC is
    * right, so the framing is still trustworthy) is passed here and skipped, and
@@ -92,6 +105,8 @@ export class RecordParser {
   private readonly totalBytes: number | undefined;
   private readonly onCorrupt: ((error: TfrecordError) => void) | undefined;
   private readonly borrow: boolean;
+  /** Whole records in a chunk are handed out as views of it (borrowed or stable chunks). */
+  private readonly viewWhole: boolean;
   private readonly crc32c: Crc32c;
 
   private state = State.Header;
@@ -123,6 +138,7 @@ export class RecordParser {
     this.totalBytes = options.totalBytes;
     this.onCorrupt = options.onCorrupt;
     this.borrow = options.borrow ?? false;
+    this.viewWhole = this.borrow || options.stableChunks === true;
     this.crc32c = options.crc32c ?? crc32c;
     this.position = options.startOffset ?? 0;
     this.index = options.startIndex ?? 0;
@@ -163,8 +179,8 @@ export class RecordParser {
           }
         }
       } else if (this.state === State.Payload) {
-        if (this.payloadFill === 0 && this.borrow && end - pos >= this.length + FOOTER_BYTES) {
-          // Whole record (payload and CRC) inside this chunk: lend a view.
+        if (this.payloadFill === 0 && this.viewWhole && end - pos >= this.length + FOOTER_BYTES) {
+          // Whole record (payload and CRC) inside this chunk: a view, lent or (stable chunks) kept.
           const data = chunk.subarray(pos, pos + this.length);
           this.footer.set(chunk.subarray(pos + this.length, pos + this.length + FOOTER_BYTES));
           if (this.verify) this.crc = this.crc32c(data);

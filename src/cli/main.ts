@@ -9,6 +9,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { isTfrecordError } from '../errors.js';
 import { COMMANDS } from './commands.js';
 import { type CliIo, UsageError } from './io.js';
@@ -95,7 +96,22 @@ function isEntryPoint(): boolean {
   }
 }
 
+/**
+ * V8 compiles a function with its optimizing compiler once it has run for a
+ * budget of bytecode; the default budget suits long-running programs. A
+ * command here runs for a second or so, and its heavy lifting is native
+ * (SHA-256, CRC32C, file I/O): on the reference machine optimizing
+ * compilation took a quarter of `stats`' CPU time (perf). Fifteen times the
+ * default budget leaves only the truly hot functions to optimize: `stats`
+ * took ~20% less CPU, `validate` ~6% and `convert` ~4% (perf stat, 5–6
+ * interleaved runs each), one-image start-up unchanged. Set before any
+ * command module loads; worker threads started later inherit it. The
+ * library leaves its host's flags alone.
+ */
+const INTERRUPT_BUDGET = 1_000_000;
+
 if (isEntryPoint()) {
+  setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
   // `tfrecord-od inspect … | head`: when the reader goes away, stop quietly,
   // as command-line tools do, instead of dying on an unhandled EPIPE.
   for (const stream of [process.stdout, process.stderr]) {

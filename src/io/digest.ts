@@ -7,6 +7,7 @@
  * three cannot come to disagree about what a digest is.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { crc32cCombine } from '../record/crc32c.js';
 import { crc32cFast } from './native-crc.js';
 
 /** What a publisher needs to know of a file's bytes: a manifest's SHA-256, Cloud Storage's CRC32C, the size. */
@@ -36,6 +37,18 @@ export class FileHasher {
   update(chunk: Uint8Array): void {
     this.sha256?.update(chunk);
     this.crc32c = crc32cFast(chunk, this.crc32c);
+    this.size += chunk.length;
+  }
+
+  /**
+   * The next bytes of the file, whose own (plain) CRC32C the caller already
+   * has: the file's CRC32C is extended with it (crc32cCombine) instead of a
+   * second pass over the bytes. A writer has just computed each payload's
+   * CRC for its record's footer. The SHA-256 still reads every byte.
+   */
+  updateWithCrc(chunk: Uint8Array, crc: number): void {
+    this.sha256?.update(chunk);
+    this.crc32c = crc32cCombine(this.crc32c, crc, chunk.length);
     this.size += chunk.length;
   }
 

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createGzip, createDeflate, constants as zlibConstants } from 'node:zlib';
 import type { Writable } from 'node:stream';
 import { describeFsError, TfrecordError } from '../errors.js';
-import { maskCrc } from '../record/crc32c.js';
+import { maskCrc, unmaskCrc } from '../record/crc32c.js';
 import { FOOTER_BYTES, HEADER_BYTES, writeHeader } from '../record/frame.js';
 import type { Compression } from '../record/compression.js';
 import { crc32cFast } from './native-crc.js';
@@ -43,7 +43,9 @@ export interface WriteOptions {
   /**
    * Uncompressed path targets: hash the bytes as they are handed to the file
    * (SHA-256, CRC32C and size; see `digest()`), so a caller that needs the
-   * file's digests does not have to read the file again for them.
+   * file's digests does not have to read the file again for them. The
+   * CRC32C is built from each payload's own CRC, the one in its footer
+   * (FileHasher.updateWithCrc), so it costs no pass over the payloads.
    */
   digest?: boolean;
 }
@@ -283,7 +285,14 @@ export class RecordWriter {
     const header = new Uint8Array(HEADER_BYTES + FOOTER_BYTES);
     writeHeader(payload.length, header, 0);
     const footer = header.subarray(HEADER_BYTES);
-    new DataView(header.buffer).setUint32(HEADER_BYTES, maskCrc(crc32cFast(payload)), true);
+    const crc = crc32cFast(payload);
+    new DataView(header.buffer).setUint32(HEADER_BYTES, maskCrc(crc), true);
+    if (this.hash) {
+      // Hashed in the order written, the payload with the CRC just computed for it (FileHasher.updateWithCrc).
+      this.hash.update(header.subarray(0, HEADER_BYTES));
+      this.hash.updateWithCrc(payload, crc);
+      this.hash.update(footer);
+    }
     this.parts.push(header.subarray(0, HEADER_BYTES), payload, footer);
     this.partsBytes += payload.length + HEADER_BYTES + FOOTER_BYTES;
     this.records++;
@@ -299,6 +308,14 @@ export class RecordWriter {
   async writeFramed(record: Uint8Array): Promise<void> {
     if (this.closed) throw new TfrecordError('bad-argument', 'write() after close()', { file: this.paths?.final });
     if (record.length < HEADER_BYTES + FOOTER_BYTES) throw new TfrecordError('bad-argument', 'a framed record needs at least 16 bytes');
+    if (this.hash) {
+      // The payload's CRC is the one in the record's footer: the caller vouches for its framing.
+      const footerAt = record.length - FOOTER_BYTES;
+      const crc = unmaskCrc(new DataView(record.buffer, record.byteOffset + footerAt, FOOTER_BYTES).getUint32(0, true));
+      this.hash.update(record.subarray(0, HEADER_BYTES));
+      this.hash.updateWithCrc(record.subarray(HEADER_BYTES, footerAt), crc);
+      this.hash.update(record.subarray(footerAt));
+    }
     this.parts.push(record);
     this.partsBytes += record.length;
     this.records++;
@@ -315,8 +332,6 @@ export class RecordWriter {
       this.parts = [];
       this.partsBytes = 0;
       const sink = this.sink ?? (await this.open());
-      const hash = this.hash;
-      if (hash) for (const p of parts) hash.update(p);
       const { onWritten, release } = this.options;
       const compressed = (this.options.compression ?? 'none') !== 'none';
       if ((onWritten || release) && this.paths && !compressed) {

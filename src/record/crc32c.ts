@@ -36,3 +36,52 @@ export function unmaskCrc(masked: number): number {
   const rot = (masked - CRC_MASK_DELTA) >>> 0;
   return ((rot >>> 17) | (rot << 15)) >>> 0;
 }
+
+/** The CRC32C polynomial, bit-reflected (as the CRC is computed LSB first). */
+const POLY_REFLECTED = 0x82f63b78;
+
+/** a(x) * b(x) modulo the polynomial, both reflected (the x^0 coefficient in the top bit). */
+function multModP(a: number, b: number): number {
+  let m = 0x8000_0000;
+  let p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) === 0) break;
+    }
+    m >>>= 1;
+    b = b & 1 ? (b >>> 1) ^ POLY_REFLECTED : b >>> 1;
+  }
+  return p >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial for k = 0..31. */
+const X2N: Uint32Array = (() => {
+  const t = new Uint32Array(32);
+  let p = 0x4000_0000; // x^1
+  t[0] = p;
+  for (let k = 1; k < 32; k++) t[k] = p = multModP(p, p);
+  return t;
+})();
+
+/** x^(n * 2^k) modulo the polynomial. */
+function x2nModP(n: number, k: number): number {
+  let p = 0x8000_0000; // x^0
+  while (n > 0) {
+    if (n % 2 === 1) p = multModP(X2N[k & 31]!, p);
+    n = Math.floor(n / 2);
+    k++;
+  }
+  return p;
+}
+
+/**
+ * The CRC32C of A followed by B, from the CRC32C of A, that of B and B's
+ * length, without the bytes (zlib's crc32_combine, for this polynomial):
+ * shifting A's CRC past B's `lengthB` bytes is a multiplication by
+ * x^(8 * lengthB) modulo the polynomial, about 20 small loops for a 100 KB
+ * B. Lets a writer compute a file's CRC32C from its records' own CRCs.
+ */
+export function crc32cCombine(crcA: number, crcB: number, lengthB: number): number {
+  return (multModP(x2nModP(lengthB, 3), crcA >>> 0) ^ crcB) >>> 0;
+}

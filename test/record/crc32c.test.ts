@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { crc32c, crc32cJs, maskCrc, unmaskCrc, CRC_MASK_DELTA } from 'tfrecord-od/record';
+import { crc32c, crc32cCombine, crc32cJs, maskCrc, unmaskCrc, CRC_MASK_DELTA } from 'tfrecord-od/record';
 
 const ascii = (s: string) => new TextEncoder().encode(s);
 
@@ -12,6 +12,22 @@ describe('crc32c', () => {
     expect(crc32cJs(new Uint8Array(32))).toBe(0x8a9136aa);
     expect(crc32cJs(new Uint8Array(32).fill(0xff))).toBe(0x62a8ab43);
     expect(crc32c(new Uint8Array(0))).toBe(0);
+  });
+
+  it("combines the CRCs of two pieces into the CRC of both, from the second's length alone", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 3000 }), (a, b) => {
+        const both = new Uint8Array(a.length + b.length);
+        both.set(a);
+        both.set(b, a.length);
+        expect(crc32cCombine(crc32c(a), crc32c(b), b.length)).toBe(crc32c(both));
+      }),
+    );
+    // Lengths far beyond what a property run builds (4 MiB of zeros).
+    const zeros = new Uint8Array(1 << 20);
+    let run = 0;
+    for (let i = 0; i < 4; i++) run = crc32c(zeros, run);
+    expect(crc32cCombine(crc32c(ascii('head')), run, 4 << 20)).toBe(crc32c(zeros, crc32c(zeros, crc32c(zeros, crc32c(zeros, crc32c(ascii('head')))))));
   });
 
   it('continues across pieces with a seed', () => {

@@ -101,14 +101,17 @@ function isEntryPoint(): boolean {
  * budget of bytecode; the default budget suits long-running programs. A
  * command here runs for a second or so, and its heavy lifting is native
  * (SHA-256, CRC32C, file I/O): on the reference machine optimizing
- * compilation took a quarter of `stats`' CPU time (perf). Fifteen times the
+ * compilation took a quarter of `stats`' CPU time (perf), and in `convert`
+ * V8's compiler threads used ~0.7 CPU-s of ~2.6. About seven times the
  * default budget leaves only the truly hot functions to optimize: `stats`
- * took ~20% less CPU, `validate` ~6% and `convert` ~4% (perf stat, 5–6
- * interleaved runs each), one-image start-up unchanged. Set before any
- * command module loads; worker threads started later inherit it. The
- * library leaves its host's flags alone.
+ * took ~16% less CPU and wall time, `convert` ~5%, `validate` the same
+ * (5–6 interleaved runs each; one-image start-up unchanged). A larger budget
+ * saved more compiling but slowed convert's worker, whose record checks then
+ * ran unoptimized for longer. Set before any command module loads; worker
+ * threads started later inherit it. The library leaves its host's flags
+ * alone.
  */
-const INTERRUPT_BUDGET = 1_000_000;
+const INTERRUPT_BUDGET = 500_000;
 
 if (isEntryPoint()) {
   setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);

@@ -98,23 +98,23 @@ function isEntryPoint(): boolean {
 
 /**
  * V8 compiles a function with its optimizing compiler once it has run for a
- * budget of bytecode; the default budget suits long-running programs. A
- * command here runs for a second or so, and its heavy lifting is native
- * (SHA-256, CRC32C, file I/O): on the reference machine optimizing
- * compilation took a quarter of `stats`' CPU time (perf), and in `convert`
- * V8's compiler threads used ~0.7 CPU-s of ~2.6. About seven times the
- * default budget leaves only the truly hot functions to optimize: `stats`
- * took ~16% less CPU and wall time, `convert` ~5%, `validate` the same
- * (5–6 interleaved runs each; one-image start-up unchanged). A larger budget
- * saved more compiling but slowed convert's worker, whose record checks then
- * ran unoptimized for longer. Set before any command module loads; worker
- * threads started later inherit it. The library leaves its host's flags
- * alone.
+ * budget of bytecode; the default budget suits long-running programs. The
+ * reading commands run for a second or so, and their heavy lifting is
+ * native (CRC32C, SHA-256, file I/O): on the reference machine optimizing
+ * compilation took a quarter of `stats`' CPU time (perf). About seven times
+ * the default budget leaves only the truly hot functions to optimize:
+ * `stats` took ~16% less CPU and wall time, `validate` the same (5–6
+ * interleaved runs each; start-up unchanged). Not for `convert`: its worker
+ * thread, the busy side, builds and checks every record in JavaScript, and
+ * left unoptimized for longer it took more CPU at 4,000 images (median of 6
+ * interleaved runs: 1.12 against 0.92 CPU-s), though the compiler threads
+ * saved more than that in all. Set before any command module loads.
  */
 const INTERRUPT_BUDGET = 500_000;
+const DEFAULT_BUDGET_COMMANDS: ReadonlySet<string> = new Set(['convert']);
 
 if (isEntryPoint()) {
-  setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
+  if (!DEFAULT_BUDGET_COMMANDS.has(process.argv[2] ?? '')) setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
   // `tfrecord-od inspect … | head`: when the reader goes away, stop quietly,
   // as command-line tools do, instead of dying on an unhandled EPIPE.
   for (const stream of [process.stdout, process.stderr]) {

@@ -21,11 +21,8 @@ export interface ReadOptions extends Omit<ParserOptions, 'totalBytes' | 'file' |
   /** Name used in error messages; defaults to the path when reading a path. */
   file?: string;
   /**
-   * Read size for files: 1 MiB by default with asynchronous reads (each read
-   * is a round trip through libuv's thread pool), 128 KiB with `sync` or a
-   * `borrow`ed read (a read buffer that stays in the CPU's cache, see
-   * RecordAligner). A record larger than this is read whole rather than in
-   * pieces.
+   * Read size for files (default 1 MiB). A record larger than half of it is
+   * read whole, in one read, rather than in pieces (see RecordAligner).
    */
   chunkSize?: number;
   /**
@@ -64,14 +61,14 @@ export interface FileRange {
 }
 
 /**
- * Read sizes. Asynchronous reads pay a thread-pool round trip each, so they
- * read 1 MiB at a time. Blocking reads into a buffer that is reused (borrowed
- * records) are fastest when the buffer stays in the CPU's cache for the CRC
- * that follows: `readSync` into a reused 128 KiB buffer ran at 7–8 GB/s on
- * the reference machine against 1.5–3 GB/s into 1 MiB (README, Performance).
+ * Bytes per read. A bare `readSync` into a reused 128 KiB buffer ran at 7–8
+ * GB/s on the reference machine against 1.5–3 GB/s into 1 MiB (README,
+ * Performance), but the reader pays per read: with reads cut at record
+ * boundaries, 128 KiB meant one read per ~100 KB record, which measured no
+ * faster for `stats` and `validate` and slower for convert's read-back
+ * (0.05–0.3 CPU-s at 20,000 images), so reads stay at 1 MiB, blocking or not.
  */
-const ASYNC_CHUNK = 1024 * 1024;
-const SYNC_CHUNK = 128 * 1024;
+const DEFAULT_CHUNK = 1024 * 1024;
 
 /**
  * Yields record payloads. A payload is never overwritten by later reads, so
@@ -262,7 +259,7 @@ const REUSED_LIMIT = 16 * 1024 * 1024;
 
 export function chunkPlan(options: ReadOptions): ChunkPlan {
   const fresh = !options.borrow && options.buffer === undefined;
-  const base = Math.max(1, options.chunkSize ?? options.buffer?.length ?? (options.sync ? SYNC_CHUNK : ASYNC_CHUNK));
+  const base = Math.max(1, options.chunkSize ?? options.buffer?.length ?? DEFAULT_CHUNK);
   const maxRecordBytes = options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   const limit = fresh ? maxRecordBytes + FRAME_OVERHEAD + HEADER_BYTES : REUSED_LIMIT;
   return { base, fresh, limit, maxRecordBytes, ...(options.buffer ? { buffer: options.buffer } : {}) };

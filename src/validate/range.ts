@@ -59,12 +59,11 @@ export type FileHashes = Map<string, FileHasher>;
 
 /**
  * One read buffer for every synchronous request of this thread: a conversion
- * sends hundreds of ranges to each worker, and fresh memory for each would
- * pile up outside the heap until a garbage collection. 128 KiB stays in the
- * CPU's cache for the CRC that follows each read (see io/read.ts).
+ * sends hundreds of ranges to each worker, and a fresh megabyte for each
+ * would pile up outside the heap until a garbage collection.
  */
 let syncBuffer: Uint8Array | undefined;
-const SYNC_READ_BYTES = 128 * 1024;
+const SYNC_READ_BYTES = 1024 * 1024;
 
 /**
  * Reads the records (both CRCs checked) and checks each on its own. A bad

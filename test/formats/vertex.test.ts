@@ -2,6 +2,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { collectImport } from '../../src/formats/common.js';
 import { mapUri, sortPathMap, unmappedMessage } from '../../src/formats/vertex/path-map.js';
+import { boundedLines, MAX_JSONL_LINE_CHARS } from '../../src/formats/vertex/read.js';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { detectFormat, detectVertex, readVertex } from 'tfrecord-od/formats';
 import { IMG, makeTree } from './helpers.js';
 
@@ -141,6 +144,44 @@ describe('readVertex: JSON Lines', () => {
         /3 images are on Cloud Storage with no local copy mapped: gs:\/\/b\/x\/ \(2 images\), gs:\/\/c\/y\/ \(1 image\)\. The prefixes mapped now \(gs:\/\/m\)/,
       ),
     });
+  });
+});
+
+describe('JSON Lines line length', () => {
+  const collect = async (chunks: string[], max: number) => {
+    const out: Array<string | undefined> = [];
+    for await (const l of boundedLines(
+      (async function* () {
+        yield* chunks;
+      })(),
+      max,
+    ))
+      out.push(l);
+    return out;
+  };
+
+  it('splits lines across chunk boundaries, drops \\r before \\n, keeps a last line without an ending', async () => {
+    expect(await collect(['ab', 'c\r\nde', 'f\n\ng', 'h'], 10)).toEqual(['abc', 'def', '', 'gh']);
+    expect(await collect(['x\n'], 10)).toEqual(['x']);
+  });
+
+  it('yields a line over the limit as undefined, without gathering it, and goes on at the next line', async () => {
+    expect(await collect(['12345', '\r\n123456', '789\nok\n', '1234567'], 5)).toEqual(['12345', undefined, 'ok', undefined]);
+  });
+
+  it('readVertex names the line past the limit and reads the lines after it', async () => {
+    const dir = await makeTree({ 'copy/ok.jpg': IMG });
+    const file = path.join(dir, 'import.jsonl');
+    const out = createWriteStream(file);
+    out.write(`${line('gs://b/ok.jpg', [['cat', 0, 0, 1, 1]])}\n{"imageGcsUri": "gs://b/big.jpg", "pad": "`);
+    const mib = 'x'.repeat(1 << 20);
+    for (let i = 0; i <= MAX_JSONL_LINE_CHARS / (1 << 20); i++) if (!out.write(mib)) await once(out, 'drain');
+    out.end(`"}\n${line('gs://b/ok.jpg', [['dog', 0, 0, 0.5, 0.5]])}\n`);
+    await once(out, 'finish');
+    const { items, errors } = await collectImport(await readVertex({ annotations: file, pathMap: { 'gs://b': path.join(dir, 'copy') } }));
+    expect(errors.map((e) => [e.source.line, e.code])).toEqual([[2, 'malformed-annotation']]);
+    expect(errors[0]!.reason).toMatch(/longer than 67,108,864 characters/);
+    expect(items.map((i) => i.objects.map((o) => o.className))).toEqual([['cat', 'dog']]);
   });
 });
 

@@ -1,8 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
 import { decodeChecked, Utf8LineCheck } from '../../utf8.js';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { AnnotationError, describeFsError } from '../../errors.js';
 import { loadClassList } from '../classes.js';
 import { checkClass, extent, invertedBoxReason, notUtf8Reason, parseDecimal } from '../common.js';
@@ -81,11 +79,19 @@ export async function readVertex(options: VertexReadOptions): Promise<ImportResu
 
   async function readJsonLines(rows: GroupedRows): Promise<void> {
     const stream = createReadStream(file);
-    const lines = createInterface({ input: Readable.from(decodeChecked(stream as AsyncIterable<Buffer>, utf8)), crlfDelay: Infinity });
     let line = 0;
     try {
-      for await (const raw of lines) {
+      for await (const raw of boundedLines(decodeChecked(stream as AsyncIterable<Buffer>, utf8))) {
         line++;
+        if (raw === undefined) {
+          rows.error(
+            undefined,
+            line,
+            'malformed-annotation',
+            `the line is longer than ${MAX_JSONL_LINE_CHARS.toLocaleString('en-US')} characters (the limit per line); it was skipped unread`,
+          );
+          continue;
+        }
         const text = line === 1 ? raw.replace(/^\uFEFF/, '') : raw;
         if (text.trim() === '') continue;
         addJsonLine(rows, text, line);
@@ -232,4 +238,48 @@ function splitNote(images: readonly RowImage[]): ImportNote {
       : []),
   ];
   return { code: 'assigned-splits', message: `${parts.join('; ')}` };
+}
+
+/**
+ * The longest JSON Lines line read (characters): room for the 100,000 boxes
+ * an image may hold (~120 characters each) and more. readline would gather
+ * a line of any length in memory first, so a crafted file of one endless
+ * line could take gigabytes; past this a line is skipped unread.
+ */
+export const MAX_JSONL_LINE_CHARS = 64 * 1024 * 1024;
+
+/**
+ * The lines of a text stream (\n or \r\n endings), each at most `max`
+ * characters; a longer line is not gathered but skipped to its end and
+ * yielded as undefined, so the caller can name its line number.
+ */
+export async function* boundedLines(chunks: AsyncIterable<string>, max = MAX_JSONL_LINE_CHARS): AsyncGenerator<string | undefined> {
+  let parts: string[] = [];
+  let length = 0;
+  let skipping = false;
+  const finish = (): string | undefined => {
+    const text = skipping ? undefined : parts.join('').replace(/\r$/, '');
+    parts = [];
+    length = 0;
+    skipping = false;
+    return text;
+  };
+  for await (const chunk of chunks) {
+    let from = 0;
+    for (let nl = chunk.indexOf('\n'); ; nl = chunk.indexOf('\n', from)) {
+      const piece = chunk.slice(from, nl === -1 ? chunk.length : nl);
+      if (!skipping) {
+        length += piece.length;
+        // A \r before the \n is not part of the line.
+        if (length - (nl !== -1 && piece.endsWith('\r') ? 1 : 0) > max) {
+          skipping = true;
+          parts = [];
+        } else parts.push(piece);
+      }
+      if (nl === -1) break;
+      yield finish();
+      from = nl + 1;
+    }
+  }
+  if (length > 0 || skipping) yield finish();
 }

@@ -40,15 +40,22 @@ function processIsAlive(pid: number): boolean {
  * Removes from `dir` the shards of `prefixes` that the new set replaces, and
  * hidden staging/temporary files left by a run that was killed (its process
  * is gone). Returns the names removed.
+ *
+ * `jobDone`: the publish finishes a job whose every task has left its part,
+ * so the staging files of its prefixes are a killed attempt's, whatever
+ * their process id says: that id is another machine's (a container's node
+ * is often PID 1, always alive here), so it is not asked.
  */
-export async function removeLeftovers(dir: string, prefixes: ReadonlySet<string>, keep: ReadonlySet<string>): Promise<string[]> {
+export async function removeLeftovers(dir: string, prefixes: ReadonlySet<string>, keep: ReadonlySet<string>, jobDone = false): Promise<string[]> {
   const removed: string[] = [];
   for (const f of await readdir(dir)) {
     const shard = SHARD_FILE.exec(f);
     const leftover = LEFTOVER_FILE.exec(f);
     const stale =
       (shard !== null && prefixes.has(shard[1]!) && !keep.has(f)) ||
-      (leftover !== null && (OWN_FILES.has(leftover[1]!) || [...prefixes].some((p) => leftover[1]!.startsWith(p))) && !processIsAlive(Number(leftover[2])));
+      (leftover !== null &&
+        (OWN_FILES.has(leftover[1]!) || [...prefixes].some((p) => leftover[1]!.startsWith(p))) &&
+        ((jobDone && !OWN_FILES.has(leftover[1]!)) || !processIsAlive(Number(leftover[2]))));
     if (stale) {
       await rm(join(dir, f), { force: true });
       removed.push(f);

@@ -158,7 +158,7 @@ async function completePublish(dir: string, journal: PublishJournal, progress: P
   await writeFileAtomic(join(dir, MANIFEST_FILE), JSON.stringify(journal.manifest, null, 2) + '\n');
   progress.changed = true;
   await checkpoint('manifest');
-  const replaced = await removeLeftovers(dir, new Set(journal.prefixes), new Set(journal.keep));
+  const replaced = await removeLeftovers(dir, new Set(journal.prefixes), new Set(journal.keep), journal.parts === true);
   if (journal.parts) await rm(join(dir, PARTS_DIR), { recursive: true, force: true });
   await checkpoint('removed');
   await rm(join(dir, PUBLISH_JOURNAL_FILE), { force: true });

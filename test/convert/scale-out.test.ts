@@ -8,6 +8,7 @@
  * environment variables.
  */
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertDataset, finalizeDataset, type ConvertOptions } from 'tfrecord-od/convert';
@@ -106,7 +107,13 @@ describe('tasks and finalize', () => {
     expect(await hashTree(out)).toEqual(all);
     const one = await tempDir('one');
     expect((await convertDataset(base(one))).ok).toBe(true);
+    // What a task killed mid-write on another machine leaves: a staging file
+    // whose process id means nothing here (a container's node is often PID 1,
+    // which is always alive on this machine too). Finalize sweeps it.
+    const stale = path.join(out, '.train-1.staging-1-abc123');
+    await writeFile(stale, 'half a shard');
     expect((await finalizeDataset(out)).ok).toBe(true);
+    expect(existsSync(stale)).toBe(false);
     expect(await hashTree(out)).toEqual(await hashTree(one));
   });
 

@@ -21,7 +21,7 @@ import * as K from '../detection/keys.js';
 import type { LabelMap } from '../detection/label-map.js';
 import { listTfrecordFiles } from '../walk/walk-records.js';
 import { inputLabelMap, inputTarget, readInputManifests } from './dataset.js';
-import { DEFAULT_PREFIX, layoutOf, type ReshardOptions, runOptions } from './reshard.js';
+import { DEFAULT_PREFIX, layoutOf, type ReshardOptions, rewriteOutput, runOptions } from './reshard.js';
 import { indexInputs } from './inputs.js';
 import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
 
@@ -128,11 +128,9 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
   // Pass 2: labels rewritten to the merged ids, everything else as it was.
   const result = await rewriteDataset({
     paths: datasets,
-    out: options.out,
+    ...rewriteOutput(options),
     prefix: options.name ?? DEFAULT_PREFIX,
     layout,
-    compression: options.compression ?? 'none',
-    ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
     labelMap,
     target,
     inputManifests: manifests,
@@ -146,7 +144,6 @@ export async function mergeDataset(datasets: readonly string[], options: MergeOp
       features[K.CLASS_LABEL] = { kind: 'int64_list', values: names.map((n) => merged.get(n)!) };
       return encodeExample(features);
     },
-    ...(options.task ? { task: options.task } : {}),
   });
   return result as MergeReport;
 }

@@ -31,7 +31,7 @@ import type { LabelMap } from '../detection/label-map.js';
 import { buildClassTable, ClassUsage } from '../export/classes.js';
 import type { LabelMapSource } from '../export/find-label-map.js';
 import { inputLabelMap, inputTarget, readInputManifests } from './dataset.js';
-import { DEFAULT_PREFIX, layoutOf, type ReshardOptions, runOptions } from './reshard.js';
+import { DEFAULT_PREFIX, layoutOf, type ReshardOptions, rewriteOutput, runOptions } from './reshard.js';
 import { indexInputs } from './inputs.js';
 import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
 
@@ -211,11 +211,9 @@ export async function remapDataset(paths: readonly string[], options: RemapOptio
   const tally = { dropped: 0, emptied: 0 };
   const report = await rewriteDataset({
     paths,
-    out: options.out,
+    ...rewriteOutput(options),
     prefix: options.name ?? DEFAULT_PREFIX,
     layout,
-    compression: options.compression ?? 'none',
-    ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
     ...(plan ? { labelMap } : {}),
     target,
     inputManifests: manifests,
@@ -237,7 +235,6 @@ export async function remapDataset(paths: readonly string[], options: RemapOptio
       return encodeExample(features);
     },
     counters: () => ({ droppedBoxes: tally.dropped, emptiedRecords: tally.emptied }),
-    ...(options.task ? { task: options.task } : {}),
   });
   return report as RemapReport;
 }

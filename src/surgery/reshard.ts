@@ -13,7 +13,7 @@ import type { Compression, CompressionOption } from '../record/compression.js';
 import type { LabelMapSource } from '../export/find-label-map.js';
 import { listTfrecordFiles } from '../walk/walk-records.js';
 import { inputLabelMap, inputTarget, readInputManifests, refuseGaps } from './dataset.js';
-import { rewriteDataset, type RewriteReport } from './rewrite.js';
+import { type RewriteOptions, rewriteDataset, type RewriteReport } from './rewrite.js';
 
 export interface ReshardOptions {
   out: string;
@@ -50,17 +50,28 @@ export async function reshardDataset(paths: readonly string[], options: ReshardO
   const layout = await layoutOf(options, paths);
   return rewriteDataset({
     paths,
-    out: options.out,
+    ...rewriteOutput(options),
     prefix: options.name ?? DEFAULT_PREFIX,
     layout,
-    compression: options.compression ?? 'none',
-    ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
     ...(labelMap ? { labelMap } : {}),
     target,
     inputManifests: manifests,
     run: { command: 'reshard', options: runOptions(options, layout, source) },
-    ...(options.task ? { task: options.task } : {}),
   });
+}
+
+/**
+ * Where and how every surgery command writes, from the options they share:
+ * the output folder, the output and input compression, and the task of a
+ * job when it runs as one.
+ */
+export function rewriteOutput(options: ReshardOptions): Pick<RewriteOptions, 'out' | 'compression' | 'inputCompression' | 'task'> {
+  return {
+    out: options.out,
+    compression: options.compression ?? 'none',
+    ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
+    ...(options.task ? { task: options.task } : {}),
+  };
 }
 
 /**

@@ -17,7 +17,7 @@ import { decodeExample } from '../example/codec.js';
 import * as K from '../detection/keys.js';
 import { assignSplit, type SplitSpec } from '../convert/split.js';
 import { inputLabelMap, inputTarget, readInputManifests, refuseGaps } from './dataset.js';
-import { layoutOf, type ReshardOptions, runOptions } from './reshard.js';
+import { layoutOf, type ReshardOptions, rewriteOutput, runOptions } from './reshard.js';
 import { indexInputs } from './inputs.js';
 import { checkOutput, rewriteDataset, type RewriteReport } from './rewrite.js';
 
@@ -68,11 +68,9 @@ export async function splitDataset(paths: readonly string[], options: SplitOptio
   });
   return rewriteDataset({
     paths,
-    out: options.out,
+    ...rewriteOutput(options),
     prefix: sets[0]!.prefix,
     layout,
-    compression: options.compression ?? 'none',
-    ...(options.inputCompression ? { inputCompression: options.inputCompression } : {}),
     ...(labelMap ? { labelMap } : {}),
     target,
     inputManifests: manifests,
@@ -82,6 +80,5 @@ export async function splitDataset(paths: readonly string[], options: SplitOptio
     },
     sets,
     index,
-    ...(options.task ? { task: options.task } : {}),
   });
 }

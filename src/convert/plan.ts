@@ -27,6 +27,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import type { SourceItem } from '../formats/types.js';
+import { assignShards } from '../shard/assign.js';
 import { shardExtension, shardName } from '../shard/naming.js';
 import { shardPrefix, type ResolvedConvertOptions } from './options.js';
 import { assignSplit } from './split.js';
@@ -145,31 +146,7 @@ export class PlanBuilder {
       const items: number[] = [];
       for (let i = 0; i < this.count; i++) if (this.splits[i] === s) items.push(i);
       // Each item's shard within the split, and how many shards the split has.
-      const within = new Int32Array(items.length);
-      let total: number;
-      if ('shards' in opts.layout) {
-        total = opts.layout.shards;
-        items.forEach((_, k) => (within[k] = k % total));
-      } else {
-        const limit = opts.layout.shardSize;
-        let shard = 0;
-        let bytes = 0;
-        let held = 0;
-        items.forEach((item, k) => {
-          const size = this.sizes![item]!;
-          // As the unplanned writer cuts: a new shard before one would pass the limit, but never an empty one.
-          if (held > 0 && bytes + size > limit) {
-            shard++;
-            bytes = 0;
-            held = 0;
-          }
-          within[k] = shard;
-          bytes += size;
-          held++;
-        });
-        // A split without items still gets one (empty) shard, so every split has a file.
-        total = shard + 1;
-      }
+      const { within, total } = assignShards(items.length, opts.layout, (k) => this.sizes![items[k]!]!);
       const first = shards.length;
       for (let index = 0; index < total; index++) {
         shards.push({ split, prefix, index, total, name: shardName(prefix, index, total, ext), images: 0, estimatedBytes: 0 });

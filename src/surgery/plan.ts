@@ -24,6 +24,7 @@ import type { LabelMapItem } from '../detection/label-map.js';
 import type { AtItem, ClassCounts, CommonPlan, CommonResult } from '../convert/part.js';
 import type { Problem } from '../problem.js';
 import type { Compression } from '../record/compression.js';
+import { assignShards } from '../shard/assign.js';
 import { shardExtension, shardName } from '../shard/naming.js';
 import type { Finding } from '../validate/findings.js';
 import type { InputIndex } from './inputs.js';
@@ -115,28 +116,7 @@ export function planShards(
   sets.forEach((set, s) => {
     const records: number[] = [];
     for (let i = 0; i < n; i++) if ((index.sets?.[i] ?? 0) === s) records.push(i);
-    const within = new Int32Array(records.length);
-    let total: number;
-    if ('shards' in layout) {
-      total = layout.shards;
-      records.forEach((_, k) => (within[k] = k % total));
-    } else {
-      let shard = 0;
-      let bytes = 0;
-      let held = 0;
-      records.forEach((r, k) => {
-        const size = index.framed[r]!;
-        if (held > 0 && bytes + size > layout.shardSize) {
-          shard++;
-          bytes = 0;
-          held = 0;
-        }
-        within[k] = shard;
-        bytes += size;
-        held++;
-      });
-      total = shard + 1;
-    }
+    const { within, total } = assignShards(records.length, layout, (k) => index.framed[records[k]!]!);
     const first = shards.length;
     for (let i = 0; i < total; i++) shards.push({ set: s, prefix: set.prefix, index: i, total, name: shardName(set.prefix, i, total, ext), records: 0 });
     records.forEach((r, k) => {

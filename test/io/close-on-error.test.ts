@@ -16,6 +16,7 @@ import { gzipSync, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { frameRecord } from 'tfrecord-od/record';
 import { readRecords } from 'tfrecord-od';
+import { noise } from '../helpers/noise.js';
 
 const haveProcFd = existsSync('/proc/self/fd');
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -23,19 +24,6 @@ const DIST = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 let dir: string;
 let files: string[];
-
-/** xorshift noise, so the compressed files stay large (several read chunks). */
-function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'tfod-close-'));

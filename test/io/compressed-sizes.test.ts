@@ -10,19 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords, writeRecords } from 'tfrecord-od';
-
-/** Deterministic bytes that gzip cannot shrink much, so file size follows record size. */
-function noise(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
+import { noise } from '../helpers/noise.js';
 
 describe('compressed files read whole at every size', () => {
   for (const compression of ['gzip', 'zlib'] as const) {

@@ -1,0 +1,15 @@
+/**
+ * Deterministic bytes (xorshift) that gzip cannot shrink much, so a
+ * compressed file's size follows its records' size.
+ */
+export function noise(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}

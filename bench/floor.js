@@ -38,9 +38,11 @@ export async function hashRates(dist, reps = 5) {
  * One row per target: the case's mandatory per-byte work (as CPU seconds
  * at the measured rates), the limit's own time (the bytes must still be
  * read or written once), process start for CLI cases, and what share of the
- * limit the best possible implementation would reach.
+ * limit the best possible implementation would reach by that model; then
+ * the skeleton's measured share (skeleton.js) and the product's, and the
+ * verdict: a target above the skeleton's share cannot be met here.
  */
-export function floorRows(specs, rates, timeOf) {
+export function floorRows(specs, rates, timeOf, shareOf) {
   return specs.map((s) => {
     const work = s.work.reduce((a, [what, bytes]) => a + rates[what] * bytes, 0);
     const limit = timeOf(s.limit);
@@ -49,6 +51,16 @@ export function floorRows(specs, rates, timeOf) {
     // whichever is slower, plus the start that nothing overlaps.
     const floor = start + Math.max(limit, work / rates.cores);
     const best = limit / floor;
+    const product = shareOf(s.name, s.limit);
+    const skeleton = shareOf(s.skeleton, s.limit);
+    const verdict =
+      product * 100 >= s.target
+        ? 'met'
+        : skeleton * 100 < s.target
+          ? 'NOT reachable here: above the skeleton'
+          : best * 100 < s.target
+            ? 'NOT reachable here: above the model'
+            : 'open';
     return [
       s.name,
       s.work.map(([what, bytes]) => `${what} ${(bytes / 1e6).toFixed(0)} MB`).join(' + '),
@@ -57,8 +69,10 @@ export function floorRows(specs, rates, timeOf) {
       limit.toFixed(3),
       floor.toFixed(3),
       `${(100 * best).toFixed(1)}%`,
+      `${timeOf(s.skeleton).toFixed(3)} s, ${(100 * skeleton).toFixed(1)}%`,
+      `${(100 * product).toFixed(1)}%`,
       `${s.target}%`,
-      best * 100 >= s.target ? 'reachable' : 'NOT reachable here',
+      verdict,
     ];
   });
 }
@@ -69,8 +83,10 @@ export const FLOOR_HEAD = [
   'its CPU s',
   'process start s',
   'limit s',
-  'floor s (all cores)',
-  'best share',
+  'model floor s (all cores)',
+  'model best share',
+  'skeleton: median s, share',
+  'product share',
   'target',
   'verdict',
 ];

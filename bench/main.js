@@ -88,8 +88,7 @@ export async function run(dir, log = () => undefined) {
       syncDisks();
     };
   const skeletonOut = join(dir, 'skeleton-out');
-  const skeletonLib = (kind, args) => () =>
-    JSON.parse(execFileSync(node, [SKELETON, kind, '1', ...args], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+  const skeletonLib = (kind, args) => () => JSON.parse(execFileSync(node, [SKELETON, kind, '1', ...args], { encoding: 'utf8', maxBuffer: 1 << 20 }));
   const COPY = 'limit: cat images/* > one file';
   const READ = 'limit: cat shards > /dev/null';
   const WRITE = 'limit: cat records > one file';
@@ -169,7 +168,15 @@ export async function run(dir, log = () => undefined) {
       before: clean(libOut, copy),
       run: l('write', libOut, data.files),
     })),
-    { name: SKELETON_WRITE, group: 'write', bytes: libBytes, limit: WRITE, info: true, before: clean(libOut, copy), run: skeletonLib('write', [libOut, ...data.files]) },
+    {
+      name: SKELETON_WRITE,
+      group: 'write',
+      bytes: libBytes,
+      limit: WRITE,
+      info: true,
+      before: clean(libOut, copy),
+      run: skeletonLib('write', [libOut, ...data.files]),
+    },
 
     { name: '(info) node -e 0', group: 'start', run: cmd(node, ['-e', '0']) },
     ...each((cli) => ({
@@ -291,7 +298,7 @@ export async function run(dir, log = () => undefined) {
     "the work assumed split across all of them without cost, overlapping the limit's own read or copy; CLI cases add `node -e 0`. " +
     'That model leaves out the CPU the kernel spends reading and writing the bytes, and any cost of sharing work between threads; ' +
     'the skeleton (skeleton.js) is measured instead: a plain Node program doing only the promised work, in the same rounds. ' +
-    'A target above the skeleton\'s share cannot be met here by the product, which does that work and more.\n\n' +
+    "A target above the skeleton's share cannot be met here by the product, which does that work and more.\n\n" +
     markdown(FLOOR_HEAD, floor);
   return { title: "Against the machine's limits", text: markdown(head, rows) + '\n' + notes.join('\n') + '\n\n' + floorText };
 }

@@ -364,6 +364,14 @@ export const VALIDATE = {
       help: target.help,
       defaultText: "the manifest's in a folder written by convert, else ai-platform",
     },
+    {
+      name: 'workers',
+      type: 'int',
+      min: 0,
+      max: MAX_WORKERS,
+      defaultText: 'none under 64 MiB of files, then one per 64 MiB up to one per CPU but one',
+      help: 'worker threads checking records beside the main thread (0: all in the main thread; the report is the same). --decode runs in the main thread',
+    },
   ],
   examples: [
     ['out/ --label-map out/label_map.pbtxt', 'The shards convert wrote, against their label map:'],

@@ -83,12 +83,21 @@ export interface PoolOptions<J, R> {
    * and keeps each worker's memory small.
    */
   youngGenerationMb?: number;
+  /**
+   * Also run jobs in this thread, with `inline`, as one more slot after the
+   * workers (its index is `size - 1`): for a caller whose own share of the
+   * work leaves this thread free much of the time. Its jobs run one at a
+   * time, in the order sent, as a worker's do, each in a turn of the event
+   * loop of its own so the workers' answers are taken in between.
+   */
+  shareThisThread?: boolean;
 }
 
 type Reply = { id: number; result: unknown } | { id: number; error: ErrorData };
 
 interface Slot {
-  worker: Worker;
+  /** Starts job `id`, whose answer settles `pending`'s entry. */
+  post(id: number, job: unknown, transfer: ArrayBuffer[]): void;
   /** Total cost of the jobs sent and not answered. */
   busy: number;
 }
@@ -102,12 +111,13 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
   let nextId = 0;
   let failure: Error | undefined;
   const slots: Slot[] = [];
+  const workers: Worker[] = [];
   for (let i = 0; i < options.size; i++) {
     const worker = new Worker(script, {
       workerData: options.workerData,
       ...(options.youngGenerationMb !== undefined ? { resourceLimits: { maxYoungGenerationSizeMb: options.youngGenerationMb } } : {}),
     });
-    const slot: Slot = { worker, busy: 0 };
+    const slot: Slot = { busy: 0, post: (id, job, transfer) => worker.postMessage({ id, job }, transfer) };
     worker.on('message', (msg: Reply) => {
       const p = pending.get(msg.id);
       slot.busy -= p?.cost ?? 0;
@@ -122,10 +132,12 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
       pending.clear();
     });
     slots.push(slot);
+    workers.push(worker);
   }
-  const send = (message: (id: number) => object, pin: number | undefined, cost: number, transfer: ArrayBuffer[]): Promise<unknown> => {
+  if (options.shareThisThread) slots.push(inlineSlot(options.inline, pending));
+  const send = (job: J, pin: number | undefined, cost: number, transfer: ArrayBuffer[]): Promise<unknown> => {
     if (failure) return Promise.reject(failure);
-    // Least-busy worker: jobs differ a lot in cost (a re-encode vs a pass-through).
+    // Least-busy slot: jobs differ a lot in cost (a re-encode vs a pass-through).
     let slot = slots[0]!;
     if (pin !== undefined) slot = slots[pin % slots.length]!;
     else for (const s of slots) if (s.busy < slot.busy) slot = s;
@@ -133,16 +145,44 @@ export function createWorkerPool<J, R>(options: PoolOptions<J, R>): WorkerPool<J
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject, cost });
-      slot.worker.postMessage(message(id), transfer);
+      slot.post(id, job, transfer);
     });
   };
   return {
-    size: options.size,
-    run: (job, pin, cost = 1, transfer = []) => send((id) => ({ id, job }), pin, cost, transfer) as Promise<R>,
+    size: slots.length,
+    run: (job, pin, cost = 1, transfer = []) => send(job, pin, cost, transfer) as Promise<R>,
     async close() {
-      await Promise.all(slots.map((s) => s.worker.terminate()));
+      await Promise.all(workers.map((w) => w.terminate()));
     },
   };
+}
+
+/** The slot of PoolOptions.shareThisThread: jobs one at a time, in order, each after a turn of the event loop. */
+function inlineSlot<J, R>(
+  inline: (job: J) => Promise<R>,
+  pending: Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void; cost: number }>,
+): Slot {
+  let queue: Promise<void> = Promise.resolve();
+  const slot: Slot = {
+    busy: 0,
+    post: (id, job) => {
+      queue = queue.then(async () => {
+        // A job that runs without awaiting anything would otherwise chain
+        // straight into the next, and the workers' answers would wait.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const p = pending.get(id)!;
+        try {
+          p.resolve(await inline(job as J));
+        } catch (err) {
+          p.reject(err as Error);
+        } finally {
+          slot.busy -= p.cost;
+          pending.delete(id);
+        }
+      });
+    },
+  };
+  return slot;
 }
 
 /**

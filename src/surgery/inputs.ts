@@ -20,12 +20,12 @@
  * way, so its problems read exactly as every other command reports them.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { isTfrecordError } from '../errors.js';
 import { makeProblem, type Problem, type ProblemLocation, problemFromError } from '../problem.js';
-import { type Compression, type CompressionOption, DETECT_BYTES, detectCompression } from '../record/compression.js';
-import { FRAME_OVERHEAD, HEADER_BYTES, parseHeader } from '../record/frame.js';
-import { DEFAULT_MAX_RECORD_BYTES } from '../record/parser.js';
+import type { Compression, CompressionOption, } from '../record/compression.js';
+import { FRAME_OVERHEAD, } from '../record/frame.js';
+import { fileCompression, scanHeaders } from '../walk/scan-headers.js';
+
 import { listTfrecordFiles, walkFile, walkRecords } from '../walk/walk-records.js';
 
 export interface InputFile {
@@ -63,13 +63,6 @@ export interface IndexOptions {
 }
 
 const DEFAULT_MAX_PROBLEMS = 100;
-
-/**
- * What one read of the header walk fetches: a header, and the next ones
- * when records are small. With large records (images of ~100 KB) each
- * header costs one read of this size, little more than the kernel's page.
- */
-const HEADER_WINDOW = 8 * 1024;
 
 export async function indexInputs(paths: readonly string[], options: IndexOptions = {}): Promise<InputIndex> {
   const option = options.compression ?? 'auto';
@@ -114,64 +107,6 @@ export async function indexInputs(paths: readonly string[], options: IndexOption
     }
   }
   return index.finish();
-}
-
-/** The file's compression: the one given, else what its first bytes say ('none' when they cannot be read: the reader says why). */
-export function fileCompression(file: string, option: CompressionOption): Compression {
-  if (option !== 'auto') return option;
-  let fd: number | undefined;
-  try {
-    fd = openSync(file, 'r');
-    const head = new Uint8Array(DETECT_BYTES);
-    return detectCompression(head.subarray(0, readSync(fd, head, 0, DETECT_BYTES, 0)));
-  } catch {
-    return 'none';
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/**
- * Walks an uncompressed file header by header, handing out each record's
- * offset and framed length; false (having handed out some, perhaps) when
- * the framing is not whole: then the caller walks the file the usual way.
- * Blocking reads: one a record, and a round trip through the thread pool
- * for each would cost many times the read itself.
- */
-function scanHeaders(file: string, add: (offset: number, framed: number) => void): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return false;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return false;
-    const size = st.size;
-    const window = new Uint8Array(HEADER_WINDOW);
-    let windowStart = 0;
-    let windowLength = 0;
-    for (let at = 0; at < size; ) {
-      if (size - at < HEADER_BYTES) return false;
-      if (at + HEADER_BYTES > windowStart + windowLength) {
-        windowStart = at;
-        windowLength = readSync(fd, window, 0, Math.min(window.length, size - at), at);
-        if (windowLength < HEADER_BYTES) return false;
-      }
-      const header = parseHeader(window, at - windowStart);
-      if (header.storedCrc !== header.computedCrc || header.length > DEFAULT_MAX_RECORD_BYTES) return false;
-      const framed = header.length + FRAME_OVERHEAD;
-      if (at + framed > size) return false;
-      add(at, framed);
-      at += framed;
-    }
-    return true;
-  } catch {
-    return false;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 class IndexBuilder {

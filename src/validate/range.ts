@@ -25,8 +25,9 @@ export interface RecordCheckRequest {
    * Also hash the file's bytes, in the same read. A file read in ranges is
    * hashed across requests, which must then come in file order to the same
    * `hashes` map: `first` starts the digest, `last` returns it.
+   * `sha256: false` computes the CRC32C and size only.
    */
-  hash?: { first: boolean; last: boolean };
+  hash?: { first: boolean; last: boolean; sha256?: boolean };
   /**
    * Check the framing only (both CRCs of every record), not the records'
    * contents: for a reader that checked each record's contents when it
@@ -76,7 +77,7 @@ export async function checkRecords(request: RecordCheckRequest, hashes: FileHash
   const read: ReadRecord[] | undefined = request.framingOnly ? [] : undefined;
   let hash: FileHasher | undefined;
   if (request.hash) {
-    if (request.hash.first) hashes.set(request.path, new FileHasher());
+    if (request.hash.first) hashes.set(request.path, new FileHasher({ sha256: request.hash.sha256 !== false }));
     hash = hashes.get(request.path);
     if (!hash) throw new Error(`no digest in progress for ${request.path}`);
   }

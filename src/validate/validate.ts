@@ -10,7 +10,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTfrecordError, type TfrecordError } from '../errors.js';
 import { crc32cToBase64, LABEL_MAP_FILE, type ManifestShard, readManifest } from '../dataset/manifest.js';
-import { FileHasher } from '../io/digest.js';
+import { type FileDigest, FileHasher } from '../io/digest.js';
 import { describePendingParts, PARTS_DIR, PUBLISH_JOURNAL_FILE, readPendingParts, readPublishJournal } from '../dataset/publish-journal.js';
 import { readLabelMapFile } from '../detection/read-label-map.js';
 import type { LabelMap } from '../detection/label-map.js';
@@ -23,6 +23,7 @@ import type { Emit } from './checks.js';
 import { type CheckedRecord, checkRecord, framingRecord, recordCheckContext, type RecordCheckContext, type RecordSummary } from './record-check.js';
 import { DEFAULT_SEVERITY, type Finding, FindingCollector, type FindingCode, type FindingSummary, type Severity } from './findings.js';
 import { checkValidateOptions } from './options-check.js';
+import { validateInParallel } from './parallel.js';
 
 /** Exported from here as before; the walker owns it now. */
 export { listTfrecordFiles } from '../walk/walk-records.js';
@@ -48,6 +49,13 @@ export interface ValidateOptions {
   trustImageHashes?: boolean;
   /** Read files with blocking calls: for worker threads and command-line processes only (see ReadOptions.sync). */
   syncReads?: boolean;
+  /**
+   * Worker threads that check records beside this thread (default 0: all
+   * here). The report is the same whatever the number; see parallel.ts,
+   * and defaultValidateWorkers for a count suited to a dataset's size. Not
+   * with `decode`, which always runs here.
+   */
+  workers?: number;
   /** Called for every finding as it is found, including those not stored. */
   onFinding?: (finding: Finding) => void;
   /**
@@ -238,6 +246,26 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
   const inputs = await resolveInputs(paths, options);
   const validator = await DatasetValidator.create(inputs.options);
   for (const [file, code, message] of inputs.findings) validator.emitter(file)(code, message);
+  if ((options.workers ?? 0) > 0 && !options.decode) {
+    const files = await validateInParallel(
+      {
+        files: await listTfrecordFiles(inputs.paths),
+        digests: inputs.digests,
+        workers: options.workers!,
+        compression: options.compression ?? 'auto',
+        ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
+        syncReads: options.syncReads ?? false,
+        // What the per-record checks take (recordCheckContext), and nothing that cannot travel to a worker.
+        options: {
+          ...(inputs.options.labelMap ? { labelMap: inputs.options.labelMap } : {}),
+          ...(inputs.options.numClasses !== undefined ? { numClasses: inputs.options.numClasses } : {}),
+        },
+      },
+      validator,
+      (file, shard, got) => checkDigest(file, shard, got, validator),
+    );
+    return validator.finish(files);
+  }
   const walk = walkRecords(inputs.paths, {
     ...(inputs.digests.size > 0 ? { onChunk: (chunk: Uint8Array) => hashing?.hasher.update(chunk) } : {}),
     compression: options.compression ?? 'auto',
@@ -250,7 +278,7 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
   // The shard being read, when its manifest gives digests to check (see checkDigest).
   let hashing: { file: string; shard: ManifestShard; hasher: FileHasher } | undefined;
   const checkHashed = () => {
-    if (hashing) checkDigest(hashing.file, hashing.shard, hashing.hasher, validator);
+    if (hashing) checkDigest(hashing.file, hashing.shard, hashing.hasher.digest(), validator);
     hashing = undefined;
   };
   for await (const ev of walk) {
@@ -278,9 +306,8 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
  * same length. A read that ended early (framing damage, already reported)
  * hashed only part of the file and proves nothing either way.
  */
-function checkDigest(file: string, shard: ManifestShard, hasher: FileHasher, validator: DatasetValidator): void {
-  if (hasher.bytes !== shard.bytes) return;
-  const got = hasher.digest();
+function checkDigest(file: string, shard: ManifestShard, got: FileDigest, validator: DatasetValidator): void {
+  if (got.bytes !== shard.bytes) return;
   const differs: string[] = [];
   const crc = crc32cToBase64(got.crc32c);
   if (shard.crc32c !== '' && crc !== shard.crc32c) differs.push(`CRC32C ${crc} (the manifest says ${shard.crc32c})`);

@@ -342,6 +342,15 @@ export const INSPECT = {
   ],
 } as const satisfies CommandSpec;
 
+/** Worker threads of the reading commands (validate, stats): see walk/pieces.ts. */
+const readWorkers = {
+  name: 'workers',
+  type: 'int',
+  min: 0,
+  max: MAX_WORKERS,
+  help: 'worker threads reading records beside the main thread (0: all in the main thread)',
+} as const;
+
 export const VALIDATE = {
   name: 'validate',
   summary: 'check TFRecord detection datasets before training',
@@ -365,12 +374,9 @@ export const VALIDATE = {
       defaultText: "the manifest's in a folder written by convert, else ai-platform",
     },
     {
-      name: 'workers',
-      type: 'int',
-      min: 0,
-      max: MAX_WORKERS,
-      defaultText: 'none under 64 MiB of files, then one per 64 MiB up to one per CPU but one',
-      help: 'worker threads checking records beside the main thread (0: all in the main thread; the report is the same). --decode runs in the main thread',
+      ...readWorkers,
+      defaultText: 'none under 128 MiB of files, then one per 128 MiB up to one per CPU but one',
+      help: `${readWorkers.help}; the report is the same. --decode runs in the main thread`,
     },
   ],
   examples: [
@@ -387,7 +393,16 @@ export const STATS = {
     'Counts records, boxes and images without boxes; per class its boxes and images (named from the label map when given); boxes per image, box sizes, image formats and sizes; records and bytes per shard. ' +
     'It decodes the Examples but not the images, so it runs close to disk speed. Damage is reported on stderr (exit 1) after the stats of what could be read.',
   positionals: inputs,
-  options: [labelMap, json, readCompression],
+  options: [
+    labelMap,
+    json,
+    readCompression,
+    {
+      ...readWorkers,
+      defaultText: '0 (reading is bound by memory more than by cores on the machines measured; try it on a large machine)',
+      help: `${readWorkers.help}; the result is the same`,
+    },
+  ],
   examples: [
     ['out/', 'Every shard in a folder:'],
     ["'out/val-*' --label-map out/label_map.pbtxt --json", 'The val shards, classes named, as JSON:'],

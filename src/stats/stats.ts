@@ -24,7 +24,11 @@ import { makeProblem } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
 import { FRAME_OVERHEAD } from '../record/frame.js';
 import type { Finding } from '../validate/findings.js';
-import { isFramingProblem, walkRecords } from '../walk/walk-records.js';
+import { statSync } from 'node:fs';
+import { createWorkerPool, workerScript } from '../pool/workers.js';
+import { readPieces } from '../walk/pieces.js';
+import { isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
+import { readStatsPiece, type StatsItem, type StatsPieceRequest } from './pieces.js';
 
 export interface StatsOptions {
   /** Class names come from this map (and its classes with no boxes are listed too). */
@@ -34,6 +38,13 @@ export interface StatsOptions {
   maxRecordBytes?: number;
   /** Read files with blocking calls: for worker threads and command-line processes only (see ReadOptions.sync). */
   syncReads?: boolean;
+  /**
+   * Worker threads that read and decode records beside this thread (default
+   * 0: all here). The result is the same whatever the number; see
+   * stats/pieces.ts, and defaultReadWorkers (walk/pieces.ts) for a count
+   * suited to a dataset's size.
+   */
+  workers?: number;
 }
 
 export interface FileStats {
@@ -385,6 +396,58 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
     if (errors.length < MAX_STORED_ERRORS) errors.push(problem);
   };
 
+  if ((options.workers ?? 0) > 0) {
+    // The same folding as below, of what the threads read.
+    const files = await listTfrecordFiles(paths);
+    const pool = createWorkerPool<StatsPieceRequest, StatsItem[]>({
+      size: options.workers!,
+      script: () => workerScript(import.meta.url, 'stats-worker.js', 'stats'),
+      inline: (request) => readStatsPiece(request, options.syncReads === true),
+      shareThisThread: true,
+    });
+    const pieceOptions = {
+      compression: options.compression ?? 'auto',
+      ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
+    };
+    let fs: FileStats | undefined;
+    try {
+      await readPieces(
+        files,
+        pieceOptions,
+        pool,
+        (piece): StatsPieceRequest => ({
+          path: piece.file,
+          compression: piece.compression,
+          ...(piece.range ? { range: piece.range } : {}),
+          ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
+        }),
+        (piece, items) => {
+          if (piece.first) {
+            fs = { file: piece.file, bytes: sizeOnDisk(piece.file), records: 0, recordBytes: 0 };
+            fileStats.push(fs);
+          }
+          for (const item of items) {
+            if (item.kind === 'framing') {
+              report(item.problem);
+              continue;
+            }
+            records++;
+            fs!.records++;
+            fs!.recordBytes += item.length + FRAME_OVERHEAD;
+            if (item.features) acc.add(item.features);
+            else {
+              acc.addNotExample();
+              report(item.problem!);
+            }
+          }
+        },
+      );
+    } finally {
+      await pool.close();
+    }
+    return { files: fileStats, records, ...acc.finish(), errors, errorCount };
+  }
+
   const walk = walkRecords(paths, {
     compression: options.compression ?? 'auto',
     // Each record is fully processed before the next is read: lend, don't copy.
@@ -421,6 +484,15 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
   }
 
   return { files: fileStats, records, ...acc.finish(), errors, errorCount };
+}
+
+/** A file's size on disk, 0 when it cannot be read (reading it says why). */
+function sizeOnDisk(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -22,8 +22,8 @@
 import { createHash } from 'node:crypto';
 import { isTfrecordError } from '../errors.js';
 import { makeProblem, type Problem, type ProblemLocation, problemFromError } from '../problem.js';
-import type { Compression, CompressionOption, } from '../record/compression.js';
-import { FRAME_OVERHEAD, } from '../record/frame.js';
+import type { Compression, CompressionOption } from '../record/compression.js';
+import { FRAME_OVERHEAD } from '../record/frame.js';
 import { fileCompression, scanHeaders } from '../walk/scan-headers.js';
 
 import { listTfrecordFiles, walkFile, walkRecords } from '../walk/walk-records.js';

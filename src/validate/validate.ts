@@ -52,7 +52,7 @@ export interface ValidateOptions {
   /**
    * Worker threads that check records beside this thread (default 0: all
    * here). The report is the same whatever the number; see parallel.ts,
-   * and defaultValidateWorkers for a count suited to a dataset's size. Not
+   * and defaultReadWorkers (walk/pieces.ts) for a count suited to a dataset's size. Not
    * with `decode`, which always runs here.
    */
   workers?: number;

@@ -27,7 +27,12 @@ export async function run({ values, positionals }: ParsedCommand<typeof STATS>, 
   const stats = await datasetStats(
     typedPaths(positionals, io.cwd),
     // This process does nothing else while it reads (see ReadOptions.sync).
-    { compression, syncReads: true, ...(labelMap ? { labelMap } : {}) },
+    {
+      compression,
+      syncReads: true,
+      workers: values.workers ?? 0,
+      ...(labelMap ? { labelMap } : {}),
+    },
   );
   const shown = (file: string) => displayPath(io.cwd, file);
   const files = stats.files.map((f) => ({ ...f, file: shown(f.file) }));

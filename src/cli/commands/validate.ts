@@ -6,7 +6,6 @@
  * directory stands for the `*.tfrecord*` files in it. Exit status: 0 when no
  * finding is an error (warnings allowed), 1 otherwise, 2 for usage mistakes.
  */
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { LabelMap } from '../../detection/label-map.js';
 import { readLabelMapFile } from '../../detection/read-label-map.js';
@@ -21,8 +20,8 @@ const RULE_LABEL: Record<FindingRule, string> = {
   'ai-platform': 'built-in training',
   dataset: 'dataset',
 };
-import { defaultValidateWorkers } from '../../validate/parallel.js';
-import { listTfrecordFiles, validateDataset, type ValidationReport } from '../../validate/validate.js';
+import { defaultReadWorkers, inputBytes } from '../../walk/pieces.js';
+import { validateDataset, type ValidationReport } from '../../validate/validate.js';
 import { plural } from '../../words.js';
 import type { VALIDATE } from '../commands.js';
 import { type CliIo, displayPath, typedPaths, writeOut } from '../io.js';
@@ -46,7 +45,7 @@ export async function run({ values, positionals }: ParsedCommand<typeof VALIDATE
     decode: values.decode,
     // This process does nothing else while it reads (see ReadOptions.sync).
     syncReads: true,
-    workers: values.workers ?? defaultValidateWorkers(await totalBytes(positionals.map((p) => resolve(io.cwd, p)))),
+    workers: values.workers ?? defaultReadWorkers(await inputBytes(positionals.map((p) => resolve(io.cwd, p)))),
     maxFindings: values['max-findings'],
     compression: values.compression,
     ...(labelMap ? { labelMap } : {}),
@@ -64,23 +63,6 @@ export async function run({ values, positionals }: ParsedCommand<typeof VALIDATE
     await writeOut(io.stdout, renderReport({ ...report, findings }, tally));
   }
   return report.valid ? 0 : 1;
-}
-
-/** The inputs' size on disk, for the default number of workers; what cannot be read counts nothing (the validation says why). */
-async function totalBytes(paths: string[]): Promise<number> {
-  let files: string[];
-  try {
-    files = await listTfrecordFiles(paths);
-  } catch {
-    return 0;
-  }
-  let bytes = 0;
-  for (const f of files)
-    bytes += await stat(f).then(
-      (st) => (st.isFile() ? st.size : 0),
-      () => 0,
-    );
-  return bytes;
 }
 
 /** Findings grouped by code (errors first), a few locations each, then a one-line verdict. */

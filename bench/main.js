@@ -160,7 +160,7 @@ export async function run(dir, log = () => undefined) {
     // Into a file of its own, removed first as cat's output is: replacing a
     // file of the same size would make the rename free its pages, timed.
     ...each((_, l) => ({
-      name: 'library: toExample + encode + RecordWriter',
+      name: 'library: toExample + RecordWriter.writeExample',
       group: 'write',
       bytes: libBytes,
       limit: WRITE,
@@ -168,6 +168,15 @@ export async function run(dir, log = () => undefined) {
       before: clean(libOut, copy),
       run: l('write', libOut, data.files),
     })),
+    {
+      name: '(info) library: toExample + write(encodeExample(…))',
+      group: 'write',
+      bytes: libBytes,
+      limit: WRITE,
+      info: true,
+      before: clean(libOut, copy),
+      run: lib('write-encode', libOut, data.files),
+    },
     {
       name: SKELETON_WRITE,
       group: 'write',
@@ -286,7 +295,7 @@ export async function run(dir, log = () => undefined) {
         ],
       },
       { name: 'library: readRecords (CRCs checked)', skeleton: SKELETON_READ, limit: READ, target: 50, work: [['crc32c', shardBytes]] },
-      { name: 'library: toExample + encode + RecordWriter', skeleton: SKELETON_WRITE, limit: WRITE, target: 60, work: [['crc32c', libBytes]] },
+      { name: 'library: toExample + RecordWriter.writeExample', skeleton: SKELETON_WRITE, limit: WRITE, target: 60, work: [['crc32c', libBytes]] },
     ],
     rates,
     timeOf,

@@ -25,10 +25,8 @@ import type { CompressionOption } from '../record/compression.js';
 import { FRAME_OVERHEAD } from '../record/frame.js';
 import type { Finding } from '../validate/findings.js';
 import { statSync } from 'node:fs';
-import { createWorkerPool, workerScript } from '../pool/workers.js';
-import { readPieces } from '../walk/pieces.js';
 import { isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
-import { readStatsPiece, type StatsItem, type StatsPieceRequest } from './pieces.js';
+import type { StatsItem, StatsPieceRequest } from './pieces.js';
 
 export interface StatsOptions {
   /** Class names come from this map (and its classes with no boxes are listed too). */
@@ -41,7 +39,7 @@ export interface StatsOptions {
   /**
    * Worker threads that read and decode records beside this thread (default
    * 0: all here). The result is the same whatever the number; see
-   * stats/pieces.ts, and defaultReadWorkers (walk/pieces.ts) for a count
+   * stats/pieces.ts, and defaultReadWorkers (walk/read-workers.ts) for a count
    * suited to a dataset's size.
    */
   workers?: number;
@@ -399,6 +397,12 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
   if ((options.workers ?? 0) > 0) {
     // The same folding as below, of what the threads read.
     const files = await listTfrecordFiles(paths);
+    // Loaded only here: one thread's statistics never need them.
+    const [{ createWorkerPool, workerScript }, { readPieces }, { readStatsPiece }] = await Promise.all([
+      import('../pool/workers.js'),
+      import('../walk/pieces.js'),
+      import('./pieces.js'),
+    ]);
     const pool = createWorkerPool<StatsPieceRequest, StatsItem[]>({
       size: options.workers!,
       script: () => workerScript(import.meta.url, 'stats-worker.js', 'stats'),

@@ -23,7 +23,6 @@ import type { Emit } from './checks.js';
 import { type CheckedRecord, checkRecord, framingRecord, recordCheckContext, type RecordCheckContext, type RecordSummary } from './record-check.js';
 import { DEFAULT_SEVERITY, type Finding, FindingCollector, type FindingCode, type FindingSummary, type Severity } from './findings.js';
 import { checkValidateOptions } from './options-check.js';
-import { validateInParallel } from './parallel.js';
 
 /** Exported from here as before; the walker owns it now. */
 export { listTfrecordFiles } from '../walk/walk-records.js';
@@ -52,7 +51,7 @@ export interface ValidateOptions {
   /**
    * Worker threads that check records beside this thread (default 0: all
    * here). The report is the same whatever the number; see parallel.ts,
-   * and defaultReadWorkers (walk/pieces.ts) for a count suited to a dataset's size. Not
+   * and defaultReadWorkers (walk/read-workers.ts) for a count suited to a dataset's size. Not
    * with `decode`, which always runs here.
    */
   workers?: number;
@@ -247,6 +246,8 @@ export async function validateDataset(paths: string[], options: ValidateOptions 
   const validator = await DatasetValidator.create(inputs.options);
   for (const [file, code, message] of inputs.findings) validator.emitter(file)(code, message);
   if ((options.workers ?? 0) > 0 && !options.decode) {
+    // Loaded only here: one thread's validation (and convert's read-back) never needs it.
+    const { validateInParallel } = await import('./parallel.js');
     const files = await validateInParallel(
       {
         files: await listTfrecordFiles(inputs.paths),

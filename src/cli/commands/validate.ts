@@ -20,7 +20,7 @@ const RULE_LABEL: Record<FindingRule, string> = {
   'ai-platform': 'built-in training',
   dataset: 'dataset',
 };
-import { defaultReadWorkers, inputBytes } from '../../walk/pieces.js';
+import { defaultReadWorkers, inputBytes } from '../../walk/read-workers.js';
 import { validateDataset, type ValidationReport } from '../../validate/validate.js';
 import { plural } from '../../words.js';
 import type { VALIDATE } from '../commands.js';

@@ -34,7 +34,7 @@ import { lockOutput } from './lock.js';
 import { CoordinateScaleCheck } from './coords-check.js';
 import { finalizeParts } from './finalize.js';
 import { assignLabels, gapRefusal, reconcileLabelMaps } from './labels.js';
-import { CONVERT_DEFAULTS, resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
+import { CONVERT_DEFAULTS, IMAGES_PER_WORKER, resolveConvertOptions, shardPrefix, type ConvertOptions, type ResolvedConvertOptions } from './options.js';
 import { writePart, type PartManifest, type PartPlan } from './part.js';
 import { checkpoint, type FinishedPublish, finishInterruptedPublish, manifestOptions } from './publish.js';
 import { countItems, emptyReport, type ConvertReport, type RunNote } from './report.js';
@@ -76,8 +76,14 @@ export async function convertDataset(options: ConvertOptions): Promise<ConvertRe
   // dataset starts none: each would cost more than it saves.
   let pool = opts.workers !== undefined ? startPool(opts, opts.workers) : undefined;
   const poolFor = (images: number) => (pool ??= startPool(opts, CONVERT_DEFAULTS.workers(images)));
+  // One machine's run starts them as soon as pass 1 has seen enough images
+  // for the most workers the rule gives (which more images cannot change),
+  // so they load their code while the scan goes on rather than after it. A
+  // task's count depends on its own share, known only once the plan is.
+  const most = CONVERT_DEFAULTS.workers(Number.MAX_SAFE_INTEGER);
+  const early = !pool && !opts.task && most > 0 ? { count: most * IMAGES_PER_WORKER, reached: () => void poolFor(most * IMAGES_PER_WORKER) } : undefined;
   try {
-    const run = await planRun(opts, spec, userLabelMap);
+    const run = await planRun(opts, spec, userLabelMap, early);
     const part = await runTask(run, opts.task ?? { index: 0, count: 1 }, poolFor, opts.task ? 'publish' : 'stage');
     if (opts.task) return await finishTask(opts.out, part);
     // One machine's shards were read back by this process a moment ago: their sizes are check enough.
@@ -220,13 +226,18 @@ function runNotes(opts: ResolvedConvertOptions, dataset: DatasetContext): RunNot
  * annotations, and the label ids. Nothing here depends on which task runs
  * it, so every task of a job plans alike.
  */
-async function planRun(opts: ResolvedConvertOptions, spec: FormatSpec, userLabelMap: LabelMap | undefined): Promise<PlannedRun> {
+async function planRun(
+  opts: ResolvedConvertOptions,
+  spec: FormatSpec,
+  userLabelMap: LabelMap | undefined,
+  manyItems?: { count: number; reached: () => void },
+): Promise<PlannedRun> {
   const report = emptyReport(opts.out);
   report.decoded = opts.job.prepare.decode === true;
   const dataset = await openDataset(opts, userLabelMap);
   report.notes.push(...runNotes(opts, dataset));
   const checks = { classNames: new ClassNameCheck(), coordinates: new CoordinateScaleCheck() };
-  const scan = await scanAnnotations(spec, opts, userLabelMap ? dataset.fixedMap : undefined, report, checks);
+  const scan = await scanAnnotations(spec, opts, userLabelMap ? dataset.fixedMap : undefined, report, checks, manyItems);
   // A file's own split assignment is void once --split replaces it: say that instead of describing it.
   const overridden = { code: 'assigned-splits' as const, message: "the file's own split assignment (Vertex AI ml_use) is replaced by --split" };
   report.notes.push(...scan.notes.map((n) => (n.code === 'assigned-splits' && !opts.itemSplits ? overridden : n)));

@@ -26,6 +26,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { takeCheckedSize } from '../formats/paths.js';
 import type { SourceItem } from '../formats/types.js';
 import { assignShards } from '../shard/assign.js';
 import { shardExtension, shardName } from '../shard/naming.js';
@@ -96,10 +97,11 @@ export class PlanBuilder {
 
   /**
    * The next accepted item; `excluded` ones (a class outside the user's
-   * label map) get no place. The image's size is looked up with a blocking
-   * stat: the importer has just looked the same file up (imageFileProblem's
-   * lstat), so this finds it in the kernel's cache, and a blocking call costs
-   * a tenth of an asynchronous one's round trip through the thread pool.
+   * label map) get no place. The image's size is the one the importer's
+   * check found (imageFileProblem's lstat) when it is still known, else a
+   * blocking stat: the file was just looked up, so the kernel has it cached,
+   * and a blocking call costs a tenth of an asynchronous one's round trip
+   * through the thread pool.
    */
   add(item: SourceItem, excluded: boolean): void {
     if (this.count === this.splits.length) this.grow();
@@ -163,8 +165,14 @@ export class PlanBuilder {
   }
 }
 
-/** The file's size, or 0 when it cannot be looked up (the item then fails in pass 2, leaving its place empty). */
+/**
+ * The file's size, as the importer's check of it found a moment ago, else
+ * looked up; 0 when it cannot be (the item then fails in pass 2, leaving
+ * its place empty).
+ */
 function fileSize(path: string): number {
+  const checked = takeCheckedSize(path);
+  if (checked !== undefined) return checked;
   try {
     return statSync(path, { throwIfNoEntry: false })?.size ?? 0;
   } catch {

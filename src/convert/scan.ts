@@ -53,6 +53,8 @@ export async function scanAnnotations(
   userLabelMap: LabelMap | undefined,
   report: ConvertReport,
   checks: ScanChecks,
+  /** Called once this many items have been accepted (`manyItems.count`), while the scan goes on. */
+  manyItems?: { count: number; reached: () => void },
 ): Promise<AnnotationScan> {
   const progress = opts.onProgress;
   const scan = await spec.read({
@@ -88,6 +90,7 @@ export async function scanAnnotations(
       continue;
     }
     scanned++;
+    if (scanned === manyItems?.count) manyItems.reached();
     const item = entry.item;
     checks.classNames.clean(item);
     checks.coordinates.observe(item);

@@ -92,11 +92,11 @@ export async function run(dir, log = () => undefined) {
   const COPY = 'limit: cat images/* > one file';
   const READ = 'limit: cat shards > /dev/null';
   const WRITE = 'limit: cat records > one file';
-  // Each product case once per build, one after the other.
+  // Each product case once per build, one after the other (in turns: see rounds()).
   const each = (make) =>
     builds.flatMap((b) => {
       const c = make(cliOf(b), libOf(b));
-      return [{ ...c, name: c.name + b.tag }];
+      return [{ ...c, name: c.name + b.tag, pair: c.name }];
     });
   // Cases in the order they run within a round. `limit` names the case
   // whose time in the same round is this one's baseline.
@@ -240,18 +240,24 @@ export async function run(dir, log = () => undefined) {
       med.toFixed(3),
       `${lo.toFixed(3)}–${hi.toFixed(3)}`,
       c.bytes ? (c.bytes / MB / med).toFixed(0) : '',
-      cpu !== undefined ? cpu.toFixed(2) : '',
+      cpu !== undefined
+        ? `${cpu.toFixed(2)} (${spread(m.map((x) => x.cpu))
+            .map((v) => v.toFixed(2))
+            .join('–')})`
+        : '',
       rss !== undefined ? (rss / MB).toFixed(0) : '',
       c.limit ? c.limit.replace(/^limit: /, '') : '',
       share,
       ok,
     ]);
   }
-  const head = ['case', 'median s', 'min–max s', 'MB/s', 'CPU s', 'RSS MB', 'limit', 'share of limit: median (min–max) %', 'target'];
+  const head = ['case', 'median s', 'min–max s', 'MB/s', 'CPU s: median (min–max)', 'RSS MB', 'limit', 'share of limit: median (min–max) %', 'target'];
   const notes = [
     `${ROUNDS} interleaved rounds; "share" is limit time / case time within each round, median (min–max over rounds).`,
     'CLI cases are `node dist/cli/main.js …` as spawned by a shell user (process start included); library cases run in a fresh process each, timed from the call to its return.',
-    ...(builds.length > 1 ? [`Cases marked${builds[1].tag} ran ${builds[1].dist} in the same rounds, each right after this build's.`] : []),
+    ...(builds.length > 1
+      ? [`Cases marked${builds[1].tag} ran ${builds[1].dist} in the same rounds, beside this build's: the two take turns going first.`]
+      : []),
     hasGnuTime()
       ? "CPU s (user + system) and RSS (peak) come from GNU time for commands; for library cases, CPU and the child's VmHWM."
       : 'GNU time not found: no CPU or RSS for commands.',

@@ -58,6 +58,7 @@ export function assertBuildCurrent(srcDir: string, distDir: string): void {
 }
 
 export interface WorkerPool<J, R> {
+  /** Slots jobs run in: the workers, and this thread with PoolOptions.shareThisThread. */
   readonly size: number;
   /**
    * Runs a job on the least busy worker, or on worker `pin` (0-based, taken
@@ -170,7 +171,9 @@ function inlineSlot<J, R>(
         // A job that runs without awaiting anything would otherwise chain
         // straight into the next, and the workers' answers would wait.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        const p = pending.get(id)!;
+        // Gone when a worker's failure has failed every job in flight already.
+        const p = pending.get(id);
+        if (!p) return;
         try {
           p.resolve(await inline(job as J));
         } catch (err) {

@@ -97,6 +97,38 @@ describe('createWorkerPool', () => {
     expect(others[0]!.threadId).not.toBe(zero);
   });
 
+  it('with shareThisThread, this thread is one more slot: jobs spread over both, one at a time each, a failure failing only its job', async () => {
+    let running = 0;
+    let most = 0;
+    const shared = createWorkerPool<Job, Reply>({
+      size: 1,
+      script: () => script,
+      inline: async (job) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, job.ms));
+        running--;
+        if (job.ms === 3) throw new Error('inline failure');
+        return { threadId: -1, bytes: 0 };
+      },
+      shareThisThread: true,
+    });
+    try {
+      expect(shared.size).toBe(2);
+      const replies = await Promise.all(Array.from({ length: 12 }, () => shared.run({ ms: 5 })));
+      const threads = new Set(replies.map((r) => r.threadId));
+      // Both slots took jobs: the worker (its own thread id) and this thread (-1).
+      expect(threads.has(-1)).toBe(true);
+      expect([...threads].some((t) => t > 0)).toBe(true);
+      expect(most).toBe(1);
+      // Pinned to this thread's slot (index size - 1), a failing job fails alone.
+      await expect(shared.run({ ms: 3 }, 1)).rejects.toThrow('inline failure');
+      expect((await shared.run({ ms: 1 }, 1)).threadId).toBe(-1);
+    } finally {
+      await shared.close();
+    }
+  });
+
   it('moves the buffers it is told to transfer instead of copying them', async () => {
     const p = start();
     const buffer = new ArrayBuffer(1000);

@@ -6,14 +6,11 @@
  * result is the one a single thread gives.
  */
 import * as K from '../detection/keys.js';
-import { isTfrecordError } from '../errors.js';
-import { decodeExample } from '../example/codec.js';
 import type { Feature, Features } from '../example/features.js';
 import type { FileRange } from '../io/read.js';
-import { makeProblem } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
-import type { Finding } from '../validate/findings.js';
 import { isFramingProblem, type ProblemEvent, type RecordEvent, walkFile, walkFileSync } from '../walk/walk-records.js';
+import { recordItem, type StatsItem } from './stats.js';
 
 export interface StatsPieceRequest {
   path: string;
@@ -21,11 +18,6 @@ export interface StatsPieceRequest {
   compression: CompressionOption;
   maxRecordBytes?: number;
 }
-
-/** One record of a piece, or a framing problem, in record order. */
-export type StatsItem =
-  /** A record: its payload length, and the features the statistics read (undefined with `problem` when it is not a tf.Example). */
-  { kind: 'record'; length: number; features?: Features; problem?: Finding } | { kind: 'framing'; problem: Finding };
 
 /** The keys StatsAccumulator.add reads: only these travel between threads. */
 const STATS_KEYS = [K.BBOX_XMIN, K.BBOX_XMAX, K.BBOX_YMIN, K.BBOX_YMAX, K.CLASS_LABEL, K.CLASS_TEXT, K.IMAGE_FORMAT, K.IMAGE_WIDTH, K.IMAGE_HEIGHT];
@@ -53,19 +45,15 @@ export async function readStatsPiece(request: StatsPieceRequest, sync: boolean):
   return items;
 }
 
+/** recordItem, with only the features the statistics read, copied out of the read buffer. */
 function statsItem(ev: RecordEvent): StatsItem {
-  let features: Features;
-  try {
-    features = decodeExample(ev.payload);
-  } catch (err) {
-    if (!isTfrecordError(err) || (err.code !== 'not-an-example' && err.code !== 'example-too-large')) throw err;
-    return { kind: 'record', length: ev.length, problem: makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }) };
-  }
+  const item = recordItem(ev);
+  if (item.kind !== 'record' || !item.features) return item;
   // Bytes values are views of the read buffer: copied, so that only these few bytes travel.
   const slim: Features = {};
   for (const key of STATS_KEYS) {
-    const f = features[key];
+    const f = item.features[key];
     if (f !== undefined) slim[key] = f.kind === 'bytes_list' ? ({ kind: 'bytes_list', values: f.values.map((v) => v.slice()) } satisfies Feature) : f;
   }
-  return { kind: 'record', length: ev.length, features: slim };
+  return { ...item, features: slim };
 }

@@ -25,8 +25,8 @@ import type { CompressionOption } from '../record/compression.js';
 import { FRAME_OVERHEAD } from '../record/frame.js';
 import type { Finding } from '../validate/findings.js';
 import { statSync } from 'node:fs';
-import { isFramingProblem, listTfrecordFiles, walkRecords } from '../walk/walk-records.js';
-import type { StatsItem, StatsPieceRequest } from './pieces.js';
+import { isFramingProblem, listTfrecordFiles, type RecordEvent, walkRecords } from '../walk/walk-records.js';
+import type { StatsPieceRequest } from './pieces.js';
 
 export interface StatsOptions {
   /** Class names come from this map (and its classes with no boxes are listed too). */
@@ -393,9 +393,30 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
     errorCount++;
     if (errors.length < MAX_STORED_ERRORS) errors.push(problem);
   };
+  // The file being read, and one record (or framing problem) of it folded in: the same whichever thread read it.
+  let fs: FileStats | undefined;
+  const startFile = (file: string, bytes: number) => {
+    fs = { file, bytes, records: 0, recordBytes: 0 };
+    fileStats.push(fs);
+  };
+  const fold = (item: StatsItem) => {
+    if (item.kind === 'framing') {
+      report(item.problem);
+      return;
+    }
+    records++;
+    fs!.records++;
+    fs!.recordBytes += item.length + FRAME_OVERHEAD;
+    if (item.features) acc.add(item.features);
+    else {
+      // A record over the decoder's limits is counted with those that could not be read.
+      acc.addNotExample();
+      report(item.problem!);
+    }
+  };
 
   if ((options.workers ?? 0) > 0) {
-    // The same folding as below, of what the threads read.
+    // The records as the threads read them, folded in here in order.
     const files = await listTfrecordFiles(paths);
     // Loaded only here: one thread's statistics never need them.
     const [{ createWorkerPool, workerScript }, { readPieces }, { readStatsPiece }] = await Promise.all([
@@ -413,7 +434,6 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
       compression: options.compression ?? 'auto',
       ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
     };
-    let fs: FileStats | undefined;
     try {
       await readPieces(
         files,
@@ -426,24 +446,8 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
           ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
         }),
         (piece, items) => {
-          if (piece.first) {
-            fs = { file: piece.file, bytes: sizeOnDisk(piece.file), records: 0, recordBytes: 0 };
-            fileStats.push(fs);
-          }
-          for (const item of items) {
-            if (item.kind === 'framing') {
-              report(item.problem);
-              continue;
-            }
-            records++;
-            fs!.records++;
-            fs!.recordBytes += item.length + FRAME_OVERHEAD;
-            if (item.features) acc.add(item.features);
-            else {
-              acc.addNotExample();
-              report(item.problem!);
-            }
-          }
+          if (piece.first) startFile(piece.file, sizeOnDisk(piece.file));
+          for (const item of items) fold(item);
         },
       );
     } finally {
@@ -459,35 +463,32 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
     ...(options.syncReads ? { sync: true } : {}),
     ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
   });
-  let fs: FileStats | undefined;
   for await (const ev of walk) {
-    if (ev.kind === 'file') {
-      fs = { file: ev.file, bytes: ev.bytes, records: 0, recordBytes: 0 };
-      fileStats.push(fs);
-    } else if (ev.kind === 'problem') {
+    if (ev.kind === 'file') startFile(ev.file, ev.bytes);
+    else if (ev.kind === 'problem') {
       // I/O failures (missing file, permissions) are not data and stop the run;
       // damaged framing skips one record or the rest of its file.
       if (!isFramingProblem(ev.problem)) throw ev.error;
-      report(ev.problem);
-    } else {
-      records++;
-      fs!.records++;
-      fs!.recordBytes += ev.length + FRAME_OVERHEAD;
-      let features: Features;
-      try {
-        features = decodeExample(ev.payload);
-      } catch (err) {
-        if (!isTfrecordError(err) || (err.code !== 'not-an-example' && err.code !== 'example-too-large')) throw err;
-        // A record over the decoder's limits is counted with those that could not be read.
-        acc.addNotExample();
-        report(makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }));
-        continue;
-      }
-      acc.add(features);
-    }
+      fold({ kind: 'framing', problem: ev.problem });
+    } else fold(recordItem(ev));
   }
 
   return { files: fileStats, records, ...acc.finish(), errors, errorCount };
+}
+
+/** One record of a file or a piece of one, or a framing problem, as datasetStats folds them in, in record order. */
+export type StatsItem =
+  /** A record: its payload length, and its features (undefined with `problem` when it is not a tf.Example, or over the decoder's limits). */
+  { kind: 'record'; length: number; features?: Features; problem?: Finding } | { kind: 'framing'; problem: Finding };
+
+/** A record decoded for the statistics. Errors other than an unreadable Example are thrown. */
+export function recordItem(ev: RecordEvent): StatsItem {
+  try {
+    return { kind: 'record', length: ev.length, features: decodeExample(ev.payload) };
+  } catch (err) {
+    if (!isTfrecordError(err) || (err.code !== 'not-an-example' && err.code !== 'example-too-large')) throw err;
+    return { kind: 'record', length: ev.length, problem: makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }) };
+  }
 }
 
 /** A file's size on disk, 0 when it cannot be read (reading it says why). */

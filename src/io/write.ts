@@ -245,6 +245,7 @@ export class RecordWriter {
   ) {
     if (typeof target === 'string') this.paths = { temp: options.atomic === false ? target : temporaryPath(target), final: target };
     if (options.digest && this.paths && (options.compression ?? 'none') === 'none') this.hash = new FileHasher();
+    if (this.paths && (options.compression ?? 'none') === 'none' && !options.release) this.allocate = (size) => this.fromArena(size);
   }
 
   /**
@@ -324,24 +325,24 @@ export class RecordWriter {
    */
   async writeExample(features: Features): Promise<void> {
     if (this.closed) throw new TfrecordError('bad-argument', 'write() after close()', { file: this.paths?.final });
-    await this.writeFramed(frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES, this.allocator()), crc32cFast));
+    await this.writeFramed(frameInPlace(encodeExampleWithRoom(features, HEADER_BYTES, FOOTER_BYTES, this.allocate), crc32cFast));
   }
 
   /**
-   * Where writeExample builds a record: the batch memory when the bytes stay
-   * in it until written (a file without compression, whose writes complete
-   * before the memory is reused, and no `release`, which would hand the
-   * memory to the caller); otherwise memory of its own.
+   * Where writeExample builds a record (undefined: memory of its own): the
+   * batch memory when the bytes stay in it until written, i.e. a file
+   * without compression, whose writes complete before the memory is reused,
+   * and no `release`, which would hand the memory to the caller. Decided
+   * once, in the constructor.
    */
-  private allocator(): ((size: number) => Uint8Array) | undefined {
-    if (!this.paths || (this.options.compression ?? 'none') !== 'none' || this.options.release) return undefined;
-    return (size) => {
-      if (size > ARENA_BYTES - this.arenaUsed) return new Uint8Array(size);
-      this.arenas ??= [new Uint8Array(ARENA_BYTES), new Uint8Array(ARENA_BYTES)];
-      const at = this.arenaUsed;
-      this.arenaUsed += size;
-      return this.arenas[this.arena]!.subarray(at, at + size);
-    };
+  private readonly allocate: ((size: number) => Uint8Array) | undefined;
+
+  private fromArena(size: number): Uint8Array {
+    if (size > ARENA_BYTES - this.arenaUsed) return new Uint8Array(size);
+    this.arenas ??= [new Uint8Array(ARENA_BYTES), new Uint8Array(ARENA_BYTES)];
+    const at = this.arenaUsed;
+    this.arenaUsed += size;
+    return this.arenas[this.arena]!.subarray(at, at + size);
   }
 
   /**

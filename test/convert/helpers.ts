@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,19 @@ export async function tempDir(tag = 'out'): Promise<string> {
 export async function copySample(): Promise<string> {
   const dir = await tempDir('input');
   await cp(SAMPLE, dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * A private copy of the sample with the files of every image holding a
+ * circle replaced by garbage: under --on-error skip, class circle (label 1)
+ * loses every box, so the run renumbers its labels.
+ */
+export async function sampleWithoutCircles(): Promise<string> {
+  const dir = await copySample();
+  for (const f of ['img01.jpg', 'img02.jpg', 'img05.jpg', 'img06.webp', 'img07.jpg', 'img08.jpg', 'img09.jpg', 'img12.jpg']) {
+    await writeFile(path.join(dir, 'images', f), 'not an image');
+  }
   return dir;
 }
 

@@ -14,17 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { convertDataset, finalizeDataset, type ConvertOptions } from 'tfrecord-od/convert';
 import { runCli } from '../helpers/cli.js';
 import { cliTask as cli, taskArgs } from '../helpers/tasks.js';
-import { hashTree, listTree, SAMPLE, sampleSource, tempDir } from './helpers.js';
-
-/** The sample with the image files of every circle-bearing image replaced by garbage: under --on-error skip, circle (label 1) loses every box. */
-async function sampleWithoutCircles(): Promise<string> {
-  const dir = await tempDir('no-circles');
-  await cp(SAMPLE, dir, { recursive: true });
-  for (const f of ['img01.jpg', 'img02.jpg', 'img05.jpg', 'img06.webp', 'img07.jpg', 'img08.jpg', 'img09.jpg', 'img12.jpg']) {
-    await writeFile(path.join(dir, 'images', f), 'not an image');
-  }
-  return dir;
-}
+import { hashTree, listTree, SAMPLE, sampleSource, sampleWithoutCircles, tempDir } from './helpers.js';
 
 const COUNTS = [1, 2, 3, 7];
 

@@ -11,13 +11,13 @@
  * refuse the folder, and the next finalize finishes it, byte for byte what
  * an uninterrupted run writes.
  */
-import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertDataset } from 'tfrecord-od/convert';
 import { validateDataset } from 'tfrecord-od';
 import { PUBLISH_STEPS, TASK_STEPS } from '../../src/convert/publish.js';
-import { hashTree, SAMPLE, tempDir } from '../convert/helpers.js';
+import { hashTree, sampleWithoutCircles, tempDir } from '../convert/helpers.js';
 import { convertArgs, expectCleanStderr, expectOneConsistentSet, IMAGES, runCli, sampleCsv } from './helpers.js';
 
 const PARTS = '.tfrecord-od-parts';
@@ -104,16 +104,6 @@ describe('finalize killed at each step of its publish (4 old shards replaced by 
     expect(await expectOneConsistentSet(out, { data: 3 })).toBe(12);
   });
 });
-
-/** The sample with the images of every circle-bearing image replaced by garbage: under --on-error skip, class circle (label 1) loses every box. */
-async function sampleWithoutCircles(): Promise<string> {
-  const dir = await tempDir('no-circles');
-  await cp(SAMPLE, dir, { recursive: true });
-  for (const f of ['img01.jpg', 'img02.jpg', 'img05.jpg', 'img06.webp', 'img07.jpg', 'img08.jpg', 'img09.jpg', 'img12.jpg']) {
-    await writeFile(path.join(dir, 'images', f), 'not an image');
-  }
-  return dir;
-}
 
 describe('finalize that renumbers labels, killed', () => {
   // Every task's shard holding a moved label is rewritten into a new file, renamed over it by the journal.

@@ -16,11 +16,12 @@ import { mergeDataset, remapDataset, reshardDataset, splitDataset } from 'tfreco
 import { convertDataset } from 'tfrecord-od/convert';
 import { type DatasetManifest, readManifest } from 'tfrecord-od/dataset';
 import { decodeExample } from 'tfrecord-od/example';
-import { crc32c, maskCrc } from 'tfrecord-od/record';
+import { crc32c } from 'tfrecord-od/record';
 import { validateDataset } from 'tfrecord-od/validate';
 import { readRecords } from 'tfrecord-od';
 import { LOCK_FILE } from '../../src/convert/lock.js';
 import { sampleSource, shardFiles, tempDir } from '../convert/helpers.js';
+import { tamperKeepingCrcs } from '../helpers/tamper.js';
 
 let input: string;
 let inputManifest: DatasetManifest;
@@ -79,22 +80,6 @@ async function expectManifestMatchesFiles(out: string, m: DatasetManifest): Prom
     for (const c of set.classes) expect([c.label, c.boxes, c.images]).toEqual([c.label, perClass.get(c.label)?.boxes ?? 0, perClass.get(c.label)?.images ?? 0]);
     expect(set.classes.reduce((n, c) => n + c.boxes, 0)).toBe(boxes);
   }
-}
-
-/**
- * Changes one letter of the first record's image/filename in place and
- * writes a valid data CRC for it: the file keeps its size, reads without a
- * framing error and holds a valid record, so only its digests can tell.
- */
-async function tamperKeepingCrcs(file: string): Promise<void> {
-  const bytes = new Uint8Array(await readFile(file));
-  const view = new DataView(bytes.buffer, bytes.byteOffset);
-  const length = Number(view.getBigUint64(0, true));
-  const payload = bytes.subarray(12, 12 + length);
-  const name = (decodeExample(payload)['image/filename'] as { values: Uint8Array[] }).values[0]!;
-  payload[name.byteOffset - payload.byteOffset]! ^= 0x01; // 'i' → 'h'
-  view.setUint32(12 + length, maskCrc(crc32c(payload)), true);
-  await writeFile(file, bytes);
 }
 
 describe('reshard publishes a manifest', () => {

@@ -8,9 +8,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { convertDataset } from 'tfrecord-od/convert';
 import { validateDataset } from 'tfrecord-od/validate';
-import { decodeExample } from 'tfrecord-od/example';
-import { crc32c, maskCrc } from 'tfrecord-od/record';
 import { runCli } from '../helpers/cli.js';
+import { tamperKeepingCrcs } from '../helpers/tamper.js';
 import { SAMPLE, sampleSource, tempDir } from '../convert/helpers.js';
 
 async function converted(options: Partial<Parameters<typeof convertDataset>[0]> = {}): Promise<string> {
@@ -54,14 +53,7 @@ describe('validate OUT with a manifest', () => {
   it("a shard changed in place, same size and valid CRCs, is caught by the manifest's digests; one without digests (layout 1) is not judged", async () => {
     const out = await converted({ shards: 2 });
     const victim = path.join(out, 'data-00001-of-00002.tfrecord');
-    const bytes = new Uint8Array(await readFile(victim));
-    const view = new DataView(bytes.buffer, bytes.byteOffset);
-    const length = Number(view.getBigUint64(0, true));
-    const payload = bytes.subarray(12, 12 + length);
-    const name = (decodeExample(payload)['image/filename'] as { values: Uint8Array[] }).values[0]!;
-    payload[name.byteOffset - payload.byteOffset]! ^= 0x01;
-    view.setUint32(12 + length, maskCrc(crc32c(payload)), true);
-    await writeFile(victim, bytes);
+    await tamperKeepingCrcs(victim);
     const r = await validateDataset([out]);
     expect(r.findings.filter((f) => f.severity === 'error').map((f) => [f.code, f.file])).toEqual([['shard-mismatch', victim]]);
     // Empty digests (a manifest from before they were kept) mean "not known", not "wrong".

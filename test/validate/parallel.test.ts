@@ -5,18 +5,18 @@
  * a TFRecord), compressed ones, files cut into ranges, and a manifest's
  * shards, whose CRC32C is put together from the ranges' own.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bytesFeature, decodeExample, int64Feature } from 'tfrecord-od/example';
+import { bytesFeature, int64Feature } from 'tfrecord-od/example';
 import { toExample } from 'tfrecord-od/detection';
-import { crc32c, maskCrc } from 'tfrecord-od/record';
 import { DatasetValidator, validateDataset, type ValidationReport } from 'tfrecord-od/validate';
 import { convertDataset } from 'tfrecord-od/convert';
 import { readManifest } from 'tfrecord-od/dataset';
 import { crc32cToBase64 } from '../../src/dataset/manifest.js';
 import { validateInParallel } from '../../src/validate/parallel.js';
 import { runCli } from '../helpers/cli.js';
+import { tamperKeepingCrcs } from '../helpers/tamper.js';
 import { sampleSource, tempDir as convertDir } from '../convert/helpers.js';
 import { detection, makeImage, offsetsOf, payload, tempDir, type TempDir } from './helpers.js';
 
@@ -104,14 +104,7 @@ describe('validation on several threads', () => {
     expect(await check()).toEqual([]);
     // A byte of a file name changed, and its record's CRC fixed up to match: only the shard's CRC32C tells.
     const victim = paths[1]!;
-    const bytes = new Uint8Array(await readFile(victim));
-    const view = new DataView(bytes.buffer, bytes.byteOffset);
-    const length = Number(view.getBigUint64(0, true));
-    const first = bytes.subarray(12, 12 + length);
-    const name = (decodeExample(first)['image/filename'] as { values: Uint8Array[] }).values[0]!;
-    first[name.byteOffset - first.byteOffset]! ^= 0x01;
-    view.setUint32(12 + length, maskCrc(crc32c(first)), true);
-    await writeFile(victim, bytes);
+    await tamperKeepingCrcs(victim);
     expect(await check()).toEqual([victim]);
     // And through validateDataset, with workers.
     const report = await validateDataset([out], { workers: 1 });

@@ -68,6 +68,28 @@ async function fillUp(dir: string): Promise<void> {
   });
 }
 
+/**
+ * On a small disk holding a dataset of 3 shards, a convert of the same
+ * images into 4 shards that pauses at `step` (TFRECORD_OD_TEST_PAUSE_AT),
+ * finds the disk full when it goes on, and finishes. `before` and
+ * `manifest` are the folder as it was before that run.
+ */
+async function convertFillingDiskAt(step: string) {
+  const disk = await smallDisk('256k');
+  const dir = await tempDir('faults');
+  const csv = await sampleCsv(dir, 12);
+  const out = path.join(disk, 'out');
+  expect((await convertDataset({ from: 'csv', annotations: csv, images: IMAGES, out, shards: 3, workers: 0 })).ok).toBe(true);
+  const before = await filesIn(out);
+  const manifest = await readFile(path.join(out, 'manifest.json'), 'utf8');
+  const marker = path.join(dir, 'paused');
+  const run = startCli(convertArgs(csv, out, '--shards', '4'), { TFRECORD_OD_TEST_PAUSE_AT: step, TFRECORD_OD_TEST_PAUSE_FILE: marker });
+  await waitForFile(marker);
+  await fillUp(disk);
+  await rm(marker);
+  return { disk, csv, out, before, manifest, r: await run.done };
+}
+
 /** Hidden temporaries and staged shards a run may leave. */
 const leftovers = (names: string[]) => names.filter((n) => /\.tmp-|\.staging-|\.tfrecord-od\.lock/.test(n));
 
@@ -86,19 +108,7 @@ describe('a disk that fills up', () => {
 
   it('just before the publish (the journal cannot be written): the old dataset stands as it was', async (ctx) => {
     if (!canMount) ctx.skip();
-    const disk = await smallDisk('256k');
-    const dir = await tempDir('faults');
-    const csv = await sampleCsv(dir, 12);
-    const out = path.join(disk, 'out');
-    expect((await convertDataset({ from: 'csv', annotations: csv, images: IMAGES, out, shards: 3, workers: 0 })).ok).toBe(true);
-    const before = await filesIn(out);
-    const manifest = await readFile(path.join(out, 'manifest.json'), 'utf8');
-    const marker = path.join(dir, 'paused');
-    const run = startCli(convertArgs(csv, out, '--shards', '4'), { TFRECORD_OD_TEST_PAUSE_AT: 'staged', TFRECORD_OD_TEST_PAUSE_FILE: marker });
-    await waitForFile(marker);
-    await fillUp(disk);
-    await rm(marker);
-    const r = await run.done;
+    const { out, before, manifest, r } = await convertFillingDiskAt('staged');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no space left on the device/);
     expectCleanStderr(r.stderr);
@@ -109,17 +119,7 @@ describe('a disk that fills up', () => {
 
   it('after the shards, before the label map and manifest: named as an interrupted publish, finished by the next run', async (ctx) => {
     if (!canMount) ctx.skip();
-    const disk = await smallDisk('256k');
-    const dir = await tempDir('faults');
-    const csv = await sampleCsv(dir, 12);
-    const out = path.join(disk, 'out');
-    expect((await convertDataset({ from: 'csv', annotations: csv, images: IMAGES, out, shards: 3, workers: 0 })).ok).toBe(true);
-    const marker = path.join(dir, 'paused');
-    const run = startCli(convertArgs(csv, out, '--shards', '4'), { TFRECORD_OD_TEST_PAUSE_AT: 'rename-4', TFRECORD_OD_TEST_PAUSE_FILE: marker });
-    await waitForFile(marker);
-    await fillUp(disk);
-    await rm(marker);
-    const r = await run.done;
+    const { disk, csv, out, r } = await convertFillingDiskAt('rename-4');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
       /publishing stopped after 4 of 4 shards took their final names: .*label_map\.pbtxt.*no space left on the device.*interrupted publish/,

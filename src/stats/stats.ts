@@ -24,7 +24,6 @@ import { makeProblem } from '../problem.js';
 import type { CompressionOption } from '../record/compression.js';
 import { FRAME_OVERHEAD } from '../record/frame.js';
 import type { Finding } from '../validate/findings.js';
-import { statSync } from 'node:fs';
 import { isFramingProblem, listTfrecordFiles, type RecordEvent, walkRecords } from '../walk/walk-records.js';
 import type { StatsPieceRequest } from './pieces.js';
 
@@ -446,7 +445,7 @@ export async function datasetStats(paths: string[], options: StatsOptions = {}):
           ...(options.maxRecordBytes !== undefined ? { maxRecordBytes: options.maxRecordBytes } : {}),
         }),
         (piece, items) => {
-          if (piece.first) startFile(piece.file, sizeOnDisk(piece.file));
+          if (piece.first) startFile(piece.file, piece.fileBytes);
           for (const item of items) fold(item);
         },
       );
@@ -488,15 +487,6 @@ export function recordItem(ev: RecordEvent): StatsItem {
   } catch (err) {
     if (!isTfrecordError(err) || (err.code !== 'not-an-example' && err.code !== 'example-too-large')) throw err;
     return { kind: 'record', length: ev.length, problem: makeProblem(err.code, err.reason, { file: ev.file, record: ev.index, offset: ev.offset }) };
-  }
-}
-
-/** A file's size on disk, 0 when it cannot be read (reading it says why). */
-function sizeOnDisk(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
   }
 }
 

@@ -37,6 +37,8 @@ export interface FilePiece {
   range?: FileRange;
   /** 'none' for a range; the caller's option for a whole file. */
   compression: CompressionOption;
+  /** Its file's size on disk (compressed size for gzip/zlib files); 0 when it cannot be looked up (reading it says why). */
+  fileBytes: number;
   /** Whether it is its file's first piece, and its last. */
   first: boolean;
   last: boolean;
@@ -80,7 +82,7 @@ async function* filePieces(files: readonly string[], options: PieceOptions): Asy
   for (const file of files) {
     const { size, ranges } = rangesOf(file, options, rangeBytes);
     if (!ranges) {
-      yield { file, compression: options.compression, first: true, last: true, cost: Math.max(1, Math.round(size / rangeBytes)) };
+      yield { file, compression: options.compression, fileBytes: size, first: true, last: true, cost: Math.max(1, Math.round(size / rangeBytes)) };
       continue;
     }
     for (let i = 0; i < ranges.length; i++) {
@@ -89,6 +91,7 @@ async function* filePieces(files: readonly string[], options: PieceOptions): Asy
         file,
         range,
         compression: 'none',
+        fileBytes: size,
         first: i === 0,
         last: i === ranges.length - 1,
         cost: Math.max(1, Math.round((range.end - range.start) / rangeBytes)),
@@ -108,7 +111,7 @@ function rangesOf(file: string, options: PieceOptions, rangeBytes: number): { si
   let size: number;
   try {
     const st = statSync(file);
-    if (!st.isFile()) return { size: 0 };
+    if (!st.isFile()) return { size: st.size };
     size = st.size;
   } catch {
     return { size: 0 };
